@@ -60,12 +60,13 @@ export interface WatchOptions extends ListOptions {
 
 /** Thrown by the store; the API layer turns it into a `Status` response with the same code. */
 export class StoreError extends Error {
-  constructor(
-    readonly code: 404 | 409 | 410,
-    readonly reason: "NotFound" | "AlreadyExists" | "Conflict" | "Expired" | "Gone",
-    message: string,
-  ) {
+  readonly code: 404 | 409 | 410;
+  readonly reason: "NotFound" | "AlreadyExists" | "Conflict" | "Expired" | "Gone";
+
+  constructor(code: StoreError["code"], reason: StoreError["reason"], message: string) {
     super(message);
+    this.code = code;
+    this.reason = reason;
   }
 }
 
@@ -96,7 +97,12 @@ export class ObjectStore {
   private readonly history: StoreEvent[] = [];
   private readonly listeners = new Set<{ resource: string; listener: StoreListener }>();
 
-  constructor(private readonly historyLimit = 10_000) {}
+  private readonly historyLimit: number;
+  private compactedThrough = 0;
+
+  constructor(historyLimit = 10_000) {
+    this.historyLimit = historyLimit;
+  }
 
   currentRevision(): number {
     return this.revision;
@@ -112,7 +118,6 @@ export class ObjectStore {
     this.history.length = 0;
     this.compactedThrough = this.revision;
   }
-  private compactedThrough = 0;
 
   get(resource: string, namespace: string | undefined, name: string): K8sObject | undefined {
     const found = this.table(resource).get(keyOf(namespace, name));
