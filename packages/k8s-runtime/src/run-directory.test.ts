@@ -1,0 +1,238 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative, sep } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  RunDirectoryExistsError,
+  UnsafeIdError,
+  agentHomeFor,
+  openExistingRunDirectory,
+  prepareRunDirectory,
+  readExitCodeFile,
+  removeRunDirectory,
+  runDirectoryFor,
+} from "./run-directory.ts";
+
+const ids = { companyId: "company-1", agentId: "agent_7", runId: "3f2c9a4e-1b2d-4c5e-9f00-0123456789ab" };
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "run-dir-test-"));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Deterministic pseudo-random generator so a failing fuzz case can be replayed. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+describe("runDirectoryFor", () => {
+  it("lays out the run's files under instanceRoot/data/k8s-runs/company/agent/run", () => {
+    const run = runDirectoryFor({ instanceRoot: "/paperclip", ...ids });
+    const dir = `/paperclip/data/k8s-runs/company-1/agent_7/${ids.runId}`;
+    expect(run).toEqual({
+      dir,
+      prompt: `${dir}/prompt`,
+      stdout: `${dir}/stdout`,
+      stderr: `${dir}/stderr`,
+      exitCode: `${dir}/exit-code`,
+      instructions: `${dir}/instructions.md`,
+      skills: `${dir}/skills`,
+      home: "/paperclip/data/k8s-runs/company-1/agent_7/.home",
+    });
+    expect(agentHomeFor({ instanceRoot: "/paperclip", companyId: "company-1", agentId: "agent_7" })).toBe(run.home);
+  });
+
+  it.each([
+    ["", "runId"],
+    ["..", "runId"],
+    [".", "runId"],
+    ["a/b", "runId"],
+    ["../../etc", "runId"],
+    ["a\0b", "runId"],
+    ["ünïcode", "runId"],
+    ["a b", "runId"],
+    ["x".repeat(129), "runId"],
+    ["home\n", "runId"],
+    [".home", "runId"],
+  ])("rejects run id %j, naming it", (bad, idName) => {
+    expect(() => runDirectoryFor({ instanceRoot: "/r", ...ids, runId: bad })).toThrow(UnsafeIdError);
+    try {
+      runDirectoryFor({ instanceRoot: "/r", ...ids, runId: bad });
+    } catch (error) {
+      expect(error).toBeInstanceOf(UnsafeIdError);
+      if (error instanceof UnsafeIdError) {
+        expect(error.idName).toBe(idName);
+        expect(error.idValue).toBe(bad);
+        expect(error.message).toContain("runId");
+      }
+    }
+  });
+
+  it("rejects unsafe company and agent ids too", () => {
+    expect(() => runDirectoryFor({ instanceRoot: "/r", ...ids, companyId: ".." })).toThrow(/companyId/);
+    expect(() => runDirectoryFor({ instanceRoot: "/r", ...ids, agentId: "a/../b" })).toThrow(/agentId/);
+    expect(() => agentHomeFor({ instanceRoot: "/r", companyId: "c", agentId: "" })).toThrow(/agentId/);
+  });
+
+  it("fuzz: every accepted id stays one segment below its parent, every other id throws", () => {
+    const alphabet = ["a", "Z", "0", "_", "-", ".", "/", "\\", "\0", " ", "é", "😀", "\n", "%", ":", "~"];
+    const random = seededRandom(42);
+    const accepted = /^[A-Za-z0-9_-]{1,128}$/;
+    for (let i = 0; i < 2000; i++) {
+      const length = Math.floor(random() * 8);
+      let id = "";
+      for (let j = 0; j < length; j++) id += alphabet[Math.floor(random() * alphabet.length)];
+      if (random() < 0.05) id = "..";
+      const build = (): string => runDirectoryFor({ instanceRoot: "/root/x", ...ids, runId: id }).dir;
+      if (accepted.test(id)) {
+        const path = relative("/root/x/data/k8s-runs/company-1/agent_7", build());
+        expect(path).toBe(id);
+        expect(path.includes(sep)).toBe(false);
+      } else {
+        expect(build).toThrow(UnsafeIdError);
+      }
+    }
+  });
+});
+
+describe("prepareRunDirectory", () => {
+  it("writes a 2 MiB prompt byte for byte, instructions and nested run files", async () => {
+    const run = runDirectoryFor({ instanceRoot: root, ...ids });
+    const prompt = "é€😀 prompt line\n".repeat(Math.ceil((2 * 1024 * 1024) / 20)).slice(0, 2 * 1024 * 1024);
+    await prepareRunDirectory(run, {
+      prompt,
+      instructions: "# Be careful\n",
+      runFiles: { "opencode.json": "{}", "skills/review/SKILL.md": "# Review\n" },
+    });
+    expect(await readFile(run.prompt, "utf8")).toBe(prompt);
+    expect(await readFile(run.instructions, "utf8")).toBe("# Be careful\n");
+    expect(await readFile(join(run.dir, "opencode.json"), "utf8")).toBe("{}");
+    expect(await readFile(join(run.skills, "review", "SKILL.md"), "utf8")).toBe("# Review\n");
+    expect((await stat(run.home)).isDirectory()).toBe(true);
+  });
+
+  it("makes the run directory usable by the pod's uid", async () => {
+    const run = runDirectoryFor({ instanceRoot: root, ...ids });
+    await prepareRunDirectory(run, { prompt: "p", ownerUid: 12345, ownerGid: 23456 });
+    const dir = await stat(run.dir);
+    const prompt = await stat(run.prompt);
+    const home = await stat(run.home);
+    if (process.getuid?.() === 0) {
+      expect([dir.uid, dir.gid, dir.mode & 0o777]).toEqual([12345, 23456, 0o700]);
+      expect([prompt.uid, prompt.mode & 0o777]).toEqual([12345, 0o600]);
+      expect([home.uid, home.mode & 0o777]).toEqual([12345, 0o700]);
+    } else {
+      expect(dir.mode & 0o777).toBe(0o777);
+      expect(prompt.mode & 0o777).toBe(0o644);
+      expect(home.mode & 0o777).toBe(0o777);
+    }
+    // Parents are traversable but not writable by others.
+    expect((await stat(join(root, "data", "k8s-runs", "company-1"))).mode & 0o777).toBe(0o755);
+  });
+
+  it("opens the run directory to everyone when the pod's uid is unknown, and keeps it private for the server's own uid", async () => {
+    const shared = runDirectoryFor({ instanceRoot: root, ...ids, runId: "shared" });
+    await prepareRunDirectory(shared, { prompt: "p" });
+    expect((await stat(shared.dir)).mode & 0o777).toBe(0o777);
+    expect((await stat(shared.prompt)).mode & 0o777).toBe(0o644);
+
+    const own = runDirectoryFor({ instanceRoot: root, ...ids, runId: "own" });
+    await prepareRunDirectory(own, { prompt: "p", ownerUid: process.getuid?.() ?? 0 });
+    expect((await stat(own.dir)).mode & 0o777).toBe(0o700);
+  });
+
+  it("refuses to clobber an existing run directory's output", async () => {
+    const run = runDirectoryFor({ instanceRoot: root, ...ids });
+    await prepareRunDirectory(run, { prompt: "first" });
+    await writeFile(run.stdout, '{"type":"system"}\n');
+    await expect(prepareRunDirectory(run, { prompt: "second" })).rejects.toBeInstanceOf(RunDirectoryExistsError);
+    expect(await readFile(run.stdout, "utf8")).toBe('{"type":"system"}\n');
+    expect(await readFile(run.prompt, "utf8")).toBe("first");
+  });
+
+  it.each(["../escape", "/abs", "a//b", "stdout", "exit-code", "skills/../x", "./x", "", "a\0"])(
+    "rejects run file name %j before creating anything",
+    async (name) => {
+      const run = runDirectoryFor({ instanceRoot: root, ...ids });
+      await expect(prepareRunDirectory(run, { prompt: "p", runFiles: { [name]: "x" } })).rejects.toThrow(
+        /run file name/,
+      );
+      await expect(stat(run.dir)).rejects.toMatchObject({ code: "ENOENT" });
+    },
+  );
+
+  it("keeps an existing agent HOME as it is", async () => {
+    const first = runDirectoryFor({ instanceRoot: root, ...ids, runId: "one" });
+    await prepareRunDirectory(first, { prompt: "p" });
+    await writeFile(join(first.home, "session.json"), "kept");
+    const second = runDirectoryFor({ instanceRoot: root, ...ids, runId: "two" });
+    await prepareRunDirectory(second, { prompt: "p" });
+    expect(second.home).toBe(first.home);
+    expect(await readFile(join(second.home, "session.json"), "utf8")).toBe("kept");
+  });
+});
+
+describe("openExistingRunDirectory", () => {
+  it("reports what the orphaned run wrote without changing it", async () => {
+    const run = runDirectoryFor({ instanceRoot: root, ...ids });
+    await prepareRunDirectory(run, { prompt: "p" });
+    expect(await openExistingRunDirectory(run)).toEqual({ stdoutBytes: 0, stderrBytes: 0, exitCode: null });
+    await writeFile(run.stdout, "12345\n");
+    await writeFile(run.exitCode, "0\n");
+    const before = await stat(run.stdout);
+    expect(await openExistingRunDirectory(run)).toEqual({ stdoutBytes: 6, stderrBytes: 0, exitCode: 0 });
+    const after = await stat(run.stdout);
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+    expect(await readFile(run.stdout, "utf8")).toBe("12345\n");
+  });
+
+  it("says when the run directory is gone", async () => {
+    const run = runDirectoryFor({ instanceRoot: root, ...ids });
+    await expect(openExistingRunDirectory(run)).rejects.toThrow(/does not exist/);
+  });
+});
+
+describe("readExitCodeFile", () => {
+  it.each([
+    ["0\n", 0],
+    ["137", 137],
+    [" 1 \n", 1],
+    ["255\n", 255],
+  ])("reads %j as %i", async (text, code) => {
+    const path = join(root, "exit-code");
+    await writeFile(path, text);
+    expect(await readExitCodeFile(path)).toBe(code);
+  });
+
+  it("returns null while the file does not exist", async () => {
+    expect(await readExitCodeFile(join(root, "exit-code"))).toBeNull();
+  });
+
+  it.each(["", "abc", "256", "-1", "1.5", "12 13"])("rejects %j naming the file", async (text) => {
+    const path = join(root, "exit-code");
+    await writeFile(path, text);
+    await expect(readExitCodeFile(path)).rejects.toThrow(path);
+  });
+});
+
+describe("removeRunDirectory", () => {
+  it("deletes the run's files but keeps the agent HOME and siblings", async () => {
+    const run = runDirectoryFor({ instanceRoot: root, ...ids });
+    const sibling = runDirectoryFor({ instanceRoot: root, ...ids, runId: "sibling" });
+    await prepareRunDirectory(run, { prompt: "p", runFiles: { "skills/a/SKILL.md": "x" } });
+    await prepareRunDirectory(sibling, { prompt: "p" });
+    await writeFile(run.stdout, "out\n");
+    await removeRunDirectory(run);
+    await expect(stat(run.dir)).rejects.toMatchObject({ code: "ENOENT" });
+    expect((await stat(run.home)).isDirectory()).toBe(true);
+    expect(await readFile(sibling.prompt, "utf8")).toBe("p");
+    await removeRunDirectory(run);
+  });
+});
