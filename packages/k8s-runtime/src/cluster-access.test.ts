@@ -1,0 +1,152 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ClusterAccessError, clusterAccessFor, forgetClusterAccess, isInlineKubeconfig } from "./cluster-access.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "cluster-access-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function kubeconfigYaml(server: string, namespace?: string): string {
+  return [
+    "apiVersion: v1",
+    "kind: Config",
+    "clusters:",
+    "- name: sim",
+    "  cluster:",
+    `    server: ${server}`,
+    "users:",
+    "- name: me",
+    "  user:",
+    "    token: abc",
+    "contexts:",
+    "- name: sim",
+    "  context:",
+    "    cluster: sim",
+    "    user: me",
+    ...(namespace ? [`    namespace: ${namespace}`] : []),
+    "current-context: sim",
+    "",
+  ].join("\n");
+}
+
+function writeKubeconfig(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function loadError(setting: string | undefined): ClusterAccessError {
+  try {
+    clusterAccessFor(setting);
+  } catch (error) {
+    if (error instanceof ClusterAccessError) return error;
+    throw error;
+  }
+  throw new Error("expected clusterAccessFor to fail");
+}
+
+beforeEach(() => {
+  forgetClusterAccess();
+  vi.stubEnv("KUBERNETES_SERVICE_HOST", "");
+  vi.stubEnv("KUBECONFIG", "");
+});
+afterEach(() => vi.unstubAllEnvs());
+
+describe("isInlineKubeconfig", () => {
+  it("tells kubeconfig text from a path", () => {
+    expect(isInlineKubeconfig(kubeconfigYaml("https://x"))).toBe(true);
+    expect(isInlineKubeconfig('  {"apiVersion":"v1","clusters":[]}')).toBe(true);
+    expect(isInlineKubeconfig("/etc/paperclip/kubeconfig")).toBe(false);
+    expect(isInlineKubeconfig("~/.kube/config")).toBe(false);
+    expect(isInlineKubeconfig("relative/kube config.yaml")).toBe(false);
+  });
+});
+
+describe("clusterAccessFor", () => {
+  it("loads a kubeconfig file and reuses one client set per file", () => {
+    const path = writeKubeconfig("file.yaml", kubeconfigYaml("https://file.example:6443", "agents"));
+    const access = clusterAccessFor(path);
+    expect(access).toMatchObject({ source: "file", currentNamespace: "agents", server: "https://file.example:6443" });
+    expect(access.key).toBe(`file:${path}`);
+    expect(clusterAccessFor(`  ${path}  `)).toBe(access);
+    expect(access.core).toBeDefined();
+    expect(access.batch).toBeDefined();
+    expect(access.authorization).toBeDefined();
+    expect(access.watch.config).toBe(access.kubeConfig);
+  });
+
+  it("loads inline YAML and JSON text, keyed by a hash of the text", () => {
+    const yaml = kubeconfigYaml("https://inline.example");
+    const fromYaml = clusterAccessFor(yaml);
+    expect(fromYaml).toMatchObject({ source: "inline", currentNamespace: "default", server: "https://inline.example" });
+    expect(fromYaml.key).toMatch(/^inline:[0-9a-f]{16}$/);
+    expect(fromYaml.key).not.toContain("abc");
+    expect(clusterAccessFor(yaml)).toBe(fromYaml);
+
+    const json = JSON.stringify({
+      apiVersion: "v1",
+      clusters: [{ name: "c", cluster: { server: "https://json.example" } }],
+      users: [{ name: "u", user: {} }],
+      contexts: [{ name: "x", context: { cluster: "c", user: "u", namespace: "ns1" } }],
+      "current-context": "x",
+    });
+    const fromJson = clusterAccessFor(json);
+    expect(fromJson).toMatchObject({ source: "inline", currentNamespace: "ns1", server: "https://json.example" });
+    expect(fromJson).not.toBe(fromYaml);
+  });
+
+  it("says which file is missing", () => {
+    const error = loadError(join(dir, "nope.yaml"));
+    expect(error.source).toBe("file");
+    expect(error.message).toContain(`cannot load kubeconfig file: file not found: ${join(dir, "nope.yaml")}`);
+  });
+
+  it("reports malformed inline text", () => {
+    const error = loadError("clusters:\n  - name: [unclosed\n");
+    expect(error.source).toBe("inline");
+    expect(error.message).toMatch(/^cannot load inline kubeconfig: /);
+  });
+
+  it("reports a cluster without a server", () => {
+    const text = kubeconfigYaml("https://x").replace("    server: https://x\n", "    insecure-skip-tls-verify: true\n");
+    expect(loadError(text).message).toBe("cannot load inline kubeconfig: clusters[0].cluster.server is missing");
+  });
+
+  it("reports a missing current-context and a dangling cluster reference", () => {
+    const noContext = kubeconfigYaml("https://x").replace("current-context: sim\n", "");
+    expect(loadError(noContext).message).toBe("inline kubeconfig has no current-context (contexts: sim)");
+    const dangling = kubeconfigYaml("https://x").replace("    cluster: sim\n", "    cluster: elsewhere\n");
+    expect(loadError(dangling).message).toBe(
+      'inline kubeconfig: context "sim" names cluster "elsewhere", which is not among its clusters',
+    );
+  });
+
+  it("uses in-cluster credentials when the service host is set and the token exists", () => {
+    const prefix = join(dir, "pod");
+    const accountDir = join(prefix, "var/run/secrets/kubernetes.io/serviceaccount");
+    mkdirSync(accountDir, { recursive: true });
+    writeFileSync(join(accountDir, "token"), "token");
+    writeFileSync(join(accountDir, "namespace"), "paperclip\n");
+    vi.stubEnv("KUBERNETES_SERVICE_HOST", "10.0.0.1");
+    vi.stubEnv("KUBERNETES_SERVICE_PORT", "443");
+    const access = clusterAccessFor(undefined, { inClusterPathPrefix: prefix });
+    expect(access).toMatchObject({ source: "in-cluster", currentNamespace: "paperclip", server: "https://10.0.0.1:443" });
+    expect(clusterAccessFor("", { inClusterPathPrefix: prefix })).toBe(access);
+  });
+
+  it("falls back to $KUBECONFIG", () => {
+    vi.stubEnv("KUBECONFIG", writeKubeconfig("env.yaml", kubeconfigYaml("https://env.example", "envns")));
+    const access = clusterAccessFor(undefined, { inClusterPathPrefix: join(dir, "no-pod") });
+    expect(access).toMatchObject({ source: "default", currentNamespace: "envns", server: "https://env.example" });
+  });
+
+  it("says so when there is no kubeconfig anywhere", () => {
+    const emptyHome = join(dir, "home");
+    mkdirSync(emptyHome, { recursive: true });
+    vi.stubEnv("HOME", emptyHome);
+    const error = loadError(undefined);
+    expect(error.source).toBe("default");
+    expect(error.message).toMatch(/no kubeconfig found/);
+  });
+});

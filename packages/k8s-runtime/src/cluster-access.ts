@@ -1,0 +1,179 @@
+/**
+ * Cluster access (DESIGN §3 step 2): a `KubeConfig` from the `kubeconfig` config value (a file
+ * path or the kubeconfig text itself), else in-cluster credentials, else client-node's default
+ * (`$KUBECONFIG`, `~/.kube/config`). One client set per distinct kubeconfig, created on first
+ * use and reused by every run of the process, so the shared watch and HTTP keep-alive
+ * connections are shared too.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { resolve } from "node:path";
+import { AuthorizationV1Api, BatchV1Api, CoreV1Api, KubeConfig, Watch } from "@kubernetes/client-node";
+
+export type KubeconfigSource = "file" | "inline" | "in-cluster" | "default";
+
+export interface ClusterAccess {
+  /** Identifies the kubeconfig; the shared-watch registry and other per-cluster caches key on it. */
+  key: string;
+  source: KubeconfigSource;
+  kubeConfig: KubeConfig;
+  core: CoreV1Api;
+  batch: BatchV1Api;
+  authorization: AuthorizationV1Api;
+  watch: Watch;
+  /** The current context's namespace, `default` when it names none. */
+  currentNamespace: string;
+  /** API server URL, for messages. */
+  server: string;
+}
+
+/** Loading a kubeconfig failed; the message says from where and what went wrong. */
+export class ClusterAccessError extends Error {
+  readonly source: KubeconfigSource;
+
+  constructor(source: KubeconfigSource, message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = "ClusterAccessError";
+    this.source = source;
+  }
+}
+
+export interface ClusterAccessOptions {
+  /** Prefix for the service-account files (`/var/run/secrets/kubernetes.io/serviceaccount/…`); tests only. */
+  inClusterPathPrefix?: string;
+}
+
+const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+/** What client-node's `loadFromDefault` falls back to when it found nothing at all. */
+const DEFAULT_FALLBACK_SERVER = "http://localhost:8080";
+
+const clientSets = new Map<string, ClusterAccess>();
+
+/**
+ * Inline kubeconfig text is YAML (block style, so several lines) or JSON (starts with `{`); a
+ * file path is one line. Anything else is taken as a path and fails as "file not found".
+ */
+export function isInlineKubeconfig(value: string): boolean {
+  const text = value.trim();
+  return text.startsWith("{") || text.includes("\n");
+}
+
+function expandHome(path: string): string {
+  return path === "~" || path.startsWith("~/") ? homedir() + path.slice(1) : path;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Where the credentials come from and the cache key for them, decided without loading anything. */
+function locate(
+  setting: string | undefined,
+  options: ClusterAccessOptions,
+): { source: KubeconfigSource; key: string; load: (kubeConfig: KubeConfig) => void } {
+  const value = setting?.trim();
+  if (value) {
+    if (isInlineKubeconfig(value)) {
+      const digest = createHash("sha256").update(value).digest("hex").slice(0, 16);
+      return { source: "inline", key: `inline:${digest}`, load: (kc) => kc.loadFromString(value) };
+    }
+    const path = resolve(expandHome(value));
+    return {
+      source: "file",
+      key: `file:${path}`,
+      load: (kc) => {
+        if (!existsSync(path)) {
+          throw new Error(`file not found: ${path} (the kubeconfig setting is a path, or the kubeconfig text itself)`);
+        }
+        if (!statSync(path).isFile()) throw new Error(`not a file: ${path}`);
+        kc.loadFromFile(path);
+      },
+    };
+  }
+  const prefix = options.inClusterPathPrefix ?? "";
+  if (process.env.KUBERNETES_SERVICE_HOST && existsSync(prefix + SERVICE_ACCOUNT_TOKEN)) {
+    return { source: "in-cluster", key: `in-cluster:${prefix}`, load: (kc) => kc.loadFromCluster(prefix) };
+  }
+  return {
+    source: "default",
+    key: `default:${process.env.KUBECONFIG ?? ""}`,
+    load: (kc) => {
+      kc.loadFromDefault();
+      const cluster = kc.getCurrentCluster();
+      const fellBack = kc.getCurrentContext() === "loaded-context" && cluster?.server === DEFAULT_FALLBACK_SERVER;
+      if (fellBack && !process.env.KUBECONFIG) {
+        throw new Error(
+          "no kubeconfig found: the kubeconfig setting is empty, this is not a pod (no KUBERNETES_SERVICE_HOST " +
+            "and service-account token), and neither $KUBECONFIG nor ~/.kube/config exists",
+        );
+      }
+    },
+  };
+}
+
+const SOURCE_NAMES: Record<KubeconfigSource, string> = {
+  file: "kubeconfig file",
+  inline: "inline kubeconfig",
+  "in-cluster": "in-cluster service account",
+  default: "default kubeconfig ($KUBECONFIG or ~/.kube/config)",
+};
+
+function loadKubeConfig(source: KubeconfigSource, load: (kubeConfig: KubeConfig) => void): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  try {
+    load(kubeConfig);
+  } catch (error) {
+    throw new ClusterAccessError(source, `cannot load ${SOURCE_NAMES[source]}: ${errorText(error)}`, error);
+  }
+  const context = kubeConfig.getCurrentContext();
+  if (!context) {
+    const names = kubeConfig.getContexts().map((entry) => entry.name);
+    throw new ClusterAccessError(
+      source,
+      `${SOURCE_NAMES[source]} has no current-context` + (names.length ? ` (contexts: ${names.join(", ")})` : " and no contexts"),
+    );
+  }
+  const contextObject = kubeConfig.getContextObject(context);
+  if (!contextObject) {
+    throw new ClusterAccessError(source, `${SOURCE_NAMES[source]}: current-context "${context}" is not among its contexts`);
+  }
+  if (!kubeConfig.getCurrentCluster()) {
+    throw new ClusterAccessError(
+      source,
+      `${SOURCE_NAMES[source]}: context "${context}" names cluster "${contextObject.cluster}", which is not among its clusters`,
+    );
+  }
+  return kubeConfig;
+}
+
+/**
+ * The client set for a `kubeconfig` config value (see the module comment for the order of
+ * sources). Throws `ClusterAccessError` naming the source when the credentials cannot be loaded.
+ */
+export function clusterAccessFor(kubeconfigSetting: string | undefined, options: ClusterAccessOptions = {}): ClusterAccess {
+  const { source, key, load } = locate(kubeconfigSetting, options);
+  const cached = clientSets.get(key);
+  if (cached) return cached;
+  const kubeConfig = loadKubeConfig(source, load);
+  const contextObject = kubeConfig.getContextObject(kubeConfig.getCurrentContext());
+  const access: ClusterAccess = {
+    key,
+    source,
+    kubeConfig,
+    core: kubeConfig.makeApiClient(CoreV1Api),
+    batch: kubeConfig.makeApiClient(BatchV1Api),
+    authorization: kubeConfig.makeApiClient(AuthorizationV1Api),
+    watch: new Watch(kubeConfig),
+    currentNamespace: contextObject?.namespace?.trim() || "default",
+    server: kubeConfig.getCurrentCluster()?.server ?? "",
+  };
+  clientSets.set(key, access);
+  return access;
+}
+
+/** Drops cached client sets (all, or the one with this key), so the next call reloads credentials. */
+export function forgetClusterAccess(key?: string): void {
+  if (key === undefined) clientSets.clear();
+  else clientSets.delete(key);
+}
