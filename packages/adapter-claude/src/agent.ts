@@ -1,0 +1,23 @@
+import type { AgentDefinition } from "paperclip-k8s-runtime";
+import { buildClaudeCommand } from "./command.ts";
+import { claudeConfigFields, claudeConfigurationDoc } from "./config-fields.ts";
+import { interpretClaude } from "./interpret.ts";
+import { claudeModels } from "./models.ts";
+import { createClaudeParser, type ClaudeParsed } from "./parse-output.ts";
+import { claudeSessionCodec } from "./session-codec.ts";
+
+/** Claude Code as a Paperclip agent; `createK8sAdapter(claudeAgent)` makes the adapter. */
+export const claudeAgent: AgentDefinition<ClaudeParsed> = {
+  type: "claude_k8s",
+  label: "Claude Code (Kubernetes)",
+  containerName: "claude",
+  defaultImageHint: "ghcr.io/<org>/claude-code:latest",
+  capabilities: { reportsTurnLimit: true, reportsCost: true },
+  buildCommand: buildClaudeCommand,
+  createParser: createClaudeParser,
+  interpret: (parsed, outcome) => interpretClaude(parsed, outcome),
+  models: claudeModels,
+  configFields: claudeConfigFields,
+  configurationDoc: claudeConfigurationDoc,
+  sessionCodec: claudeSessionCodec,
+};

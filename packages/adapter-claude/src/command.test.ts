@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import type { AgentCommandInput } from "paperclip-k8s-runtime";
+import { buildClaudeCommand } from "./command.ts";
+import { fixtureScenarios, loadFixture } from "./cli-fixtures.test-helper.ts";
+
+const runDir = "/paperclip/data/k8s-runs/c/a/r";
+
+function input(overrides: Partial<AgentCommandInput> = {}): AgentCommandInput {
+  return {
+    config: {},
+    resumeSessionId: null,
+    model: null,
+    cwd: "/work",
+    runDir,
+    promptFile: `${runDir}/prompt`,
+    instructionsFile: null,
+    skillsDir: null,
+    ...overrides,
+  };
+}
+
+const base = ["claude", "-p", "--output-format", "stream-json", "--verbose"];
+
+describe("buildClaudeCommand", () => {
+  it("runs a fresh headless session that skips permission prompts by default", () => {
+    const command = buildClaudeCommand(input());
+    expect(command.argv).toEqual([...base, "--dangerously-skip-permissions"]);
+    expect(command.env).toEqual({
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      DISABLE_AUTOUPDATER: "1",
+      IS_SANDBOX: "1",
+    });
+    expect(command.runFiles).toBeUndefined();
+  });
+
+  it("keeps permission prompts, and IS_SANDBOX unset, when skipping is turned off", () => {
+    const command = buildClaudeCommand(input({ config: { dangerouslySkipPermissions: false } }));
+    expect(command.argv).toEqual(base);
+    expect(command.env.IS_SANDBOX).toBeUndefined();
+  });
+
+  it("builds the argv the fixtures were recorded with", () => {
+    for (const scenario of fixtureScenarios("claude")) {
+      const { argv } = loadFixture("claude", scenario);
+      const value = (flag: string) => (argv.includes(flag) ? (argv[argv.indexOf(flag) + 1] ?? null) : null);
+      const maxTurns = value("--max-turns");
+      const command = buildClaudeCommand(
+        input({
+          resumeSessionId: value("--resume"),
+          model: value("--model"),
+          config: {
+            dangerouslySkipPermissions: argv.includes("--dangerously-skip-permissions"),
+            ...(maxTurns === null ? {} : { maxTurnsPerRun: Number(maxTurns) }),
+          },
+        }),
+      );
+      // Same flags and values; the order of flags does not matter to the CLI.
+      expect([...command.argv].sort(), scenario).toEqual([...argv].sort());
+    }
+  });
+
+  it("resumes, selects model, effort and turn limit", () => {
+    const command = buildClaudeCommand(
+      input({
+        resumeSessionId: "a89c43b3-6a48-41aa-b7ac-b2cf3169b755",
+        model: "claude-sonnet-4-5",
+        config: { effort: "XHigh", maxTurnsPerRun: 12, dangerouslySkipPermissions: false },
+      }),
+    );
+    expect(command.argv).toEqual([
+      ...base,
+      "--resume",
+      "a89c43b3-6a48-41aa-b7ac-b2cf3169b755",
+      "--model",
+      "claude-sonnet-4-5",
+      "--effort",
+      "xhigh",
+      "--max-turns",
+      "12",
+    ]);
+    expect(command.notes).toEqual(["Resuming Claude session a89c43b3-6a48-41aa-b7ac-b2cf3169b755."]);
+  });
+
+  it("treats a turn limit of 0 as no limit and accepts numeric strings", () => {
+    expect(buildClaudeCommand(input({ config: { maxTurnsPerRun: 0 } })).argv).not.toContain("--max-turns");
+    expect(buildClaudeCommand(input({ config: { maxTurnsPerRun: "7" } })).argv).toContain("7");
+  });
+
+  it("appends instructions on fresh sessions only", () => {
+    const instructionsFile = `${runDir}/instructions.md`;
+    const fresh = buildClaudeCommand(input({ instructionsFile }));
+    expect(fresh.argv.slice(-2)).toEqual(["--append-system-prompt-file", instructionsFile]);
+    const resumed = buildClaudeCommand(input({ instructionsFile, resumeSessionId: "s-1" }));
+    expect(resumed.argv).not.toContain("--append-system-prompt-file");
+    expect(resumed.argv).not.toContain(instructionsFile);
+  });
+
+  it("adds the skills directory and appends extra args last, as data", () => {
+    const skillsDir = `${runDir}/skills`;
+    const hostile = "$(rm -rf /); echo 'x' \"y\" `z`";
+    const listed = buildClaudeCommand(input({ skillsDir, config: { extraArgs: ["--chrome", hostile] } }));
+    expect(listed.argv.slice(-4)).toEqual(["--add-dir", skillsDir, "--chrome", hostile]);
+    const spaced = buildClaudeCommand(input({ config: { extraArgs: "  --chrome\t--foo  bar\n" } }));
+    expect(spaced.argv.slice(-3)).toEqual(["--chrome", "--foo", "bar"]);
+  });
+
+  it("rejects bad values with an error naming the key", () => {
+    expect(() => buildClaudeCommand(input({ config: { effort: "extreme" } }))).toThrow(/effort must be one of low, medium, high, xhigh, max/);
+    expect(() => buildClaudeCommand(input({ config: { maxTurnsPerRun: -3 } }))).toThrow(/maxTurnsPerRun must be a positive integer/);
+    expect(() => buildClaudeCommand(input({ config: { maxTurnsPerRun: 2.5 } }))).toThrow(/maxTurnsPerRun/);
+    expect(() => buildClaudeCommand(input({ config: { dangerouslySkipPermissions: "yes" } }))).toThrow(
+      /dangerouslySkipPermissions must be true or false/,
+    );
+    expect(() => buildClaudeCommand(input({ config: { extraArgs: ["--ok", 3] } }))).toThrow(/extraArgs\[1\] must be a string/);
+    expect(() => buildClaudeCommand(input({ config: { extraArgs: { a: 1 } } }))).toThrow(/extraArgs must be a list of strings/);
+  });
+});

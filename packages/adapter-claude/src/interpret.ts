@@ -1,0 +1,138 @@
+import type { AgentVerdict, PodOutcome } from "paperclip-k8s-runtime";
+import type { ClaudeParsed, ClaudeResult } from "./parse-output.ts";
+import { retryNotBeforeFromText } from "./retry-hint.ts";
+
+/** The CLI's wording for a `--resume` id it does not know (Paperclip's claude_local matches the same). */
+const UNKNOWN_SESSION =
+  /no conversation found with session id|unknown session|session .* not found|not a valid UUID|--resume requires a valid session|is not a UUID|does not match any session title/i;
+/** Subscription and provider quota wording, for results that carry no HTTP status. */
+const PROVIDER_QUOTA =
+  /usage limit reached|you(?:'|’)ve hit your (?:\w+ )?limit|session limit (?:reached|exceeded)|out of extra usage|usage cap reached|weekly limit reached|servicequotaexceededexception/i;
+const TURN_LIMIT_REASONS = new Set(["max_turns", "max_turns_exhausted", "turn_limit", "turn_limit_exhausted"]);
+
+/** What a Claude Code run's output means. */
+export function interpretClaude(parsed: ClaudeParsed, outcome: PodOutcome, now: Date = new Date()): AgentVerdict {
+  const { result } = parsed;
+  const verdict: AgentVerdict = {
+    sessionId: parsed.sessionId,
+    model: parsed.model,
+    provider: "anthropic",
+    ...billing(parsed),
+    usage: result?.usage ?? null,
+    costUsd: result?.costUsd ?? null,
+    summary: result !== null && result.text.trim() !== "" ? result.text.trim() : parsed.assistantText,
+    resultJson: result?.line ?? null,
+  };
+  const stderr = firstLine(outcome.stderrTail);
+  const stderrUnknownSession = UNKNOWN_SESSION.test(outcome.stderrTail) ? stderr : null;
+
+  if (result === null) {
+    if (stderrUnknownSession !== null) return unknownSession(verdict, stderrUnknownSession);
+    return {
+      ...verdict,
+      errorCode: "claude_truncated",
+      errorMessage: `Claude output ended without a result line: ${outcome.description}${stderr ? `; stderr: ${stderr}` : ""}`,
+    };
+  }
+
+  const failed = result.isError || (result.subtype !== null && result.subtype !== "success");
+  const unknownSessionMessage = [result.text, ...result.errors].find((message) => UNKNOWN_SESSION.test(message)) ?? stderrUnknownSession;
+  if (failed && unknownSessionMessage !== null) return unknownSession(verdict, unknownSessionMessage.trim());
+  if (isTurnLimit(result)) {
+    return {
+      ...verdict,
+      errorCode: "max_turns_exhausted",
+      errorMessage: describeFailure(result),
+      clearSession: true,
+      resultJson: { ...result.line, stopReason: "max_turns_exhausted" },
+    };
+  }
+  if (isRefusal(result)) {
+    return {
+      ...verdict,
+      errorCode: "claude_refusal",
+      errorFamily: "model_refusal",
+      errorMessage: `Claude refused the request${result.text ? `: ${result.text.trim()}` : ""}`,
+      resultJson: { ...result.line, stopReason: "refusal" },
+    };
+  }
+  if (failed) {
+    const family = errorFamily(result);
+    return {
+      ...verdict,
+      errorCode: result.apiErrorStatus !== null || family !== null ? "llm_api_error" : null,
+      errorFamily: family,
+      retryNotBefore: family === null ? null : retryNotBeforeFromText([result.text, ...result.errors].join("\n"), now),
+      errorMessage: describeFailure(result),
+    };
+  }
+  if (result.text.trim() === "" && result.usage.outputTokens === 0) {
+    // The CLI already nudged the model once ("no visible output"); a second empty reply means the
+    // provider is not answering properly, and a retry is the useful response.
+    return {
+      ...verdict,
+      errorCode: "llm_api_error",
+      errorFamily: "transient_upstream",
+      errorMessage: "Claude returned an empty reply (no text, 0 output tokens)",
+    };
+  }
+  if (outcome.exitCode !== null && outcome.exitCode !== 0) {
+    return { ...verdict, errorMessage: `Claude reported success but exited with code ${outcome.exitCode}: ${outcome.description}` };
+  }
+  return verdict;
+}
+
+function unknownSession(verdict: AgentVerdict, detail: string): AgentVerdict {
+  return {
+    ...verdict,
+    errorCode: "session_unavailable",
+    errorMessage: `Claude session is unavailable: ${detail}`,
+    clearSession: true,
+  };
+}
+
+/** Matches Paperclip's claude_local wording, so runs read the same in both adapters. */
+function describeFailure(result: ClaudeResult): string {
+  const detail = result.text.trim() || result.errors[0] || "";
+  return ["Claude run failed", ...(result.subtype ? [`subtype=${result.subtype}`] : []), ...(detail ? [detail] : [])].join(": ");
+}
+
+function isTurnLimit(result: ClaudeResult): boolean {
+  if (result.subtype === "error_max_turns") return true;
+  return ["stop_reason", "stopReason", "terminal_reason", "error_code", "errorCode"].some((key) => {
+    const value = result.line[key];
+    return typeof value === "string" && TURN_LIMIT_REASONS.has(value.trim().toLowerCase());
+  });
+}
+
+function isRefusal(result: ClaudeResult): boolean {
+  if (result.subtype === "refusal" || result.subtype === "model_refusal") return true;
+  return result.line.stop_reason === "refusal";
+}
+
+function errorFamily(result: ClaudeResult): AgentVerdict["errorFamily"] {
+  const status = result.apiErrorStatus;
+  const text = [result.text, ...result.errors].join("\n");
+  if (status === 429 || PROVIDER_QUOTA.test(text)) return "provider_quota";
+  if (status !== null && (status >= 500 || status === 408)) return "transient_upstream";
+  return null;
+}
+
+/** Who pays, from what the CLI says about its credentials and model; the runtime's env is not visible here. */
+function billing(parsed: ClaudeParsed): Pick<AgentVerdict, "biller" | "billingType"> {
+  if (parsed.model !== null && /^(?:\w+\.anthropic\.|arn:aws:bedrock:)/.test(parsed.model)) {
+    return { biller: "aws_bedrock", billingType: "metered_api" };
+  }
+  if (parsed.apiKeySource === null) return { biller: "anthropic", billingType: "unknown" };
+  return { biller: "anthropic", billingType: parsed.apiKeySource === "none" ? "subscription" : "api" };
+}
+
+function firstLine(text: string): string {
+  return (
+    text
+      .replace(/\x1b\[[0-9;]*m/g, "")
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .find((line) => line !== "") ?? ""
+  );
+}
