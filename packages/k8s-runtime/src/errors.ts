@@ -1,0 +1,144 @@
+/**
+ * The one catalogue of error codes a run can end with. Operators and Paperclip match on these strings, so
+ * existing codes never change. The README's table is generated from this catalogue.
+ */
+
+export interface ErrorCodeInfo {
+  /** What happened, in one line an operator understands. */
+  meaning: string;
+  /** What to do about it. */
+  action: string;
+}
+
+export const ERROR_CATALOGUE = {
+  timeout: {
+    meaning: "The run exceeded `timeoutSec`; Kubernetes stopped the Job (DeadlineExceeded).",
+    action: "Raise `timeoutSec` (0 = no limit), or split the task.",
+  },
+  cancelled: {
+    meaning: "The run was cancelled in Paperclip; its Job was deleted.",
+    action: "Nothing; start a new run when needed.",
+  },
+  session_unavailable: {
+    meaning: "The agent CLI could not resume the saved session (unknown or expired); it is cleared for the next run.",
+    action: "Nothing; the next run starts a fresh session.",
+  },
+  llm_api_error: {
+    meaning: "The LLM provider returned an error (rate limit, overload, server error) or an empty reply.",
+    action: "Check the provider's status and quota; Paperclip retries transient errors.",
+  },
+  claude_truncated: {
+    meaning: "Claude Code's output ended without its final result event (killed, OOM, crashed).",
+    action: "Read the pod's termination reason in the message; raise memory limits if it was OOMKilled.",
+  },
+  opencode_truncated: {
+    meaning: "OpenCode's output ended without its final step (killed, OOM, crashed).",
+    action: "Read the pod's termination reason in the message; raise memory limits if it was OOMKilled.",
+  },
+  k8s_config_invalid: {
+    meaning: "A Kubernetes config value of the agent is invalid (the message names the key and the value).",
+    action: "Fix the named key in the agent's adapter config.",
+  },
+  k8s_agent_id_invalid: {
+    meaning: "An agent, company or run id is not safe to use in a path or name.",
+    action: "Report it: Paperclip ids are expected to be UUIDs.",
+  },
+  k8s_cluster_unreachable: {
+    meaning: "The Kubernetes API could not be reached or the credentials were refused.",
+    action: "Check `kubeconfig`, the in-cluster service account, and network access to the API server.",
+  },
+  k8s_shared_volume_unavailable: {
+    meaning: "No shared ReadWriteMany volume was found for the run directory.",
+    action: "Run Paperclip in a pod with its instance root on a RWX PVC, or set `sharedVolumeClaim` and `sharedVolumeMountPath`.",
+  },
+  k8s_run_directory_failed: {
+    meaning: "The run directory on the shared volume could not be created or written.",
+    action: "Check that the volume is mounted, writable and not full.",
+  },
+  k8s_secret_create_failed: {
+    meaning: "The per-run Secret holding the run's credentials could not be created.",
+    action: "Check the service account may create Secrets in the namespace, and the namespace's quota.",
+  },
+  k8s_job_create_failed: {
+    meaning: "The Kubernetes API refused to create the Job (RBAC, quota, admission or validation).",
+    action: "Read the API's reason in the message; check RBAC, ResourceQuota and admission policies.",
+  },
+  k8s_pod_schedule_failed: {
+    meaning: "The pod could not be scheduled (Unschedulable, or still pending after `scheduleTimeoutSec`).",
+    action: "Check node capacity, `resources`, `nodeSelector` and `tolerations`.",
+  },
+  k8s_image_pull_failed: {
+    meaning: "The image could not be pulled (bad name, missing image, missing pull secret, or still failing after `imagePullGraceSec`).",
+    action: "Check `image`, `imagePullPolicy` and `imagePullSecrets`.",
+  },
+  k8s_pod_start_failed: {
+    meaning: "The container could not start (CreateContainerConfigError, CrashLoopBackOff, pod Failed before start, or not running after `startupTimeoutSec`).",
+    action: "Read the Kubernetes reason in the message; `kubectl describe pod` shows the events.",
+  },
+  k8s_pod_reattach_failed: {
+    meaning: "An orphaned Job of this agent could not be taken over by the new run.",
+    action: "Delete the orphaned Job (label `paperclip.io/agent-id`) and retry.",
+  },
+  k8s_concurrent_run_blocked: {
+    meaning: "Another Job of this agent is still running for a different task (or reattaching is disabled).",
+    action: "Wait for it to finish, or delete it with `kubectl delete job <name>`.",
+  },
+  k8s_orphan_task_unknown: {
+    meaning: "A Job of this agent is still running and it is unknown whether it works on the same task.",
+    action: "Wait for it to finish, or delete it with `kubectl delete job <name>`.",
+  },
+  k8s_orphan_session_mismatch: {
+    meaning: "A Job of this agent is still running the same task in a different session.",
+    action: "Wait for it to finish, or delete it with `kubectl delete job <name>`.",
+  },
+  k8s_concurrency_guard_unreachable: {
+    meaning: "The runtime could not read the agent's Jobs to make sure no other run is active, so it did not start one.",
+    action: "Check access to the Kubernetes API (list/watch Jobs in the namespace).",
+  },
+  k8s_job_state_mismatch: {
+    meaning: "The Job or pod reached a state the runtime cannot reconcile with the run (e.g. finished without an exit code).",
+    action: "Inspect the Job and pod (`kubectl describe`); set `retainJobs` to keep them for analysis.",
+  },
+  k8s_job_deleted_externally: {
+    meaning: "The Job was deleted by someone else while the run was active.",
+    action: "Check who deleted it (audit log, TTL controller, cleanup scripts).",
+  },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CATALOGUE, value);
+}
+
+/** A failed run, shaped as (and assignable to) Paperclip's `AdapterExecutionResult`. */
+export interface FailedRunResult {
+  exitCode: null;
+  signal: null;
+  /** True only for `timeout`. */
+  timedOut: boolean;
+  errorCode: ErrorCode;
+  errorMessage: string;
+  errorMeta?: Record<string, unknown>;
+}
+
+/** The result of a run that failed before (or without) the agent producing an exit code. */
+export function failedRunResult(errorCode: ErrorCode, errorMessage: string, errorMeta?: Record<string, unknown>): FailedRunResult {
+  return {
+    exitCode: null,
+    signal: null,
+    timedOut: errorCode === "timeout",
+    errorCode,
+    errorMessage,
+    ...(errorMeta === undefined ? {} : { errorMeta }),
+  };
+}
+
+/** The catalogue as a markdown table (for the README). */
+export function errorCatalogueMarkdown(): string {
+  const escape = (text: string): string => text.replace(/\|/g, "\\|");
+  const rows = Object.entries(ERROR_CATALOGUE).map(
+    ([code, info]) => `| \`${code}\` | ${escape(info.meaning)} | ${escape(info.action)} |`,
+  );
+  return ["| Code | Meaning | What to do |", "| --- | --- | --- |", ...rows].join("\n");
+}
