@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { sessionCodec as claudeLocalSessionCodec } from "@paperclipai/adapter-claude-local/server";
+import { models as claudeLocalModels } from "@paperclipai/adapter-claude-local";
+import { claudeAgent } from "./agent.ts";
+import { loadFixture, parseLines } from "./cli-fixtures.test-helper.ts";
+
+describe("claudeAgent", () => {
+  it("identifies itself as claude_k8s", () => {
+    expect(claudeAgent.type).toBe("claude_k8s");
+    expect(claudeAgent.containerName).toBe("claude");
+    expect(claudeAgent.capabilities).toEqual({ reportsTurnLimit: true, reportsCost: true });
+  });
+
+  it("runs a fixture end to end through its own parser and interpret", () => {
+    const fixture = loadFixture("claude", "max-turns");
+    const verdict = claudeAgent.interpret(parseLines(claudeAgent.createParser(), fixture.stdout), fixture.outcome);
+    expect(verdict.errorCode).toBe("max_turns_exhausted");
+  });
+
+  it("offers the models claude_local offers", () => {
+    expect(claudeAgent.models).toEqual(claudeLocalModels);
+  });
+
+  it("documents every config field it declares", () => {
+    for (const field of claudeAgent.configFields) expect(claudeAgent.configurationDoc).toContain(`\`${field.key}\``);
+  });
+});
+
+describe("claude session codec", () => {
+  const codec = claudeAgent.sessionCodec;
+  const params = {
+    sessionId: "a89c43b3-6a48-41aa-b7ac-b2cf3169b755",
+    cwd: "/work/project",
+    workspaceId: "ws-1",
+    repoUrl: "https://example.com/repo.git",
+    repoRef: "main",
+  };
+
+  it("round-trips session params", () => {
+    expect(codec?.deserialize(codec.serialize(params))).toEqual(params);
+    expect(codec?.getDisplayId?.(params)).toBe(params.sessionId);
+  });
+
+  it("reads params stored by claude_local, and drops what it does not know", () => {
+    const stored = claudeLocalSessionCodec.serialize({ ...params, promptBundleKey: "k" });
+    expect(codec?.deserialize(stored)).toEqual(params);
+    expect(codec?.deserialize({ session_id: " s-2 ", repo_ref: "dev" })).toEqual({ sessionId: "s-2", repoRef: "dev" });
+  });
+
+  it("rejects params without a session id", () => {
+    expect(codec?.deserialize({ cwd: "/x" })).toBeNull();
+    expect(codec?.deserialize("s-1")).toBeNull();
+    expect(codec?.serialize(null)).toBeNull();
+    expect(codec?.getDisplayId?.({ sessionId: "  " })).toBeNull();
+  });
+});
