@@ -1,0 +1,265 @@
+import { appendFile, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { OutputTailer, TailBuffer } from "./output-tail.ts";
+
+let dir: string;
+let file: string;
+const tailers: OutputTailer[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "output-tail-test-"));
+  file = join(dir, "stdout");
+});
+afterEach(async () => {
+  await Promise.all(tailers.splice(0).map((tailer) => tailer.stop()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/** A tailer collecting lines, polling fast so tests stay quick. */
+function collectingTailer(options: Partial<ConstructorParameters<typeof OutputTailer>[0]> = {}): {
+  tailer: OutputTailer;
+  lines: string[];
+} {
+  const lines: string[] = [];
+  const tailer = new OutputTailer({
+    path: file,
+    fastPollMs: 5,
+    idlePollMs: 20,
+    onLine: async (line) => {
+      lines.push(line);
+    },
+    ...options,
+  });
+  tailers.push(tailer);
+  return { tailer, lines };
+}
+
+describe("OutputTailer", () => {
+  it.each([1, 2, 3])(
+    "emits exactly the written lines when bytes arrive in random chunks split through characters (seed %i)",
+    async (seed) => {
+      const random = seededRandom(seed);
+      const pieces = ["a", "Z", " ", "{", '"', "é", "€", "😀", "漢", "\t", "ß"];
+      const written: string[] = [];
+      for (let i = 0; i < 300; i++) {
+        let line = "";
+        const length = Math.floor(random() * 40);
+        for (let j = 0; j < length; j++) line += pieces[Math.floor(random() * pieces.length)];
+        written.push(line);
+      }
+      const bytes = Buffer.from(written.map((line) => `${line}\n`).join(""));
+      // Reads of 7 bytes split characters independently of how the writes split them.
+      const { tailer, lines } = collectingTailer({ readChunkBytes: 7 });
+      tailer.start();
+      for (let at = 0; at < bytes.length; ) {
+        const size = 1 + Math.floor(random() * 60);
+        await appendFile(file, bytes.subarray(at, at + size));
+        at += size;
+        if (random() < 0.1) await delay(2);
+      }
+      await tailer.drain({ settleMs: 30 });
+      expect(lines).toEqual(written);
+      expect(tailer.linesEmitted).toBe(written.length);
+      expect(tailer.bytesRead).toBe(bytes.length);
+      expect(tailer.offset).toBe(bytes.length);
+    },
+  );
+
+  it("calls onLine one line at a time, in order, awaiting each", async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const seen: string[] = [];
+    const tailer = new OutputTailer({
+      path: file,
+      fastPollMs: 5,
+      onLine: async (line) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await delay(line.length % 3);
+        seen.push(line);
+        inFlight--;
+      },
+    });
+    tailers.push(tailer);
+    const written = Array.from({ length: 50 }, (_, i) => `line ${i}`);
+    await writeFile(file, written.map((line) => `${line}\n`).join(""));
+    await tailer.drain({ settleMs: 20 });
+    expect(seen).toEqual(written);
+    expect(maxInFlight).toBe(1);
+  });
+
+  it("holds back a last line without newline until drain", async () => {
+    const { tailer, lines } = collectingTailer();
+    await writeFile(file, "first\nsecond without newline");
+    tailer.start();
+    await vi.waitFor(() => expect(lines).toEqual(["first"]));
+    // Several polls later the partial line is still held back.
+    await delay(60);
+    expect(lines).toEqual(["first"]);
+    await tailer.drain({ settleMs: 20 });
+    expect(lines).toEqual(["first", "second without newline"]);
+  });
+
+  it("waits for a file that appears late", async () => {
+    const { tailer, lines } = collectingTailer();
+    tailer.start();
+    await delay(40);
+    expect(lines).toEqual([]);
+    await writeFile(file, "hello\n");
+    await vi.waitFor(() => expect(lines).toEqual(["hello"]));
+    await appendFile(file, "world\n");
+    await vi.waitFor(() => expect(lines).toEqual(["hello", "world"]));
+  });
+
+  it("finishes a drain of a file that never appeared with no lines", async () => {
+    const { tailer, lines } = collectingTailer();
+    await tailer.drain({ settleMs: 20 });
+    expect(lines).toEqual([]);
+    expect(tailer.bytesRead).toBe(0);
+  });
+
+  it("still emits output appended within the settle window after the pod exited", async () => {
+    const { tailer, lines } = collectingTailer();
+    await writeFile(file, "before exit\n");
+    const drained = tailer.drain({ settleMs: 600 });
+    await vi.waitFor(() => expect(lines).toEqual(["before exit"]));
+    // The tailer has now seen the size stay the same for a while; a network filesystem shows late writes.
+    await delay(100);
+    await appendFile(file, "late write\nlast without newline");
+    await drained;
+    expect(lines).toEqual(["before exit", "late write", "last without newline"]);
+  });
+
+  it("emits nothing after drain finished", async () => {
+    const { tailer, lines } = collectingTailer();
+    await writeFile(file, "a\n");
+    await tailer.drain({ settleMs: 10 });
+    await appendFile(file, "b\n");
+    await delay(40);
+    expect(lines).toEqual(["a"]);
+  });
+
+  it("bounds a 5 MiB single line: emitted once, cut at a character boundary, marked", async () => {
+    const { tailer, lines } = collectingTailer({ readChunkBytes: 64 * 1024 });
+    // 3-byte characters so the 1 MiB cap falls inside one.
+    const huge = "€".repeat(Math.ceil((5 * 1024 * 1024) / 3));
+    await writeFile(file, `${huge}\nnext\n`);
+    await tailer.drain({ settleMs: 10 });
+    expect(lines).toHaveLength(2);
+    const [first, second] = lines;
+    expect(second).toBe("next");
+    const [kept, marker] = (first ?? "").split(" … ");
+    expect(Buffer.byteLength(kept ?? "")).toBeLessThanOrEqual(1024 * 1024);
+    expect(Buffer.byteLength(kept ?? "")).toBeGreaterThan(1024 * 1024 - 3);
+    expect(kept).toMatch(/^€+$/);
+    expect(marker).toBe(`[paperclip] line truncated: ${Buffer.byteLength(huge)} bytes, first ${Buffer.byteLength(kept ?? "")} kept`);
+    expect(tailer.truncatedLines).toBe(1);
+  });
+
+  it("honours a custom line cap and keeps later lines intact", async () => {
+    const { tailer, lines } = collectingTailer({ maxLineBytes: 10, readChunkBytes: 3 });
+    await writeFile(file, "0123456789ABCDEF\nshort\n0123456789\n");
+    await tailer.drain({ settleMs: 10 });
+    expect(lines).toEqual([
+      "0123456789 … [paperclip] line truncated: 16 bytes, first 10 kept",
+      "short",
+      "0123456789",
+    ]);
+  });
+
+  it("starts at startOffset", async () => {
+    await writeFile(file, "skipped\nkept\n");
+    const { tailer, lines } = collectingTailer({ startOffset: "skipped\n".length });
+    await tailer.drain({ settleMs: 10 });
+    expect(lines).toEqual(["kept"]);
+    expect(tailer.offset).toBe("skipped\nkept\n".length);
+    expect(tailer.bytesRead).toBe("kept\n".length);
+  });
+
+  it("drops the \\r of CRLF line endings", async () => {
+    const { tailer, lines } = collectingTailer();
+    await writeFile(file, "one\r\ntwo\r\n");
+    await tailer.drain({ settleMs: 10 });
+    expect(lines).toEqual(["one", "two"]);
+  });
+
+  it("rejects drain with the handler's error and releases the file", async () => {
+    const failure = new Error("onLog failed");
+    const tailer = new OutputTailer({
+      path: file,
+      fastPollMs: 5,
+      onLine: async () => {
+        throw failure;
+      },
+    });
+    tailers.push(tailer);
+    await writeFile(file, "x\n");
+    await expect(tailer.drain({ settleMs: 10 })).rejects.toBe(failure);
+    await tailer.stop();
+  });
+
+  it("stop() leaves no timer, file handle or further callback behind", async () => {
+    const openFds = async (): Promise<number> => (await readdir("/proc/self/fd")).length;
+    const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
+    await writeFile(file, "a\n");
+    const timersBefore = timers();
+    const fdsBefore = await openFds();
+    const { tailer, lines } = collectingTailer({ idlePollMs: 10_000 });
+    tailer.start();
+    await vi.waitFor(() => expect(lines).toEqual(["a"]));
+    expect(timers()).toBeGreaterThan(timersBefore);
+    await tailer.stop();
+    expect(timers()).toBe(timersBefore);
+    expect(await openFds()).toBe(fdsBefore);
+    await appendFile(file, "b\n");
+    await delay(30);
+    expect(lines).toEqual(["a"]);
+  });
+
+  it("rejects bad options by name", () => {
+    const onLine = async (): Promise<void> => {};
+    expect(() => new OutputTailer({ path: file, onLine, startOffset: -1 })).toThrow(/startOffset/);
+    expect(() => new OutputTailer({ path: file, onLine, maxLineBytes: 0 })).toThrow(/maxLineBytes/);
+    expect(() => new OutputTailer({ path: "", onLine })).toThrow(/path/);
+  });
+});
+
+describe("TailBuffer", () => {
+  it("keeps the last lines up to the line limit", () => {
+    const tail = new TailBuffer({ maxLines: 3 });
+    for (let i = 1; i <= 10; i++) tail.push(`line ${i}`);
+    expect(tail.toString()).toBe("line 8\nline 9\nline 10");
+  });
+
+  it("keeps the last lines up to the byte limit", () => {
+    const tail = new TailBuffer({ maxLines: 100, maxBytes: 20 });
+    for (const line of ["aaaaaaaaa", "bbbbbbbbb", "ccccccccc"]) tail.push(line);
+    expect(tail.toString()).toBe("bbbbbbbbb\nccccccccc");
+    expect(Buffer.byteLength(tail.toString())).toBeLessThanOrEqual(20);
+  });
+
+  it("keeps the end of a line longer than the buffer, whole characters only", () => {
+    const tail = new TailBuffer({ maxBytes: 16 });
+    tail.push("start " + "€".repeat(100) + " the end");
+    const text = tail.toString();
+    expect(text.startsWith("…")).toBe(true);
+    expect(text.endsWith(" the end")).toBe(true);
+    expect(text).not.toContain("\uFFFD");
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(16);
+  });
+
+  it("is empty until something is pushed", () => {
+    expect(new TailBuffer().toString()).toBe("");
+  });
+});

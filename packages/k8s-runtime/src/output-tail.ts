@@ -1,0 +1,343 @@
+/**
+ * Tails a file the pod appends to (`stdout`, `stderr` in the run directory) and hands out complete lines.
+ *
+ * - Reads by byte offset with adaptive polling: fast while the file grows, backing off while idle;
+ *   `fs.watch` cuts an idle wait short on local filesystems (network filesystems send no events, so the
+ *   polling stays).
+ * - Splits lines on the byte 0x0A (never part of a multi-byte UTF-8 sequence) and decodes each line with a
+ *   streaming `TextDecoder`, so a character split across reads survives. A trailing `\r` is dropped.
+ * - One line holds at most `maxLineBytes` in memory. A longer line is emitted once, cut at a character
+ *   boundary, with a marker giving its full size: pieces of an NDJSON event would not parse either, and
+ *   one marked line is what a reader of the run log can make sense of.
+ * - The file may appear late; until then the tailer just keeps polling.
+ */
+import { watch, type FSWatcher } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+
+export type LineHandler = (line: string) => Promise<void>;
+
+export interface OutputTailerOptions {
+  path: string;
+  /** Awaited for each complete line, in order: a slow handler slows the reading (backpressure). */
+  onLine: LineHandler;
+  /** Byte offset to start at; 0 (the default) streams the whole file, also when reattaching. */
+  startOffset?: number;
+  /** Largest part of one line held in memory; default 1 MiB. */
+  maxLineBytes?: number;
+  /** Poll interval while the file grows; default 25 ms. */
+  fastPollMs?: number;
+  /** Poll interval the idle back-off ends at; default 400 ms. */
+  idlePollMs?: number;
+  /** Bytes per read; default 64 KiB. */
+  readChunkBytes?: number;
+}
+
+export interface DrainOptions {
+  /** The file's size must stay the same this long before the tail is considered complete. */
+  settleMs: number;
+}
+
+const NEWLINE = 0x0a;
+
+function positiveOption(name: string, value: number | undefined, fallback: number): number {
+  const chosen = value ?? fallback;
+  if (!Number.isFinite(chosen) || chosen <= 0) throw new Error(`OutputTailer: ${name} must be a positive number, got ${value}`);
+  return chosen;
+}
+
+export class OutputTailer {
+  readonly path: string;
+  readonly #onLine: LineHandler;
+  readonly #maxLineBytes: number;
+  readonly #fastPollMs: number;
+  readonly #idlePollMs: number;
+  readonly #chunk: Buffer;
+
+  #offset: number;
+  #bytesRead = 0;
+  #linesEmitted = 0;
+  #truncatedLines = 0;
+
+  // The line being assembled.
+  #decoder = new TextDecoder();
+  #line = "";
+  #lineBytes = 0;
+  #lineFedBytes = 0;
+  #lineFull = false;
+
+  #loop: Promise<void> | null = null;
+  #failure: { error: unknown } | null = null;
+  #stopRequested = false;
+  #settleMs: number | null = null;
+
+  #handle: FileHandle | null = null;
+  #watcher: FSWatcher | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #sleepStartedAt = 0;
+  #endSleep: (() => void) | null = null;
+  #wokenWhileBusy = false;
+
+  constructor(options: OutputTailerOptions) {
+    if (!options.path) throw new Error("OutputTailer: path is required");
+    const startOffset = options.startOffset ?? 0;
+    if (!Number.isSafeInteger(startOffset) || startOffset < 0) {
+      throw new Error(`OutputTailer: startOffset must be a non-negative integer, got ${options.startOffset}`);
+    }
+    this.path = options.path;
+    this.#onLine = options.onLine;
+    this.#offset = startOffset;
+    this.#maxLineBytes = positiveOption("maxLineBytes", options.maxLineBytes, 1024 * 1024);
+    this.#fastPollMs = positiveOption("fastPollMs", options.fastPollMs, 25);
+    this.#idlePollMs = Math.max(this.#fastPollMs, positiveOption("idlePollMs", options.idlePollMs, 400));
+    this.#chunk = Buffer.allocUnsafe(positiveOption("readChunkBytes", options.readChunkBytes, 64 * 1024));
+  }
+
+  /** Byte offset of the next read. */
+  get offset(): number {
+    return this.#offset;
+  }
+  /** Bytes read since the tailer started. */
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+  get linesEmitted(): number {
+    return this.#linesEmitted;
+  }
+  /** Lines longer than `maxLineBytes`, emitted cut. */
+  get truncatedLines(): number {
+    return this.#truncatedLines;
+  }
+
+  /** Starts tailing in the background; lines flow to `onLine` until `drain` or `stop`. Idempotent. */
+  start(): void {
+    if (this.#loop !== null) return;
+    this.#loop = this.#run().catch((error: unknown) => {
+      this.#failure = { error };
+    });
+  }
+
+  /**
+   * Call once the pod has exited: keeps reading until the file's size has not changed for `settleMs`
+   * (network filesystems show the last writes late), emits the last line even without a trailing newline,
+   * and stops. Rejects with the error that ended the tailing early (a read error, or `onLine` throwing).
+   */
+  async drain(options: DrainOptions): Promise<void> {
+    if (!Number.isFinite(options.settleMs) || options.settleMs < 0) {
+      throw new Error(`OutputTailer: settleMs must be a non-negative number, got ${options.settleMs}`);
+    }
+    this.#settleMs = options.settleMs;
+    this.start();
+    this.#wake();
+    await this.#loop;
+    if (this.#failure !== null) throw this.#failure.error;
+  }
+
+  /**
+   * Stops at once: no `onLine` call starts after this resolves, a partial last line is dropped, the file
+   * and timers are released. Never rejects (it is cleanup); `drain` is where failures surface.
+   */
+  async stop(): Promise<void> {
+    this.#stopRequested = true;
+    this.#wake();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    let delay = this.#fastPollMs;
+    let settleStartedAt: number | null = null;
+    try {
+      while (!this.#stopRequested) {
+        const grew = await this.#readAvailable();
+        if (this.#stopRequested) break;
+        if (this.#settleMs !== null) {
+          const now = performance.now();
+          if (grew || settleStartedAt === null) settleStartedAt = now;
+          if (now - settleStartedAt >= this.#settleMs) {
+            await this.#emitPendingLine();
+            break;
+          }
+          delay = Math.min(this.#fastPollMs, this.#settleMs);
+        } else {
+          delay = grew ? this.#fastPollMs : Math.min(delay * 2, this.#idlePollMs);
+        }
+        await this.#sleep(delay);
+      }
+    } finally {
+      await this.#release();
+    }
+  }
+
+  /** Reads to the current end of the file, emitting complete lines; true when anything was read. */
+  async #readAvailable(): Promise<boolean> {
+    const handle = this.#handle ?? (await this.#openIfPresent());
+    if (handle === null) return false;
+    let grew = false;
+    while (!this.#stopRequested) {
+      const { bytesRead } = await handle.read(this.#chunk, 0, this.#chunk.length, this.#offset);
+      if (bytesRead === 0) break;
+      grew = true;
+      this.#offset += bytesRead;
+      this.#bytesRead += bytesRead;
+      await this.#consume(this.#chunk.subarray(0, bytesRead));
+    }
+    return grew;
+  }
+
+  async #openIfPresent(): Promise<FileHandle | null> {
+    try {
+      this.#handle = await open(this.path, "r");
+    } catch (error) {
+      if (error instanceof Error && "code" in error && error.code === "ENOENT") return null; // not written yet
+      throw error;
+    }
+    try {
+      // A hint only: not persistent (never keeps the process alive), and on any error polling carries on.
+      this.#watcher = watch(this.path, { persistent: false }, () => this.#wake());
+      this.#watcher.on("error", () => this.#closeWatcher());
+    } catch {
+      this.#watcher = null;
+    }
+    return this.#handle;
+  }
+
+  async #consume(bytes: Buffer): Promise<void> {
+    let start = 0;
+    while (start < bytes.length && !this.#stopRequested) {
+      const newline = bytes.indexOf(NEWLINE, start);
+      const end = newline === -1 ? bytes.length : newline;
+      this.#append(bytes.subarray(start, end));
+      if (newline === -1) return;
+      await this.#emitLine();
+      start = newline + 1;
+    }
+  }
+
+  #append(bytes: Uint8Array): void {
+    this.#lineBytes += bytes.length;
+    if (this.#lineFull) return;
+    const fed = Math.min(this.#maxLineBytes - this.#lineFedBytes, bytes.length);
+    this.#line += this.#decoder.decode(bytes.subarray(0, fed), { stream: true });
+    this.#lineFedBytes += fed;
+    // Past the cap nothing more is kept. A character cut by the cap is still pending in the decoder and
+    // is dropped with it (see #emitLine), so the kept text ends with a whole character.
+    if (fed < bytes.length) this.#lineFull = true;
+  }
+
+  async #emitLine(): Promise<void> {
+    let line: string;
+    if (this.#lineFull) {
+      this.#truncatedLines++;
+      this.#decoder = new TextDecoder();
+      line = `${this.#line} … [paperclip] line truncated: ${this.#lineBytes} bytes, first ${Buffer.byteLength(this.#line)} kept`;
+    } else {
+      line = this.#line + this.#decoder.decode();
+      if (line.endsWith("\r")) line = line.slice(0, -1);
+    }
+    this.#line = "";
+    this.#lineBytes = 0;
+    this.#lineFedBytes = 0;
+    this.#lineFull = false;
+    this.#linesEmitted++;
+    await this.#onLine(line);
+  }
+
+  async #emitPendingLine(): Promise<void> {
+    if (this.#lineBytes > 0) await this.#emitLine();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#stopRequested) return Promise.resolve();
+    if (this.#wokenWhileBusy) {
+      this.#wokenWhileBusy = false;
+      ms = Math.min(ms, this.#fastPollMs);
+    }
+    return new Promise((resolve) => {
+      this.#sleepStartedAt = performance.now();
+      this.#endSleep = resolve;
+      this.#timer = setTimeout(() => this.#finishSleep(), ms);
+    });
+  }
+
+  #finishSleep(): void {
+    this.#timer = null;
+    const resolve = this.#endSleep;
+    this.#endSleep = null;
+    resolve?.();
+  }
+
+  /** Cuts the current wait short (never below `fastPollMs` since it began, unless stopping or draining). */
+  #wake(): void {
+    if (this.#endSleep === null) {
+      this.#wokenWhileBusy = true;
+      return;
+    }
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    const urgent = this.#stopRequested || this.#settleMs !== null;
+    const remaining = urgent ? 0 : Math.max(0, this.#fastPollMs - (performance.now() - this.#sleepStartedAt));
+    this.#timer = setTimeout(() => this.#finishSleep(), remaining);
+  }
+
+  #closeWatcher(): void {
+    this.#watcher?.close();
+    this.#watcher = null;
+  }
+
+  async #release(): Promise<void> {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#endSleep = null;
+    this.#closeWatcher();
+    const handle = this.#handle;
+    this.#handle = null;
+    await handle?.close();
+  }
+}
+
+export interface TailBufferOptions {
+  /** Most lines kept; default 50. */
+  maxLines?: number;
+  /** Most UTF-8 bytes kept, newlines included; default 8 KiB. */
+  maxBytes?: number;
+}
+
+/** The last lines pushed, bounded in count and bytes (a run's `stderrTail`). */
+export class TailBuffer {
+  readonly #maxLines: number;
+  readonly #maxBytes: number;
+  #lines: { text: string; bytes: number }[] = [];
+  #bytes = 0;
+
+  constructor(options: TailBufferOptions = {}) {
+    this.#maxLines = positiveOption("maxLines", options.maxLines, 50);
+    this.#maxBytes = positiveOption("maxBytes", options.maxBytes, 8 * 1024);
+  }
+
+  push(line: string): void {
+    const text = this.#fitted(line);
+    const bytes = Buffer.byteLength(text) + 1;
+    this.#lines.push({ text, bytes });
+    this.#bytes += bytes;
+    while (this.#lines.length > this.#maxLines || this.#bytes > this.#maxBytes + 1) {
+      const dropped = this.#lines.shift();
+      if (dropped === undefined) break;
+      this.#bytes -= dropped.bytes;
+    }
+  }
+
+  /** The kept lines joined with `\n`. */
+  toString(): string {
+    return this.#lines.map((line) => line.text).join("\n");
+  }
+
+  /** A line longer than the whole buffer keeps its end, marked with a leading ellipsis. */
+  #fitted(line: string): string {
+    if (line.length * 3 <= this.#maxBytes) return line;
+    const encoded = Buffer.from(line);
+    if (encoded.length <= this.#maxBytes) return line;
+    const marker = "…";
+    let start = encoded.length - (this.#maxBytes - Buffer.byteLength(marker));
+    while (start < encoded.length && ((encoded[start] ?? 0) & 0xc0) === 0x80) start++;
+    return marker + encoded.subarray(start).toString("utf8");
+  }
+}
