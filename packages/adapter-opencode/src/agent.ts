@@ -1,0 +1,23 @@
+import type { AgentDefinition } from "paperclip-k8s-runtime";
+import { buildOpenCodeCommand } from "./command.ts";
+import { openCodeConfigFields, openCodeConfigurationDoc } from "./config-fields.ts";
+import { interpretOpenCode } from "./interpret.ts";
+import { openCodeModels } from "./models.ts";
+import { createOpenCodeParser, type OpenCodeParsed } from "./parse-output.ts";
+import { openCodeSessionCodec } from "./session-codec.ts";
+
+/** OpenCode as a Paperclip agent; `createK8sAdapter(opencodeAgent)` makes the adapter. */
+export const opencodeAgent: AgentDefinition<OpenCodeParsed> = {
+  type: "opencode_k8s",
+  label: "OpenCode (Kubernetes)",
+  containerName: "opencode",
+  defaultImageHint: "ghcr.io/<org>/opencode:latest",
+  capabilities: { reportsTurnLimit: false, reportsCost: true },
+  buildCommand: buildOpenCodeCommand,
+  createParser: createOpenCodeParser,
+  interpret: (parsed, outcome) => interpretOpenCode(parsed, outcome),
+  models: openCodeModels,
+  configFields: openCodeConfigFields,
+  configurationDoc: openCodeConfigurationDoc,
+  sessionCodec: openCodeSessionCodec,
+};

@@ -1,0 +1,64 @@
+/**
+ * Test support: the real CLI output kept in `shared/fixtures/agent-cli-output/<cli>/`, which sits beside
+ * the repository checkout (`<x>/main` and `<x>/shared`).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import type { PodOutcome } from "paperclip-k8s-runtime";
+import { isJsonObject } from "./json-fields.ts";
+
+export interface CliFixture {
+  scenario: string;
+  stdout: string;
+  stderr: string;
+  /** The recorded argv (argv[0] is the CLI). */
+  argv: string[];
+  /** How the pod would report this run. */
+  outcome: PodOutcome;
+}
+
+const fixturesRoot = new URL("../../../../shared/fixtures/agent-cli-output/", import.meta.url);
+
+export function fixtureScenarios(cli: string): string[] {
+  return readdirSync(new URL(`${cli}/`, fixturesRoot))
+    .filter((name) => name.endsWith(".meta.json"))
+    .map((name) => name.slice(0, -".meta.json".length))
+    .sort();
+}
+
+export function loadFixture(cli: string, scenario: string): CliFixture {
+  const read = (suffix: string) => readFileSync(new URL(`${cli}/${scenario}.${suffix}`, fixturesRoot), "utf8");
+  const meta: unknown = JSON.parse(read("meta.json"));
+  if (!isJsonObject(meta) || typeof meta.exit_code !== "number" || !Array.isArray(meta.cmd)) {
+    throw new Error(`fixture ${cli}/${scenario}: meta.json lacks exit_code or cmd`);
+  }
+  const stderr = read("stderr");
+  return {
+    scenario,
+    stdout: read("stdout"),
+    stderr,
+    argv: meta.cmd.filter((arg): arg is string => typeof arg === "string"),
+    outcome: podOutcome(meta.exit_code, stderr),
+  };
+}
+
+/** A negative recorded exit code means the CLI was killed by that signal; a container reports 128 + n. */
+function podOutcome(recordedExitCode: number, stderr: string): PodOutcome {
+  if (recordedExitCode < 0) {
+    const signal = -recordedExitCode === 9 ? "SIGKILL" : -recordedExitCode === 15 ? "SIGTERM" : `signal ${-recordedExitCode}`;
+    const exitCode = 128 - recordedExitCode;
+    return { exitCode, signal, reason: "Error", description: `container exited ${exitCode} (${signal})`, stderrTail: stderr };
+  }
+  return {
+    exitCode: recordedExitCode,
+    signal: null,
+    reason: recordedExitCode === 0 ? "Completed" : "Error",
+    description: `container exited ${recordedExitCode}`,
+    stderrTail: stderr,
+  };
+}
+
+/** Feeds every line of `stdout` to a fresh parser, one at a time, as the runtime does. */
+export function parseLines<T>(parser: { push(line: string): void; result(): T }, stdout: string): T {
+  for (const line of stdout.split("\n")) parser.push(line);
+  return parser.result();
+}
