@@ -1,0 +1,669 @@
+/**
+ * The shared watch (DESIGN §3 step 3, §8): ONE list+watch per (cluster, namespace, kind) for the
+ * Jobs and Pods labelled `app.kubernetes.io/managed-by=paperclip`, shared by every run in the
+ * process. Runs read Job and Pod state from its cache and subscribe to its events; nobody polls
+ * per run.
+ *
+ * Built on client-node's `Watch` rather than `makeInformer`: the informer gives up after any
+ * error other than 410 or a timeout (it only reports it), does not ask for bookmarks or set
+ * `timeoutSeconds`, has no fallback while the watch is down, and mixes typed list items with raw
+ * watch objects. Here:
+ * - initial LIST, then WATCH from its resourceVersion with `allowWatchBookmarks` and a jittered
+ *   `timeoutSeconds`; a clean end re-watches at once from the last resourceVersion seen
+ *   (bookmarks advance it);
+ * - 410 Gone (ERROR event or HTTP status) → relist, diff against the cache, and emit synthetic
+ *   ADDED/MODIFIED/DELETED so no subscriber misses what happened while disconnected;
+ * - any other failure → restart with capped jittered backoff, and the status goes `down`;
+ * - a local idle timer restarts a watch that has delivered nothing (no event, no bookmark) for
+ *   `idleTimeoutMs`. client-node 2.0.1's own `Watch` also aborts after 30 s without data
+ *   (`TimeoutError`), which we treat the same way: a quiet, healthy watch is simply re-opened;
+ * - while `down`: one bounded LIST every `pollIntervalMs`, shared by all subscribers, and status
+ *   listeners are told (so a run can say so in its log); polling stops when the watch is up again;
+ * - the cache never goes backwards: it reflects the state at one resourceVersion, and anything
+ *   older (a stale event, a slow poll) is dropped when both versions parse as numbers; otherwise
+ *   arrival order is trusted.
+ *
+ * Lifetime: `acquireSharedWatch` hands out reference-counted leases. The watch starts with the
+ * first lease and stops `lingerMs` after the last one is released, so back-to-back runs reuse the
+ * cache instead of relisting, and a namespace nobody runs in any more costs nothing.
+ * `stopSharedWatches()` ends them all (process shutdown, tests).
+ */
+import type { ClusterAccess } from "./cluster-access.ts";
+import { getJson } from "./raw-get.ts";
+import {
+  type BackoffOptions,
+  abortableSleep,
+  apiStatusOf,
+  backoffDelayMs,
+  classifyError,
+  describeApiError,
+  httpStatusOf,
+  withRetry,
+} from "./retry-policy.ts";
+import type { JobObject, PodObject } from "./wire-types.ts";
+
+export type WatchedKind = "jobs" | "pods";
+export type WatchedObject<K extends WatchedKind> = K extends "jobs" ? JobObject : PodObject;
+
+export const MANAGED_BY_SELECTOR = "app.kubernetes.io/managed-by=paperclip";
+
+export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
+
+export interface WatchEvent<T> {
+  /** Relative to what this cache held before: an ADDED from the server for a known object is a MODIFIED here. */
+  type: WatchEventType;
+  /** The object after the change (for DELETED: its last state). Shared with the cache: read only. */
+  object: T;
+  /** True when it comes from a relist or poll diff rather than the watch stream. */
+  synthetic: boolean;
+}
+
+export type WatchListener<T> = (event: WatchEvent<T>) => void;
+
+export type WatchState = "starting" | "up" | "down" | "stopped";
+
+export interface WatchStatus {
+  state: WatchState;
+  /** Epoch ms of the last state change. */
+  since: number;
+  /** Why the watch is down (or last went down). */
+  lastError?: string;
+  /** True while the cache is kept fresh by periodic LISTs instead of the watch. */
+  polling: boolean;
+}
+
+export interface SharedWatchOptions {
+  labelSelector?: string;
+  /** Server-side watch timeout; default a random 240–300 s per watch so restarts spread out. */
+  timeoutSeconds?: number;
+  /** Restart a watch that delivered nothing for this long. Default 25 s (see module comment). */
+  idleTimeoutMs?: number;
+  /** Restart backoff after failures. Default 250 ms doubling to 10 s. */
+  backoff?: BackoffOptions;
+  /** LIST this often while the watch is down. Default 3 s. */
+  pollIntervalMs?: number;
+  /** A watch that stayed open this long (or delivered anything) ended healthily. Default 1 s. */
+  healthyAfterMs?: number;
+  /** Keep the watch this long after the last lease is released. Default 60 s. */
+  lingerMs?: number;
+  random?: () => number;
+  /** A subscriber threw; default: `console.error`. Delivery to the others continues. */
+  onListenerError?: (error: unknown) => void;
+}
+
+const DEFAULTS = {
+  idleTimeoutMs: 25_000,
+  backoff: { baseDelayMs: 250, maxDelayMs: 10_000 },
+  pollIntervalMs: 3_000,
+  healthyAfterMs: 1_000,
+  lingerMs: 60_000,
+};
+
+const COLLECTION_PATHS: Record<WatchedKind, (namespace: string) => string> = {
+  jobs: (namespace) => `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/jobs`,
+  pods: (namespace) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
+};
+
+interface Metadata {
+  name: string;
+  resourceVersion?: string;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/** Narrows a JSON value from the server to a watched object: it must at least have a name. */
+function watchedObject<K extends WatchedKind>(value: unknown): (WatchedObject<K> & { metadata: Metadata }) | undefined {
+  if (!isRecord(value) || !isRecord(value.metadata) || typeof value.metadata.name !== "string") return undefined;
+  const { resourceVersion } = value.metadata;
+  if (resourceVersion !== undefined && typeof resourceVersion !== "string") return undefined;
+  // The API server's JSON for this kind is by definition its wire type.
+  return value as WatchedObject<K> & { metadata: Metadata };
+}
+
+/** -1, 0, 1 when both resourceVersions parse as integers; undefined when they cannot be compared. */
+export function compareResourceVersions(a: string | undefined, b: string | undefined): number | undefined {
+  if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return undefined;
+  const [x, y] = [BigInt(a), BigInt(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** True when `candidate` is known to be older than `current` (equal counts as not newer when `orEqual`). */
+function isStale(candidate: string | undefined, current: string | undefined, orEqual: boolean): boolean {
+  const order = compareResourceVersions(candidate, current);
+  return order !== undefined && (order < 0 || (orEqual && order === 0));
+}
+
+/** Fires `onIdle` once nothing has touched it for `ms`; one timer, re-armed lazily. */
+class IdleTimer {
+  private lastActivity = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly ms: number;
+  private readonly onIdle: () => void;
+
+  constructor(ms: number, onIdle: () => void) {
+    this.ms = ms;
+    this.onIdle = onIdle;
+  }
+
+  start(): void {
+    this.touch();
+    this.arm(this.ms);
+  }
+
+  touch(): void {
+    this.lastActivity = Date.now();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private arm(delay: number): void {
+    this.timer = setTimeout(() => {
+      const quietFor = Date.now() - this.lastActivity;
+      if (quietFor >= this.ms) this.onIdle();
+      else this.arm(this.ms - quietFor);
+    }, delay);
+  }
+}
+
+type WatchEnd =
+  | { kind: "closed" | "idle"; healthy: boolean }
+  | { kind: "gone"; healthy: boolean }
+  | { kind: "error"; healthy: boolean; error: unknown }
+  | { kind: "stopped" };
+
+interface Subscription<T> {
+  matches: (object: T) => boolean;
+  listener: WatchListener<T>;
+}
+
+/** One list+watch of one kind in one namespace; see the module comment. */
+export class SharedWatch<K extends WatchedKind> {
+  readonly kind: K;
+  readonly namespace: string;
+  private readonly access: ClusterAccess;
+  private readonly options: SharedWatchOptions;
+  private readonly labelSelector: string;
+
+  private readonly cache = new Map<string, WatchedObject<K> & { metadata: Metadata }>();
+  /** The resourceVersion the cache reflects; undefined until the first LIST. */
+  private version: string | undefined;
+  private needsList = true;
+  private failures = 0;
+  /** Incremented whenever the watch comes up: a poll that started before is stale. */
+  private upGeneration = 0;
+
+  private started = false;
+  private readonly stopController = new AbortController();
+  private loop: Promise<void> = Promise.resolve();
+  private currentWatch: AbortController | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private pollInFlight: Promise<void> = Promise.resolve();
+
+  private isReady = false;
+  private readonly readyWaiters = new Set<{ resolve: () => void; reject: (error: Error) => void }>();
+  private currentStatus: WatchStatus = { state: "starting", since: Date.now(), polling: false };
+  private readonly statusListeners = new Set<(status: WatchStatus) => void>();
+  private readonly byName = new Map<string, Set<WatchListener<WatchedObject<K>>>>();
+  private readonly filtered = new Set<Subscription<WatchedObject<K>>>();
+
+  constructor(access: ClusterAccess, namespace: string, kind: K, options: SharedWatchOptions = {}) {
+    if (!namespace) throw new Error("SharedWatch needs a namespace");
+    this.access = access;
+    this.namespace = namespace;
+    this.kind = kind;
+    this.options = options;
+    this.labelSelector = options.labelSelector ?? MANAGED_BY_SELECTOR;
+  }
+
+  /** Starts listing and watching (idempotent). */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.loop = this.run();
+  }
+
+  /** Ends the watch, the poll and every timer; pending `ready()` calls reject. */
+  async stop(): Promise<void> {
+    if (!this.stopped) {
+      this.stopController.abort(new Error(`watch of ${this.describeTarget()} stopped`));
+      this.currentWatch?.abort();
+      clearTimeout(this.pollTimer);
+      this.pollTimer = undefined;
+      this.rejectReadyWaiters(new Error(`watch of ${this.describeTarget()} was stopped before its first list`));
+      this.setStatus({ state: "stopped", polling: false });
+    }
+    await Promise.all([this.loop, this.pollInFlight]);
+  }
+
+  get stopped(): boolean {
+    return this.stopController.signal.aborted;
+  }
+
+  /**
+   * Resolves once the initial LIST is in the cache. Rejects when the watch stops first, or when
+   * `signal` aborts (e.g. `AbortSignal.timeout(ms)`) with the reason the list has not succeeded.
+   */
+  ready(signal?: AbortSignal): Promise<void> {
+    if (this.isReady) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new Error(`watch of ${this.describeTarget()} is stopped`));
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.readyWaiters.delete(waiter);
+        const why = this.currentStatus.lastError ?? "its first list has not completed";
+        reject(new Error(`watch of ${this.describeTarget()} is not ready: ${why}`));
+      };
+      const waiter = {
+        resolve: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        reject: (error: Error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.readyWaiters.add(waiter);
+    });
+  }
+
+  status(): WatchStatus {
+    return { ...this.currentStatus };
+  }
+
+  /** Current state of the named object, from the cache (read only). */
+  get(name: string): WatchedObject<K> | undefined {
+    return this.cache.get(name);
+  }
+
+  list(predicate?: (object: WatchedObject<K>) => boolean): WatchedObject<K>[] {
+    const all = [...this.cache.values()];
+    return predicate ? all.filter(predicate) : all;
+  }
+
+  /**
+   * Events for one object (by name) or for every object a predicate accepts (evaluated on each
+   * event's object), delivered synchronously and in order. Subscribing replays nothing: call
+   * `get()` right after subscribing (same tick, so nothing can slip between).
+   */
+  subscribe(target: string | ((object: WatchedObject<K>) => boolean), listener: WatchListener<WatchedObject<K>>): () => void {
+    if (typeof target === "string") {
+      let listeners = this.byName.get(target);
+      if (!listeners) {
+        listeners = new Set();
+        this.byName.set(target, listeners);
+      }
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0 && this.byName.get(target) === listeners) this.byName.delete(target);
+      };
+    }
+    const subscription = { matches: target, listener };
+    this.filtered.add(subscription);
+    return () => this.filtered.delete(subscription);
+  }
+
+  /** Up/down transitions (not called for the current state). */
+  onStatus(listener: (status: WatchStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  private describeTarget(): string {
+    return `${this.kind} in namespace "${this.namespace}"`;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let end: WatchEnd;
+      try {
+        if (this.needsList) await this.relist(true);
+        end = this.stopped ? { kind: "stopped" } : await this.watchOnce();
+      } catch (error) {
+        end = this.stopped ? { kind: "stopped" } : { kind: "error", healthy: false, error };
+      }
+      if (end.kind === "stopped") break;
+      if (end.kind === "gone") this.needsList = true;
+      if (end.healthy) this.failures = 0;
+      if (end.healthy && end.kind !== "error") continue;
+      this.failures++;
+      const reason =
+        end.kind === "error"
+          ? describeApiError(end.error)
+          : end.kind === "gone"
+            ? "watch answered 410 Gone right after a fresh list"
+            : "watch closed without delivering anything";
+      this.markDown(reason);
+      await this.pause(this.restartDelayMs(end.kind === "error" ? end.error : undefined));
+    }
+  }
+
+  private restartDelayMs(error: unknown): number {
+    const backoff = this.options.backoff ?? DEFAULTS.backoff;
+    const delay = backoffDelayMs(this.failures - 1, backoff, this.options.random);
+    const disposition = classifyError(error);
+    return disposition.retry === "rate-limited" ? Math.max(delay, disposition.retryAfterMs ?? 0) : delay;
+  }
+
+  private async pause(ms: number): Promise<void> {
+    await abortableSleep(ms, this.stopController.signal).catch(() => undefined);
+  }
+
+  /** LIST and apply the diff; `retry` adds the retry policy (the main loop), polls try once. */
+  private async relist(retry: boolean): Promise<void> {
+    const generation = this.upGeneration;
+    const fetchList = () =>
+      getJson(this.access, COLLECTION_PATHS[this.kind](this.namespace), { labelSelector: this.labelSelector }, this.stopController.signal);
+    const body = retry
+      ? await withRetry(fetchList, { maxAttempts: 3, signal: this.stopController.signal, random: this.options.random })
+      : await fetchList();
+    if (!isRecord(body) || !Array.isArray(body.items) || !isRecord(body.metadata)) {
+      throw new Error(`LIST ${this.describeTarget()}: the answer is not a list`);
+    }
+    const listVersion = body.metadata.resourceVersion;
+    if (typeof listVersion !== "string" || listVersion === "") {
+      throw new Error(`LIST ${this.describeTarget()}: the answer has no resourceVersion`);
+    }
+    // A poll that raced with the watch coming back is older than what the watch delivers.
+    if (this.stopped || (!retry && generation !== this.upGeneration)) return;
+    this.applyList(body.items, listVersion);
+    this.needsList = false;
+    this.markReady();
+  }
+
+  private applyList(items: unknown[], listVersion: string): void {
+    if (isStale(listVersion, this.version, false)) return;
+    const seen = new Set<string>();
+    const changes: WatchEvent<WatchedObject<K>>[] = [];
+    for (const item of items) {
+      const object = watchedObject<K>(item);
+      if (!object) continue;
+      seen.add(object.metadata.name);
+      const cached = this.cache.get(object.metadata.name);
+      if (cached && cached.metadata.resourceVersion === object.metadata.resourceVersion) continue;
+      this.cache.set(object.metadata.name, object);
+      changes.push({ type: cached ? "MODIFIED" : "ADDED", object, synthetic: true });
+    }
+    for (const [name, cached] of this.cache) {
+      if (seen.has(name)) continue;
+      this.cache.delete(name);
+      changes.push({ type: "DELETED", object: cached, synthetic: true });
+    }
+    this.version = listVersion;
+    for (const change of changes) this.deliver(change);
+  }
+
+  private applyWatchEvent(type: WatchEventType, raw: unknown): void {
+    const object = watchedObject<K>(raw);
+    if (!object) return;
+    const eventVersion = object.metadata.resourceVersion;
+    if (isStale(eventVersion, this.version, true)) return;
+    if (eventVersion) this.version = eventVersion;
+    const name = object.metadata.name;
+    const cached = this.cache.get(name);
+    if (type === "DELETED") {
+      if (!cached) return;
+      this.cache.delete(name);
+      this.deliver({ type, object, synthetic: false });
+      return;
+    }
+    this.cache.set(name, object);
+    this.deliver({ type: cached ? "MODIFIED" : "ADDED", object, synthetic: false });
+  }
+
+  private deliver(event: WatchEvent<WatchedObject<K>>): void {
+    const named = this.byName.get(event.object.metadata?.name ?? "");
+    const listeners = [...(named ?? [])];
+    for (const subscription of this.filtered) {
+      if (this.safely(() => subscription.matches(event.object))) listeners.push(subscription.listener);
+    }
+    for (const listener of listeners) this.safely(() => listener(event));
+  }
+
+  private safely<T>(call: () => T): T | undefined {
+    try {
+      return call();
+    } catch (error) {
+      (this.options.onListenerError ?? ((e: unknown) => console.error("[paperclip] shared watch subscriber failed:", e)))(error);
+      return undefined;
+    }
+  }
+
+  /** One WATCH request from `this.version`, until it ends; says how it ended. */
+  private async watchOnce(): Promise<WatchEnd> {
+    const startedAt = Date.now();
+    let delivered = false;
+    let connected = false;
+    let abortedBy: "idle" | "error-event" | undefined;
+    let errorEvent: unknown;
+    let controller: AbortController | undefined;
+    let resolveEnd: (error: unknown) => void = () => undefined;
+    let ended = false;
+    const end = new Promise<unknown>((resolve) => {
+      resolveEnd = resolve;
+    });
+    const done = (error: unknown) => {
+      ended = true;
+      resolveEnd(error ?? undefined);
+    };
+    const abort = (why: "idle" | "error-event") => {
+      abortedBy ??= why;
+      controller?.abort();
+    };
+    const idle = new IdleTimer(this.options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs, () => abort("idle"));
+    const timeoutSeconds = this.options.timeoutSeconds ?? 240 + Math.floor((this.options.random ?? Math.random)() * 61);
+    const query = {
+      labelSelector: this.labelSelector,
+      resourceVersion: this.version,
+      allowWatchBookmarks: true,
+      timeoutSeconds,
+    };
+    try {
+      controller = await this.access.watch.watch(
+        COLLECTION_PATHS[this.kind](this.namespace),
+        query,
+        (type: string, object: unknown) => {
+          if (abortedBy) return;
+          idle.touch();
+          delivered = true;
+          if (type === "ERROR") {
+            errorEvent = object;
+            abort("error-event");
+          } else if (type === "BOOKMARK") {
+            const version = isRecord(object) && isRecord(object.metadata) ? object.metadata.resourceVersion : undefined;
+            if (typeof version === "string" && !isStale(version, this.version, false)) this.version = version;
+          } else if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") {
+            this.applyWatchEvent(type, object);
+          }
+        },
+        done,
+      );
+    } catch (error) {
+      done(error);
+    }
+    if (!ended) {
+      connected = true;
+      this.currentWatch = controller;
+      if (this.stopped) controller?.abort();
+      else {
+        this.markUp();
+        idle.start();
+      }
+    }
+    const error = await end;
+    idle.stop();
+    this.currentWatch = undefined;
+    if (this.stopped) return { kind: "stopped" };
+    const healthy = connected && (delivered || Date.now() - startedAt >= (this.options.healthyAfterMs ?? DEFAULTS.healthyAfterMs));
+    if (abortedBy === "error-event") {
+      const status = apiStatusOf({ body: errorEvent });
+      if (status?.code === 410 || status?.reason === "Expired" || status?.reason === "Gone") return { kind: "gone", healthy };
+      return { kind: "error", healthy, error: Object.assign(new Error("watch ERROR event"), { statusCode: status?.code, body: errorEvent }) };
+    }
+    if (abortedBy === "idle" || (error instanceof Error && error.name === "TimeoutError")) return { kind: "idle", healthy };
+    if (error === undefined) return { kind: "closed", healthy };
+    if (httpStatusOf(error) === 410) return { kind: "gone", healthy };
+    return { kind: "error", healthy, error };
+  }
+
+  private markReady(): void {
+    if (this.isReady) return;
+    this.isReady = true;
+    for (const waiter of this.readyWaiters) waiter.resolve();
+    this.readyWaiters.clear();
+  }
+
+  private rejectReadyWaiters(error: Error): void {
+    for (const waiter of this.readyWaiters) waiter.reject(error);
+    this.readyWaiters.clear();
+  }
+
+  private markUp(): void {
+    this.upGeneration++;
+    clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
+    if (this.currentStatus.state !== "up") this.setStatus({ state: "up", polling: false });
+  }
+
+  private markDown(reason: string): void {
+    if (this.currentStatus.state === "down") {
+      this.currentStatus.lastError = reason;
+      return;
+    }
+    this.setStatus({ state: "down", lastError: reason, polling: true });
+    this.schedulePoll();
+  }
+
+  private schedulePoll(): void {
+    if (this.pollTimer || this.stopped) return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      this.pollInFlight = this.poll();
+    }, this.options.pollIntervalMs ?? DEFAULTS.pollIntervalMs);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.currentStatus.state !== "down") return;
+    try {
+      await this.relist(false);
+    } catch (error) {
+      if (!this.stopped) this.currentStatus.lastError = describeApiError(error);
+    }
+    if (this.currentStatus.state === "down") this.schedulePoll();
+  }
+
+  private setStatus(change: { state: WatchState; lastError?: string; polling: boolean }): void {
+    const lastError = change.lastError ?? this.currentStatus.lastError;
+    this.currentStatus = { state: change.state, since: Date.now(), polling: change.polling };
+    if (lastError !== undefined) this.currentStatus.lastError = lastError;
+    const snapshot = this.status();
+    for (const listener of [...this.statusListeners]) this.safely(() => listener(snapshot));
+  }
+}
+
+/** A run's handle on a shared watch: its subscriptions end with `release()`. */
+export interface SharedWatchLease<K extends WatchedKind> {
+  readonly watch: SharedWatch<K>;
+  ready(signal?: AbortSignal): Promise<void>;
+  status(): WatchStatus;
+  get(name: string): WatchedObject<K> | undefined;
+  list(predicate?: (object: WatchedObject<K>) => boolean): WatchedObject<K>[];
+  subscribe(target: string | ((object: WatchedObject<K>) => boolean), listener: WatchListener<WatchedObject<K>>): () => void;
+  onStatus(listener: (status: WatchStatus) => void): () => void;
+  /** Ends this lease's subscriptions; the last release stops the watch after the linger time. */
+  release(): void;
+}
+
+interface RegistryEntry {
+  watch: SharedWatch<WatchedKind>;
+  leases: number;
+  lingerTimer: NodeJS.Timeout | undefined;
+  lingerMs: number;
+}
+
+const registry = new Map<string, RegistryEntry>();
+
+function registryKey(access: ClusterAccess, namespace: string, kind: WatchedKind, labelSelector: string): string {
+  return JSON.stringify([access.key, namespace, kind, labelSelector]);
+}
+
+function isWatchOf<K extends WatchedKind>(watch: SharedWatch<WatchedKind>, kind: K): watch is SharedWatch<K> {
+  return watch.kind === kind;
+}
+
+/**
+ * A lease on the process-wide watch of `kind` in `namespace` for this client set, started on
+ * first use. `options` apply only when this call creates the watch.
+ */
+export function acquireSharedWatch<K extends WatchedKind>(
+  access: ClusterAccess,
+  namespace: string,
+  kind: K,
+  options: SharedWatchOptions = {},
+): SharedWatchLease<K> {
+  const key = registryKey(access, namespace, kind, options.labelSelector ?? MANAGED_BY_SELECTOR);
+  let entry = registry.get(key);
+  if (!entry || entry.watch.stopped) {
+    const created = new SharedWatch(access, namespace, kind, options);
+    entry = { watch: created, leases: 0, lingerTimer: undefined, lingerMs: options.lingerMs ?? DEFAULTS.lingerMs };
+    registry.set(key, entry);
+    created.start();
+  }
+  const { watch } = entry;
+  if (!isWatchOf(watch, kind)) throw new Error(`shared watch registry holds a ${watch.kind} watch under a ${kind} key`);
+  clearTimeout(entry.lingerTimer);
+  entry.lingerTimer = undefined;
+  entry.leases++;
+  const held = entry;
+  const endings = new Set<() => void>();
+  const track = (unsubscribe: () => void) => {
+    endings.add(unsubscribe);
+    return () => {
+      endings.delete(unsubscribe);
+      unsubscribe();
+    };
+  };
+  let released = false;
+  return {
+    watch,
+    ready: (signal) => watch.ready(signal),
+    status: () => watch.status(),
+    get: (name) => watch.get(name),
+    list: (predicate) => watch.list(predicate),
+    subscribe: (target, listener) => track(watch.subscribe(target, listener)),
+    onStatus: (listener) => track(watch.onStatus(listener)),
+    release: () => {
+      if (released) return;
+      released = true;
+      for (const unsubscribe of endings) unsubscribe();
+      endings.clear();
+      held.leases--;
+      if (held.leases > 0) return;
+      held.lingerTimer = setTimeout(() => {
+        if (held.leases > 0) return;
+        if (registry.get(key) === held) registry.delete(key);
+        void watch.stop();
+      }, held.lingerMs);
+      // Lingering must not keep a process alive that has nothing else to do.
+      held.lingerTimer.unref();
+    },
+  };
+}
+
+/** Stops every shared watch of the process (shutdown, tests). */
+export async function stopSharedWatches(): Promise<void> {
+  const entries = [...registry.values()];
+  registry.clear();
+  for (const entry of entries) clearTimeout(entry.lingerTimer);
+  await Promise.all(entries.map((entry) => entry.watch.stop()));
+}
