@@ -1,0 +1,130 @@
+import type { ServerResponse } from "node:http";
+import type { FaultRules } from "../faults.ts";
+import type { K8sObject, ObjectStore, StoreEvent } from "../store.ts";
+import { StoreError } from "../store.ts";
+import type { RequestAccounting } from "./accounting.ts";
+import type { ResourceInfo } from "./resources.ts";
+import { apiVersionOf } from "./resources.ts";
+import type { ObjectFilter } from "./selectors.ts";
+import { failureStatus } from "./status.ts";
+
+export interface WatchRequest {
+  resource: ResourceInfo;
+  namespace: string | undefined;
+  filter: ObjectFilter | undefined;
+  /** Resume after this revision; undefined starts with the current state as ADDED events. */
+  sinceRevision: number | undefined;
+  allowBookmarks: boolean;
+  timeoutSeconds: number | undefined;
+  bookmarkIntervalMs: number;
+}
+
+export interface WatchDeps {
+  store: ObjectStore;
+  faults: FaultRules;
+  requests: RequestAccounting;
+}
+
+/**
+ * Streams a watch as the API server does: one JSON event per line over a chunked 200 response.
+ * Objects that start or stop matching the selector arrive as ADDED / DELETED (as the watch cache
+ * does). Ends cleanly on `timeoutSeconds` or an injected cut; `410 Gone` is an ERROR event.
+ */
+export function serveWatch(response: ServerResponse, request: WatchRequest, deps: WatchDeps): void {
+  const { resource } = request;
+  const { store, faults } = deps;
+  response.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private" });
+  response.flushHeaders();
+  const closeAccounting = deps.requests.watchOpened(resource.plural);
+  const timers: NodeJS.Timeout[] = [];
+  let unsubscribe: (() => void) | undefined;
+  let ended = false;
+  let lastWriteAt = Date.now();
+  let eventsSent = 0;
+  const cut = faults.takeWatchCut(resource.plural);
+
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    unsubscribe?.();
+    for (const timer of timers) clearTimeout(timer);
+    closeAccounting();
+    if (!response.writableEnded) response.end();
+  };
+  response.on("close", finish);
+
+  const write = (type: string, object: unknown) => {
+    if (ended) return;
+    response.write(`${JSON.stringify({ type, object })}\n`);
+    lastWriteAt = Date.now();
+  };
+  const expire = (message: string) => {
+    write("ERROR", failureStatus(410, "Expired", message));
+    finish();
+  };
+
+  if (faults.takeGone(resource.plural)) {
+    expire(`too old resource version: ${request.sinceRevision ?? 0} (${store.currentRevision()})`);
+    return;
+  }
+
+  // What this watch has seen (matching or not) and shown, so selector transitions become
+  // ADDED / DELETED. A resumed watch cannot know what the client saw before it: an object it
+  // has not seen yet keeps the store's event type.
+  const seen = new Set<string>();
+  const visible = new Set<string>();
+  const typeFor = (event: StoreEvent, uid: string): string | undefined => {
+    const nowMatches = !request.filter || request.filter(event.object);
+    const known = seen.has(uid);
+    const wasVisible = visible.has(uid);
+    seen.add(uid);
+    if (event.type === "DELETED") {
+      visible.delete(uid);
+      return wasVisible || (!known && nowMatches) ? "DELETED" : undefined;
+    }
+    if (!nowMatches) {
+      visible.delete(uid);
+      return wasVisible ? "DELETED" : undefined;
+    }
+    visible.add(uid);
+    if (wasVisible) return "MODIFIED";
+    return known ? "ADDED" : event.type;
+  };
+  const deliver = (event: StoreEvent) => {
+    if (ended) return;
+    const type = typeFor(event, event.object.metadata.uid ?? "");
+    if (!type) return;
+    write(type, event.object);
+    eventsSent++;
+    if (cut?.afterEvents !== undefined && eventsSent >= cut.afterEvents) finish();
+  };
+
+  try {
+    unsubscribe = store.watch(resource.plural, { namespace: request.namespace, sinceRevision: request.sinceRevision }, deliver);
+  } catch (error) {
+    if (error instanceof StoreError && error.code === 410) {
+      expire(error.message);
+      return;
+    }
+    throw error;
+  }
+  if (ended) {
+    // A cut after N events can fire during the replay, before `unsubscribe` was assigned.
+    unsubscribe();
+    return;
+  }
+
+  if (request.timeoutSeconds !== undefined) timers.push(setTimeout(finish, request.timeoutSeconds * 1000));
+  if (cut?.afterMs !== undefined) timers.push(setTimeout(finish, cut.afterMs));
+  if (request.allowBookmarks) {
+    const interval = setInterval(() => {
+      if (Date.now() - lastWriteAt < request.bookmarkIntervalMs) return;
+      write("BOOKMARK", {
+        kind: resource.kind,
+        apiVersion: apiVersionOf(resource),
+        metadata: { resourceVersion: String(store.currentRevision()) },
+      });
+    }, Math.max(10, Math.floor(request.bookmarkIntervalMs / 2)));
+    timers.push(interval);
+  }
+}
