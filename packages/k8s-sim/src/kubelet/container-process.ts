@@ -1,0 +1,177 @@
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import type { Readable } from "node:stream";
+import type { LogStream } from "../pod-log-files.ts";
+import type { BindMount } from "./volumes.ts";
+
+/** PATH entries after the image's own directories: the host's usual system directories. */
+export const HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export interface LaunchSpec {
+  /** Command and arguments, already expanded. */
+  argv: readonly string[];
+  /** The complete environment of the process (nothing is inherited). */
+  env: ReadonlyMap<string, string>;
+  workingDir?: string;
+  mounts: readonly BindMount[];
+  uid: number;
+  gid: number;
+  /** Joined before anything else runs, so the memory limit covers the whole container. */
+  cgroupProcsFile?: string;
+  /** Kills what escaped the process group (e.g. everything in the container's cgroup). */
+  killStragglers?: () => void;
+  onOutput: (stream: LogStream, chunk: Buffer) => void;
+}
+
+export interface ExitStatus {
+  /** As a container runtime reports it: the exit code, or 128 + signal number. */
+  exitCode: number;
+  signal?: number;
+  /** Set when the container never got to run its command (a runtime error, exit code 128). */
+  startError?: string;
+}
+
+/**
+ * Runs in the new mount namespace, as root, before the command: join the cgroup, bind-mount the
+ * volumes (read-only where asked), enter the working directory, check the command resolves, then
+ * drop to the container's user with a clean environment. Failures go to fd 3 and exit 128; fd 3
+ * closing without a message means the command is now running.
+ * Arguments: procsFile mountCount {source target ro|rw}... uid gid dir lookupPath cmd K=V... cmd args...
+ */
+const SETUP_SCRIPT = `
+fail() { printf '%s' "$1" >&3; exit 128; }
+if [ -n "$1" ]; then printf '%s\\n' "$$" > "$1" || fail "cannot join memory cgroup $1"; fi
+count=$2
+shift 2
+while [ "$count" -gt 0 ]; do
+  if [ -d "$1" ]; then mkdir -p "$2" 2>&3 || fail "cannot create mount point $2"
+  else { mkdir -p "$(dirname "$2")" && { [ -e "$2" ] || : > "$2"; }; } 2>&3 || fail "cannot create mount point $2"; fi
+  mount --bind "$1" "$2" 2>&3 || fail "error mounting \\"$1\\" to rootfs at \\"$2\\""
+  if [ "$3" = ro ]; then mount -o remount,bind,ro "$2" 2>&3 || fail "cannot make $2 read-only"; fi
+  shift 3
+  count=$((count - 1))
+done
+uid=$1 gid=$2 dir=$3 lookup=$4 cmd=$5
+shift 5
+mkdir -p "$dir" 2>&3 && cd "$dir" || fail "chdir to cwd (\\"$dir\\") set in config.json failed"
+case $cmd in
+  */*) [ -f "$cmd" ] && [ -x "$cmd" ] || fail "exec: \\"$cmd\\": stat $cmd: no such file or directory" ;;
+  *) found=
+     IFS=:
+     for d in $lookup; do if [ -f "$d/$cmd" ] && [ -x "$d/$cmd" ]; then found=1; break; fi; done
+     unset IFS
+     [ -n "$found" ] || fail "exec: \\"$cmd\\": executable file not found in \\$PATH" ;;
+esac
+exec 3>&-
+exec /usr/bin/setpriv --reuid="$uid" --regid="$gid" --clear-groups -- /usr/bin/env -i "$@"
+`;
+
+const RUNTIME_ERROR_PREFIX =
+  "failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ";
+
+const OUTPUT_DRAIN_LIMIT_MS = 2000;
+
+function signalNumber(name: NodeJS.Signals): number {
+  return constants.signals[name];
+}
+
+function drained(stream: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.readableEnded || stream.destroyed) resolve();
+    stream.once("close", resolve);
+  });
+}
+
+/**
+ * A container's main process, in its own private mount namespace and its own process group
+ * (so the whole container can be killed at once).
+ */
+export class ContainerProcess {
+  readonly pid: number;
+  /** Resolves true once the command itself runs, false when set-up failed. */
+  readonly started: Promise<boolean>;
+  readonly exited: Promise<ExitStatus>;
+
+  private constructor(pid: number, started: Promise<boolean>, exited: Promise<ExitStatus>) {
+    this.pid = pid;
+    this.started = started;
+    this.exited = exited;
+  }
+
+  static launch(spec: LaunchSpec): ContainerProcess {
+    const [command] = spec.argv;
+    if (command === undefined || command === "") throw new Error("the container has no command to run (set command or args)");
+    if (command.includes("=")) throw new Error(`the sim cannot run a command whose name contains "=": ${command}`);
+    const lookupPath = spec.env.get("PATH") ?? HOST_PATH;
+    const args = [spec.cgroupProcsFile ?? "", String(spec.mounts.length)];
+    for (const mount of spec.mounts) args.push(mount.source, mount.target, mount.readOnly ? "ro" : "rw");
+    args.push(String(spec.uid), String(spec.gid), spec.workingDir ?? "/", lookupPath, command);
+    for (const [name, value] of spec.env) args.push(`${name}=${value}`);
+    args.push(...spec.argv);
+
+    const child = spawn(
+      "/usr/bin/unshare",
+      ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", SETUP_SCRIPT, "container-setup", ...args],
+      { env: { PATH: HOST_PATH }, detached: true, stdio: ["ignore", "pipe", "pipe", "pipe"] },
+    );
+    const [, stdout, stderr, setupChannel] = child.stdio;
+    if (!child.pid || !stdout || !stderr || !setupChannel || !("read" in setupChannel)) {
+      child.kill("SIGKILL");
+      throw new Error("could not start the container process");
+    }
+    const pid = child.pid;
+    stdout.on("data", (chunk: Buffer) => spec.onOutput("stdout", chunk));
+    stderr.on("data", (chunk: Buffer) => spec.onOutput("stderr", chunk));
+
+    const setupMessages: Buffer[] = [];
+    setupChannel.on("data", (chunk: Buffer) => setupMessages.push(chunk));
+    const setupDone = drained(setupChannel);
+    const started = setupDone.then(() => setupMessages.length === 0);
+
+    const exited = new Promise<ExitStatus>((resolve, reject) => {
+      child.once("error", reject);
+      child.once("exit", (code, signal) => {
+        // The container ends with its main process: take down anything it left behind.
+        killGroup(pid, "SIGKILL");
+        spec.killStragglers?.();
+        const outputDone = Promise.all([drained(stdout), drained(stderr), setupDone]);
+        // A straggler we could not kill must not hold the container open forever.
+        const giveUp = setTimeout(() => {
+          stdout.destroy();
+          stderr.destroy();
+          setupChannel.destroy();
+        }, OUTPUT_DRAIN_LIMIT_MS);
+        void outputDone.then(() => {
+          clearTimeout(giveUp);
+          const setupError = Buffer.concat(setupMessages).toString("utf8");
+          if (setupError) resolve({ exitCode: 128, startError: `${RUNTIME_ERROR_PREFIX}${setupError}: unknown` });
+          else if (signal) resolve({ exitCode: 128 + signalNumber(signal), signal: signalNumber(signal) });
+          else resolve({ exitCode: code ?? 0 });
+        });
+      });
+    });
+    return new ContainerProcess(pid, started, exited);
+  }
+
+  /** Signals the main process only, as the runtime does for a graceful stop. */
+  signal(signal: NodeJS.Signals): void {
+    try {
+      process.kill(this.pid, signal);
+    } catch {
+      // already exited
+    }
+  }
+
+  /** Signals every process of the container's process group. */
+  signalGroup(signal: NodeJS.Signals): void {
+    killGroup(this.pid, signal);
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is empty
+  }
+}
