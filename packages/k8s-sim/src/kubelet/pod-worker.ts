@@ -91,7 +91,9 @@ export class PodWorker {
   private readonly startTime = statusTime();
   private readonly abort = new AbortController();
   private sandboxReady = false;
-  private completed = false;  private ending: Ending | undefined;
+  private completed = false;
+  private volumes: ReturnType<typeof preparePodVolumes> = new Map();
+  private ending: Ending | undefined;
   private disruption: PodStatusSnapshot["disruption"];
   private podReason: { reason: string; message: string } | undefined;
 
