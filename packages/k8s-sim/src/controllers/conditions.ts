@@ -9,8 +9,9 @@ export function kubeTimestamp(at: number = Date.now()): string {
 export interface ConditionUpdate {
   type: string;
   status: "True" | "False";
-  reason: string;
-  message: string;
+  /** Omitted from the condition when undefined (as for `PodScheduled=True`). */
+  reason?: string;
+  message?: string;
 }
 
 /** The condition of this type in `status.conditions`, if any. */
@@ -31,20 +32,21 @@ export function setCondition(status: JsonObject, update: ConditionUpdate, probeT
   const conditions = objectsAt(status, "conditions");
   const existing = conditions.find((condition) => condition.type === update.type);
   if (!existing) {
-    conditions.push({
-      type: update.type,
-      status: update.status,
-      lastProbeTime: probeTime,
-      lastTransitionTime: now,
-      reason: update.reason,
-      message: update.message,
-    });
+    const added: JsonObject = { type: update.type, status: update.status, lastProbeTime: probeTime, lastTransitionTime: now };
+    setDetails(added, update);
+    conditions.push(added);
   } else if (existing.status !== update.status || existing.reason !== update.reason || existing.message !== update.message) {
     if (existing.status !== update.status) existing.lastTransitionTime = now;
     existing.status = update.status;
     existing.lastProbeTime = probeTime;
-    existing.reason = update.reason;
-    existing.message = update.message;
+    setDetails(existing, update);
   }
   status.conditions = conditions;
+}
+
+function setDetails(condition: JsonObject, update: ConditionUpdate): void {
+  for (const field of ["reason", "message"] as const) {
+    if (update[field] === undefined) delete condition[field];
+    else condition[field] = update[field];
+  }
 }

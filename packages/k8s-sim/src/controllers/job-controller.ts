@@ -213,7 +213,7 @@ export class JobController {
       status.completionTime = stamp;
       events.push(["Normal", "Completed", "Job completed"]);
     } else {
-      events.push(["Warning", interim.reason, interim.message]);
+      events.push(["Warning", interim.reason ?? "", interim.message ?? ""]);
     }
   }
 

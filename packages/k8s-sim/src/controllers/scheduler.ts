@@ -1,0 +1,320 @@
+import type { JsonObject } from "../api/json.ts";
+import { objectAt, objectsAt, stringAt, stringMapAt } from "../api/json.ts";
+import { recordEvent } from "../events.ts";
+import { parseQuantity } from "../kubelet/quantity.ts";
+import type { K8sObject, ObjectStore, StoreEvent } from "../store.ts";
+import { isConditionTrue, setCondition } from "./conditions.ts";
+import { isPodTerminal, podNodeName } from "./pods.ts";
+import type { ReconcileErrorHandler } from "./reconcile-loop.ts";
+import { ReconcileLoop, objectKey, splitObjectKey } from "./reconcile-loop.ts";
+
+const SCHEDULER_NAME = "default-scheduler";
+const NOT_HELPFUL = "Preemption is not helpful for scheduling";
+/** All pods in the sim have the same priority, so preemption never finds anything to evict. */
+const NO_VICTIMS = "No preemption victims found for incoming pod";
+
+/** Resource amounts in thousandths (millicores, millibytes), so sums and comparisons are exact. */
+type Amounts = Map<string, number>;
+
+interface Taint {
+  key: string;
+  value: string;
+  effect: string;
+}
+
+/** Why one node cannot take the pod; `resolvable` when evicting lower-priority pods could help. */
+interface NodeRejection {
+  reasons: string[];
+  resolvable: boolean;
+}
+
+type Placement = { node: string } | { message: string };
+
+export interface SchedulerOptions {
+  onError?: ReconcileErrorHandler;
+}
+
+/**
+ * The default scheduler, reduced to what the sim models: a node must be Ready and schedulable,
+ * its taints tolerated, its labels matching `nodeSelector`, and its allocatable resources left
+ * over enough for the pod's requests. Of the nodes that fit, the least loaded wins. Pods that fit
+ * nowhere get `PodScheduled=False` with the real message and a `FailedScheduling` event, and are
+ * retried when nodes, claims or other pods change.
+ */
+export class Scheduler {
+  private readonly store: ObjectStore;
+  private readonly loop: ReconcileLoop;
+  /** Pods that fit nowhere, with the last message reported for each (one event per distinct message). */
+  private readonly unschedulable = new Map<string, string>();
+
+  constructor(store: ObjectStore, options: SchedulerOptions = {}) {
+    this.store = store;
+    this.loop = new ReconcileLoop({ controller: SCHEDULER_NAME, reconcile: (key) => this.schedule(key), onError: options.onError });
+  }
+
+  start(): void {
+    this.loop.listen(this.store, "pods", (event) => this.onPodEvent(event));
+    this.loop.listen(this.store, "nodes", () => this.retryUnschedulable());
+    this.loop.listen(this.store, "persistentvolumeclaims", (event) => {
+      if (event.type !== "DELETED") this.retryUnschedulable();
+    });
+    for (const pod of this.store.list("pods", { filter: needsScheduling }).items) {
+      this.loop.enqueue(objectKey(pod.metadata.namespace, pod.metadata.name));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.loop.stop();
+    this.unschedulable.clear();
+  }
+
+  private onPodEvent(event: StoreEvent): void {
+    const pod = event.object;
+    const key = objectKey(pod.metadata.namespace, pod.metadata.name);
+    if (event.type === "DELETED") this.unschedulable.delete(key);
+    else if (needsScheduling(pod)) this.loop.enqueue(key);
+    // A bound pod that stops or goes away frees its node's resources.
+    if (podNodeName(pod) && (event.type === "DELETED" || isPodTerminal(pod))) this.retryUnschedulable();
+  }
+
+  private retryUnschedulable(): void {
+    for (const key of this.unschedulable.keys()) this.loop.enqueue(key);
+  }
+
+  private schedule(key: string): void {
+    const { namespace, name } = splitObjectKey(key);
+    const pod = this.store.get("pods", namespace, name);
+    if (!pod || !needsScheduling(pod)) {
+      this.unschedulable.delete(key);
+      return;
+    }
+    const placement = this.place(pod);
+    if ("node" in placement) this.bind(key, pod, placement.node);
+    else this.reportUnschedulable(key, pod, placement.message);
+  }
+
+  private bind(key: string, pod: K8sObject, node: string): void {
+    const { namespace, name } = splitObjectKey(key);
+    const bound = this.store.mutate("pods", namespace, name, (current) => {
+      if (!needsScheduling(current)) return;
+      const spec = objectAt(current, "spec") ?? {};
+      spec.nodeName = node;
+      current.spec = spec;
+      const status = objectAt(current, "status") ?? {};
+      setCondition(status, { type: "PodScheduled", status: "True" }, null);
+      current.status = status;
+    });
+    this.unschedulable.delete(key);
+    if (bound && podNodeName(bound) === node) {
+      recordEvent(this.store, pod, "Normal", "Scheduled", `Successfully assigned ${namespace}/${name} to ${node}`, SCHEDULER_NAME);
+    }
+  }
+
+  private reportUnschedulable(key: string, pod: K8sObject, message: string): void {
+    const { namespace, name } = splitObjectKey(key);
+    this.store.mutate("pods", namespace, name, (current) => {
+      const status = objectAt(current, "status") ?? {};
+      setCondition(status, { type: "PodScheduled", status: "False", reason: "Unschedulable", message }, null);
+      current.status = status;
+    });
+    if (this.unschedulable.get(key) !== message) {
+      recordEvent(this.store, pod, "Warning", "FailedScheduling", message, SCHEDULER_NAME);
+    }
+    this.unschedulable.set(key, message);
+  }
+
+  private place(pod: K8sObject): Placement {
+    const nodes = this.store.list("nodes").items;
+    const count = nodes.length;
+    if (count === 0) return { message: "no nodes available to schedule pods" };
+    const missingClaim = this.missingClaim(pod);
+    if (missingClaim) {
+      return { message: `0/${count} nodes are available: persistentvolumeclaim "${missingClaim}" not found. ${preemptionSummary(count, 0)}` };
+    }
+
+    const request = podRequests(pod);
+    const usage = this.usageByNode();
+    const reasons = new Map<string, number>();
+    let resolvable = 0;
+    let best: { node: string; score: number; pods: number } | undefined;
+    for (const node of nodes) {
+      const nodeName = node.metadata.name ?? "";
+      const used = usage.get(nodeName) ?? { amounts: new Map(), pods: 0 };
+      const rejection = rejectionBy(node, pod, request, used);
+      if (rejection) {
+        for (const reason of rejection.reasons) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+        if (rejection.resolvable) resolvable++;
+        continue;
+      }
+      const score = loadAfter(node, request, used);
+      if (!best || score < best.score || (score === best.score && used.pods < best.pods)) {
+        best = { node: nodeName, score, pods: used.pods };
+      }
+    }
+    if (best) return best;
+    return { message: `0/${count} nodes are available: ${histogram(reasons)}. ${preemptionSummary(count, resolvable)}` };
+  }
+
+  /** The first claim the pod mounts that does not exist (any existing claim counts as bound). */
+  private missingClaim(pod: K8sObject): string | undefined {
+    for (const volume of objectsAt(objectAt(pod, "spec"), "volumes")) {
+      const claimName = stringAt(objectAt(volume, "persistentVolumeClaim"), "claimName");
+      if (claimName && !this.store.get("persistentvolumeclaims", pod.metadata.namespace, claimName)) return claimName;
+    }
+    return undefined;
+  }
+
+  /** What the pods bound to each node and not yet finished request. */
+  private usageByNode(): Map<string, { amounts: Amounts; pods: number }> {
+    const usage = new Map<string, { amounts: Amounts; pods: number }>();
+    const bound = this.store.list("pods", { filter: (pod) => Boolean(podNodeName(pod)) && !isPodTerminal(pod) }).items;
+    for (const pod of bound) {
+      const node = podNodeName(pod) ?? "";
+      const entry = usage.get(node) ?? { amounts: new Map(), pods: 0 };
+      for (const [resource, amount] of podRequests(pod)) entry.amounts.set(resource, (entry.amounts.get(resource) ?? 0) + amount);
+      entry.pods++;
+      usage.set(node, entry);
+    }
+    return usage;
+  }
+}
+
+/** Unbound, not being deleted, not finished, and meant for this scheduler. */
+function needsScheduling(pod: K8sObject): boolean {
+  const spec = objectAt(pod, "spec");
+  const schedulerName = stringAt(spec, "schedulerName");
+  return (
+    !podNodeName(pod) &&
+    !pod.metadata.deletionTimestamp &&
+    !isPodTerminal(pod) &&
+    (schedulerName === undefined || schedulerName === SCHEDULER_NAME)
+  );
+}
+
+function toMilli(quantity: unknown): number {
+  if (typeof quantity === "number") return Math.round(quantity * 1000);
+  if (typeof quantity === "string") return Math.round(parseQuantity(quantity) * 1000);
+  throw new Error(`resource quantity must be a string or number, got ${JSON.stringify(quantity)}`);
+}
+
+function containerRequests(container: JsonObject): Amounts {
+  const resources = objectAt(container, "resources");
+  // A limit without a request means the request equals the limit (the API server's defaulting).
+  const amounts: Amounts = new Map();
+  for (const [resource, quantity] of Object.entries({ ...objectAt(resources, "limits"), ...objectAt(resources, "requests") })) {
+    amounts.set(resource, toMilli(quantity));
+  }
+  return amounts;
+}
+
+/**
+ * What the pod needs from a node, as Kubernetes computes it: the sum over its containers, raised
+ * per resource to any single init container's request (they run one at a time, before the rest),
+ * plus the pod's overhead.
+ */
+function podRequests(pod: K8sObject): Amounts {
+  const spec = objectAt(pod, "spec");
+  const total: Amounts = new Map();
+  for (const container of objectsAt(spec, "containers")) {
+    for (const [resource, amount] of containerRequests(container)) total.set(resource, (total.get(resource) ?? 0) + amount);
+  }
+  for (const init of objectsAt(spec, "initContainers")) {
+    for (const [resource, amount] of containerRequests(init)) total.set(resource, Math.max(total.get(resource) ?? 0, amount));
+  }
+  for (const [resource, quantity] of Object.entries(objectAt(spec, "overhead") ?? {})) {
+    total.set(resource, (total.get(resource) ?? 0) + toMilli(quantity));
+  }
+  return total;
+}
+
+function allocatable(node: K8sObject): JsonObject {
+  const status = objectAt(node, "status");
+  return objectAt(status, "allocatable") ?? objectAt(status, "capacity") ?? {};
+}
+
+function taintsOf(node: K8sObject): Taint[] {
+  const taints = objectsAt(objectAt(node, "spec"), "taints").map((taint) => ({
+    key: stringAt(taint, "key") ?? "",
+    value: stringAt(taint, "value") ?? "",
+    effect: stringAt(taint, "effect") ?? "",
+  }));
+  // The node lifecycle controller taints a node that is not Ready.
+  if (!isConditionTrue(objectAt(node, "status"), "Ready") && !taints.some((taint) => taint.key === "node.kubernetes.io/not-ready")) {
+    taints.push({ key: "node.kubernetes.io/not-ready", value: "", effect: "NoSchedule" });
+  }
+  return taints;
+}
+
+function tolerates(tolerations: JsonObject[], taint: Taint): boolean {
+  return tolerations.some((toleration) => {
+    const effect = stringAt(toleration, "effect") ?? "";
+    if (effect !== "" && effect !== taint.effect) return false;
+    const key = stringAt(toleration, "key") ?? "";
+    if ((stringAt(toleration, "operator") ?? "Equal") === "Exists") return key === "" || key === taint.key;
+    return key === taint.key && (stringAt(toleration, "value") ?? "") === taint.value;
+  });
+}
+
+/**
+ * Why this node cannot take the pod, checked in the default scheduler's filter order (the first
+ * failing filter decides, except that every short resource is named), or undefined if it fits.
+ */
+function rejectionBy(
+  node: K8sObject,
+  pod: K8sObject,
+  request: Amounts,
+  used: { amounts: Amounts; pods: number },
+): NodeRejection | undefined {
+  const spec = objectAt(pod, "spec");
+  const tolerations = objectsAt(spec, "tolerations");
+  if (
+    objectAt(node, "spec")?.unschedulable === true &&
+    !tolerates(tolerations, { key: "node.kubernetes.io/unschedulable", value: "", effect: "NoSchedule" })
+  ) {
+    return { reasons: ["node(s) were unschedulable"], resolvable: false };
+  }
+  const untolerated = taintsOf(node).find(
+    (taint) => (taint.effect === "NoSchedule" || taint.effect === "NoExecute") && !tolerates(tolerations, taint),
+  );
+  if (untolerated) {
+    return { reasons: [`node(s) had untolerated taint {${untolerated.key}: ${untolerated.value}}`], resolvable: false };
+  }
+  const labels = node.metadata.labels ?? {};
+  if (Object.entries(stringMapAt(spec, "nodeSelector")).some(([key, value]) => labels[key] !== value)) {
+    return { reasons: ["node(s) didn't match Pod's node affinity/selector"], resolvable: false };
+  }
+  const capacity = allocatable(node);
+  const reasons: string[] = [];
+  if (capacity.pods === undefined || used.pods + 1 > toMilli(capacity.pods) / 1000) reasons.push("Too many pods");
+  for (const [resource, amount] of request) {
+    const free = (capacity[resource] === undefined ? 0 : toMilli(capacity[resource])) - (used.amounts.get(resource) ?? 0);
+    if (amount > 0 && amount > free) reasons.push(`Insufficient ${resource}`);
+  }
+  return reasons.length > 0 ? { reasons, resolvable: true } : undefined;
+}
+
+/** Mean share of cpu and memory the node would have committed with the pod on it (lower is emptier). */
+function loadAfter(node: K8sObject, request: Amounts, used: { amounts: Amounts }): number {
+  const capacity = allocatable(node);
+  const shares: number[] = [];
+  for (const resource of ["cpu", "memory"]) {
+    const total = capacity[resource] === undefined ? 0 : toMilli(capacity[resource]);
+    if (total > 0) shares.push(((used.amounts.get(resource) ?? 0) + (request.get(resource) ?? 0)) / total);
+  }
+  return shares.length === 0 ? 0 : shares.reduce((sum, share) => sum + share, 0) / shares.length;
+}
+
+/** `2 Insufficient cpu, 1 node(s) were unschedulable`: counts per reason, sorted as text (as the scheduler does). */
+function histogram(reasons: Map<string, number>): string {
+  return [...reasons]
+    .map(([reason, count]) => `${count} ${reason}`)
+    .sort()
+    .join(", ");
+}
+
+function preemptionSummary(nodeCount: number, resolvable: number): string {
+  const outcomes = new Map<string, number>();
+  if (resolvable > 0) outcomes.set(NO_VICTIMS, resolvable);
+  if (nodeCount - resolvable > 0) outcomes.set(NOT_HELPFUL, nodeCount - resolvable);
+  return `preemption: 0/${nodeCount} nodes are available: ${histogram(outcomes)}.`;
+}
