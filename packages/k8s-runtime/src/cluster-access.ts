@@ -9,7 +9,17 @@ import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
-import { AuthorizationV1Api, BatchV1Api, CoreV1Api, KubeConfig, Watch } from "@kubernetes/client-node";
+import {
+  AuthorizationV1Api,
+  BatchV1Api,
+  type ConfigurationOptions,
+  CoreV1Api,
+  KubeConfig,
+  Observable,
+  type RequestContext,
+  type ResponseContext,
+  Watch,
+} from "@kubernetes/client-node";
 
 export type KubeconfigSource = "file" | "inline" | "in-cluster" | "default";
 
@@ -176,4 +186,24 @@ export function clusterAccessFor(kubeconfigSetting: string | undefined, options:
 export function forgetClusterAccess(key?: string): void {
   if (key === undefined) clientSets.clear();
   else clientSets.delete(key);
+}
+
+/**
+ * Per-call options that make a generated API call abortable:
+ * `access.batch.listNamespacedJob({ namespace }, abortableCall(signal))`. (The generated
+ * methods take no signal themselves; a request middleware puts it on the fetch.)
+ */
+export function abortableCall(signal: AbortSignal): ConfigurationOptions {
+  return {
+    middleware: [
+      {
+        pre: (request: RequestContext) => {
+          request.setSignal(signal);
+          return new Observable(Promise.resolve(request));
+        },
+        post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: "append",
+  };
 }

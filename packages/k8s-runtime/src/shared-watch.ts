@@ -28,8 +28,12 @@
  * cache instead of relisting, and a namespace nobody runs in any more costs nothing.
  * `stopSharedWatches()` ends them all (process shutdown, tests).
  */
-import type { ClusterAccess } from "./cluster-access.ts";
-import { getJson } from "./raw-get.ts";
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
+// client-node's own model deserializer (what its generated APIs use on responses). It is not
+// re-exported from the package root, but watch events arrive as raw JSON and must become the
+// same model objects (Date timestamps) as the typed LIST results, or the cache would mix shapes.
+import { ObjectSerializer } from "@kubernetes/client-node/dist/gen/models/ObjectSerializer.js";
+import { type ClusterAccess, abortableCall } from "./cluster-access.ts";
 import {
   type BackoffOptions,
   abortableSleep,
@@ -40,10 +44,13 @@ import {
   httpStatusOf,
   withRetry,
 } from "./retry-policy.ts";
-import type { JobObject, PodObject } from "./wire-types.ts";
 
-export type WatchedKind = "jobs" | "pods";
-export type WatchedObject<K extends WatchedKind> = K extends "jobs" ? JobObject : PodObject;
+interface WatchedObjects {
+  jobs: V1Job;
+  pods: V1Pod;
+}
+export type WatchedKind = keyof WatchedObjects;
+export type WatchedObject<K extends WatchedKind> = WatchedObjects[K];
 
 export const MANAGED_BY_SELECTOR = "app.kubernetes.io/managed-by=paperclip";
 
@@ -99,27 +106,48 @@ const DEFAULTS = {
   lingerMs: 60_000,
 };
 
-const COLLECTION_PATHS: Record<WatchedKind, (namespace: string) => string> = {
-  jobs: (namespace) => `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/jobs`,
-  pods: (namespace) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
-};
-
-interface Metadata {
-  name: string;
-  resourceVersion?: string;
+interface KindSpec<T> {
+  /** Collection path, for the watch. */
+  path(namespace: string): string;
+  /** client-node model name, for deserializing watch events. */
+  model: string;
+  apiVersion: string;
+  kind: string;
+  list(access: ClusterAccess, namespace: string, labelSelector: string, signal: AbortSignal): Promise<{
+    items: T[];
+    resourceVersion: string | undefined;
+  }>;
 }
+
+const KINDS: { [K in WatchedKind]: KindSpec<WatchedObjects[K]> } = {
+  jobs: {
+    path: (namespace) => `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/jobs`,
+    model: "V1Job",
+    apiVersion: "batch/v1",
+    kind: "Job",
+    list: async (access, namespace, labelSelector, signal) => {
+      const list = await access.batch.listNamespacedJob({ namespace, labelSelector }, abortableCall(signal));
+      return { items: list.items, resourceVersion: list.metadata?.resourceVersion };
+    },
+  },
+  pods: {
+    path: (namespace) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
+    model: "V1Pod",
+    apiVersion: "v1",
+    kind: "Pod",
+    list: async (access, namespace, labelSelector, signal) => {
+      const list = await access.core.listNamespacedPod({ namespace, labelSelector }, abortableCall(signal));
+      return { items: list.items, resourceVersion: list.metadata?.resourceVersion };
+    },
+  },
+};
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
 
-/** Narrows a JSON value from the server to a watched object: it must at least have a name. */
-function watchedObject<K extends WatchedKind>(value: unknown): (WatchedObject<K> & { metadata: Metadata }) | undefined {
-  if (!isRecord(value) || !isRecord(value.metadata) || typeof value.metadata.name !== "string") return undefined;
-  const { resourceVersion } = value.metadata;
-  if (resourceVersion !== undefined && typeof resourceVersion !== "string") return undefined;
-  // The API server's JSON for this kind is by definition its wire type.
-  return value as WatchedObject<K> & { metadata: Metadata };
+function nameOf(object: V1Job | V1Pod): string | undefined {
+  return object.metadata?.name;
 }
 
 /** -1, 0, 1 when both resourceVersions parse as integers; undefined when they cannot be compared. */
@@ -189,7 +217,7 @@ export class SharedWatch<K extends WatchedKind> {
   private readonly options: SharedWatchOptions;
   private readonly labelSelector: string;
 
-  private readonly cache = new Map<string, WatchedObject<K> & { metadata: Metadata }>();
+  private readonly cache = new Map<string, WatchedObject<K>>();
   /** The resourceVersion the cache reflects; undefined until the first LIST. */
   private version: string | undefined;
   private needsList = true;
@@ -362,36 +390,41 @@ export class SharedWatch<K extends WatchedKind> {
   /** LIST and apply the diff; `retry` adds the retry policy (the main loop), polls try once. */
   private async relist(retry: boolean): Promise<void> {
     const generation = this.upGeneration;
-    const fetchList = () =>
-      getJson(this.access, COLLECTION_PATHS[this.kind](this.namespace), { labelSelector: this.labelSelector }, this.stopController.signal);
-    const body = retry
-      ? await withRetry(fetchList, { maxAttempts: 3, signal: this.stopController.signal, random: this.options.random })
+    const spec: KindSpec<WatchedObject<K>> = KINDS[this.kind];
+    const signal = this.stopController.signal;
+    const fetchList = () => spec.list(this.access, this.namespace, this.labelSelector, signal);
+    const list = retry
+      ? await withRetry(fetchList, {
+          maxAttempts: 3,
+          signal,
+          random: this.options.random,
+          description: `list ${this.describeTarget()}`,
+        })
       : await fetchList();
-    if (!isRecord(body) || !Array.isArray(body.items) || !isRecord(body.metadata)) {
-      throw new Error(`LIST ${this.describeTarget()}: the answer is not a list`);
-    }
-    const listVersion = body.metadata.resourceVersion;
-    if (typeof listVersion !== "string" || listVersion === "") {
-      throw new Error(`LIST ${this.describeTarget()}: the answer has no resourceVersion`);
-    }
+    if (!list.resourceVersion) throw new Error(`list ${this.describeTarget()}: the answer has no resourceVersion`);
     // A poll that raced with the watch coming back is older than what the watch delivers.
     if (this.stopped || (!retry && generation !== this.upGeneration)) return;
-    this.applyList(body.items, listVersion);
+    // List items come without apiVersion and kind; watch objects carry them. Keep one shape.
+    for (const item of list.items) {
+      item.apiVersion ??= spec.apiVersion;
+      item.kind ??= spec.kind;
+    }
+    this.applyList(list.items, list.resourceVersion);
     this.needsList = false;
     this.markReady();
   }
 
-  private applyList(items: unknown[], listVersion: string): void {
+  private applyList(items: WatchedObject<K>[], listVersion: string): void {
     if (isStale(listVersion, this.version, false)) return;
     const seen = new Set<string>();
     const changes: WatchEvent<WatchedObject<K>>[] = [];
-    for (const item of items) {
-      const object = watchedObject<K>(item);
-      if (!object) continue;
-      seen.add(object.metadata.name);
-      const cached = this.cache.get(object.metadata.name);
-      if (cached && cached.metadata.resourceVersion === object.metadata.resourceVersion) continue;
-      this.cache.set(object.metadata.name, object);
+    for (const object of items) {
+      const name = nameOf(object);
+      if (name === undefined) continue;
+      seen.add(name);
+      const cached = this.cache.get(name);
+      if (cached && cached.metadata?.resourceVersion === object.metadata?.resourceVersion) continue;
+      this.cache.set(name, object);
       changes.push({ type: cached ? "MODIFIED" : "ADDED", object, synthetic: true });
     }
     for (const [name, cached] of this.cache) {
@@ -404,12 +437,13 @@ export class SharedWatch<K extends WatchedKind> {
   }
 
   private applyWatchEvent(type: WatchEventType, raw: unknown): void {
-    const object = watchedObject<K>(raw);
-    if (!object) return;
-    const eventVersion = object.metadata.resourceVersion;
+    if (!isRecord(raw)) return;
+    const object: WatchedObject<K> = ObjectSerializer.deserialize(raw, KINDS[this.kind].model, "");
+    const name = nameOf(object);
+    if (name === undefined) return;
+    const eventVersion = object.metadata?.resourceVersion;
     if (isStale(eventVersion, this.version, true)) return;
     if (eventVersion) this.version = eventVersion;
-    const name = object.metadata.name;
     const cached = this.cache.get(name);
     if (type === "DELETED") {
       if (!cached) return;
@@ -422,7 +456,7 @@ export class SharedWatch<K extends WatchedKind> {
   }
 
   private deliver(event: WatchEvent<WatchedObject<K>>): void {
-    const named = this.byName.get(event.object.metadata?.name ?? "");
+    const named = this.byName.get(nameOf(event.object) ?? "");
     const listeners = [...(named ?? [])];
     for (const subscription of this.filtered) {
       if (this.safely(() => subscription.matches(event.object))) listeners.push(subscription.listener);
@@ -470,7 +504,7 @@ export class SharedWatch<K extends WatchedKind> {
     };
     try {
       controller = await this.access.watch.watch(
-        COLLECTION_PATHS[this.kind](this.namespace),
+        KINDS[this.kind].path(this.namespace),
         query,
         (type: string, object: unknown) => {
           if (abortedBy) return;
