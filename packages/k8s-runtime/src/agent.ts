@@ -2,13 +2,8 @@
  * The agent contract: everything an agent CLI package supplies. It is pure data and functions:
  * no Kubernetes, no I/O. `createK8sAdapter(agent)` turns it into a Paperclip adapter.
  */
-import type {
-  AdapterConfigSchema,
-  AdapterExecutionErrorFamily,
-  AdapterModel,
-  AdapterSessionCodec,
-  UsageSummary,
-} from "@paperclipai/adapter-utils";
+import type { AdapterConfigSchema, AdapterModel, AdapterSessionCodec, UsageSummary } from "@paperclipai/adapter-utils";
+import type { AdapterExecutionErrorFamily } from "@paperclipai/adapter-utils/types";
 
 /** What one run's command is built from. Paths are absolute and identical in the server and the pod. */
 export interface AgentCommandInput {
@@ -53,6 +48,12 @@ export interface PodOutcome {
   description: string;
   /** The last lines of the agent's stderr (bounded). */
   stderrTail: string;
+}
+
+/** Facts about the run that the output may not repeat (OpenCode never names its model). */
+export interface RunFacts {
+  /** The model the command asked for, or null for the CLI's default. */
+  model: string | null;
 }
 
 /** What the agent's output means; the runtime adds exit code, timing and Kubernetes facts. */
@@ -100,7 +101,7 @@ export interface AgentDefinition<TParsed = unknown> {
   capabilities: AgentCapabilities;
   buildCommand(input: AgentCommandInput): AgentCommand;
   createParser(): OutputParser<TParsed>;
-  interpret(parsed: TParsed, outcome: PodOutcome): AgentVerdict;
+  interpret(parsed: TParsed, outcome: PodOutcome, facts: RunFacts): AgentVerdict;
   models: AdapterModel[];
   /** The agent's own config fields; the runtime adds the Kubernetes ones. */
   configFields: AdapterConfigSchema["fields"];
