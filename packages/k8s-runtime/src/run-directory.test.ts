@@ -157,7 +157,7 @@ describe("prepareRunDirectory", () => {
     expect(await readFile(run.prompt, "utf8")).toBe("first");
   });
 
-  it.each(["../escape", "/abs", "a//b", "stdout", "exit-code", "skills/../x", "./x", "", "a\0"])(
+  it.each(["../escape", "/abs", "a//b", "stdout", "stdout/x", "exit-code", "skills/../x", "./x", "", "a\0"])(
     "rejects run file name %j before creating anything",
     async (name) => {
       const run = runDirectoryFor({ instanceRoot: root, ...ids });
@@ -167,6 +167,15 @@ describe("prepareRunDirectory", () => {
       await expect(stat(run.dir)).rejects.toMatchObject({ code: "ENOENT" });
     },
   );
+
+  it("removes a half-written run directory when writing fails", async () => {
+    const run = runDirectoryFor({ instanceRoot: root, ...ids });
+    // "a" is written as a file, so "a/b" cannot get its directory.
+    await expect(prepareRunDirectory(run, { prompt: "p", runFiles: { a: "x", "a/b": "y" } })).rejects.toThrow();
+    await expect(stat(run.dir)).rejects.toMatchObject({ code: "ENOENT" });
+    await prepareRunDirectory(run, { prompt: "retry" });
+    expect(await readFile(run.prompt, "utf8")).toBe("retry");
+  });
 
   it("keeps an existing agent HOME as it is", async () => {
     const first = runDirectoryFor({ instanceRoot: root, ...ids, runId: "one" });

@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 /** Paperclip ids (UUIDs, slugs) fit this; anything else must never reach a path. */
 const SAFE_SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
 
-/** File names the runtime owns inside a run directory; run files may not replace them. */
+/** File names the runtime owns inside a run directory; run files may not replace them or use them as directories. */
 const RESERVED_NAMES = new Set(["prompt", "stdout", "stderr", "exit-code", "instructions.md"]);
 
 /** A run file name is one or more safe segments joined by `/` (`skills/review/SKILL.md`). */
@@ -140,7 +140,7 @@ async function handOver(path: string, access: Access, isDir: boolean): Promise<v
 
 function checkedRunFileName(name: string): string[] {
   const segments = name.split("/");
-  if (!segments.every((segment) => RUN_FILE_SEGMENT.test(segment)) || RESERVED_NAMES.has(name)) {
+  if (!segments.every((segment) => RUN_FILE_SEGMENT.test(segment)) || RESERVED_NAMES.has(segments[0] ?? "")) {
     throw new Error(
       `run file name ${JSON.stringify(name)} is not allowed (relative segments of A-Z a-z 0-9 . _ -, not a reserved name)`,
     );
@@ -180,6 +180,21 @@ export async function prepareRunDirectory(run: RunDirectory, options: PrepareRun
     if (isErrnoException(error) && error.code === "EEXIST") throw new RunDirectoryExistsError(run.dir);
     throw error;
   }
+  try {
+    await fillRunDirectory(run, options, access, runFiles);
+  } catch (error) {
+    // Leave no half-written directory behind: it would block the next attempt with RunDirectoryExistsError.
+    await rm(run.dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function fillRunDirectory(
+  run: RunDirectory,
+  options: PrepareRunDirectoryOptions,
+  access: Access,
+  runFiles: (readonly [string[], string])[],
+): Promise<void> {
   await ensureAgentHome(run.home, access);
 
   const writeOwned = async (path: string, content: string): Promise<void> => {
