@@ -1,0 +1,199 @@
+import type { V1Container, V1PodSpec } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { wrapAgentCommand } from "./command-wrapper.ts";
+import { buildJobManifest, type JobManifestInput } from "./job-manifest.ts";
+import { buildRunAnnotations, buildRunLabels } from "./labels.ts";
+import { jobNameFor, secretNameFor } from "./names.ts";
+import { collectInheritedEnv } from "./pod-env.ts";
+import { buildRunSecret } from "./run-secret.ts";
+
+const run = {
+  agentId: "agent-1",
+  agentName: "Coder",
+  runId: "run-1",
+  companyId: "co-1",
+  adapterType: "claude_k8s",
+  taskId: "task-1",
+  sessionId: null,
+};
+const runDir = "/paperclip/instances/default/data/k8s-runs/co-1/agent-1/run-1";
+const name = jobNameFor(run.agentId, run.runId);
+const labels = buildRunLabels(run, { team: "platform" });
+
+const inherited = collectInheritedEnv({
+  processEnv: { ANTHROPIC_API_KEY: "sk-ant-inherited-literal", DATABASE_URL: "postgres://secret-db" },
+  serverContainer: {
+    name: "paperclip",
+    env: [{ name: "OPENAI_API_KEY", valueFrom: { secretKeyRef: { name: "llm-keys", key: "openai" } } }],
+  },
+  inheritEnv: [],
+});
+const secretValues = {
+  ...inherited.secretValues,
+  MY_CONFIG_TOKEN: "config-env-secret-value",
+  PAPERCLIP_API_KEY: "eyJhbGciOi.run-jwt.signature",
+};
+const secret = buildRunSecret({ name: secretNameFor(name), namespace: "agents", labels, values: secretValues });
+
+function input(overrides: Partial<JobManifestInput> = {}): JobManifestInput {
+  return {
+    name,
+    namespace: "agents",
+    labels,
+    annotations: buildRunAnnotations(run),
+    containerName: "claude",
+    image: "ghcr.io/example/claude-code:1.0",
+    imagePullPolicy: "IfNotPresent",
+    imagePullSecrets: ["regcred"],
+    command: wrapAgentCommand({
+      argv: ["claude", "-p", "--output-format", "stream-json"],
+      cwd: "/paperclip/workspaces/agent-1",
+      stdinFile: `${runDir}/prompt`,
+      stdoutFile: `${runDir}/stdout`,
+      stderrFile: `${runDir}/stderr`,
+      exitCodeFile: `${runDir}/exit-code`,
+    }),
+    env: {
+      plain: { PAPERCLIP_RUN_ID: "run-1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1", MY_CONFIG_TOKEN: "overridden" },
+      references: inherited.references,
+      envFrom: inherited.envFrom,
+      secret: { name: secretNameFor(name), keys: Object.keys(secretValues) },
+    },
+    homeDir: "/paperclip/instances/default/data/k8s-runs/co-1/agent-1/home",
+    sharedVolume: { claimName: "paperclip-data", mountPath: "/paperclip" },
+    timeoutSec: 1800,
+    graceSec: 15,
+    ttlSecondsAfterFinished: 3600,
+    runAsUser: 1000,
+    runAsGroup: 1000,
+    ...overrides,
+  };
+}
+
+function podSpec(manifest: ReturnType<typeof buildJobManifest>): V1PodSpec {
+  const spec = manifest.spec?.template.spec;
+  if (spec === undefined) throw new Error("no pod spec");
+  return spec;
+}
+
+function container(manifest: ReturnType<typeof buildJobManifest>): V1Container {
+  const first = podSpec(manifest).containers[0];
+  if (first === undefined) throw new Error("no container");
+  return first;
+}
+
+describe("buildJobManifest", () => {
+  it("builds the Job spec DESIGN §3.6 describes", () => {
+    const manifest = buildJobManifest(input());
+    expect(manifest.apiVersion).toBe("batch/v1");
+    expect(manifest.kind).toBe("Job");
+    expect(manifest.metadata).toEqual({ name, namespace: "agents", labels, annotations: buildRunAnnotations(run) });
+    expect(manifest.spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 1800, ttlSecondsAfterFinished: 3600 });
+    expect(manifest.spec?.template.metadata).toEqual({ labels, annotations: buildRunAnnotations(run) });
+    const spec = podSpec(manifest);
+    expect(spec).toMatchObject({
+      restartPolicy: "Never",
+      terminationGracePeriodSeconds: 15,
+      enableServiceLinks: false,
+      automountServiceAccountToken: false,
+      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+      imagePullSecrets: [{ name: "regcred" }],
+      volumes: [
+        { name: "paperclip-shared", persistentVolumeClaim: { claimName: "paperclip-data" } },
+        { name: "tmp", emptyDir: {} },
+      ],
+    });
+    expect(spec.serviceAccountName).toBeUndefined();
+    expect(spec.nodeSelector).toBeUndefined();
+    expect(spec.tolerations).toBeUndefined();
+    const agent = container(manifest);
+    expect(agent).toMatchObject({
+      name: "claude",
+      image: "ghcr.io/example/claude-code:1.0",
+      imagePullPolicy: "IfNotPresent",
+      command: input().command,
+      securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+      volumeMounts: [
+        { name: "paperclip-shared", mountPath: "/paperclip" },
+        { name: "tmp", mountPath: "/tmp" },
+      ],
+      terminationMessagePolicy: "FallbackToLogsOnError",
+    });
+    expect(agent.envFrom).toBeUndefined();
+  });
+
+  it("keeps every secret out of the serialized manifest", () => {
+    const serialized = JSON.stringify(buildJobManifest(input()));
+    for (const value of [...Object.values(secretValues), "postgres://secret-db"]) {
+      expect(serialized).not.toContain(value);
+      expect(serialized).not.toContain(Buffer.from(value).toString("base64"));
+    }
+    for (const encoded of Object.values(secret.data ?? {})) expect(serialized).not.toContain(encoded);
+    expect(serialized).not.toContain("DATABASE_URL");
+  });
+
+  it("gives one env entry per name: references < plain < Secret keys, HOME set", () => {
+    const env = container(buildJobManifest(input())).env ?? [];
+    const names = env.map((entry) => entry.name);
+    expect(new Set(names).size).toBe(names.length);
+    const byName = new Map(env.map((entry) => [entry.name, entry]));
+    expect(byName.get("OPENAI_API_KEY")).toEqual({ name: "OPENAI_API_KEY", valueFrom: { secretKeyRef: { name: "llm-keys", key: "openai" } } });
+    expect(byName.get("PAPERCLIP_RUN_ID")).toEqual({ name: "PAPERCLIP_RUN_ID", value: "run-1" });
+    expect(byName.get("HOME")).toEqual({ name: "HOME", value: input().homeDir });
+    const secretName = secretNameFor(name);
+    for (const key of ["ANTHROPIC_API_KEY", "MY_CONFIG_TOKEN", "PAPERCLIP_API_KEY"]) {
+      expect(byName.get(key)).toEqual({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } });
+    }
+  });
+
+  it("omits the deadline for timeoutSec 0 and rounds fractional seconds up", () => {
+    const manifest = buildJobManifest(input({ timeoutSec: 0, graceSec: 2.5, ttlSecondsAfterFinished: undefined }));
+    expect(manifest.spec?.activeDeadlineSeconds).toBeUndefined();
+    expect(manifest.spec?.ttlSecondsAfterFinished).toBeUndefined();
+    expect(podSpec(manifest).terminationGracePeriodSeconds).toBe(3);
+    expect(buildJobManifest(input({ timeoutSec: 0.2 })).spec?.activeDeadlineSeconds).toBe(1);
+  });
+
+  it("passes scheduling, identity and DNS settings through", () => {
+    const manifest = buildJobManifest(
+      input({
+        imagePullPolicy: undefined,
+        imagePullSecrets: [],
+        resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "2Gi" } },
+        nodeSelector: { "kubernetes.io/arch": "amd64" },
+        tolerations: [{ key: "dedicated", operator: "Equal", value: "agents", effect: "NoSchedule" }],
+        serviceAccountName: "paperclip-agent",
+        fsGroup: 2000,
+        dnsPolicy: "None",
+        dnsConfig: { nameservers: ["10.0.0.10"], searches: ["svc.cluster.local"] },
+        sharedVolume: { claimName: "paperclip-data", mountPath: "/paperclip", subPath: "instances" },
+        env: { plain: {}, references: [], envFrom: [{ secretRef: { name: "agent-credentials" } }], secret: null },
+      }),
+    );
+    const spec = podSpec(manifest);
+    expect(spec).toMatchObject({
+      nodeSelector: { "kubernetes.io/arch": "amd64" },
+      tolerations: [{ key: "dedicated", operator: "Equal", value: "agents", effect: "NoSchedule" }],
+      serviceAccountName: "paperclip-agent",
+      securityContext: { fsGroup: 2000 },
+      dnsPolicy: "None",
+      dnsConfig: { nameservers: ["10.0.0.10"], searches: ["svc.cluster.local"] },
+    });
+    expect(spec.automountServiceAccountToken).toBeUndefined();
+    expect(spec.imagePullSecrets).toBeUndefined();
+    const agent = container(manifest);
+    expect(agent.imagePullPolicy).toBeUndefined();
+    expect(agent.resources).toEqual({ requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "2Gi" } });
+    expect(agent.envFrom).toEqual([{ secretRef: { name: "agent-credentials" } }]);
+    expect(agent.env).toEqual([{ name: "HOME", value: input().homeDir }]);
+    expect(agent.volumeMounts?.[0]).toEqual({ name: "paperclip-shared", mountPath: "/paperclip", subPath: "instances" });
+  });
+
+  it("refuses input that would run as root or is malformed, naming the field", () => {
+    expect(() => buildJobManifest(input({ runAsUser: 0 }))).toThrow(/runAsUser must be a positive integer \(non-root\), got 0/);
+    expect(() => buildJobManifest(input({ name: "Bad_Name" }))).toThrow(/name "Bad_Name" is not a DNS-1123 label/);
+    expect(() => buildJobManifest(input({ homeDir: "home" }))).toThrow(/homeDir "home" is not absolute/);
+    expect(() => buildJobManifest(input({ timeoutSec: -1 }))).toThrow(/timeoutSec must be a non-negative number, got -1/);
+    expect(() => buildJobManifest(input({ containerName: "Claude" }))).toThrow(/containerName/);
+  });
+});

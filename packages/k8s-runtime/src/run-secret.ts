@@ -1,0 +1,64 @@
+/**
+ * The per-run Secret: every credential a run needs (the run JWT as `PAPERCLIP_API_KEY`, inherited literal values,
+ * config `env` values), so nothing secret is a literal in the Job spec. The Job owns it (ownerReference patched
+ * right after the Job is created), so deleting the Job deletes the Secret.
+ */
+import type { V1EnvVar, V1Job, V1OwnerReference, V1Secret } from "@kubernetes/client-node";
+import { isEnvName } from "./k8s-syntax.ts";
+
+/** Kubernetes refuses Secrets whose data exceeds 1 MiB. */
+export const MAX_SECRET_DATA_BYTES = 1024 * 1024;
+
+export interface RunSecretInput {
+  /** From `secretNameFor(jobName)`. */
+  name: string;
+  namespace: string;
+  /** The run's labels, so operators (and the reaper) find the Secret like its Job. */
+  labels: Readonly<Record<string, string>>;
+  /** Env var name → value; each name must be a valid env var name. */
+  values: Readonly<Record<string, string>>;
+}
+
+/** An Opaque, immutable Secret with the values base64-encoded in `data`. Throws on an invalid name or oversize data. */
+export function buildRunSecret(input: RunSecretInput): V1Secret {
+  const data: Record<string, string> = {};
+  let size = 0;
+  for (const [key, value] of Object.entries(input.values)) {
+    if (!isEnvName(key)) throw new Error(`run Secret: ${JSON.stringify(key)} is not a valid env var name`);
+    const bytes = Buffer.from(value, "utf8");
+    size += bytes.length;
+    data[key] = bytes.toString("base64");
+  }
+  if (size > MAX_SECRET_DATA_BYTES) {
+    throw new Error(`run Secret: the values take ${size} bytes, more than the ${MAX_SECRET_DATA_BYTES} Kubernetes allows`);
+  }
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: input.name, namespace: input.namespace, labels: { ...input.labels } },
+    type: "Opaque",
+    immutable: true,
+    data,
+  };
+}
+
+/** One `secretKeyRef` env entry per key of the run Secret. */
+export function runSecretEnv(secretName: string, keys: readonly string[]): V1EnvVar[] {
+  return keys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } }));
+}
+
+/**
+ * The ownerReference that makes `job` own the Secret. `blockOwnerDeletion` is left out: setting it needs
+ * permission on `jobs/finalizers`, and the garbage collector deletes the Secret without it.
+ */
+export function ownerReferenceTo(job: V1Job): V1OwnerReference {
+  const name = job.metadata?.name;
+  const uid = job.metadata?.uid;
+  if (name === undefined || uid === undefined) throw new Error("ownerReferenceTo: the Job has no name or uid yet (use the created Job)");
+  return { apiVersion: "batch/v1", kind: "Job", name, uid };
+}
+
+/** Body of the merge patch that hands the Secret to its Job. */
+export function ownerReferencePatch(job: V1Job): { metadata: { ownerReferences: V1OwnerReference[] } } {
+  return { metadata: { ownerReferences: [ownerReferenceTo(job)] } };
+}
