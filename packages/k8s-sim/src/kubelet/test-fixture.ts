@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -28,6 +28,8 @@ export class KubeletFixture {
       timing: { retryMs: 50, backoffMs: 100, maxBackoffMs: 200 },
       ...options,
     });
+    // Mount paths under the root dir must be reachable for non-root container users.
+    chmodSync(this.rootDir, 0o755);
     this.kubelet.start();
   }
 
