@@ -1,4 +1,5 @@
 import { numberAt, objectAt, stringAt } from "../api/json.ts";
+import { deleteObject } from "../deletion.ts";
 import { deletePod } from "../pod-deletion.ts";
 import type { K8sObject, ObjectStore } from "../store.ts";
 import { findCondition } from "./conditions.ts";
@@ -13,7 +14,8 @@ export interface TtlAfterFinishedOptions {
 /**
  * Deletes a finished Job (`Complete` or `Failed`) `spec.ttlSecondsAfterFinished` seconds after it
  * finished, with its pods (Background propagation: the Job goes at once, its pods through the
- * normal pod deletion). One timer per Job, no polling.
+ * normal pod deletion, which the garbage collector may also do: both are idempotent). One timer
+ * per Job, no polling. (The real controller asks for Foreground propagation; the end state is the same.)
  */
 export class TtlAfterFinishedController {
   private readonly store: ObjectStore;
@@ -47,7 +49,7 @@ export class TtlAfterFinishedController {
       this.loop.enqueueAfter(key, remainingMs);
       return;
     }
-    this.store.remove("jobs", namespace, name);
+    deleteObject(this.store, "jobs", namespace, name, { propagationPolicy: "Background" });
     const pods = this.store.list("pods", { namespace, filter: (pod) => isControlledBy(pod, job.metadata.uid) }).items;
     for (const pod of pods) deletePod(this.store, namespace, pod.metadata.name ?? "");
   }
