@@ -128,8 +128,12 @@ export class ObjectStore {
     return { items: this.select(resource, options).map((o) => structuredClone(o)), revision: this.revision };
   }
 
-  /** Stores a new object: fills name from generateName, uid, creationTimestamp, resourceVersion. */
-  create(resource: string, input: K8sObject): K8sObject {
+  /**
+   * Stores a new object: fills name from generateName, uid, creationTimestamp, resourceVersion.
+   * `options.uid` presets the uid, for callers that derive fields from it before storing (the
+   * API server's Job selector).
+   */
+  create(resource: string, input: K8sObject, options: { uid?: string } = {}): K8sObject {
     const object = structuredClone(input);
     const meta = object.metadata;
     const table = this.table(resource);
@@ -141,7 +145,7 @@ export class ObjectStore {
     if (table.has(keyOf(meta.namespace, meta.name))) {
       throw new StoreError(409, "AlreadyExists", `${resource} "${meta.name}" already exists`);
     }
-    meta.uid = randomUUID();
+    meta.uid = options.uid ?? randomUUID();
     meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, "Z");
     delete meta.deletionTimestamp;
     return this.write(resource, object, "ADDED");

@@ -120,3 +120,8 @@ export function invalid(resource: ResourceInfo, name: string, errors: FieldError
     causes: errors.map((e) => ({ reason: e.reason, message: e.message, field: e.field })),
   });
 }
+
+/** 404 for a path that names no resource (the API server's generic "page not found"). */
+export function notFoundPath(): ApiError {
+  return new ApiError(404, "NotFound", "the server could not find the requested resource", {});
+}

@@ -1,0 +1,273 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer } from "node:http";
+import type { Socket } from "node:net";
+import type { FaultRules, Verb } from "../faults.ts";
+import type { ObjectStore } from "../store.ts";
+import type { RequestAccounting } from "./accounting.ts";
+import { SIM_VERSION, discoveryDocument } from "./discovery.ts";
+import type { HandlerResult, ResourceTarget } from "./handlers.ts";
+import {
+  createObject, deleteCollection, deleteOne, getObject, listObjects, parseDeleteOptions, patchObject, reviewAccess, updateObject,
+} from "./handlers.ts";
+import { parseLogOptions, servePodLog } from "./logs.ts";
+import { patchTypeOf } from "./patch.ts";
+import { findResource } from "./resources.ts";
+import { selectorFilter } from "./selectors.ts";
+import type { SimFaultActions } from "./sim-endpoints.ts";
+import { handleSimEndpoint } from "./sim-endpoints.ts";
+import { ApiError, badRequest, methodNotAllowed, notFound, notFoundPath } from "./status.ts";
+import { serveWatch } from "./watch.ts";
+
+export interface ApiServerOptions {
+  store: ObjectStore;
+  faults: FaultRules;
+  requests: RequestAccounting;
+  /** Where pod logs live (see pod-log-files.ts). */
+  rootDir: string;
+  /** Default 0: a free port. Always on 127.0.0.1. */
+  port?: number;
+  /** How long a watch with `allowWatchBookmarks` may be quiet before a BOOKMARK. Default 1000. */
+  bookmarkIntervalMs?: number;
+  /** Pod and node actions for `POST /_sim/faults` (the cluster wires them). */
+  actions?: SimFaultActions;
+}
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  /** Ends every open watch and log stream and stops listening. */
+  close(): Promise<void>;
+}
+
+/** Parses `/api/v1/...` and `/apis/<group>/<version>/...` resource paths; undefined when not one. */
+export function parseResourcePath(path: string): ResourceTarget | undefined {
+  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  let group: string;
+  let rest: string[];
+  if (parts[0] === "api" && parts.length >= 3) {
+    group = "";
+    rest = parts.slice(2);
+  } else if (parts[0] === "apis" && parts.length >= 4) {
+    group = parts[1] ?? "";
+    rest = parts.slice(3);
+  } else {
+    return undefined;
+  }
+  const version = group ? parts[2] : parts[1];
+  if (version === undefined) return undefined;
+  let namespace: string | undefined;
+  if (rest[0] === "namespaces" && rest.length >= 3) {
+    const namespaced = findResource(group, version, rest[2] ?? "");
+    if (namespaced?.namespaced) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+  }
+  const [plural = "", name, subresource, ...extra] = rest;
+  const resource = findResource(group, version, plural);
+  if (!resource || extra.length > 0) return undefined;
+  if (resource.namespaced === false && namespace !== undefined) return undefined;
+  if (subresource !== undefined && !resource.subresources.some((s) => s.name === subresource)) return undefined;
+  return { resource, namespace, name, subresource };
+}
+
+function verbOf(method: string, target: ResourceTarget, query: URLSearchParams): Verb {
+  const watch = query.get("watch");
+  switch (method) {
+    case "GET":
+      if (target.name !== undefined) return "get";
+      return watch === "true" || watch === "1" ? "watch" : "list";
+    case "POST":
+      return "create";
+    case "PUT":
+      return "update";
+    case "PATCH":
+      return "patch";
+    case "DELETE":
+      return target.name !== undefined ? "delete" : "deletecollection";
+    default:
+      throw methodNotAllowed();
+  }
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw badRequest(`couldn't get version/kind; json parse error: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function send(response: ServerResponse, result: HandlerResult): void {
+  if (response.headersSent) {
+    response.end();
+    return;
+  }
+  const text = JSON.stringify(result.body);
+  response.writeHead(result.code, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(text),
+    "Cache-Control": "no-cache, private",
+    ...result.headers,
+  });
+  response.end(text);
+}
+
+function sendError(response: ServerResponse, error: unknown): void {
+  const apiError =
+    error instanceof ApiError ? error : new ApiError(500, "InternalError", `Internal error occurred: ${error instanceof Error ? error.message : String(error)}`);
+  send(response, { code: apiError.code, body: apiError.toStatus(), headers: apiError.headers });
+}
+
+function intQuery(query: URLSearchParams, name: string): number | undefined {
+  const raw = query.get(name);
+  if (raw === null || raw === "") return undefined;
+  if (!/^\d+$/.test(raw)) throw badRequest(`${name}: Invalid value: "${raw}": must be a non-negative integer`);
+  return Number(raw);
+}
+
+/** The revision a watch resumes after; "" and "0" mean "start from the current state". */
+function watchRevision(query: URLSearchParams): number | undefined {
+  const raw = query.get("resourceVersion");
+  if (raw === null || raw === "" || raw === "0") return undefined;
+  if (!/^\d+$/.test(raw)) throw badRequest(`resourceVersion: Invalid value: "${raw}": must be a non-negative integer`);
+  return Number(raw);
+}
+
+/** Starts the simulated Kubernetes API server on 127.0.0.1. */
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const { store, faults, requests } = options;
+  const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 1000;
+  const sockets = new Set<Socket>();
+  let serverAddress = "127.0.0.1:0";
+
+  const handleResource = async (request: IncomingMessage, response: ServerResponse, target: ResourceTarget, query: URLSearchParams) => {
+    const method = request.method ?? "GET";
+    const verb = verbOf(method, target, query);
+    const resourceKey = target.subresource ? `${target.resource.plural}/${target.subresource}` : target.resource.plural;
+    requests.record(verb, resourceKey, request.headers["user-agent"]);
+    const allowedVerbs = target.subresource
+      ? (target.resource.subresources.find((s) => s.name === target.subresource)?.verbs ?? [])
+      : target.resource.verbs;
+    if (!allowedVerbs.includes(verb)) throw methodNotAllowed();
+
+    const latency = faults.latencyMs(verb, resourceKey);
+    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+    const fault = faults.takeRequestFault(verb, resourceKey);
+    if (fault?.kind === "drop") {
+      request.socket.destroy();
+      return;
+    }
+    if (fault) {
+      const reasons = { 500: "InternalError", 503: "ServiceUnavailable", 429: "TooManyRequests" } as const;
+      const messages = {
+        500: "Internal error occurred: injected fault",
+        503: "the server is currently unable to handle the request",
+        429: "the server has received too many requests and has asked us to try again later",
+      } as const;
+      const retryAfter = fault.retryAfterSeconds ?? (fault.status === 429 ? 1 : undefined);
+      const headers: Record<string, string> = retryAfter === undefined ? {} : { "Retry-After": String(retryAfter) };
+      const details = retryAfter === undefined ? undefined : { retryAfterSeconds: retryAfter };
+      throw new ApiError(fault.status, reasons[fault.status], messages[fault.status], details, headers);
+    }
+
+    const body = method === "GET" ? undefined : parseJson(await readBody(request));
+    const { name, subresource } = target;
+    const filter = () => selectorFilter(target.resource.plural, query.get("labelSelector"), query.get("fieldSelector"));
+
+    if (target.resource.plural === "selfsubjectaccessreviews") return send(response, reviewAccess(body));
+    if (subresource === "log") {
+      const pod = store.get("pods", target.namespace, name ?? "");
+      if (!pod) throw notFound(target.resource, name ?? "");
+      return servePodLog(response, store, options.rootDir, pod, parseLogOptions(query));
+    }
+    switch (verb) {
+      case "get":
+        return send(response, getObject(store, target, name ?? ""));
+      case "list":
+        return send(response, listObjects(store, target, filter(), intQuery(query, "limit"), query.get("continue") ?? undefined));
+      case "watch": {
+        const watchFilter = filter();
+        const sinceRevision = watchRevision(query);
+        const timeoutSeconds = intQuery(query, "timeoutSeconds");
+        const allowBookmarks = query.get("allowWatchBookmarks") === "true" || query.get("allowWatchBookmarks") === "1";
+        serveWatch(
+          response,
+          { resource: target.resource, namespace: target.namespace, filter: watchFilter, sinceRevision, allowBookmarks, timeoutSeconds, bookmarkIntervalMs },
+          { store, faults, requests },
+        );
+        return;
+      }
+      case "create":
+        if (name !== undefined || subresource !== undefined) throw methodNotAllowed();
+        return send(response, createObject(store, target, body));
+      case "update":
+        return send(response, updateObject(store, target, name ?? "", body));
+      case "patch":
+        return send(response, patchObject(store, target, name ?? "", patchTypeOf(request.headers["content-type"]), body));
+      case "delete":
+        return send(response, deleteOne(store, target, name ?? "", parseDeleteOptions(body, query)));
+      case "deletecollection":
+        return send(response, deleteCollection(store, target, filter(), parseDeleteOptions(body, query)));
+    }
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? "/", "http://127.0.0.1");
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+    const method = request.method ?? "GET";
+    try {
+      if (path.startsWith("/_sim/")) {
+        const body = method === "POST" ? parseJson(await readBody(request)) : undefined;
+        return send(response, handleSimEndpoint(method, path, body, { faults, requests, actions: options.actions }));
+      }
+      const target = parseResourcePath(path);
+      if (target) return await handleResource(request, response, target, url.searchParams);
+      requests.recordNonResource(path);
+      if (method !== "GET") throw methodNotAllowed();
+      if (path === "/version") return send(response, { code: 200, body: SIM_VERSION });
+      if (/^\/(healthz|readyz|livez)(\/.*)?$/.test(path)) {
+        response.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" });
+        response.end("ok");
+        return;
+      }
+      const document = discoveryDocument(path, serverAddress);
+      if (document !== undefined) return send(response, { code: 200, body: document });
+      throw notFoundPath();
+    } catch (error) {
+      sendError(response, error);
+    }
+  };
+
+  const server = createServer((request, response) => {
+    void handle(request, response);
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the API server did not get a TCP address");
+  serverAddress = `127.0.0.1:${address.port}`;
+
+  return {
+    url: `http://${serverAddress}`,
+    port: address.port,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
