@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
+  ANNOTATION_RETAIN,
+  ANNOTATION_RUN_DIRECTORY,
   ANNOTATION_RUN_ID,
   ANNOTATION_SESSION_ID,
   ANNOTATION_TASK_ID,
@@ -106,6 +108,10 @@ describe("run labels and annotations", () => {
       sessionId: "Session:ABC/1",
     });
     expect(readRunAnnotations(buildRunAnnotations(run)).sessionId).toBeNull();
+    expect(buildRunAnnotations(run)[ANNOTATION_RETAIN]).toBeUndefined();
+    const kept = buildRunAnnotations({ ...run, runDirectory: "/data/k8s-runs/co-1/a/r", retain: true });
+    expect(kept[ANNOTATION_RUN_DIRECTORY]).toBe("/data/k8s-runs/co-1/a/r");
+    expect(kept[ANNOTATION_RETAIN]).toBe("true");
     expect(readRunAnnotations(undefined)).toEqual({ agentId: null, runId: null, taskId: null, sessionId: null });
   });
 

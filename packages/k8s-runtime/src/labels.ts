@@ -22,6 +22,10 @@ export const ANNOTATION_AGENT_ID = "paperclip.io/agent-id";
 export const ANNOTATION_RUN_ID = "paperclip.io/run-id";
 export const ANNOTATION_TASK_ID = "paperclip.io/task-id";
 export const ANNOTATION_SESSION_ID = "paperclip.io/session-id";
+/** The run directory on the shared volume, so cleanup finds it from the Job alone. */
+export const ANNOTATION_RUN_DIRECTORY = "paperclip.io/run-directory";
+/** "true" when the Job is kept (`retainJobs`): the reaper leaves it alone. */
+export const ANNOTATION_RETAIN = "paperclip.io/retain";
 
 /** Label-key prefixes user labels (config `labels`) may not use: the runtime owns them. */
 export const RESERVED_LABEL_PREFIXES: readonly string[] = ["paperclip.io/", "app.kubernetes.io/"];
@@ -60,6 +64,10 @@ export interface RunIdentity {
   adapterType: string;
   taskId: string | null;
   sessionId: string | null;
+  /** Absolute run directory (annotation only). */
+  runDirectory?: string;
+  /** Config `retainJobs` (annotation only). */
+  retain?: boolean;
 }
 
 /**
@@ -87,7 +95,7 @@ export function buildRunLabels(run: RunIdentity, userLabels: Readonly<Record<str
   return labels;
 }
 
-/** Annotations with the full, unsanitized ids; absent task/session ids are left out. */
+/** Annotations with the full, unsanitized ids (absent task/session ids left out), the run directory and the retain flag. */
 export function buildRunAnnotations(run: RunIdentity): Record<string, string> {
   return {
     [ANNOTATION_ADAPTER_TYPE]: run.adapterType,
@@ -96,6 +104,8 @@ export function buildRunAnnotations(run: RunIdentity): Record<string, string> {
     [ANNOTATION_RUN_ID]: run.runId,
     ...(run.taskId === null ? {} : { [ANNOTATION_TASK_ID]: run.taskId }),
     ...(run.sessionId === null ? {} : { [ANNOTATION_SESSION_ID]: run.sessionId }),
+    ...(run.runDirectory === undefined ? {} : { [ANNOTATION_RUN_DIRECTORY]: run.runDirectory }),
+    ...(run.retain === true ? { [ANNOTATION_RETAIN]: "true" } : {}),
   };
 }
 
