@@ -22,9 +22,9 @@ export const ANNOTATION_AGENT_ID = "paperclip.io/agent-id";
 export const ANNOTATION_RUN_ID = "paperclip.io/run-id";
 export const ANNOTATION_TASK_ID = "paperclip.io/task-id";
 export const ANNOTATION_SESSION_ID = "paperclip.io/session-id";
-/** The run directory on the shared volume, so cleanup finds it from the Job alone. */
+/** The run directory the Job's pod writes to; a reattaching run tails it, the reaper removes it. */
 export const ANNOTATION_RUN_DIRECTORY = "paperclip.io/run-directory";
-/** "true" when the Job is kept (`retainJobs`): the reaper leaves it alone. */
+/** `"true"` on Jobs of agents with `retainJobs`: the reaper leaves them alone. */
 export const ANNOTATION_RETAIN = "paperclip.io/retain";
 
 /** Label-key prefixes user labels (config `labels`) may not use: the runtime owns them. */
