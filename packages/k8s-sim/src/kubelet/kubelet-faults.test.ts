@@ -174,6 +174,33 @@ describe("Kubelet: faults", () => {
     expect(s.reasons()).toContain("OOMKilling");
   });
 
+  it("enforces limits.memory with a memory cgroup where the host allows it", async () => {
+    const s = start();
+    // dash keeps a command substitution's output in memory: ~64 MB against a 16 MiB limit.
+    s.createPod("hog", {
+      containers: [shell("x=$(head -c 64000000 /dev/zero | tr '\\0' a); echo survived", { resources: { limits: { memory: "16Mi" } } })],
+    });
+    const pod = await s.waitForCompletion("hog");
+    if (s.kubelet.enforcesMemoryLimits) {
+      expect(stateOf(pod, "terminated")).toMatchObject({ exitCode: 137, reason: "OOMKilled" });
+      expect(s.reasons()).toContain("OOMKilling");
+    } else {
+      expect(s.logText(pod, "main")).toBe("survived\n");
+    }
+  });
+
+  it("kills a removed node's processes without writing their status", async () => {
+    const s = start();
+    const marker = `NODEMARK_${Date.now()}`;
+    s.store.create("nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "sim-node-1" } });
+    s.createPod("orphan", { containers: [shell("sleep 30", { env: [{ name: marker, value: "1" }] })] });
+    await s.waitForPhase("orphan", ["Running"]);
+    await s.waitFor("container process", () => processesWithMarker(marker).length > 0);
+    s.store.remove("nodes", undefined, "sim-node-1");
+    await s.waitFor("processes gone", () => processesWithMarker(marker).length === 0);
+    expect(status(s.pod("orphan") ?? { apiVersion: "v1", kind: "Pod", metadata: {} }).phase).toBe("Running");
+  });
+
   it("stop() leaves no process and no mount behind", async () => {
     const s = start();
     const marker = `STOPMARK_${Date.now()}`;

@@ -71,6 +71,11 @@ export class Kubelet {
     }
   }
 
+  /** Whether `resources.limits.memory` is enforced by a memory cgroup (else OOM is only the injected fault). */
+  get enforcesMemoryLimits(): boolean {
+    return this.cgroups !== undefined;
+  }
+
   /** Makes `reference` runnable: its directories go first on the container's PATH. */
   registerImage(reference: string, dirs: readonly string[]): void {
     this.registry.register(reference, dirs);
