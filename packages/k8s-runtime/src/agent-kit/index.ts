@@ -1,0 +1,6 @@
+/** Helpers every agent package uses: output-line narrowing, bounded text, config readers, session codec, retry hints. */
+export { readBoolean, readChoice, readExtraArgs, readPositiveInteger, readText } from "./config-values.ts";
+export { isJsonObject, numberField, objectField, parseJsonObjectLine, stringField, type JsonObject } from "./json-fields.ts";
+export { retryNotBeforeFromText } from "./retry-hint.ts";
+export { createSessionCodec, type SessionCodecOptions } from "./session-codec.ts";
+export { TextTail } from "./text-tail.ts";

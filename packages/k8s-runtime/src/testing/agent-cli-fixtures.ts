@@ -1,0 +1,73 @@
+/**
+ * Test support: the real CLI output kept in `shared/fixtures/agent-cli-output/<cli>/`, which sits beside
+ * the repository checkout (`<x>/main` and `<x>/shared`).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { OutputParser, PodOutcome } from "../agent.ts";
+import { isJsonObject, type JsonObject } from "../agent-kit/json-fields.ts";
+
+/** The real CLI output recorded for tests: `<repo>/../shared/fixtures/agent-cli-output`. */
+export const agentCliFixturesDir = fileURLToPath(new URL("../../../../../shared/fixtures/agent-cli-output/", import.meta.url));
+
+export interface CliFixture {
+  cli: string;
+  scenario: string;
+  stdout: string;
+  stderr: string;
+  /** The recorded argv (argv[0] is the CLI). */
+  argv: string[];
+  /** Everything recorded about the run (`<scenario>.meta.json`): stdin, env, exit code, LLM requests. */
+  meta: JsonObject;
+  /** How the pod would report this run. */
+  outcome: PodOutcome;
+}
+
+/** The recorded scenarios of one CLI (`claude`, `opencode`), sorted. */
+export function cliFixtureScenarios(cli: string): string[] {
+  return readdirSync(path.join(agentCliFixturesDir, cli))
+    .filter((name) => name.endsWith(".meta.json"))
+    .map((name) => name.slice(0, -".meta.json".length))
+    .sort();
+}
+
+export function readCliFixture(cli: string, scenario: string): CliFixture {
+  const read = (suffix: string) => readFileSync(path.join(agentCliFixturesDir, cli, `${scenario}.${suffix}`), "utf8");
+  const meta: unknown = JSON.parse(read("meta.json"));
+  if (!isJsonObject(meta) || typeof meta.exit_code !== "number" || !Array.isArray(meta.cmd)) {
+    throw new Error(`fixture ${cli}/${scenario}: meta.json lacks exit_code or cmd`);
+  }
+  const stderr = read("stderr");
+  return {
+    cli,
+    scenario,
+    stdout: read("stdout"),
+    stderr,
+    argv: meta.cmd.filter((arg): arg is string => typeof arg === "string"),
+    meta,
+    outcome: podOutcome(meta.exit_code, stderr),
+  };
+}
+
+/** A negative recorded exit code means the CLI was killed by that signal; a container reports 128 + n. */
+function podOutcome(recordedExitCode: number, stderr: string): PodOutcome {
+  if (recordedExitCode < 0) {
+    const signal = -recordedExitCode === 9 ? "SIGKILL" : -recordedExitCode === 15 ? "SIGTERM" : `signal ${-recordedExitCode}`;
+    const exitCode = 128 - recordedExitCode;
+    return { exitCode, signal, reason: "Error", description: `container exited ${exitCode} (${signal})`, stderrTail: stderr };
+  }
+  return {
+    exitCode: recordedExitCode,
+    signal: null,
+    reason: recordedExitCode === 0 ? "Completed" : "Error",
+    description: `container exited ${recordedExitCode}`,
+    stderrTail: stderr,
+  };
+}
+
+/** Feeds every line of `stdout` to the parser, one at a time, as the runtime does, and returns its result. */
+export function parseStdout<T>(parser: OutputParser<T>, stdout: string): T {
+  for (const line of stdout.split("\n")) parser.push(line);
+  return parser.result();
+}
