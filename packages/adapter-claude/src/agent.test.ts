@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { sessionCodec as claudeLocalSessionCodec } from "@paperclipai/adapter-claude-local/server";
 import { models as claudeLocalModels } from "@paperclipai/adapter-claude-local";
 import { claudeAgent } from "./agent.ts";
-import { loadFixture, parseLines } from "./cli-fixtures.test-helper.ts";
+import { readCliFixture, parseStdout } from "paperclip-k8s-runtime/testing";
 
 describe("claudeAgent", () => {
   it("identifies itself as claude_k8s", () => {
@@ -12,9 +12,19 @@ describe("claudeAgent", () => {
   });
 
   it("runs a fixture end to end through its own parser and interpret", () => {
-    const fixture = loadFixture("claude", "max-turns");
-    const verdict = claudeAgent.interpret(parseLines(claudeAgent.createParser(), fixture.stdout), fixture.outcome);
+    const fixture = readCliFixture("claude", "max-turns");
+    const verdict = claudeAgent.interpret(parseStdout(claudeAgent.createParser(), fixture.stdout), fixture.outcome, { model: null });
     expect(verdict.errorCode).toBe("max_turns_exhausted");
+  });
+
+  it("reports the model the CLI names, else the one the run asked for", () => {
+    const interpret = (scenario: string) => {
+      const fixture = readCliFixture("claude", scenario);
+      return claudeAgent.interpret(parseStdout(claudeAgent.createParser(), fixture.stdout), fixture.outcome, { model: "claude-opus-4-1" });
+    };
+    expect(interpret("happy").model).toBe("claude-sonnet-4-5");
+    // A bogus --resume prints only a result line, which names no model.
+    expect(interpret("resume-bogus-uuid").model).toBe("claude-opus-4-1");
   });
 
   it("offers the models claude_local offers", () => {

@@ -1,10 +1,10 @@
 import type { AgentDefinition } from "paperclip-k8s-runtime";
+import { createSessionCodec } from "paperclip-k8s-runtime/agent-kit";
 import { buildClaudeCommand } from "./command.ts";
 import { claudeConfigFields, claudeConfigurationDoc } from "./config-fields.ts";
 import { interpretClaude } from "./interpret.ts";
 import { claudeModels } from "./models.ts";
 import { createClaudeParser, type ClaudeParsed } from "./parse-output.ts";
-import { claudeSessionCodec } from "./session-codec.ts";
 
 /** Claude Code as a Paperclip agent; `createK8sAdapter(claudeAgent)` makes the adapter. */
 export const claudeAgent: AgentDefinition<ClaudeParsed> = {
@@ -15,9 +15,9 @@ export const claudeAgent: AgentDefinition<ClaudeParsed> = {
   capabilities: { reportsTurnLimit: true, reportsCost: true },
   buildCommand: buildClaudeCommand,
   createParser: createClaudeParser,
-  interpret: (parsed, outcome) => interpretClaude(parsed, outcome),
+  interpret: (parsed, outcome, facts) => interpretClaude(parsed, outcome, facts),
   models: claudeModels,
   configFields: claudeConfigFields,
   configurationDoc: claudeConfigurationDoc,
-  sessionCodec: claudeSessionCodec,
+  sessionCodec: createSessionCodec(),
 };

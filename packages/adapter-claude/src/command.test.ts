@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AgentCommandInput } from "paperclip-k8s-runtime";
 import { buildClaudeCommand } from "./command.ts";
-import { fixtureScenarios, loadFixture } from "./cli-fixtures.test-helper.ts";
+import { cliFixtureScenarios, readCliFixture } from "paperclip-k8s-runtime/testing";
 
 const runDir = "/paperclip/data/k8s-runs/c/a/r";
 
@@ -40,8 +40,8 @@ describe("buildClaudeCommand", () => {
   });
 
   it("builds the argv the fixtures were recorded with", () => {
-    for (const scenario of fixtureScenarios("claude")) {
-      const { argv } = loadFixture("claude", scenario);
+    for (const scenario of cliFixtureScenarios("claude")) {
+      const { argv } = readCliFixture("claude", scenario);
       const value = (flag: string) => (argv.includes(flag) ? (argv[argv.indexOf(flag) + 1] ?? null) : null);
       const maxTurns = value("--max-turns");
       const command = buildClaudeCommand(

@@ -1,5 +1,5 @@
 import type { AgentCommand, AgentCommandInput } from "paperclip-k8s-runtime";
-import { readBoolean, readChoice, readExtraArgs, readPositiveInteger } from "./config-values.ts";
+import { readBoolean, readChoice, readExtraArgs, readPositiveInteger } from "paperclip-k8s-runtime/agent-kit";
 
 /** Values `claude --effort` accepts. */
 export const CLAUDE_EFFORT_LEVELS = ["low", "medium", "high", "xhigh", "max"] as const;

@@ -6,24 +6,24 @@ import {
   parseClaudeStreamJson,
 } from "@paperclipai/adapter-claude-local/server";
 import type { AgentVerdict, PodOutcome } from "paperclip-k8s-runtime";
-import { fixtureScenarios, loadFixture, parseLines } from "./cli-fixtures.test-helper.ts";
+import { cliFixtureScenarios, readCliFixture, parseStdout } from "paperclip-k8s-runtime/testing";
 import { interpretClaude } from "./interpret.ts";
 import { createClaudeParser } from "./parse-output.ts";
 
 function verdictOf(scenario: string): AgentVerdict {
-  const fixture = loadFixture("claude", scenario);
-  return interpretClaude(parseLines(createClaudeParser(), fixture.stdout), fixture.outcome);
+  const fixture = readCliFixture("claude", scenario);
+  return interpretClaude(parseStdout(createClaudeParser(), fixture.stdout), fixture.outcome);
 }
 
 function verdictOfLines(lines: object[], outcome: Partial<PodOutcome> = {}): AgentVerdict {
-  const parsed = parseLines(createClaudeParser(), lines.map((line) => JSON.stringify(line)).join("\n"));
+  const parsed = parseStdout(createClaudeParser(), lines.map((line) => JSON.stringify(line)).join("\n"));
   return interpretClaude(parsed, { exitCode: 1, signal: null, reason: "Error", description: "container exited 1", stderrTail: "", ...outcome });
 }
 
 describe("interpretClaude on real CLI output", () => {
   it("agrees with Paperclip's claude_local parser on every fixture", () => {
-    for (const scenario of fixtureScenarios("claude")) {
-      const fixture = loadFixture("claude", scenario);
+    for (const scenario of cliFixtureScenarios("claude")) {
+      const fixture = readCliFixture("claude", scenario);
       const oracle = parseClaudeStreamJson(fixture.stdout);
       const verdict = verdictOf(scenario);
       expect(verdict.sessionId, scenario).toBe(oracle.sessionId);
@@ -62,7 +62,7 @@ describe("interpretClaude on real CLI output", () => {
   });
 
   it("err500: an API error after the CLI's retries is a transient upstream failure", () => {
-    const fixture = loadFixture("claude", "err500");
+    const fixture = readCliFixture("claude", "err500");
     const verdict = verdictOf("err500");
     expect(verdict.errorCode).toBe("llm_api_error");
     expect(verdict.errorFamily).toBe("transient_upstream");

@@ -1,6 +1,6 @@
-import type { AgentVerdict, PodOutcome } from "paperclip-k8s-runtime";
+import type { AgentVerdict, PodOutcome, RunFacts } from "paperclip-k8s-runtime";
 import type { ClaudeParsed, ClaudeResult } from "./parse-output.ts";
-import { retryNotBeforeFromText } from "./retry-hint.ts";
+import { retryNotBeforeFromText } from "paperclip-k8s-runtime/agent-kit";
 
 /** The CLI's wording for a `--resume` id it does not know (Paperclip's claude_local matches the same). */
 const UNKNOWN_SESSION =
@@ -10,14 +10,23 @@ const PROVIDER_QUOTA =
   /usage limit reached|you(?:'|’)ve hit your (?:\w+ )?limit|session limit (?:reached|exceeded)|out of extra usage|usage cap reached|weekly limit reached|servicequotaexceededexception/i;
 const TURN_LIMIT_REASONS = new Set(["max_turns", "max_turns_exhausted", "turn_limit", "turn_limit_exhausted"]);
 
-/** What a Claude Code run's output means. */
-export function interpretClaude(parsed: ClaudeParsed, outcome: PodOutcome, now: Date = new Date()): AgentVerdict {
+/**
+ * What a Claude Code run's output means. The model is the one the CLI reports; `facts.model` (what the
+ * command asked for) stands in when the output ends before naming it.
+ */
+export function interpretClaude(
+  parsed: ClaudeParsed,
+  outcome: PodOutcome,
+  facts: RunFacts = { model: null },
+  now: Date = new Date(),
+): AgentVerdict {
   const { result } = parsed;
+  const model = parsed.model ?? facts.model;
   const verdict: AgentVerdict = {
     sessionId: parsed.sessionId,
-    model: parsed.model,
+    model,
     provider: "anthropic",
-    ...billing(parsed),
+    ...billing(model, parsed.apiKeySource),
     usage: result?.usage ?? null,
     costUsd: result?.costUsd ?? null,
     summary: result !== null && result.text.trim() !== "" ? result.text.trim() : parsed.assistantText,
@@ -119,12 +128,12 @@ function errorFamily(result: ClaudeResult): AgentVerdict["errorFamily"] {
 }
 
 /** Who pays, from what the CLI says about its credentials and model; the runtime's env is not visible here. */
-function billing(parsed: ClaudeParsed): Pick<AgentVerdict, "biller" | "billingType"> {
-  if (parsed.model !== null && /^(?:\w+\.anthropic\.|arn:aws:bedrock:)/.test(parsed.model)) {
+function billing(model: string | null, apiKeySource: string | null): Pick<AgentVerdict, "biller" | "billingType"> {
+  if (model !== null && /^(?:\w+\.anthropic\.|arn:aws:bedrock:)/.test(model)) {
     return { biller: "aws_bedrock", billingType: "metered_api" };
   }
-  if (parsed.apiKeySource === null) return { biller: "anthropic", billingType: "unknown" };
-  return { biller: "anthropic", billingType: parsed.apiKeySource === "none" ? "subscription" : "api" };
+  if (apiKeySource === null) return { biller: "anthropic", billingType: "unknown" };
+  return { biller: "anthropic", billingType: apiKeySource === "none" ? "subscription" : "api" };
 }
 
 function firstLine(text: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadFixture, parseLines } from "./cli-fixtures.test-helper.ts";
+import { readCliFixture, parseStdout } from "paperclip-k8s-runtime/testing";
 import { createClaudeParser } from "./parse-output.ts";
 
 const assistant = (text: string) =>
@@ -7,27 +7,27 @@ const assistant = (text: string) =>
 
 describe("createClaudeParser", () => {
   it("ignores text that is not a JSON object between real lines", () => {
-    const { stdout } = loadFixture("claude", "happy");
-    const clean = parseLines(createClaudeParser(), stdout);
+    const { stdout } = readCliFixture("claude", "happy");
+    const clean = parseStdout(createClaudeParser(), stdout);
     const noisy = stdout
       .split("\n")
       .flatMap((line) => [line, "not json", "{broken", "[1,2]", "42", "null", "   ", "\r"])
       .join("\n");
-    expect(parseLines(createClaudeParser(), noisy)).toEqual(clean);
+    expect(parseStdout(createClaudeParser(), noisy)).toEqual(clean);
     expect(clean.result?.subtype).toBe("success");
     expect(clean.apiKeySource).toBe("ANTHROPIC_API_KEY");
   });
 
   it("accepts CRLF line endings", () => {
-    const { stdout } = loadFixture("claude", "max-turns");
-    const parsed = parseLines(createClaudeParser(), stdout.replaceAll("\n", "\r\n"));
+    const { stdout } = readCliFixture("claude", "max-turns");
+    const parsed = parseStdout(createClaudeParser(), stdout.replaceAll("\n", "\r\n"));
     expect(parsed.result?.subtype).toBe("error_max_turns");
     expect(parsed.result?.errors).toEqual(["Reached maximum number of turns (1)"]);
     expect(parsed.result?.numTurns).toBe(2);
   });
 
   it("reads the API error fields of a failed result", () => {
-    const parsed = parseLines(createClaudeParser(), loadFixture("claude", "err500").stdout);
+    const parsed = parseStdout(createClaudeParser(), readCliFixture("claude", "err500").stdout);
     expect(parsed.result?.isError).toBe(true);
     expect(parsed.result?.apiErrorStatus).toBe(500);
     expect(parsed.result?.costUsd).toBe(0);

@@ -1,7 +1,14 @@
 import type { UsageSummary } from "@paperclipai/adapter-utils";
 import type { OutputParser } from "paperclip-k8s-runtime";
-import { isJsonObject, numberField, objectField, parseJsonObjectLine, stringField, type JsonObject } from "./json-fields.ts";
-import { TextTail } from "./text-tail.ts";
+import {
+  isJsonObject,
+  numberField,
+  objectField,
+  parseJsonObjectLine,
+  stringField,
+  TextTail,
+  type JsonObject,
+} from "paperclip-k8s-runtime/agent-kit";
 
 /** Budget for the assistant text kept as a fallback summary when no `result` line arrives. */
 const ASSISTANT_TEXT_BUDGET = 64 * 1024;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { sessionCodec as openCodeLocalSessionCodec } from "@paperclipai/adapter-opencode-local/server";
 import { models as openCodeLocalModels } from "@paperclipai/adapter-opencode-local";
 import { opencodeAgent } from "./agent.ts";
-import { loadFixture, parseLines } from "./cli-fixtures.test-helper.ts";
+import { readCliFixture, parseStdout } from "paperclip-k8s-runtime/testing";
 
 describe("opencodeAgent", () => {
   it("identifies itself as opencode_k8s", () => {
@@ -12,9 +12,18 @@ describe("opencodeAgent", () => {
   });
 
   it("runs a fixture end to end through its own parser and interpret", () => {
-    const fixture = loadFixture("opencode", "resume-bogus-id");
-    const verdict = opencodeAgent.interpret(parseLines(opencodeAgent.createParser(), fixture.stdout), fixture.outcome);
+    const fixture = readCliFixture("opencode", "resume-bogus-id");
+    const verdict = opencodeAgent.interpret(parseStdout(opencodeAgent.createParser(), fixture.stdout), fixture.outcome, { model: null });
     expect(verdict.errorCode).toBe("session_unavailable");
+  });
+
+  it("reports provider and model from the run's provider/model, which OpenCode's output never names", () => {
+    const fixture = readCliFixture("opencode", "happy");
+    const parsed = parseStdout(opencodeAgent.createParser(), fixture.stdout);
+    const verdict = opencodeAgent.interpret(parsed, fixture.outcome, { model: "mock/mock-model" });
+    expect(verdict).toMatchObject({ model: "mock/mock-model", provider: "mock", biller: "mock" });
+    expect(verdict.errorCode).toBeUndefined();
+    expect(opencodeAgent.interpret(parsed, fixture.outcome, { model: null })).toMatchObject({ model: null, provider: null });
   });
 
   it("offers the models opencode_local offers", () => {

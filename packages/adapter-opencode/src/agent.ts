@@ -1,10 +1,10 @@
 import type { AgentDefinition } from "paperclip-k8s-runtime";
+import { createSessionCodec } from "paperclip-k8s-runtime/agent-kit";
 import { buildOpenCodeCommand } from "./command.ts";
 import { openCodeConfigFields, openCodeConfigurationDoc } from "./config-fields.ts";
 import { interpretOpenCode } from "./interpret.ts";
 import { openCodeModels } from "./models.ts";
 import { createOpenCodeParser, type OpenCodeParsed } from "./parse-output.ts";
-import { openCodeSessionCodec } from "./session-codec.ts";
 
 /** OpenCode as a Paperclip agent; `createK8sAdapter(opencodeAgent)` makes the adapter. */
 export const opencodeAgent: AgentDefinition<OpenCodeParsed> = {
@@ -15,9 +15,10 @@ export const opencodeAgent: AgentDefinition<OpenCodeParsed> = {
   capabilities: { reportsTurnLimit: false, reportsCost: true },
   buildCommand: buildOpenCodeCommand,
   createParser: createOpenCodeParser,
-  interpret: (parsed, outcome) => interpretOpenCode(parsed, outcome),
+  interpret: (parsed, outcome, facts) => interpretOpenCode(parsed, outcome, facts),
   models: openCodeModels,
   configFields: openCodeConfigFields,
   configurationDoc: openCodeConfigurationDoc,
-  sessionCodec: openCodeSessionCodec,
+  // opencode_local also stores the id as `sessionID`, OpenCode's own spelling.
+  sessionCodec: createSessionCodec({ sessionIdAliases: ["sessionID"] }),
 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AgentCommandInput } from "paperclip-k8s-runtime";
 import { buildOpenCodeCommand } from "./command.ts";
-import { fixtureScenarios, loadFixture } from "./cli-fixtures.test-helper.ts";
+import { cliFixtureScenarios, readCliFixture } from "paperclip-k8s-runtime/testing";
 
 const runDir = "/paperclip/data/k8s-runs/c/a/r";
 
@@ -45,8 +45,8 @@ describe("buildOpenCodeCommand", () => {
   });
 
   it("builds the argv the fixtures were recorded with", () => {
-    for (const scenario of fixtureScenarios("opencode")) {
-      const { argv } = loadFixture("opencode", scenario);
+    for (const scenario of cliFixtureScenarios("opencode")) {
+      const { argv } = readCliFixture("opencode", scenario);
       const value = (flag: string) => (argv.includes(flag) ? (argv[argv.indexOf(flag) + 1] ?? null) : null);
       const command = buildOpenCodeCommand(input({ resumeSessionId: value("--session"), model: value("--model") }));
       expect([...command.argv].sort(), scenario).toEqual([...argv].sort());

@@ -1,5 +1,5 @@
 import type { AgentCommand, AgentCommandInput } from "paperclip-k8s-runtime";
-import { readBoolean, readExtraArgs, readText } from "./config-values.ts";
+import { readBoolean, readExtraArgs, readText } from "paperclip-k8s-runtime/agent-kit";
 
 /** The run-directory file holding the OpenCode config this run adds (passed as `OPENCODE_CONFIG`). */
 export const RUNTIME_CONFIG_FILE = "opencode-config.json";

@@ -1,27 +1,27 @@
 import { describe, expect, it } from "vitest";
 import { isOpenCodeUnknownSessionError, parseOpenCodeJsonl } from "@paperclipai/adapter-opencode-local/server";
 import type { AgentVerdict, PodOutcome } from "paperclip-k8s-runtime";
-import { fixtureScenarios, loadFixture, parseLines } from "./cli-fixtures.test-helper.ts";
+import { cliFixtureScenarios, readCliFixture, parseStdout } from "paperclip-k8s-runtime/testing";
 import { interpretOpenCode } from "./interpret.ts";
 import { createOpenCodeParser } from "./parse-output.ts";
 
 function verdictOf(scenario: string): AgentVerdict {
-  const fixture = loadFixture("opencode", scenario);
-  return interpretOpenCode(parseLines(createOpenCodeParser(), fixture.stdout), fixture.outcome, { model: "mock/mock-model" });
+  const fixture = readCliFixture("opencode", scenario);
+  return interpretOpenCode(parseStdout(createOpenCodeParser(), fixture.stdout), fixture.outcome, { model: "mock/mock-model" });
 }
 
 const failedOutcome: PodOutcome = { exitCode: 1, signal: null, reason: "Error", description: "container exited 1", stderrTail: "" };
 const now = new Date("2026-11-24T09:00:00.000Z");
 
 function verdictOfLines(lines: object[], outcome: Partial<PodOutcome> = {}): AgentVerdict {
-  const parsed = parseLines(createOpenCodeParser(), lines.map((line) => JSON.stringify(line)).join("\n"));
+  const parsed = parseStdout(createOpenCodeParser(), lines.map((line) => JSON.stringify(line)).join("\n"));
   return interpretOpenCode(parsed, { ...failedOutcome, ...outcome }, { model: null }, now);
 }
 
 describe("interpretOpenCode on real CLI output", () => {
   it("agrees with Paperclip's opencode_local parser on every fixture", () => {
-    for (const scenario of fixtureScenarios("opencode")) {
-      const fixture = loadFixture("opencode", scenario);
+    for (const scenario of cliFixtureScenarios("opencode")) {
+      const fixture = readCliFixture("opencode", scenario);
       const oracle = parseOpenCodeJsonl(fixture.stdout);
       const verdict = verdictOf(scenario);
       expect(verdict.sessionId, scenario).toBe(oracle.sessionId);

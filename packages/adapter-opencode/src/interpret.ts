@@ -1,21 +1,15 @@
-import type { AgentVerdict, PodOutcome } from "paperclip-k8s-runtime";
+import type { AgentVerdict, PodOutcome, RunFacts } from "paperclip-k8s-runtime";
 import type { OpenCodeError, OpenCodeParsed } from "./parse-output.ts";
 
 /** OpenCode's wording for a `--session` id it does not know (Paperclip's opencode_local matches the same). */
 const UNKNOWN_SESSION =
   /unknown\s+session|session\b.*\bnot\s+found|resource\s+not\s+found:.*[\\/]session[\\/].*\.json|notfounderror|no session/i;
 
-/** What the runtime knows about the run that the output does not say. */
-export interface OpenCodeRunFacts {
-  /** The `provider/model` the run was started with, if any. */
-  model: string | null;
-}
-
-/** What an OpenCode run's output means. */
+/** What an OpenCode run's output means; OpenCode never names its model, so `facts.model` (`provider/model`) does. */
 export function interpretOpenCode(
   parsed: OpenCodeParsed,
   outcome: PodOutcome,
-  facts: OpenCodeRunFacts = { model: null },
+  facts: RunFacts = { model: null },
   now: Date = new Date(),
 ): AgentVerdict {
   const provider = facts.model?.includes("/") ? facts.model.slice(0, facts.model.indexOf("/")) : null;

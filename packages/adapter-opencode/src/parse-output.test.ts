@@ -1,22 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { loadFixture, parseLines } from "./cli-fixtures.test-helper.ts";
+import { readCliFixture, parseStdout } from "paperclip-k8s-runtime/testing";
 import { createOpenCodeParser } from "./parse-output.ts";
 
 describe("createOpenCodeParser", () => {
   it("ignores text that is not a JSON object between real lines", () => {
-    const { stdout } = loadFixture("opencode", "happy");
-    const clean = parseLines(createOpenCodeParser(), stdout);
+    const { stdout } = readCliFixture("opencode", "happy");
+    const clean = parseStdout(createOpenCodeParser(), stdout);
     const noisy = stdout
       .split("\n")
       .flatMap((line) => [line, "INFO  starting server", "{oops", "[]", "true", ""])
       .join("\r\n");
-    expect(parseLines(createOpenCodeParser(), noisy)).toEqual(clean);
+    expect(parseStdout(createOpenCodeParser(), noisy)).toEqual(clean);
     expect(clean.finished).toBe(true);
     expect(clean.stepCount).toBe(2);
   });
 
   it("reads the fields of an API error line", () => {
-    const parsed = parseLines(createOpenCodeParser(), loadFixture("opencode", "err500").stdout);
+    const parsed = parseStdout(createOpenCodeParser(), readCliFixture("opencode", "err500").stdout);
     expect(parsed.errors).toEqual([
       {
         message: "The server had an error while processing your request.",
