@@ -1,6 +1,9 @@
-import { appendFile, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, readdir, readlink, rm, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { OutputTailer, TailBuffer } from "./output-tail.ts";
@@ -209,22 +212,49 @@ describe("OutputTailer", () => {
     await tailer.stop();
   });
 
-  it("stop() leaves no timer, file handle or further callback behind", async () => {
-    const openFds = async (): Promise<number> => (await readdir("/proc/self/fd")).length;
-    const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
+  it("stop() releases the file and calls onLine no more", async () => {
+    /** Descriptors this process holds on the tailed file. */
+    const fdsOnFile = async (): Promise<number> => {
+      const targets = await Promise.all(
+        (await readdir("/proc/self/fd")).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => "")),
+      );
+      return targets.filter((target) => target === file).length;
+    };
     await writeFile(file, "a\n");
-    const timersBefore = timers();
-    const fdsBefore = await openFds();
-    const { tailer, lines } = collectingTailer({ idlePollMs: 10_000 });
+    const { tailer, lines } = collectingTailer();
     tailer.start();
     await vi.waitFor(() => expect(lines).toEqual(["a"]));
-    expect(timers()).toBeGreaterThan(timersBefore);
+    expect(await fdsOnFile()).toBe(1);
     await tailer.stop();
-    expect(timers()).toBe(timersBefore);
-    expect(await openFds()).toBe(fdsBefore);
+    expect(await fdsOnFile()).toBe(0);
     await appendFile(file, "b\n");
     await delay(30);
     expect(lines).toEqual(["a"]);
+  });
+
+  it("stop() leaves nothing that keeps the process alive", async () => {
+    // A process that starts a tailer with a long idle poll, reads a line and stops it must exit by itself.
+    const script = join(dir, "stop-probe.ts");
+    const tailerModule = pathToFileURL(join(import.meta.dirname, "output-tail.ts")).href;
+    await writeFile(
+      script,
+      `import { OutputTailer } from ${JSON.stringify(tailerModule)};
+const tailer = new OutputTailer({ path: process.argv[2], idlePollMs: 60_000, onLine: async (line) => {
+  console.log("line:" + line);
+  setImmediate(() => void tailer.stop().then(() => console.log("stopped")));
+} });
+tailer.start();
+`,
+    );
+    await writeFile(file, "hello\n");
+    const child = spawn(process.execPath, ["--no-warnings", script, file], { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (data: Buffer) => (output += data.toString()));
+    child.stderr.on("data", (data: Buffer) => (output += data.toString()));
+    const guard = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    const [code, signal] = await once(child, "exit");
+    clearTimeout(guard);
+    expect({ code, signal, output }).toEqual({ code: 0, signal: null, output: "line:hello\nstopped\n" });
   });
 
   it("rejects bad options by name", () => {

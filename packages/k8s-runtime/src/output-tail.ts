@@ -10,6 +10,8 @@
  *   boundary, with a marker giving its full size: pieces of an NDJSON event would not parse either, and
  *   one marked line is what a reader of the run log can make sense of.
  * - The file may appear late; until then the tailer just keeps polling.
+ * - While draining, the file is reopened on every poll: an NFS client revalidates a file's size on open
+ *   (close-to-open consistency), while an fd held open may see a cached size for seconds.
  */
 import { watch, type FSWatcher } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
@@ -135,7 +137,8 @@ export class OutputTailer {
 
   /**
    * Stops at once: no `onLine` call starts after this resolves, a partial last line is dropped, the file
-   * and timers are released. Never rejects (it is cleanup); `drain` is where failures surface.
+   * and timers are released. Never rejects (it is cleanup); `drain` is where failures surface. It waits
+   * for a running `onLine` call, so `onLine` itself must not await it.
    */
   async stop(): Promise<void> {
     this.#stopRequested = true;
@@ -170,6 +173,7 @@ export class OutputTailer {
 
   /** Reads to the current end of the file, emitting complete lines; true when anything was read. */
   async #readAvailable(): Promise<boolean> {
+    if (this.#settleMs !== null) await this.#closeHandle();
     const handle = this.#handle ?? (await this.#openIfPresent());
     if (handle === null) return false;
     let grew = false;
@@ -191,6 +195,7 @@ export class OutputTailer {
       if (error instanceof Error && "code" in error && error.code === "ENOENT") return null; // not written yet
       throw error;
     }
+    if (this.#watcher !== null) return this.#handle;
     try {
       // A hint only: not persistent (never keeps the process alive), and on any error polling carries on.
       this.#watcher = watch(this.path, { persistent: false }, () => this.#wake());
@@ -288,6 +293,10 @@ export class OutputTailer {
     this.#timer = null;
     this.#endSleep = null;
     this.#closeWatcher();
+    await this.#closeHandle();
+  }
+
+  async #closeHandle(): Promise<void> {
     const handle = this.#handle;
     this.#handle = null;
     await handle?.close();
