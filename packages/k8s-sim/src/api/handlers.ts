@@ -74,34 +74,35 @@ function decodeContinue(token: string): ContinueToken {
 
 const sortKey = (o: K8sObject) => `${o.metadata.namespace ?? ""}/${o.metadata.name ?? ""}`;
 
-/** Lists as the API server encodes them: sorted by namespace/name, items without kind/apiVersion. */
-export function listObjects(
+/** One page of a list, sorted by namespace/name as the API server returns it, with the list metadata. */
+export function listPage(
   store: ObjectStore,
   target: ResourceTarget,
   filter: ObjectFilter | undefined,
   limit: number | undefined,
   continueToken: string | undefined,
-): HandlerResult {
+): { items: K8sObject[]; metadata: JsonObject } {
   const { items, revision } = store.list(target.resource.plural, { namespace: target.namespace, filter });
   items.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
   const start = continueToken ? decodeContinue(continueToken) : undefined;
   const offset = start?.offset ?? 0;
   const listRevision = start?.revision ?? revision;
   const end = limit && limit > 0 ? offset + limit : items.length;
-  const page = items.slice(offset, end);
   const metadata: JsonObject = { resourceVersion: String(listRevision) };
   if (end < items.length) {
     metadata.continue = Buffer.from(JSON.stringify({ offset: end, revision: listRevision })).toString("base64url");
     metadata.remainingItemCount = items.length - end;
   }
+  return { items: items.slice(offset, end), metadata };
+}
+
+/** A list as the API server encodes it: `<Kind>List`, items without kind/apiVersion. */
+export function listBody(resource: ResourceInfo, page: { items: K8sObject[]; metadata: JsonObject }): JsonObject {
   return {
-    code: 200,
-    body: {
-      kind: `${target.resource.kind}List`,
-      apiVersion: apiVersionOf(target.resource),
-      metadata,
-      items: page.map(({ kind: _kind, apiVersion: _apiVersion, ...rest }) => rest),
-    },
+    kind: `${resource.kind}List`,
+    apiVersion: apiVersionOf(resource),
+    metadata: page.metadata,
+    items: page.items.map(({ kind: _kind, apiVersion: _apiVersion, ...rest }) => rest),
   };
 }
 
@@ -285,6 +286,8 @@ export function parseDeleteOptions(body: unknown, query: URLSearchParams): Delet
   };
 }
 
+const PROTECTED_NAMESPACES = ["default", "kube-system", "kube-public"];
+
 const JOB_ORPHAN_WARNING =
   '299 - "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning"';
 
@@ -300,6 +303,13 @@ export function deleteOne(store: ObjectStore, target: ResourceTarget, name: stri
       name,
       `Precondition failed: ResourceVersion in precondition: ${resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ""}`,
     );
+  }
+  if (target.resource.plural === "namespaces" && PROTECTED_NAMESPACES.includes(name)) {
+    throw new ApiError(403, "Forbidden", `namespaces "${name}" is forbidden: this namespace may not be deleted`, {
+      name,
+      group: "",
+      kind: "namespaces",
+    });
   }
   const policy: PropagationPolicy = options.propagationPolicy ?? defaultPropagationPolicy(target.resource.plural);
   const outcome = deleteObject(store, target.resource.plural, target.namespace, name, { ...options, propagationPolicy: policy });

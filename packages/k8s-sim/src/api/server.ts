@@ -2,12 +2,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import type { Socket } from "node:net";
 import type { FaultRules, Verb } from "../faults.ts";
-import type { ObjectStore } from "../store.ts";
+import type { K8sObject, ObjectStore } from "../store.ts";
 import type { RequestAccounting } from "./accounting.ts";
 import { SIM_VERSION, discoveryDocument } from "./discovery.ts";
 import type { HandlerResult, ResourceTarget } from "./handlers.ts";
 import {
-  createObject, deleteCollection, deleteOne, getObject, listObjects, parseDeleteOptions, patchObject, reviewAccess, updateObject,
+  createObject, deleteCollection, deleteOne, getObject, listBody, listPage, parseDeleteOptions, patchObject, reviewAccess, updateObject,
 } from "./handlers.ts";
 import { parseLogOptions, servePodLog } from "./logs.ts";
 import { patchTypeOf } from "./patch.ts";
@@ -16,6 +16,7 @@ import { selectorFilter } from "./selectors.ts";
 import type { SimFaultActions } from "./sim-endpoints.ts";
 import { handleSimEndpoint } from "./sim-endpoints.ts";
 import { ApiError, badRequest, methodNotAllowed, notFound, notFoundPath } from "./status.ts";
+import { toTable, wantsTable } from "./table.ts";
 import { serveWatch } from "./watch.ts";
 
 export interface ApiServerOptions {
@@ -96,7 +97,16 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function parseJson(text: string): unknown {
+/** Parses a JSON body; any other media type (protobuf, YAML) is 415 so clients fall back to JSON. */
+function parseJson(text: string, contentType?: string): unknown {
+  const mediaType = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (mediaType !== "" && mediaType !== "application/json" && mediaType !== "*/*") {
+    throw new ApiError(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: application/json`,
+    );
+  }
   if (text.trim() === "") return undefined;
   try {
     return JSON.parse(text);
@@ -178,8 +188,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       throw new ApiError(fault.status, reasons[fault.status], messages[fault.status], details, headers);
     }
 
-    const body = method === "GET" ? undefined : parseJson(await readBody(request));
+    const body = method === "GET" ? undefined : parseJson(await readBody(request), verb === "patch" ? undefined : request.headers["content-type"]);
     const { name, subresource } = target;
+    const asTable = wantsTable(request.headers.accept);
     const filter = () => selectorFilter(target.resource.plural, query.get("labelSelector"), query.get("fieldSelector"));
 
     if (target.resource.plural === "selfsubjectaccessreviews") return send(response, reviewAccess(body));
@@ -189,18 +200,33 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return servePodLog(response, store, options.rootDir, pod, parseLogOptions(query));
     }
     switch (verb) {
-      case "get":
-        return send(response, getObject(store, target, name ?? ""));
-      case "list":
-        return send(response, listObjects(store, target, filter(), intQuery(query, "limit"), query.get("continue") ?? undefined));
+      case "get": {
+        const result = getObject(store, target, name ?? "");
+        if (!asTable || subresource !== undefined) return send(response, result);
+        const object = store.get(target.resource.plural, target.namespace, name ?? "");
+        return send(response, { code: 200, body: toTable(target.resource.plural, object ? [object] : [], {}, query.get("includeObject")) });
+      }
+      case "list": {
+        const page = listPage(store, target, filter(), intQuery(query, "limit"), query.get("continue") ?? undefined);
+        const body = asTable ? toTable(target.resource.plural, page.items, page.metadata, query.get("includeObject")) : listBody(target.resource, page);
+        return send(response, { code: 200, body });
+      }
       case "watch": {
         const watchFilter = filter();
         const sinceRevision = watchRevision(query);
         const timeoutSeconds = intQuery(query, "timeoutSeconds");
         const allowBookmarks = query.get("allowWatchBookmarks") === "true" || query.get("allowWatchBookmarks") === "1";
+        let first = true;
+        const present = asTable
+          ? (object: K8sObject) => {
+              const table = toTable(target.resource.plural, [object], {}, query.get("includeObject"), first);
+              first = false;
+              return table;
+            }
+          : undefined;
         serveWatch(
           response,
-          { resource: target.resource, namespace: target.namespace, filter: watchFilter, sinceRevision, allowBookmarks, timeoutSeconds, bookmarkIntervalMs },
+          { resource: target.resource, namespace: target.namespace, filter: watchFilter, sinceRevision, allowBookmarks, timeoutSeconds, bookmarkIntervalMs, present },
           { store, faults, requests },
         );
         return;

@@ -17,6 +17,8 @@ export interface WatchRequest {
   allowBookmarks: boolean;
   timeoutSeconds: number | undefined;
   bookmarkIntervalMs: number;
+  /** How objects are rendered in events (a Table row for kubectl); default: as stored. */
+  present?: (object: K8sObject) => unknown;
 }
 
 export interface WatchDeps {
@@ -94,7 +96,7 @@ export function serveWatch(response: ServerResponse, request: WatchRequest, deps
     if (ended) return;
     const type = typeFor(event, event.object.metadata.uid ?? "");
     if (!type) return;
-    write(type, event.object);
+    write(type, request.present ? request.present(event.object) : event.object);
     eventsSent++;
     if (cut?.afterEvents !== undefined && eventsSent >= cut.afterEvents) finish();
   };

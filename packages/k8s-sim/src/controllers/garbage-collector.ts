@@ -20,6 +20,13 @@ function parseRefKey(key: string): ObjectRef {
   return { resource, namespace: namespace === "" ? undefined : namespace, name: name.join("|") };
 }
 
+/** Removes the matching owner references; an emptied list goes away, as the API server omits it. */
+function dropOwnerReferences(object: K8sObject, drop: (owner: OwnerReference) => boolean): void {
+  const kept = (object.metadata.ownerReferences ?? []).filter((owner) => !drop(owner));
+  if (kept.length > 0) object.metadata.ownerReferences = kept;
+  else delete object.metadata.ownerReferences;
+}
+
 /**
  * The garbage collector: deletes dependents whose owners (by `ownerReferences` uid) are all gone
  * (Background propagation, and dangling references), removes dependents before their owner for
@@ -142,7 +149,7 @@ export class GarbageCollector {
     }
     const gone = new Set(missing.map((owner) => owner.uid));
     this.store.mutate(ref.resource, ref.namespace, ref.name, (dependent) => {
-      dependent.metadata.ownerReferences = (dependent.metadata.ownerReferences ?? []).filter((owner) => !gone.has(owner.uid));
+      dropOwnerReferences(dependent, (owner) => gone.has(owner.uid));
     });
   }
 
@@ -154,7 +161,7 @@ export class GarbageCollector {
     if (finalizers.includes(ORPHAN_FINALIZER)) {
       for (const dependent of this.dependentsOf(uid)) {
         this.store.mutate(dependent.ref.resource, dependent.ref.namespace, dependent.ref.name, (d) => {
-          d.metadata.ownerReferences = (d.metadata.ownerReferences ?? []).filter((owner) => owner.uid !== uid);
+          dropOwnerReferences(d, (owner) => owner.uid === uid);
         });
       }
       done.push(ORPHAN_FINALIZER);

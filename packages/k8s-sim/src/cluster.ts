@@ -1,0 +1,229 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { RequestAccounting } from "./api/accounting.ts";
+import { createObject } from "./api/handlers.ts";
+import { resourceByPlural } from "./api/resources.ts";
+import type { ApiServer } from "./api/server.ts";
+import { startApiServer } from "./api/server.ts";
+import type { SimFaultActions } from "./api/sim-endpoints.ts";
+import { dns1123LabelErrors, dns1123SubdomainErrors } from "./api/validation.ts";
+import { GarbageCollector } from "./controllers/garbage-collector.ts";
+import { JobController } from "./controllers/job-controller.ts";
+import { NamespaceController } from "./controllers/namespace-controller.ts";
+import { PodGarbageCollector } from "./controllers/pod-gc.ts";
+import { Scheduler } from "./controllers/scheduler.ts";
+import { TtlAfterFinishedController } from "./controllers/ttl-after-finished.ts";
+import { deleteObject } from "./deletion.ts";
+import { FaultRules } from "./faults.ts";
+import { Kubelet } from "./kubelet/kubelet.ts";
+import { pvcHostPath } from "./kubelet/volumes.ts";
+import { ObjectStore } from "./store.ts";
+
+export interface SimNodeSpec {
+  name: string;
+  labels?: Record<string, string>;
+  taints?: { key: string; value?: string; effect: string }[];
+  allocatable?: { cpu?: string; memory?: string; pods?: string };
+}
+
+export interface SimClusterOptions {
+  /** Where logs, volumes and the kubeconfig live. Default: a new temp dir, removed on stop. */
+  rootDir?: string;
+  /** API server port on 127.0.0.1. Default 0 (a free port). */
+  port?: number;
+  /** Default: one node `sim-node-1` with 8 CPU, 32Gi, 110 pods. */
+  nodes?: SimNodeSpec[];
+  /** Image reference → host directories of executables (the image's filesystem). */
+  images?: Record<string, string | string[]>;
+  /** Run unregistered images with the host PATH instead of failing the pull. Default false. */
+  acceptAnyImage?: boolean;
+  /** Quiet time before a watch (with allowWatchBookmarks) gets a BOOKMARK. Default 1000 ms. */
+  bookmarkIntervalMs?: number;
+  /** Default `<rootDir>/kubeconfig`. */
+  kubeconfigPath?: string;
+}
+
+/** A kubeconfig as plain JSON (kubectl and client-node's `loadFromString` read it as is). */
+export interface KubeconfigObject {
+  apiVersion: "v1";
+  kind: "Config";
+  clusters: { name: string; cluster: { server: string } }[];
+  users: { name: string; user: { token: string } }[];
+  contexts: { name: string; context: { cluster: string; user: string; namespace: string } }[];
+  "current-context": string;
+  preferences: Record<string, never>;
+}
+
+/** What every controller in the cluster provides. */
+interface SimController {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface SimCluster {
+  url: string;
+  kubeconfigPath: string;
+  kubeconfig: KubeconfigObject;
+  store: ObjectStore;
+  faults: FaultRules & SimFaultActions;
+  requests: RequestAccounting;
+  rootDir: string;
+  registerImage(reference: string, hostDirs: string | string[]): void;
+  /** `<rootDir>/pvcs/<namespace>/<claimName>`, created on demand. */
+  pvcHostPath(namespace: string, claimName: string): string;
+  /** Stops every controller (the kubelet kills every process), closes the server and its streams, removes a temp rootDir. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_NODE: SimNodeSpec = { name: "sim-node-1" };
+const KUBECONFIG_NAME = "sim";
+
+function nodeObject(spec: SimNodeSpec): Record<string, unknown> {
+  const resources = {
+    cpu: spec.allocatable?.cpu ?? "8",
+    memory: spec.allocatable?.memory ?? "32Gi",
+    pods: spec.allocatable?.pods ?? "110",
+    "ephemeral-storage": "100Gi",
+  };
+  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const condition = (type: string, status: string, reason: string, message: string) => ({
+    type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now,
+  });
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name: spec.name,
+      labels: {
+        "kubernetes.io/hostname": spec.name,
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        ...spec.labels,
+      },
+    },
+    spec: spec.taints?.length ? { taints: spec.taints } : {},
+    status: {
+      capacity: resources,
+      allocatable: resources,
+      conditions: [
+        condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+        condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+      ],
+      addresses: [
+        { type: "InternalIP", address: "127.0.0.1" },
+        { type: "Hostname", address: spec.name },
+      ],
+      nodeInfo: {
+        kubeletVersion: "v1.32.0-sim",
+        kubeProxyVersion: "v1.32.0-sim",
+        containerRuntimeVersion: "sim://1.0.0",
+        operatingSystem: "linux",
+        architecture: "amd64",
+        osImage: "paperclip k8s-sim",
+        kernelVersion: "",
+        machineID: "",
+        systemUUID: "",
+        bootID: "",
+      },
+    },
+  };
+}
+
+function seed(store: ObjectStore, plural: string, body: Record<string, unknown>): void {
+  const resource = resourceByPlural(plural);
+  if (!resource) throw new Error(`the resource table has no ${plural}`);
+  createObject(store, { resource, namespace: undefined, name: undefined, subresource: undefined }, body);
+}
+
+export function kubeconfigFor(url: string): KubeconfigObject {
+  return {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: KUBECONFIG_NAME, cluster: { server: url } }],
+    users: [{ name: KUBECONFIG_NAME, user: { token: "sim-token" } }],
+    contexts: [{ name: KUBECONFIG_NAME, context: { cluster: KUBECONFIG_NAME, user: KUBECONFIG_NAME, namespace: "default" } }],
+    "current-context": KUBECONFIG_NAME,
+    preferences: {},
+  };
+}
+
+/** Starts a simulated cluster: API server, controllers, scheduler, kubelet, nodes, and a kubeconfig for it. */
+export async function startSimCluster(options: SimClusterOptions = {}): Promise<SimCluster> {
+  const ownsRootDir = options.rootDir === undefined;
+  const rootDir = options.rootDir ?? mkdtempSync(path.join(tmpdir(), "k8s-sim-"));
+  mkdirSync(rootDir, { recursive: true });
+  const store = new ObjectStore();
+  const requests = new RequestAccounting();
+  const nodes = options.nodes ?? [DEFAULT_NODE];
+  for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
+    seed(store, "namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  }
+  for (const node of nodes) seed(store, "nodes", nodeObject(node));
+
+  // The pod actions reach the kubelet constructed below (only called once the cluster runs).
+  const actions: SimFaultActions = {
+    oomKill: (namespace, pod, container) => kubelet.oomKill(namespace, pod, container),
+    evictPod: (namespace, pod) => kubelet.evict(namespace, pod),
+    removeNode: (name) => {
+      if (!deleteObject(store, "nodes", undefined, name)) throw new Error(`node "${name}" does not exist`);
+    },
+  };
+  const faults: FaultRules & SimFaultActions = Object.assign(new FaultRules(), actions);
+  const kubelet = new Kubelet({ store, faults, rootDir, images: options.images, acceptAnyImage: options.acceptAnyImage });
+
+  // ---- Controllers: constructed here, started in this order, stopped in reverse. ----
+  const controllers: SimController[] = [
+    new GarbageCollector(store),
+    new NamespaceController(store),
+    new JobController(store),
+    new TtlAfterFinishedController(store),
+    new Scheduler(store),
+    new PodGarbageCollector(store),
+    kubelet,
+  ];
+  // ---- end of controllers ----
+
+  let server: ApiServer;
+  try {
+    for (const controller of controllers) controller.start();
+    server = await startApiServer({ store, faults, requests, rootDir, port: options.port, bookmarkIntervalMs: options.bookmarkIntervalMs, actions });
+  } catch (error) {
+    for (const controller of [...controllers].reverse()) await controller.stop();
+    if (ownsRootDir) rmSync(rootDir, { recursive: true, force: true });
+    throw error;
+  }
+  const kubeconfig = kubeconfigFor(server.url);
+  const kubeconfigPath = options.kubeconfigPath ?? path.join(rootDir, "kubeconfig");
+  writeFileSync(kubeconfigPath, `${JSON.stringify(kubeconfig, null, 2)}\n`, { mode: 0o600 });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url: server.url,
+    kubeconfigPath,
+    kubeconfig,
+    store,
+    faults,
+    requests,
+    rootDir,
+    registerImage: (reference, hostDirs) => kubelet.registerImage(reference, typeof hostDirs === "string" ? [hostDirs] : hostDirs),
+    pvcHostPath: (namespace, claimName) => {
+      const problems = [...dns1123LabelErrors(namespace), ...dns1123SubdomainErrors(claimName)];
+      if (problems.length > 0) throw new Error(`invalid namespace "${namespace}" or claim name "${claimName}": ${problems.join("; ")}`);
+      const dir = pvcHostPath(rootDir, namespace, claimName);
+      mkdirSync(dir, { recursive: true });
+      chmodSync(dir, 0o777);
+      return dir;
+    },
+    stop: () => {
+      stopped ??= (async () => {
+        await server.close();
+        for (const controller of [...controllers].reverse()) await controller.stop();
+        if (ownsRootDir) rmSync(rootDir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}
