@@ -1,1 +1,13 @@
 export type * from "./agent.ts";
+export { createK8sAdapter } from "./adapter.ts";
+export { executeRun } from "./execute.ts";
+export { testEnvironment } from "./environment-test.ts";
+export { parseRuntimeConfig, RUNTIME_CONFIG_DEFAULTS } from "./config.ts";
+export type { RuntimeConfig, RuntimeConfigResult } from "./config.ts";
+export { runtimeConfigFields, runtimeConfigurationDoc } from "./config-doc.ts";
+export { ERROR_CATALOGUE, errorCatalogueMarkdown, failedRunResult, isErrorCode } from "./errors.ts";
+export type { ErrorCode, ErrorCodeInfo } from "./errors.ts";
+export { RUNTIME_PERMISSIONS } from "./permissions.ts";
+export type { Permission } from "./permissions.ts";
+export { stopSharedWatches } from "./shared-watch.ts";
+export { stopReapers } from "./reaper.ts";

@@ -1,0 +1,105 @@
+/**
+ * Step 11, cancellation: how a run learns that the operator pressed Stop. Servers that pass
+ * `ctx.signal` abort it; older ones don't, so the run polls its own status at keepalive cadence.
+ * Only the status `cancelled` means cancel: a 5xx, a timeout or a network error never does.
+ */
+export type CancellationSource = "signal" | "run-status";
+
+export interface RunStatusPoll {
+  /** `PAPERCLIP_API_URL` as the server sees it. */
+  apiUrl: string;
+  runId: string;
+  /** The run JWT, sent as a bearer token. */
+  token: string;
+  intervalMs: number;
+  /** Injected for tests; defaults to global fetch. */
+  fetchImpl?: typeof fetch;
+}
+
+export interface CancellationWatch {
+  /** Resolves with what cancelled the run; never resolves if nothing does. */
+  readonly cancelled: Promise<CancellationSource>;
+  /** True once cancellation was requested (synchronous view of `cancelled`). */
+  readonly requested: boolean;
+  stop(): void;
+}
+
+const RUN_STATUS_TIMEOUT_MS = 10_000;
+
+/** Reads the run's status; null when it cannot be known (any error or non-JSON answer). */
+export async function fetchRunStatus(poll: RunStatusPoll): Promise<string | null> {
+  const url = `${poll.apiUrl.replace(/\/+$/, "")}/api/heartbeat-runs/${encodeURIComponent(poll.runId)}`;
+  try {
+    const response = await (poll.fetchImpl ?? fetch)(url, {
+      headers: { authorization: `Bearer ${poll.token}`, accept: "application/json" },
+      signal: AbortSignal.timeout(RUN_STATUS_TIMEOUT_MS),
+    });
+    if (!response.ok) return null;
+    const body: unknown = await response.json();
+    if (typeof body !== "object" || body === null || !("status" in body)) return null;
+    return typeof body.status === "string" ? body.status : null;
+  } catch {
+    return null;
+  }
+}
+
+export function watchCancellation(signal: AbortSignal | undefined, poll: RunStatusPoll | null): CancellationWatch {
+  let resolve: (source: CancellationSource) => void = () => {};
+  let requested = false;
+  const cancelled = new Promise<CancellationSource>((done) => {
+    resolve = (source) => {
+      if (requested) return;
+      requested = true;
+      done(source);
+    };
+  });
+  const onAbort = () => resolve("signal");
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  if (signal) {
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  } else if (poll) {
+    const check = async () => {
+      if (stopped) return;
+      if ((await fetchRunStatus(poll)) === "cancelled") resolve("run-status");
+      else if (!stopped) timer = setTimeout(check, poll.intervalMs);
+    };
+    timer = setTimeout(check, poll.intervalMs);
+  }
+
+  return {
+    cancelled,
+    get requested() {
+      return requested;
+    },
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+let shuttingDown = false;
+let shutdownHookInstalled = false;
+
+/**
+ * True once this process received SIGTERM. A run aborted because the server is going down must not
+ * delete its Job: the Job keeps working, and the next run of the agent reattaches to it.
+ */
+export function serverIsShuttingDown(): boolean {
+  return shuttingDown;
+}
+
+export function installShutdownHook(): void {
+  if (shutdownHookInstalled) return;
+  shutdownHookInstalled = true;
+  const onTerm = () => {
+    shuttingDown = true;
+    // Our listener must not keep a server alive that had no SIGTERM handler of its own.
+    if (process.listenerCount("SIGTERM") === 0) process.kill(process.pid, "SIGTERM");
+  };
+  process.once("SIGTERM", onTerm);
+}

@@ -1,0 +1,45 @@
+import type { ClusterAccess } from "./cluster-access.ts";
+import { describeApiError, httpStatusOf, withRetry } from "./retry-policy.ts";
+import { removeRunDirectory, type RunDirectory } from "./run-directory.ts";
+import type { RunLog } from "./run-log.ts";
+
+/**
+ * Deletes a Job with Background propagation: its pod and its Secret (owned through
+ * ownerReferences) go with it. A Job that is already gone counts as deleted.
+ */
+export async function deleteJob(cluster: ClusterAccess, namespace: string, name: string): Promise<void> {
+  try {
+    await withRetry(
+      () => cluster.batch.deleteNamespacedJob({ namespace, name, propagationPolicy: "Background" }),
+      { description: `delete Job ${namespace}/${name}` },
+    );
+  } catch (error) {
+    if (httpStatusOf(error) !== 404) throw error;
+  }
+}
+
+/**
+ * Step 13: the run's Job and files go unless `retainJobs`. Failures are logged, never thrown:
+ * the run's result is already decided, and the reaper retries what is left.
+ */
+export async function cleanUpRun(input: {
+  cluster: ClusterAccess;
+  namespace: string;
+  jobName: string;
+  runDirectory: RunDirectory;
+  retain: boolean;
+  log: RunLog;
+}): Promise<void> {
+  if (input.retain) {
+    await input.log.info(`retainJobs: keeping Job ${input.namespace}/${input.jobName} and ${input.runDirectory.dir}`);
+    return;
+  }
+  try {
+    await deleteJob(input.cluster, input.namespace, input.jobName);
+  } catch (error) {
+    await input.log.info(`Could not delete Job ${input.namespace}/${input.jobName}: ${describeApiError(error)}; the reaper will retry.`);
+  }
+  await removeRunDirectory(input.runDirectory).catch(async (error: unknown) => {
+    await input.log.info(`Could not remove ${input.runDirectory.dir}: ${String(error)}`);
+  });
+}

@@ -1,0 +1,52 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import type { JobTracker } from "./job-tracker.ts";
+import { readExitCodeFile } from "./run-directory.ts";
+
+/** Step 10: what ended the wait for the agent. */
+export type Completion =
+  /** The agent wrote its exit code: the most direct evidence, usually first. */
+  | { kind: "exited"; exitCode: number }
+  /** The watch reports the Job or its pod terminal (killed, deadline, evicted...). */
+  | { kind: "terminal" }
+  | { kind: "job-gone" }
+  | { kind: "cancelled" };
+
+/** The exit-code file is a local stat; checking it this often keeps completion detection well under 0.3 s. */
+const EXIT_FILE_CHECK_MS = 150;
+
+export function podIsTerminal(pod: V1Pod | undefined): boolean {
+  return pod?.status?.phase === "Succeeded" || pod?.status?.phase === "Failed";
+}
+
+export async function awaitCompletion(tracker: JobTracker, exitCodeFile: string, cancel: AbortSignal): Promise<Completion> {
+  for (;;) {
+    if (cancel.aborted) return { kind: "cancelled" };
+    const exitCode = await readExitCodeFile(exitCodeFile);
+    if (exitCode !== null) return { kind: "exited", exitCode };
+    if (tracker.jobGone()) return { kind: "job-gone" };
+    if (tracker.terminalCondition() || podIsTerminal(tracker.pod()) || tracker.podGone()) return { kind: "terminal" };
+    await tracker.nextChange(EXIT_FILE_CHECK_MS, cancel);
+  }
+}
+
+/** How long to wait for kubelet to publish the container's terminated state after the pod went terminal. */
+const STATUS_PUBLISH_WAIT_MS = 5_000;
+
+/**
+ * The pod's final state for the result. The pod phase can turn terminal before kubelet publishes the
+ * container's terminated state; wait briefly (on watch events, no requests) for it to appear.
+ */
+export async function awaitPublishedTermination(
+  tracker: JobTracker,
+  containerName: string,
+): Promise<{ pod: V1Pod | undefined; statusPublished: boolean }> {
+  const deadline = Date.now() + STATUS_PUBLISH_WAIT_MS;
+  for (;;) {
+    const pod = tracker.pod();
+    const terminated = pod?.status?.containerStatuses?.find((status) => status.name === containerName)?.state?.terminated;
+    if (terminated || !pod || tracker.podGone()) return { pod, statusPublished: terminated !== undefined };
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return { pod, statusPublished: false };
+    await tracker.nextChange(Math.min(remaining, 500));
+  }
+}

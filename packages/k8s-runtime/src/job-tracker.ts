@@ -1,0 +1,133 @@
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import type { SharedWatch, WatchStatus } from "./shared-watch.ts";
+
+const JOB_NAME_LABEL = "job-name";
+
+/**
+ * One run's view of its Job and the Job's pod, read from the shared watches' caches. Waiters are
+ * woken on every event for that Job or its pods; nothing here makes an API request.
+ */
+export class JobTracker {
+  readonly jobName: string;
+  readonly #jobs: SharedWatch<"jobs">;
+  readonly #pods: SharedWatch<"pods">;
+  readonly #unsubscribe: (() => void)[] = [];
+  #waiters: (() => void)[] = [];
+  #jobSeen = false;
+  #jobDeleted = false;
+  #lastJob: V1Job | undefined;
+  #lastPod: V1Pod | undefined;
+  #podDeleted = false;
+
+  constructor(jobs: SharedWatch<"jobs">, pods: SharedWatch<"pods">, jobName: string) {
+    this.jobName = jobName;
+    this.#jobs = jobs;
+    this.#pods = pods;
+    this.#unsubscribe.push(
+      jobs.subscribe(jobName, (event) => {
+        if (event.type === "DELETED") this.#jobDeleted = true;
+        else {
+          this.#jobSeen = true;
+          this.#jobDeleted = false;
+        }
+        this.#lastJob = event.object;
+        this.#wake();
+      }),
+      pods.subscribe(
+        (pod) => pod.metadata?.labels?.[JOB_NAME_LABEL] === jobName,
+        (event) => {
+          this.#podDeleted = event.type === "DELETED";
+          this.#lastPod = event.object;
+          this.#wake();
+        },
+      ),
+      jobs.onStatus(() => this.#wake()),
+    );
+    const current = jobs.get(jobName);
+    if (current) {
+      this.#jobSeen = true;
+      this.#lastJob = current;
+    }
+  }
+
+  /** The Job as last seen (also after it was deleted). */
+  job(): V1Job | undefined {
+    return this.#jobs.get(this.jobName) ?? this.#lastJob;
+  }
+
+  /** The Job's newest pod, as last seen (also after it was deleted). */
+  pod(): V1Pod | undefined {
+    const live = this.#pods
+      .list((pod) => pod.metadata?.labels?.[JOB_NAME_LABEL] === this.jobName)
+      .sort((a, b) => timeOf(b) - timeOf(a))[0];
+    return live ?? this.#lastPod;
+  }
+
+  /** True when the Job existed and is gone now. */
+  jobGone(): boolean {
+    return this.#jobSeen && this.#jobDeleted && !this.#jobs.get(this.jobName);
+  }
+
+  /** True when the newest pod we saw has been deleted. */
+  podGone(): boolean {
+    return this.#podDeleted && this.pod() === this.#lastPod;
+  }
+
+  /** The Job's terminal condition (`Complete` or `Failed`), if it has one. */
+  terminalCondition(): { type: "Complete" | "Failed"; reason?: string; message?: string } | undefined {
+    for (const condition of this.job()?.status?.conditions ?? []) {
+      if ((condition.type === "Complete" || condition.type === "Failed") && condition.status === "True") {
+        return { type: condition.type, reason: condition.reason, message: condition.message };
+      }
+    }
+    return undefined;
+  }
+
+  watchStatus(): WatchStatus {
+    return this.#jobs.status();
+  }
+
+  /** Resolves on the next event about this Job or its pods, after `timeoutMs`, or on `signal`, whichever is first. */
+  nextChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      if (signal?.aborted) return done();
+      signal?.addEventListener("abort", done, { once: true });
+      this.#waiters.push(done);
+    });
+  }
+
+  /** After deleting the Job: resolves true once its pod is gone, terminating or terminal; false after `timeoutMs`. */
+  async awaitPodStopped(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const pod = this.pod();
+      const phase = pod?.status?.phase;
+      if (!pod || this.podGone() || pod.metadata?.deletionTimestamp || phase === "Succeeded" || phase === "Failed") return true;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return false;
+      await this.nextChange(Math.min(remaining, 1_000));
+    }
+  }
+
+  close(): void {
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#wake();
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter();
+  }
+}
+
+function timeOf(pod: V1Pod): number {
+  const created = pod.metadata?.creationTimestamp;
+  return created ? new Date(created).getTime() : 0;
+}

@@ -1,0 +1,28 @@
+import type { RunLog } from "./run-log.ts";
+
+/**
+ * Step 11, liveness: while the agent is silent, say so in the run log every `intervalMs`, so the
+ * operator (and Paperclip's stale-run detection) sees the run is alive. Agent output resets the timer.
+ */
+export interface Keepalive {
+  /** Call on every line the agent prints. */
+  activity(): void;
+  stop(): void;
+}
+
+export function startKeepalive(log: RunLog, intervalMs: number, describe: () => string): Keepalive {
+  let lastActivity = Date.now();
+  const timer = setInterval(() => {
+    const silentMs = Date.now() - lastActivity;
+    if (silentMs >= intervalMs) {
+      void log.info(`keepalive: agent silent for ${Math.round(silentMs / 1000)}s; ${describe()}`);
+    }
+  }, intervalMs);
+  timer.unref();
+  return {
+    activity: () => {
+      lastActivity = Date.now();
+    },
+    stop: () => clearInterval(timer),
+  };
+}

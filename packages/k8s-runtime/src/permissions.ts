@@ -1,0 +1,17 @@
+/**
+ * Every Kubernetes verb and resource the runtime uses, in the agents' namespace. The environment
+ * test checks each with a SelfSubjectAccessReview, and the documented Role grants exactly these.
+ */
+export interface Permission {
+  group: "" | "batch";
+  resource: string;
+  verbs: readonly string[];
+  why: string;
+}
+
+export const RUNTIME_PERMISSIONS: readonly Permission[] = [
+  { group: "batch", resource: "jobs", verbs: ["create", "get", "list", "watch", "patch", "delete"], why: "run, follow, reattach and clean up agent Jobs" },
+  { group: "", resource: "pods", verbs: ["get", "list", "watch"], why: "follow agent pods; read the Paperclip pod (self-discovery)" },
+  { group: "", resource: "secrets", verbs: ["create", "get", "patch", "delete"], why: "the per-run Secret with the run's credentials" },
+  { group: "", resource: "events", verbs: ["list"], why: "explain a pod that fails to start" },
+];

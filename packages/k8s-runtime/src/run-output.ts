@@ -1,0 +1,56 @@
+import type { AdapterExecutionContext } from "@paperclipai/adapter-utils";
+import type { OutputParser } from "./agent.ts";
+import { OutputTailer, TailBuffer } from "./output-tail.ts";
+import type { RunDirectory } from "./run-directory.ts";
+
+/** After the agent exited, the output files must keep their size this long before they count as complete (network filesystems lag). */
+export const OUTPUT_SETTLE_MS = 300;
+
+/**
+ * Step 9: the run directory's `stdout` and `stderr`, tailed from the start and sent to the run log
+ * line by line; stdout lines also feed the agent's parser, stderr keeps a bounded tail for the result.
+ */
+export class RunOutput<TParsed> {
+  readonly stderrTail = new TailBuffer({ maxLines: 40, maxBytes: 8 * 1024 });
+  readonly #stdout: OutputTailer;
+  readonly #stderr: OutputTailer;
+
+  constructor(
+    runDirectory: RunDirectory,
+    onLog: AdapterExecutionContext["onLog"],
+    parser: OutputParser<TParsed>,
+    onActivity: () => void,
+  ) {
+    this.#stdout = new OutputTailer({
+      path: runDirectory.stdout,
+      onLine: async (line) => {
+        onActivity();
+        parser.push(line);
+        await onLog("stdout", `${line}\n`);
+      },
+    });
+    this.#stderr = new OutputTailer({
+      path: runDirectory.stderr,
+      onLine: async (line) => {
+        onActivity();
+        this.stderrTail.push(line);
+        await onLog("stderr", `${line}\n`);
+      },
+    });
+    this.#stdout.start();
+    this.#stderr.start();
+  }
+
+  get stdoutLines(): number {
+    return this.#stdout.linesEmitted;
+  }
+
+  /** Reads to the settled end of both files, including a last line without a newline. */
+  async drain(): Promise<void> {
+    await Promise.all([this.#stdout.drain({ settleMs: OUTPUT_SETTLE_MS }), this.#stderr.drain({ settleMs: OUTPUT_SETTLE_MS })]);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.#stdout.stop(), this.#stderr.stop()]);
+  }
+}

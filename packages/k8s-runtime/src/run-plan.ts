@@ -1,0 +1,189 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { V1Job, V1Secret } from "@kubernetes/client-node";
+import type { AdapterExecutionContext } from "@paperclipai/adapter-utils";
+import type { AgentCommand, AgentDefinition } from "./agent.ts";
+import { wrapAgentCommand } from "./command-wrapper.ts";
+import type { RuntimeConfig } from "./config.ts";
+import { buildJobManifest } from "./job-manifest.ts";
+import { ANNOTATION_RETAIN, ANNOTATION_RUN_DIRECTORY, buildRunAnnotations, buildRunLabels } from "./labels.ts";
+import { jobNameFor, secretNameFor } from "./names.ts";
+import { collectInheritedEnv } from "./pod-env.ts";
+import { renderRunPrompt, type RenderedPrompt } from "./prompt.ts";
+import { agentHomeFor, runDirectoryFor, type RunDirectory } from "./run-directory.ts";
+import { buildRunEnvironment, taskIdOf, workspaceOf, type WorkspaceContext } from "./run-env.ts";
+import { buildRunSecret } from "./run-secret.ts";
+import { isWithin, type Placement, type SharedVolume } from "./self-pod.ts";
+
+/** Agent pods run as this user when neither config nor the Paperclip pod says otherwise (never root). */
+export const DEFAULT_AGENT_UID = 1000;
+
+/** Everything one run needs before it touches the cluster; built once, then executed step by step. */
+export interface RunPlan {
+  runId: string;
+  agentId: string;
+  companyId: string;
+  taskId: string | null;
+  /** The session this run resumes, or null for a fresh one. */
+  resumeSessionId: string | null;
+  namespace: string;
+  jobName: string;
+  cwd: string;
+  workspace: WorkspaceContext;
+  runDirectory: RunDirectory;
+  prompt: RenderedPrompt;
+  instructions: string | null;
+  command: AgentCommand;
+  model: string | null;
+  runAsUser: number;
+  runAsGroup: number;
+  job: V1Job;
+  secret: V1Secret | null;
+}
+
+/** The session to resume: only one saved for the same working directory (the CLIs key sessions by cwd). */
+export function sessionToResume(
+  agent: AgentDefinition<unknown>,
+  runtime: AdapterExecutionContext["runtime"],
+  cwd: string,
+): { sessionId: string | null; note: string | null } {
+  const params = agent.sessionCodec ? agent.sessionCodec.deserialize(runtime.sessionParams) : runtime.sessionParams;
+  const sessionId = typeof params?.sessionId === "string" && params.sessionId ? params.sessionId : runtime.sessionId;
+  if (!sessionId) return { sessionId: null, note: null };
+  const savedCwd = typeof params?.cwd === "string" ? params.cwd : null;
+  if (savedCwd && path.resolve(savedCwd) !== path.resolve(cwd)) {
+    return { sessionId: null, note: `Session ${sessionId} was saved for cwd ${savedCwd} and is not resumed in ${cwd}.` };
+  }
+  return { sessionId, note: null };
+}
+
+/**
+ * Steps 4–6 as data: the run's ids, directory, prompt, command, environment split by sensitivity, and
+ * the Job and Secret manifests. Reads only the instructions file; writes nothing.
+ */
+export async function planRun(
+  agent: AgentDefinition<unknown>,
+  ctx: AdapterExecutionContext,
+  config: RuntimeConfig,
+  placement: Placement,
+  sharedVolume: SharedVolume,
+  image: string,
+  processEnv: NodeJS.ProcessEnv = process.env,
+): Promise<RunPlan & { notes: string[] }> {
+  const notes: string[] = [];
+  const agentId = ctx.agent.id;
+  const companyId = ctx.agent.companyId;
+  const workspace = workspaceOf(ctx.context);
+  const cwd = workspace.cwd ?? config.cwd ?? agentHomeFor({ instanceRoot: config.instanceRoot, companyId, agentId });
+  if (!isWithin(sharedVolume.mountPath, cwd)) {
+    notes.push(`cwd ${cwd} is not on the shared volume (${sharedVolume.mountPath}); the agent works in a directory that vanishes with its pod.`);
+  }
+  const resume = sessionToResume(agent, ctx.runtime, cwd);
+  if (resume.note) notes.push(resume.note);
+  const runDirectory = runDirectoryFor({ instanceRoot: config.instanceRoot, companyId, agentId, runId: ctx.runId });
+  const instructions = config.instructionsFilePath ? await readFile(config.instructionsFilePath, "utf8") : null;
+  const prompt = renderRunPrompt(ctx, resume.sessionId !== null);
+  const command = agent.buildCommand({
+    config: ctx.config,
+    resumeSessionId: resume.sessionId,
+    model: config.model ?? null,
+    cwd,
+    runDir: runDirectory.dir,
+    promptFile: runDirectory.prompt,
+    instructionsFile: instructions !== null ? runDirectory.instructions : null,
+    skillsDir: null,
+  });
+
+  const runEnv = buildRunEnvironment(ctx, config.env, config.paperclipApiUrl);
+  const inherited = collectInheritedEnv({
+    processEnv,
+    ...(placement.serverContainer ? { serverContainer: placement.serverContainer } : {}),
+    inheritEnv: config.inheritEnv,
+  });
+  const secretValues = { ...inherited.secretValues, ...runEnv.secret };
+  const jobName = jobNameFor(agentId, ctx.runId);
+  const secretName = secretNameFor(jobName);
+  const taskId = taskIdOf(ctx.context);
+  const identity = {
+    agentId,
+    agentName: ctx.agent.name,
+    runId: ctx.runId,
+    companyId,
+    adapterType: agent.type,
+    taskId,
+    sessionId: resume.sessionId,
+  };
+  const labels = buildRunLabels(identity, config.labels);
+  const annotations = {
+    ...buildRunAnnotations(identity),
+    [ANNOTATION_RUN_DIRECTORY]: runDirectory.dir,
+    ...(config.retainJobs ? { [ANNOTATION_RETAIN]: "true" } : {}),
+  };
+  const runAsUser = config.runAsUser ?? placement.runAsUser ?? DEFAULT_AGENT_UID;
+  const runAsGroup = config.runAsGroup ?? placement.runAsGroup ?? runAsUser;
+  const fsGroup = config.fsGroup ?? placement.fsGroup;
+  const secretKeys = Object.keys(secretValues);
+  const job = buildJobManifest({
+    name: jobName,
+    namespace: placement.namespace,
+    labels,
+    annotations,
+    containerName: agent.containerName,
+    image,
+    ...(config.imagePullPolicy ? { imagePullPolicy: config.imagePullPolicy } : {}),
+    imagePullSecrets: [...config.imagePullSecrets, ...placement.imagePullSecrets.map((ref) => ref.name ?? "").filter(Boolean)],
+    command: wrapAgentCommand({
+      argv: command.argv,
+      cwd,
+      stdinFile: runDirectory.prompt,
+      stdoutFile: runDirectory.stdout,
+      stderrFile: runDirectory.stderr,
+      exitCodeFile: runDirectory.exitCode,
+    }),
+    env: {
+      plain: { ...runEnv.plain, ...command.env },
+      references: inherited.references,
+      envFrom: inherited.envFrom,
+      secret: secretKeys.length > 0 ? { name: secretName, keys: secretKeys } : null,
+    },
+    homeDir: runDirectory.home,
+    sharedVolume,
+    timeoutSec: config.timeoutSec,
+    graceSec: config.graceSec,
+    ...(config.ttlSecondsAfterFinished !== undefined ? { ttlSecondsAfterFinished: config.ttlSecondsAfterFinished } : {}),
+    runAsUser,
+    runAsGroup,
+    ...(fsGroup !== undefined ? { fsGroup } : {}),
+    ...(config.resources ? { resources: config.resources } : {}),
+    ...(config.nodeSelector ? { nodeSelector: config.nodeSelector } : {}),
+    ...(config.tolerations ? { tolerations: config.tolerations } : {}),
+    ...(config.serviceAccountName ? { serviceAccountName: config.serviceAccountName } : {}),
+    ...(placement.dnsPolicy ? { dnsPolicy: placement.dnsPolicy } : {}),
+    ...(placement.dnsConfig ? { dnsConfig: placement.dnsConfig } : {}),
+  });
+  const secret =
+    secretKeys.length > 0
+      ? buildRunSecret({ name: secretName, namespace: placement.namespace, labels, values: secretValues })
+      : null;
+  return {
+    runId: ctx.runId,
+    agentId,
+    companyId,
+    taskId,
+    resumeSessionId: resume.sessionId,
+    namespace: placement.namespace,
+    jobName,
+    cwd,
+    workspace,
+    runDirectory,
+    prompt,
+    instructions,
+    command,
+    model: config.model ?? null,
+    runAsUser,
+    runAsGroup,
+    job,
+    secret,
+    notes,
+  };
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// A stand-in agent CLI for the conformance suite. It runs inside a simulated pod under whatever name
+// the adapter's command uses (claude, opencode, ...) and behaves as the scenario in its prompt says:
+// a line `FAKE_AGENT_SCENARIO {json}` read from stdin. It replays recorded CLI output from
+// `transcripts/<name>.stdout|.stderr|.meta.json` beside it, or writes scripted chunks.
+// Plain JavaScript on purpose: it runs on whatever Node the simulated image has.
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const prompt = readFileSync(0, "utf8");
+const match = /FAKE_AGENT_SCENARIO (\{.*\})/.exec(prompt);
+const scenario = match ? JSON.parse(match[1]) : {};
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function write(stream, data) {
+  return new Promise((resolve) => (stream.write(data) ? resolve() : stream.once("drain", resolve)));
+}
+
+if (scenario.recordInvocationTo) {
+  writeFileSync(
+    scenario.recordInvocationTo,
+    JSON.stringify({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), promptBytes: Buffer.byteLength(prompt) }),
+  );
+}
+
+let exitCode = 0;
+if (scenario.transcript) {
+  const base = join(here, "transcripts", scenario.transcript);
+  const meta = JSON.parse(readFileSync(`${base}.meta.json`, "utf8"));
+  // A negative recorded exit code means the CLI was killed by that signal number.
+  if (meta.exit_code < 0) scenario.killSelf ??= -meta.exit_code === 9 ? "SIGKILL" : "SIGTERM";
+  else exitCode = meta.exit_code;
+  const stdout = readFileSync(`${base}.stdout`);
+  const lines = stdout.toString("utf8").split(/(?<=\n)/);
+  const stopAfter = scenario.stopAfterLines ?? lines.length;
+  for (const line of lines.slice(0, stopAfter)) {
+    await write(process.stdout, line);
+    if (scenario.lineDelayMs) await sleep(scenario.lineDelayMs);
+  }
+  if (existsSync(`${base}.stderr`)) await write(process.stderr, readFileSync(`${base}.stderr`));
+}
+for (const chunk of scenario.chunks ?? []) {
+  if (chunk.delayMs) await sleep(chunk.delayMs);
+  const data = chunk.base64 !== undefined ? Buffer.from(chunk.base64, "base64") : chunk.text;
+  await write(chunk.stream === "stderr" ? process.stderr : process.stdout, data);
+}
+if (scenario.bigLineBytes) {
+  const piece = "x".repeat(64 * 1024);
+  for (let written = 0; written < scenario.bigLineBytes; written += piece.length) await write(process.stdout, piece);
+  await write(process.stdout, "\n");
+}
+if (scenario.sleepMs) await sleep(scenario.sleepMs);
+if (scenario.killSelf) process.kill(process.pid, scenario.killSelf);
+process.exitCode = scenario.exitCode ?? exitCode;

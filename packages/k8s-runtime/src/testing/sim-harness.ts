@@ -1,0 +1,110 @@
+import { chmod, copyFile, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startSimCluster, type SimCluster } from "paperclip-k8s-sim";
+import type { AgentDefinition } from "../agent.ts";
+import { agentCliFixturesDir } from "./agent-cli-fixtures.ts";
+
+/** User the simulated agent pods run as (non-root, as in production). */
+export const AGENT_UID = 1000;
+
+export interface ConformanceCluster {
+  sim: SimCluster;
+  namespace: string;
+  claimName: string;
+  /** Host directory of the shared claim; agent pods mount it at this same path. */
+  sharedRoot: string;
+  /** Paperclip's instance root on the shared volume. */
+  instanceRoot: string;
+  /** Image reference whose filesystem holds the fake agent under the adapter's executable name. */
+  image: string;
+  /** Adapter config that points at this cluster; `overrides` win. */
+  config(overrides?: Record<string, unknown>): Record<string, unknown>;
+  /** A working directory on the shared volume the agent user can write. */
+  workspace(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the fake agent's image: a directory with the fake agent, the recorded transcripts, and an
+ * executable named like the agent's CLI (argv[0] of its command) that starts it.
+ */
+async function buildFakeAgentImage(agent: AgentDefinition<unknown>): Promise<string> {
+  const executable = agent.buildCommand({
+    config: {},
+    resumeSessionId: null,
+    model: null,
+    cwd: "/",
+    runDir: "/",
+    promptFile: "/prompt",
+    instructionsFile: null,
+    skillsDir: null,
+  }).argv[0];
+  if (!executable || executable.includes("/")) throw new Error(`agent ${agent.type} has no plain executable name`);
+  const dir = await mkdtemp(path.join(tmpdir(), `fake-${agent.type}-image-`));
+  await chmod(dir, 0o755);
+  await copyFile(fileURLToPath(new URL("./fake-agent.mjs", import.meta.url)), path.join(dir, "fake-agent.mjs"));
+  await cp(agentCliFixturesDir, path.join(dir, "transcripts"), { recursive: true });
+  await writeFile(
+    path.join(dir, executable),
+    `#!/bin/sh\nexec "${process.execPath}" "$(dirname "$0")/fake-agent.mjs" "$@"\n`,
+    { mode: 0o755 },
+  );
+  return dir;
+}
+
+/** Starts a simulated cluster prepared for running `agent` through `execute()`. */
+export async function startConformanceCluster(agent: AgentDefinition<unknown>): Promise<ConformanceCluster> {
+  const imageDir = await buildFakeAgentImage(agent);
+  const image = `registry.example.test/paperclip/${agent.containerName}:conformance`;
+  const sim = await startSimCluster({ images: { [image]: imageDir } });
+  const namespace = "default";
+  const claimName = "paperclip-data";
+  await sim.store.create("persistentvolumeclaims", {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name: claimName, namespace },
+    spec: { accessModes: ["ReadWriteMany"], resources: { requests: { storage: "1Gi" } } },
+  });
+  const sharedRoot = sim.pvcHostPath(namespace, claimName);
+  await mkdir(sharedRoot, { recursive: true });
+  // The agent user must be able to walk down to the claim, as on a real node.
+  for (let dir = sharedRoot; dir.startsWith(sim.rootDir); dir = path.dirname(dir)) await chmod(dir, 0o755);
+  const instanceRoot = path.join(sharedRoot, "instance");
+  await mkdir(instanceRoot, { recursive: true });
+  return {
+    sim,
+    namespace,
+    claimName,
+    sharedRoot,
+    instanceRoot,
+    image,
+    config: (overrides = {}) => ({
+      kubeconfig: sim.kubeconfigPath,
+      namespace,
+      image,
+      imagePullPolicy: "IfNotPresent",
+      sharedVolumeClaim: claimName,
+      sharedVolumeMountPath: sharedRoot,
+      instanceRoot,
+      runAsUser: AGENT_UID,
+      runAsGroup: AGENT_UID,
+      paperclipApiUrl: "http://127.0.0.1:3100",
+      timeoutSec: 120,
+      graceSec: 2,
+      keepaliveSec: 5,
+      ...overrides,
+    }),
+    workspace: async (name) => {
+      const dir = path.join(sharedRoot, "workspaces", name);
+      await mkdir(dir, { recursive: true });
+      await chmod(dir, 0o777);
+      return dir;
+    },
+    stop: async () => {
+      await sim.stop();
+      await rm(imageDir, { recursive: true, force: true });
+    },
+  };
+}
