@@ -1,0 +1,239 @@
+/**
+ * The runtime's part of an agent's adapter config (`ctx.config`), parsed once into a typed, validated object with
+ * defaults applied. Unknown keys are ignored: agents carry their own keys in the same object.
+ */
+import type { V1Toleration } from "@kubernetes/client-node";
+import { resolvePaperclipInstanceRootForAdapter } from "@paperclipai/adapter-utils/server-utils";
+import { homedir } from "node:os";
+import {
+  ConfigValueError,
+  fail,
+  isUnset,
+  readAbsolutePath,
+  readBoolean,
+  readChecked,
+  readNumber,
+  readPositiveSeconds,
+  readString,
+  readStringList,
+  splitShellWords,
+} from "./config-values.ts";
+import {
+  readEnv,
+  readNodeSelector,
+  readResources,
+  readTolerations,
+  readUserLabels,
+  type ResourceSettings,
+} from "./config-kubernetes.ts";
+import { isDns1123Label, isDns1123Subdomain } from "./k8s-syntax.ts";
+import { inheritEntryProblem } from "./pod-env.ts";
+
+export const IMAGE_PULL_POLICIES = ["Always", "IfNotPresent", "Never"] as const;
+export type ImagePullPolicy = (typeof IMAGE_PULL_POLICIES)[number];
+
+/** Where the kubeconfig comes from: a file, or the kubeconfig's own YAML/JSON text. */
+export type KubeconfigSource = { readonly kind: "file"; readonly path: string } | { readonly kind: "inline"; readonly text: string };
+
+/** Defaults of the keys that have one. */
+export const RUNTIME_CONFIG_DEFAULTS = {
+  timeoutSec: 0,
+  graceSec: 15,
+  retainJobs: false,
+  reattachOrphanedJobs: true,
+  ttlSecondsAfterFinished: 3600,
+  dangerouslySkipPermissions: false,
+  scheduleTimeoutSec: 300,
+  startupTimeoutSec: 600,
+  imagePullGraceSec: 60,
+  keepaliveSec: 30,
+} as const;
+
+export interface RuntimeConfig {
+  /** Namespace of the agent's Jobs; undefined → the Paperclip pod's namespace, else "default" (resolved by the caller). */
+  readonly namespace: string | undefined;
+  readonly image: string | undefined;
+  /** Undefined → Kubernetes' default. */
+  readonly imagePullPolicy: ImagePullPolicy | undefined;
+  /** Added to the Paperclip pod's own pull secrets (self-pod discovery). */
+  readonly imagePullSecrets: readonly string[];
+  /** Undefined → in-cluster credentials, else the default kubeconfig. */
+  readonly kubeconfig: KubeconfigSource | undefined;
+  readonly serviceAccountName: string | undefined;
+  readonly model: string | undefined;
+  readonly extraArgs: readonly string[];
+  /** Config `env`: travels in the per-run Secret. */
+  readonly env: Readonly<Record<string, string>>;
+  /** 0 = no limit. */
+  readonly timeoutSec: number;
+  readonly graceSec: number;
+  readonly retainJobs: boolean;
+  readonly reattachOrphanedJobs: boolean;
+  readonly ttlSecondsAfterFinished: number;
+  readonly resources: ResourceSettings | undefined;
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly tolerations: readonly V1Toleration[];
+  /** Working directory of the agent in its pod (absolute). */
+  readonly cwd: string | undefined;
+  readonly promptTemplate: string | undefined;
+  readonly bootstrapPromptTemplate: string | undefined;
+  readonly instructionsFilePath: string | undefined;
+  readonly dangerouslySkipPermissions: boolean;
+  /** Extra env names, `PREFIX_*` patterns, `secretRef:<name>` / `configMapRef:<name>` to pass on from the server. */
+  readonly inheritEnv: readonly string[];
+  readonly scheduleTimeoutSec: number;
+  readonly startupTimeoutSec: number;
+  readonly imagePullGraceSec: number;
+  readonly keepaliveSec: number;
+  /** Undefined → the Paperclip pod's user, else the caller's default (never 0). */
+  readonly runAsUser: number | undefined;
+  /** Undefined → the Paperclip pod's group, else runAsUser. */
+  readonly runAsGroup: number | undefined;
+  readonly fsGroup: number | undefined;
+  /** The RWX volume holding the instance root; undefined → self-pod discovery finds it. */
+  readonly sharedVolume: { readonly claimName: string; readonly mountPath: string } | undefined;
+  /** Paperclip's instance root: config `instanceRoot`, else `resolvePaperclipInstanceRootForAdapter()`. */
+  readonly instanceRoot: string;
+  /** `PAPERCLIP_API_URL` for agent pods; undefined → the server's own. */
+  readonly paperclipApiUrl: string | undefined;
+  /** Keep a failed run's files this long before deleting them; undefined → delete with the Job. */
+  readonly retainRunFilesOnFailureSec: number | undefined;
+}
+
+export type RuntimeConfigResult = { ok: true; config: RuntimeConfig } | { ok: false; key: string; message: string };
+
+function readKubeconfig(raw: unknown, key: string): KubeconfigSource | undefined {
+  if (isUnset(raw)) return undefined;
+  if (typeof raw !== "string") return fail(key, key, "a file path or kubeconfig YAML/JSON text", raw);
+  const text = raw.trim();
+  if (text.includes("\n") || text.startsWith("{") || text.startsWith("apiVersion:")) return { kind: "inline", text: raw };
+  if (text === "~" || text.startsWith("~/")) return { kind: "file", path: homedir() + text.slice(1) };
+  return { kind: "file", path: text };
+}
+
+function readImagePullPolicy(raw: unknown, key: string): ImagePullPolicy | undefined {
+  const value = readString(raw, key);
+  if (value === undefined) return undefined;
+  const policy = IMAGE_PULL_POLICIES.find((candidate) => candidate === value);
+  return policy ?? fail(key, key, "Always, IfNotPresent or Never", value);
+}
+
+function readNameList(raw: unknown, key: string): string[] | undefined {
+  // Also accept Kubernetes' own shape: [{ name: "regcred" }].
+  const names = Array.isArray(raw)
+    ? raw.map((item: unknown) => (typeof item === "object" && item !== null && "name" in item ? item.name : item))
+    : raw;
+  const list = readStringList(names, key);
+  list?.forEach((name, index) => {
+    if (!isDns1123Subdomain(name)) fail(key, `${key}[${index}]`, "a Secret name (lower case DNS subdomain)", name);
+  });
+  return list;
+}
+
+function readExtraArgs(raw: unknown, key: string): string[] | undefined {
+  if (isUnset(raw)) return undefined;
+  if (typeof raw === "string") return splitShellWords(raw, key);
+  if (!Array.isArray(raw)) return fail(key, key, "a list of strings or a command-line string", raw);
+  return raw.map((item, index) => (typeof item === "string" ? item : fail(key, `${key}[${index}]`, "a string", item)));
+}
+
+function readInheritEnv(raw: unknown, key: string): string[] | undefined {
+  const entries = readStringList(raw, key);
+  entries?.forEach((entry, index) => {
+    const problem = inheritEntryProblem(entry);
+    if (problem !== null) throw new ConfigValueError(key, `config.${key}[${index}] is refused: ${problem}`);
+  });
+  return entries;
+}
+
+function readRunAsUser(raw: unknown, key: string): number | undefined {
+  const value = readNumber(raw, key, { integer: true });
+  if (value === 0) throw new ConfigValueError(key, `config.${key} must not be 0: agent pods run as a non-root user`);
+  return value;
+}
+
+function readPaperclipApiUrl(raw: unknown, key: string): string | undefined {
+  const value = readString(raw, key);
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return fail(key, key, "an http(s) URL", value);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") fail(key, key, "an http(s) URL", value);
+  return value.replace(/\/+$/, "");
+}
+
+function readSharedVolume(claimRaw: unknown, pathRaw: unknown): RuntimeConfig["sharedVolume"] {
+  const claimName = readChecked(claimRaw, "sharedVolumeClaim", "a PersistentVolumeClaim name (lower case DNS subdomain)", isDns1123Subdomain);
+  const mountPath = readAbsolutePath(pathRaw, "sharedVolumeMountPath");
+  if (claimName === undefined && mountPath === undefined) return undefined;
+  if (claimName === undefined) throw new ConfigValueError("sharedVolumeClaim", "config.sharedVolumeClaim must be set when sharedVolumeMountPath is");
+  if (mountPath === undefined) throw new ConfigValueError("sharedVolumeMountPath", "config.sharedVolumeMountPath must be set when sharedVolumeClaim is");
+  return { claimName, mountPath };
+}
+
+function defaultInstanceRoot(env: NodeJS.ProcessEnv): string {
+  try {
+    return resolvePaperclipInstanceRootForAdapter({ env });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigValueError("instanceRoot", `config.instanceRoot is not set and Paperclip's instance root cannot be resolved: ${reason}`);
+  }
+}
+
+function buildConfig(raw: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv): RuntimeConfig {
+  const defaults = RUNTIME_CONFIG_DEFAULTS;
+  return {
+    namespace: readChecked(raw.namespace, "namespace", "a namespace name (lower case DNS label)", isDns1123Label),
+    image: readChecked(raw.image, "image", "an image reference without spaces", (value) => !/\s/.test(value)),
+    imagePullPolicy: readImagePullPolicy(raw.imagePullPolicy, "imagePullPolicy"),
+    imagePullSecrets: readNameList(raw.imagePullSecrets, "imagePullSecrets") ?? [],
+    kubeconfig: readKubeconfig(raw.kubeconfig, "kubeconfig"),
+    serviceAccountName: readChecked(raw.serviceAccountName, "serviceAccountName", "a service account name (lower case DNS subdomain)", isDns1123Subdomain),
+    model: readString(raw.model, "model"),
+    extraArgs: readExtraArgs(raw.extraArgs, "extraArgs") ?? [],
+    env: readEnv(raw.env, "env") ?? {},
+    timeoutSec: readNumber(raw.timeoutSec, "timeoutSec") ?? defaults.timeoutSec,
+    graceSec: readNumber(raw.graceSec, "graceSec") ?? defaults.graceSec,
+    retainJobs: readBoolean(raw.retainJobs, "retainJobs") ?? defaults.retainJobs,
+    reattachOrphanedJobs: readBoolean(raw.reattachOrphanedJobs, "reattachOrphanedJobs") ?? defaults.reattachOrphanedJobs,
+    ttlSecondsAfterFinished: readNumber(raw.ttlSecondsAfterFinished, "ttlSecondsAfterFinished", { integer: true }) ?? defaults.ttlSecondsAfterFinished,
+    resources: readResources(raw.resources, "resources"),
+    nodeSelector: readNodeSelector(raw.nodeSelector, "nodeSelector") ?? {},
+    labels: readUserLabels(raw.labels, "labels") ?? {},
+    tolerations: readTolerations(raw.tolerations, "tolerations") ?? [],
+    cwd: readAbsolutePath(raw.cwd, "cwd"),
+    promptTemplate: readString(raw.promptTemplate, "promptTemplate"),
+    bootstrapPromptTemplate: readString(raw.bootstrapPromptTemplate, "bootstrapPromptTemplate"),
+    instructionsFilePath: readString(raw.instructionsFilePath, "instructionsFilePath"),
+    dangerouslySkipPermissions: readBoolean(raw.dangerouslySkipPermissions, "dangerouslySkipPermissions") ?? defaults.dangerouslySkipPermissions,
+    inheritEnv: readInheritEnv(raw.inheritEnv, "inheritEnv") ?? [],
+    scheduleTimeoutSec: readPositiveSeconds(raw.scheduleTimeoutSec, "scheduleTimeoutSec") ?? defaults.scheduleTimeoutSec,
+    startupTimeoutSec: readPositiveSeconds(raw.startupTimeoutSec, "startupTimeoutSec") ?? defaults.startupTimeoutSec,
+    imagePullGraceSec: readNumber(raw.imagePullGraceSec, "imagePullGraceSec") ?? defaults.imagePullGraceSec,
+    keepaliveSec: readPositiveSeconds(raw.keepaliveSec, "keepaliveSec") ?? defaults.keepaliveSec,
+    runAsUser: readRunAsUser(raw.runAsUser, "runAsUser"),
+    runAsGroup: readNumber(raw.runAsGroup, "runAsGroup", { integer: true }),
+    fsGroup: readNumber(raw.fsGroup, "fsGroup", { integer: true }),
+    sharedVolume: readSharedVolume(raw.sharedVolumeClaim, raw.sharedVolumeMountPath),
+    instanceRoot: readAbsolutePath(raw.instanceRoot, "instanceRoot") ?? defaultInstanceRoot(env),
+    paperclipApiUrl: readPaperclipApiUrl(raw.paperclipApiUrl, "paperclipApiUrl"),
+    retainRunFilesOnFailureSec: readNumber(raw.retainRunFilesOnFailureSec, "retainRunFilesOnFailureSec"),
+  };
+}
+
+/**
+ * Parses the runtime's keys of `ctx.config`. A bad value gives `{ ok: false }` with the key and a message naming the
+ * value. `env` (default `process.env`) locates Paperclip's instance root when config does not set it.
+ */
+export function parseRuntimeConfig(raw: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv = process.env): RuntimeConfigResult {
+  try {
+    return { ok: true, config: buildConfig(raw, env) };
+  } catch (error) {
+    if (error instanceof ConfigValueError) return { ok: false, key: error.key, message: error.message };
+    throw error;
+  }
+}
