@@ -48,7 +48,7 @@ export interface SimClusterOptions {
 export interface KubeconfigObject {
   apiVersion: "v1";
   kind: "Config";
-  clusters: { name: string; cluster: { server: string } }[];
+  clusters: { name: string; cluster: { server: string; "insecure-skip-tls-verify": true } }[];
   users: { name: string; user: { token: string } }[];
   contexts: { name: string; context: { cluster: string; user: string; namespace: string } }[];
   "current-context": string;
@@ -142,7 +142,8 @@ export function kubeconfigFor(url: string): KubeconfigObject {
   return {
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: KUBECONFIG_NAME, cluster: { server: url } }],
+    // client-node 2.x refuses a plain-http server unless TLS verification is declared skipped.
+    clusters: [{ name: KUBECONFIG_NAME, cluster: { server: url, "insecure-skip-tls-verify": true } }],
     users: [{ name: KUBECONFIG_NAME, user: { token: "sim-token" } }],
     contexts: [{ name: KUBECONFIG_NAME, context: { cluster: KUBECONFIG_NAME, user: KUBECONFIG_NAME, namespace: "default" } }],
     "current-context": KUBECONFIG_NAME,
@@ -155,6 +156,8 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   const ownsRootDir = options.rootDir === undefined;
   const rootDir = options.rootDir ?? mkdtempSync(path.join(tmpdir(), "k8s-sim-"));
   mkdirSync(rootDir, { recursive: true });
+  // Pods run as non-root users and must reach their volumes below the root dir, as on a real node.
+  chmodSync(rootDir, 0o755);
   const store = new ObjectStore();
   const requests = new RequestAccounting();
   const nodes = options.nodes ?? [DEFAULT_NODE];
