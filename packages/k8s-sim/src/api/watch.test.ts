@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SimClients } from "../testing/clients.ts";
+import { eventually, startSimWithClients } from "../testing/clients.ts";
+
+interface SeenEvent {
+  type: string;
+  name: string | undefined;
+  resourceVersion: string | undefined;
+  object: { kind?: string; code?: number; reason?: string; message?: string; metadata?: { name?: string; resourceVersion?: string } };
+}
+
+interface Recorder {
+  events: SeenEvent[];
+  /** Resolves with the stream's end (error or null). */
+  ended: Promise<unknown>;
+  abort(): void;
+}
+
+let sim: SimClients;
+beforeAll(async () => {
+  sim = await startSimWithClients({ bookmarkIntervalMs: 100 });
+  await sim.core.createNamespace({ body: { metadata: { name: "w" } } });
+});
+afterAll(async () => {
+  await sim.cluster.stop();
+});
+
+async function record(path: string, query: Record<string, string | number | boolean | undefined>): Promise<Recorder> {
+  const events: SeenEvent[] = [];
+  let resolveEnded: (value: unknown) => void = () => {};
+  const ended = new Promise((resolve) => {
+    resolveEnded = resolve;
+  });
+  const controller = await sim.watch.watch(
+    path,
+    query,
+    (type, object: SeenEvent["object"]) => {
+      events.push({ type, name: object.metadata?.name, resourceVersion: object.metadata?.resourceVersion, object });
+    },
+    (error) => resolveEnded(error ?? null),
+  );
+  return { events, ended, abort: () => controller.abort() };
+}
+
+let counter = 0;
+const uniqueName = (prefix: string) => `${prefix}-${++counter}`;
+const configMaps = "/api/v1/namespaces/w/configmaps";
+
+describe("watch", () => {
+  it("starts with ADDED for current objects, then streams ADDED / MODIFIED / DELETED in order", async () => {
+    const existing = uniqueName("pre");
+    await sim.core.createNamespacedConfigMap({ namespace: "w", body: { metadata: { name: existing, labels: { suite: "order" } } } });
+    const watch = await record(configMaps, { labelSelector: "suite=order" });
+    await eventually(() => (watch.events.length >= 1 ? true : undefined));
+    const name = uniqueName("live");
+    await sim.core.createNamespacedConfigMap({ namespace: "w", body: { metadata: { name, labels: { suite: "order" } } } });
+    await sim.core.patchNamespacedConfigMap(
+      { namespace: "w", name, body: [{ op: "add", path: "/data", value: { a: "1" } }] },
+      (await import("@kubernetes/client-node")).setHeaderOptions("Content-Type", "application/json-patch+json"),
+    );
+    await sim.core.deleteNamespacedConfigMap({ namespace: "w", name });
+    await eventually(() => (watch.events.length >= 4 ? true : undefined));
+    watch.abort();
+    expect(watch.events.map((e) => [e.type, e.name])).toEqual([
+      ["ADDED", existing],
+      ["ADDED", name],
+      ["MODIFIED", name],
+      ["DELETED", name],
+    ]);
+    const versions = watch.events.slice(1).map((e) => Number(e.resourceVersion));
+    expect([...versions].sort((a, b) => a - b)).toEqual(versions);
+  });
+
+  it("resumes after a resourceVersion, replaying only later changes", async () => {
+    const list = await sim.core.listNamespacedConfigMap({ namespace: "w" });
+    const after = uniqueName("after");
+    await sim.core.createNamespacedConfigMap({ namespace: "w", body: { metadata: { name: after } } });
+    const watch = await record(configMaps, { resourceVersion: list.metadata?.resourceVersion });
+    await eventually(() => (watch.events.length >= 1 ? true : undefined));
+    watch.abort();
+    expect(watch.events.map((e) => [e.type, e.name])).toEqual([["ADDED", after]]);
+  });
+
+  it("answers a too-old resourceVersion with one ERROR 410 Expired event, then ends", async () => {
+    const list = await sim.core.listNamespacedConfigMap({ namespace: "w" });
+    await sim.core.createNamespacedConfigMap({ namespace: "w", body: { metadata: { name: uniqueName("compacted") } } });
+    sim.cluster.store.compact();
+    const watch = await record(configMaps, { resourceVersion: list.metadata?.resourceVersion });
+    expect(await watch.ended).toBeNull();
+    expect(watch.events).toHaveLength(1);
+    expect(watch.events[0]?.type).toBe("ERROR");
+    expect(watch.events[0]?.object).toMatchObject({ kind: "Status", code: 410, reason: "Expired" });
+    expect(watch.events[0]?.object.message).toMatch(/^too old resource version: \d+ \(\d+\)$/);
+  });
+
+  it("sends 410 on the next watch when told to (fault)", async () => {
+    sim.cluster.faults.goneOnNextWatch("configmaps");
+    const gone = await record(configMaps, {});
+    await gone.ended;
+    expect(gone.events.map((e) => [e.type, e.object.code])).toEqual([["ERROR", 410]]);
+    const next = await record(configMaps, { labelSelector: "nothing=here", timeoutSeconds: 1 });
+    await next.ended;
+    expect(next.events.filter((e) => e.type === "ERROR")).toEqual([]);
+  });
+
+  it("sends BOOKMARK events with the current resourceVersion when allowWatchBookmarks is set", async () => {
+    const watch = await record(configMaps, { allowWatchBookmarks: true, labelSelector: "nothing=here" });
+    const bookmark = await eventually(() => watch.events.find((e) => e.type === "BOOKMARK"));
+    watch.abort();
+    expect(bookmark.object.kind).toBe("ConfigMap");
+    expect(Number(bookmark.resourceVersion)).toBeGreaterThan(0);
+    const plain = await record(configMaps, { labelSelector: "nothing=here", timeoutSeconds: 1 });
+    await plain.ended;
+    expect(plain.events).toEqual([]);
+  });
+
+  it("ends cleanly at timeoutSeconds and releases the watch", async () => {
+    const watch = await record("/api/v1/namespaces/w/secrets", { timeoutSeconds: 1 });
+    expect(await watch.ended).toBeNull();
+    expect(watch.events).toEqual([]);
+    await eventually(() => (sim.cluster.requests.snapshot().openWatches.secrets === undefined ? true : undefined));
+  });
+
+  it("turns selector transitions into ADDED and DELETED, as the watch cache does", async () => {
+    const name = uniqueName("moving");
+    await sim.core.createNamespacedConfigMap({ namespace: "w", body: { metadata: { name, labels: { phase: "a" } } } });
+    const watch = await record(configMaps, { labelSelector: "phase=b" });
+    const { setHeaderOptions } = await import("@kubernetes/client-node");
+    const merge = setHeaderOptions("Content-Type", "application/merge-patch+json");
+    await sim.core.patchNamespacedConfigMap({ namespace: "w", name, body: { metadata: { labels: { phase: "b" } } } }, merge);
+    await sim.core.patchNamespacedConfigMap({ namespace: "w", name, body: { data: { x: "1" } } }, merge);
+    await sim.core.patchNamespacedConfigMap({ namespace: "w", name, body: { metadata: { labels: { phase: "c" } } } }, merge);
+    await eventually(() => (watch.events.length >= 3 ? true : undefined));
+    watch.abort();
+    expect(watch.events.map((e) => e.type)).toEqual(["ADDED", "MODIFIED", "DELETED"]);
+  });
+
+  it("filters watches by field selector", async () => {
+    const wanted = uniqueName("field");
+    const watch = await record(configMaps, { fieldSelector: `metadata.name=${wanted}` });
+    await sim.core.createNamespacedConfigMap({ namespace: "w", body: { metadata: { name: uniqueName("other") } } });
+    await sim.core.createNamespacedConfigMap({ namespace: "w", body: { metadata: { name: wanted } } });
+    await eventually(() => (watch.events.length >= 1 ? true : undefined));
+    watch.abort();
+    expect(watch.events.map((e) => e.name)).toEqual([wanted]);
+  });
+
+  it("stops the server side of a watch when the client disconnects", async () => {
+    const watch = await record("/api/v1/namespaces/w/persistentvolumeclaims", {});
+    await eventually(() => (sim.cluster.requests.snapshot().openWatches.persistentvolumeclaims === 1 ? true : undefined));
+    watch.abort();
+    await eventually(() => (sim.cluster.requests.snapshot().openWatches.persistentvolumeclaims === undefined ? true : undefined));
+    expect(sim.cluster.requests.snapshot().watchesOpened.persistentvolumeclaims).toBe(1);
+  });
+
+  it("cuts a watch after N events without an ERROR event (fault)", async () => {
+    for (let i = 0; i < 3; i++) {
+      await sim.core.createNamespacedConfigMap({ namespace: "w", body: { metadata: { name: uniqueName("cut"), labels: { suite: "cut" } } } });
+    }
+    sim.cluster.faults.cutWatches({ resource: "configmaps", afterEvents: 2, count: 1 });
+    const watch = await record(configMaps, { labelSelector: "suite=cut" });
+    expect(await watch.ended).toBeNull();
+    expect(watch.events.map((e) => e.type)).toEqual(["ADDED", "ADDED"]);
+  });
+});
