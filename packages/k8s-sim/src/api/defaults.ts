@@ -1,3 +1,4 @@
+import { defaultPullPolicy, parseImageReference } from "../kubelet/images.ts";
 import type { K8sObject } from "../store.ts";
 import type { JsonObject } from "./json.ts";
 import { child, isObject, objectAt, objectsAt, setDefault, stringAt } from "./json.ts";
@@ -50,19 +51,19 @@ export function prepareForCreate(resource: string, object: K8sObject): void {
   }
 }
 
-/** `Always` for `:latest` or untagged images, else `IfNotPresent` (the kubelet's pull policy default). */
-function defaultPullPolicy(image: string | undefined): string {
-  if (!image) return "IfNotPresent";
-  if (image.includes("@")) return "IfNotPresent";
-  const lastSegment = image.slice(image.lastIndexOf("/") + 1);
-  const tag = lastSegment.includes(":") ? lastSegment.slice(lastSegment.indexOf(":") + 1) : "";
-  return tag === "" || tag === "latest" ? "Always" : "IfNotPresent";
+/** The kubelet's rule (`Always` for `:latest`); a malformed reference is the kubelet's to report. */
+function pullPolicyFor(image: string | undefined): string {
+  try {
+    return defaultPullPolicy(parseImageReference(image ?? ""));
+  } catch {
+    return "IfNotPresent";
+  }
 }
 
 function defaultContainer(container: JsonObject): void {
   setDefault(container, "terminationMessagePath", "/dev/termination-log");
   setDefault(container, "terminationMessagePolicy", "File");
-  setDefault(container, "imagePullPolicy", defaultPullPolicy(stringAt(container, "image")));
+  setDefault(container, "imagePullPolicy", pullPolicyFor(stringAt(container, "image")));
   const resources = child(container, "resources");
   const limits = objectAt(resources, "limits");
   if (limits) {
