@@ -95,6 +95,15 @@ function assertInput(input: JobManifestInput): void {
   if (problems.length > 0) throw new Error(`Job manifest: ${problems.join("; ")}`);
 }
 
+/**
+ * Kubernetes expands `$(VAR)` in a container's command and args and turns `$$` into `$`; the
+ * wrapper's shell text and the agent's arguments must reach the shell unchanged, so every `$` is
+ * escaped as `$$`.
+ */
+export function escapeVariableReferences(arg: string): string {
+  return arg.replaceAll("$", "$$$$");
+}
+
 export function buildJobManifest(input: JobManifestInput): V1Job {
   assertInput(input);
   const metadata = { labels: { ...input.labels }, annotations: { ...input.annotations } };
@@ -137,7 +146,7 @@ export function buildJobManifest(input: JobManifestInput): V1Job {
               name: input.containerName,
               image: input.image,
               ...(input.imagePullPolicy === undefined ? {} : { imagePullPolicy: input.imagePullPolicy }),
-              command: [...input.command],
+              command: input.command.map(escapeVariableReferences),
               env: containerEnv(input.env, input.homeDir),
               ...(input.env.envFrom.length > 0 ? { envFrom: [...input.env.envFrom] } : {}),
               ...(input.resources === undefined ? {} : { resources: input.resources }),

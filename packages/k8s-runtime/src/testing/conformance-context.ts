@@ -1,0 +1,156 @@
+import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
+import { expect, vi } from "vitest";
+import type { AgentDefinition, AgentVerdict } from "../agent.ts";
+import { ANNOTATION_AGENT_ID, LABEL_AGENT_ID, sanitizeLabelValue } from "../labels.ts";
+import { parseStdout, readCliFixture, type CliFixture } from "./agent-cli-fixtures.ts";
+import { recordedRun, type RecordedRun, type RunContextInput } from "./run-context.ts";
+import type { ConformanceCluster } from "./sim-harness.ts";
+
+/** Recorded transcripts (`shared/fixtures/agent-cli-output/<cli>/<scenario>`) that play each conformance role. */
+export interface ConformanceTranscripts {
+  /** The fixture directory of this CLI, e.g. `claude`. */
+  cli: string;
+  happy: string;
+  resume: string;
+  unknownSession: string;
+  apiError: string;
+  empty: string;
+  killedMidstream: string;
+  /** Only for CLIs that report a turn/step limit in their output. */
+  turnLimit?: string;
+}
+
+export interface ConformanceOptions<TParsed> {
+  agent: AgentDefinition<TParsed>;
+  adapter: ServerAdapterModule;
+  transcripts: ConformanceTranscripts;
+  /** The error code for output that ended without the CLI's terminal event, e.g. `claude_truncated`. */
+  truncatedErrorCode: string;
+}
+
+/** What the fake agent does in its pod; see `fake-agent.mjs`. */
+export interface FakeAgentScenario {
+  transcript?: string;
+  lineDelayMs?: number;
+  stopAfterLines?: number;
+  chunks?: { text?: string; base64?: string; delayMs?: number; stream?: "stdout" | "stderr" }[];
+  bigLineBytes?: number;
+  sleepMs?: number;
+  killSelf?: "SIGKILL" | "SIGTERM";
+  exitCode?: number;
+  recordInvocationTo?: string;
+}
+
+export interface ScenarioRun {
+  result: AdapterExecutionResult;
+  run: RecordedRun;
+  agentId: string;
+}
+
+export interface RunInput extends Partial<Omit<RunContextInput, "config" | "adapterType">> {
+  scenario: FakeAgentScenario;
+  config?: Record<string, unknown>;
+  /** Extra text appended to the prompt (e.g. to make it large). */
+  promptPadding?: string;
+  /** Runs alongside `execute()`; the run is awaited after it. */
+  during?: (run: RecordedRun, agentId: string) => Promise<void>;
+}
+
+/** The prompt template that makes the fake agent play `scenario`. */
+export function scenarioPrompt(scenario: FakeAgentScenario, padding = ""): string {
+  return `FAKE_AGENT_SCENARIO ${JSON.stringify(scenario)}\n${padding}`;
+}
+
+export class ConformanceContext<TParsed> {
+  readonly options: ConformanceOptions<TParsed>;
+  readonly cluster: ConformanceCluster;
+
+  constructor(options: ConformanceOptions<TParsed>, cluster: ConformanceCluster) {
+    this.options = options;
+    this.cluster = cluster;
+  }
+
+  get agent(): AgentDefinition<TParsed> {
+    return this.options.agent;
+  }
+
+  /** `<cli>/<scenario>`, as the fake agent names transcripts. */
+  transcript(scenario: string): string {
+    return `${this.options.transcripts.cli}/${scenario}`;
+  }
+
+  fixture(scenario: string): CliFixture {
+    return readCliFixture(this.options.transcripts.cli, scenario);
+  }
+
+  /** The agent's own reading of a recorded transcript: what `execute()` must agree with. */
+  expectedVerdict(scenario: string): AgentVerdict {
+    const fixture = this.fixture(scenario);
+    return this.agent.interpret(parseStdout(this.agent.createParser(), fixture.stdout), fixture.outcome, { model: null });
+  }
+
+  async run(input: RunInput): Promise<ScenarioRun> {
+    const agentId = input.agentId ?? randomUUID();
+    const workspaceCwd = input.workspaceCwd ?? (await this.cluster.workspace(agentId));
+    const run = recordedRun({
+      ...input,
+      agentId,
+      adapterType: this.agent.type,
+      workspaceCwd,
+      taskId: input.taskId === undefined ? `task-${agentId}` : input.taskId,
+      config: this.cluster.config({ promptTemplate: scenarioPrompt(input.scenario, input.promptPadding), ...input.config }),
+    });
+    const execution = this.options.adapter.execute(run.ctx);
+    if (input.during) await input.during(run, agentId);
+    return { result: await execution, run, agentId };
+  }
+
+  /** A file the fake agent can write and the test can read (on the shared volume). */
+  async recordingPath(agentId: string, name: string): Promise<string> {
+    return path.join(await this.cluster.workspace(`recordings-${agentId}`), name);
+  }
+
+  async readRecording(file: string): Promise<{ argv: string[]; env: Record<string, string>; cwd: string; promptBytes: number }> {
+    return JSON.parse(await readFile(file, "utf8"));
+  }
+
+  /** Jobs, pods and Secrets of one agent still in the cluster. */
+  leftovers(agentId: string): string[] {
+    const { store } = this.cluster.sim;
+    const label = sanitizeLabelValue(agentId);
+    return ["jobs", "pods", "secrets"].flatMap((resource) =>
+      store
+        .list(resource, { filter: (object) => object.metadata.labels?.[LABEL_AGENT_ID] === label })
+        .items.map((object) => `${resource}/${object.metadata.name}`),
+    );
+  }
+
+  /** The run left nothing behind in the cluster (the pod and Secret go through garbage collection). */
+  async expectCleanCluster(agentId: string): Promise<void> {
+    await vi.waitFor(() => expect(this.leftovers(agentId)).toEqual([]), { timeout: 15_000, interval: 100 });
+  }
+
+  /** Waits until the agent's pod runs and has printed `lines` transcript lines. */
+  async untilStreaming(run: RecordedRun, lines = 1): Promise<void> {
+    await vi.waitFor(() => expect(run.transcript().length).toBeGreaterThanOrEqual(lines), { timeout: 30_000, interval: 50 });
+  }
+
+  /** The agent's pod (there is one per Job), once it exists. */
+  async podOf(agentId: string): Promise<string> {
+    let name = "";
+    await vi.waitFor(
+      () => {
+        const pod = this.cluster.sim.store
+          .list("pods")
+          .items.find((object) => object.metadata.annotations?.[ANNOTATION_AGENT_ID] === agentId);
+        expect(pod).toBeDefined();
+        name = pod?.metadata.name ?? "";
+      },
+      { timeout: 30_000, interval: 50 },
+    );
+    return name;
+  }
+}

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe } from "vitest";
+import { stopReapers } from "../reaper.ts";
+import { stopSharedWatches } from "../shared-watch.ts";
+import { ConformanceContext, type ConformanceOptions } from "./conformance-context.ts";
+import { failureScenarios } from "./scenarios/failures.ts";
+import { lifecycleScenarios } from "./scenarios/lifecycle.ts";
+import { outputScenarios } from "./scenarios/output.ts";
+import { resilienceScenarios } from "./scenarios/resilience.ts";
+import { securityScenarios } from "./scenarios/security.ts";
+import { transcriptScenarios } from "./scenarios/transcripts.ts";
+import { startConformanceCluster } from "./sim-harness.ts";
+
+export interface AdapterConformanceOptions<TParsed> extends ConformanceOptions<TParsed> {
+  /** URL of the adapter package's entry module (its `createServerAdapter()`), for the server-crash scenario. */
+  adapterModuleUrl: string;
+}
+
+/**
+ * The lifecycle of DESIGN §3, checked through the adapter's real `execute()` against the simulated
+ * cluster, with a fake agent CLI in the pod that replays this CLI's recorded output. Every adapter
+ * package calls this from one test file.
+ */
+export function describeAdapterConformance<TParsed>(options: AdapterConformanceOptions<TParsed>): void {
+  describe(`${options.agent.type} conformance (simulated cluster)`, () => {
+    let context: ConformanceContext<TParsed> | undefined;
+    const get = (): ConformanceContext<TParsed> => {
+      if (!context) throw new Error("conformance cluster not started");
+      return context;
+    };
+    beforeAll(async () => {
+      context = new ConformanceContext(options, await startConformanceCluster(options.agent));
+    });
+    afterAll(async () => {
+      stopReapers();
+      await stopSharedWatches();
+      await context?.cluster.stop();
+    });
+
+    describe("recorded transcripts", () => transcriptScenarios(options, get));
+    describe("failures", () => failureScenarios(get));
+    describe("lifecycle", () => lifecycleScenarios(get, options.adapterModuleUrl));
+    describe("output", () => outputScenarios(get));
+    describe("security", () => securityScenarios(get));
+    describe("resilience", () => resilienceScenarios(get));
+  });
+}

@@ -1,0 +1,106 @@
+import { expect, it } from "vitest";
+import type { ConformanceContext } from "../conformance-context.ts";
+import { countRequests } from "../request-counts.ts";
+
+/** How each way a Job can fail reaches the result: the Kubernetes reason, in words, with the right code. */
+export function failureScenarios<TParsed>(get: () => ConformanceContext<TParsed>): void {
+  it("timeout: activeDeadlineSeconds ends the Job, result timedOut with code timeout", async () => {
+    const t = get();
+    const { result, agentId } = await t.run({ config: { timeoutSec: 2 }, scenario: { chunks: [{ text: "{}\n" }], sleepMs: 120_000 } });
+    expect(result.timedOut).toBe(true);
+    expect(result.errorCode).toBe("timeout");
+    expect(result.errorMessage).toMatch(/timeoutSec=2/);
+    await t.expectCleanCluster(agentId);
+  });
+
+  it("image pull failure, permanent: an invalid image name fails at once", async () => {
+    const t = get();
+    const { result, agentId } = await t.run({ config: { image: "registry.example.test/Agent:latest" }, scenario: {} });
+    expect(result.errorCode).toBe("k8s_image_pull_failed");
+    expect(result.errorMessage).toMatch(/InvalidImageName/);
+    expect(result.errorMeta?.permanent).toBe(true);
+    await t.expectCleanCluster(agentId);
+  });
+
+  it("image pull failure, transient: gives up only after the grace period, naming the pull error", async () => {
+    const t = get();
+    const { result, run } = await t.run({
+      config: { image: "registry.example.test/paperclip/missing:1", imagePullGraceSec: 2 },
+      scenario: {},
+    });
+    expect(result.errorCode).toBe("k8s_image_pull_failed");
+    expect(result.errorMessage).toMatch(/ErrImagePull|ImagePullBackOff/);
+    expect(result.errorMeta?.permanent).toBe(false);
+    expect(run.stdout.join("")).toMatch(/\[paperclip\] Pod .*ErrImagePull|\[paperclip\] Pod .*ImagePullBackOff/);
+  });
+
+  it("unschedulable: fails with the scheduler's message", async () => {
+    const t = get();
+    const { result, run, agentId } = await t.run({ config: { nodeSelector: { "disktype": "nvme-none" } }, scenario: {} });
+    expect(result.errorCode).toBe("k8s_pod_schedule_failed");
+    expect(result.errorMessage).toMatch(/didn't match Pod's node affinity\/selector/);
+    expect(run.stdout.join("")).toMatch(/Warning FailedScheduling/);
+    await t.expectCleanCluster(agentId);
+  });
+
+  it("bad config: a clear error naming the key, and nothing is created in the cluster", async () => {
+    const t = get();
+    const creates = () => countRequests(t.cluster.sim.requests.snapshot(), "create");
+    const before = creates();
+    for (const [key, value] of [
+      ["timeoutSec", -5],
+      ["resources", { limits: { memory: "lots" } }],
+      ["imagePullPolicy", "Sometimes"],
+      ["tolerations", "not-a-list"],
+    ] as const) {
+      const { result } = await t.run({ config: { [key]: value }, scenario: {} });
+      expect(result.errorCode).toBe("k8s_config_invalid");
+      expect(result.errorMessage).toContain(key);
+    }
+    expect(creates()).toBe(before);
+  });
+
+  it("OOM kill mid-stream: truncated, and the words say OOMKilled", async () => {
+    const t = get();
+    const { result } = await t.run({
+      scenario: { transcript: t.transcript(t.options.transcripts.happy), stopAfterLines: 2, sleepMs: 120_000 },
+      during: async (run, agentId) => {
+        await t.untilStreaming(run, 2);
+        t.cluster.sim.faults.oomKill(t.cluster.namespace, await t.podOf(agentId));
+      },
+    });
+    expect(result.errorCode).toBe(t.options.truncatedErrorCode);
+    expect(result.exitCode).toBe(137);
+    expect(result.errorMessage).toMatch(/OOMKilled/);
+  });
+
+  it("Job deleted by someone else: k8s_job_deleted_externally with what was seen", async () => {
+    const t = get();
+    const { result } = await t.run({
+      scenario: { chunks: [{ text: "{}\n" }], sleepMs: 120_000 },
+      during: async (run, agentId) => {
+        await t.untilStreaming(run);
+        const job = t.cluster.sim.store.list("jobs").items.find((object) => object.metadata.labels?.["paperclip.io/agent-id"] === agentId);
+        await fetch(`${t.cluster.sim.url}/apis/batch/v1/namespaces/${t.cluster.namespace}/jobs/${job?.metadata.name}`, {
+          method: "DELETE",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ propagationPolicy: "Background" }),
+        });
+      },
+    });
+    expect(result.errorCode).toBe("k8s_job_deleted_externally");
+    expect(result.errorMessage).toMatch(/deleted by someone else/);
+  });
+
+  it("kubelet status lag: the exit code still comes from the container once kubelet publishes it", async () => {
+    const t = get();
+    t.cluster.sim.faults.statusLagMs = 1_500;
+    try {
+      const { result } = await t.run({ scenario: { chunks: [{ text: "{}\n" }], killSelf: "SIGKILL" } });
+      expect(result.exitCode).toBe(137);
+      expect(result.errorMessage).toMatch(/SIGKILL/);
+    } finally {
+      t.cluster.sim.faults.statusLagMs = 0;
+    }
+  });
+}
