@@ -64,12 +64,12 @@ export async function executeRun<TParsed>(
       cluster.currentNamespace,
     );
   } catch (error) {
-    return failedRunResult("k8s_concurrency_guard_unreachable", `Could not read the Paperclip pod: ${describeApiError(error)}`);
+    return failedRunResult("k8s_cluster_unreachable", `Could not read the Paperclip pod: ${describeApiError(error)}`);
   }
   const sharedVolume = config.sharedVolume ?? placement.sharedVolume;
   if (!sharedVolume) {
     return failedRunResult(
-      "k8s_config_invalid",
+      "k8s_shared_volume_unavailable",
       `No shared volume holds the instance root ${config.instanceRoot}: mount a ReadWriteMany PersistentVolumeClaim there in the Paperclip pod, or set sharedVolumeClaim and sharedVolumeMountPath.`,
       { key: "sharedVolumeClaim" },
     );
@@ -146,7 +146,6 @@ async function runJob<TParsed>(
       followedJobs.add(jobKey(decision.job));
       return { kind: "reattached" as const, job: decision.job };
     }
-    const tracker = new JobTracker(jobs.watch, pods.watch, plan.jobName);
     try {
       await prepareRunDirectory(plan.runDirectory, {
         prompt: plan.prompt.text,
@@ -155,6 +154,12 @@ async function runJob<TParsed>(
         ownerUid: plan.runAsUser,
         ownerGid: plan.runAsGroup,
       });
+    } catch (error) {
+      const message = `Could not prepare the run directory ${plan.runDirectory.dir}: ${error instanceof Error ? error.message : String(error)}`;
+      return { kind: "blocked" as const, result: failedRunResult("k8s_run_directory_failed", message) };
+    }
+    const tracker = new JobTracker(jobs.watch, pods.watch, plan.jobName);
+    try {
       const created = await createRunJob({ cluster, job: plan.job, secret: plan.secret, tracker, log, onDispatch: () => ctx.onDispatch?.() });
       if (!created.ok) return { kind: "blocked" as const, result: created.result };
       followedJobs.add(jobKey(created.job));

@@ -1,6 +1,6 @@
 /**
- * Test support: the real CLI output kept in `shared/fixtures/agent-cli-output/<cli>/`, which sits beside
- * the repository checkout (`<x>/main` and `<x>/shared`).
+ * Test support: the real CLI output kept in `fixtures/agent-cli-output/<cli>/` (see its README for how
+ * it was recorded).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -8,8 +8,8 @@ import { fileURLToPath } from "node:url";
 import type { OutputParser, PodOutcome } from "../agent.ts";
 import { isJsonObject, type JsonObject } from "../agent-kit/json-fields.ts";
 
-/** The real CLI output recorded for tests: `<repo>/../shared/fixtures/agent-cli-output`. */
-export const agentCliFixturesDir = fileURLToPath(new URL("../../../../../shared/fixtures/agent-cli-output/", import.meta.url));
+/** The real CLI output recorded for tests: `fixtures/agent-cli-output/` at the repository root. */
+export const agentCliFixturesDir = fileURLToPath(new URL("../../../../fixtures/agent-cli-output/", import.meta.url));
 
 export interface CliFixture {
   cli: string;
