@@ -74,7 +74,7 @@ export function defaultPullPolicy(image: ImageReference): "Always" | "IfNotPrese
 
 /**
  * The sim's image store: each reference maps to host directories of executables that stand in
- * for the image's filesystem (they go first on the container's PATH).
+ * for the image's filesystem (mounted read-only in the container, first on its PATH).
  */
 export class ImageRegistry {
   private readonly images = new Map<string, string[]>();

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { CONTAINER_RUNTIME_DIR } from "./container-process.ts";
 import { KubeletFixture, stateOf, status } from "./test-fixture.ts";
 import { pvcHostPath } from "./volumes.ts";
 
@@ -193,5 +194,55 @@ describe("Kubelet: volumes", () => {
     });
     expect(stateOf(pod, "running")).toBeDefined();
     expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(target);
+  });
+
+  it("mounts volumes whose sources and targets lie under an emptyDir at /tmp, parents first, with the image's directory still on PATH", async () => {
+    // The point of the test: every host path involved lives below the emptyDir's target.
+    expect(sim.rootDir.startsWith("/tmp/")).toBe(true);
+    secret("creds", { token: "s3cret" });
+    const bin = `${sim.rootDir}/image-bin`;
+    mkdirSync(bin);
+    chmodSync(bin, 0o755);
+    writeFileSync(
+      `${bin}/agent-write`,
+      '#!/bin/sh\nset -e\necho "$PATH" | cut -d: -f1\ncat /tmp/creds/token > "$1/from-pod"\necho scratch > "/tmp/$2"\ncat "/tmp/$2"\nid -u\nprintf done > /dev/termination-log\n',
+    );
+    chmodSync(`${bin}/agent-write`, 0o755);
+    sim.kubelet.registerImage("docker.io/library/agent:1.0", [bin]);
+    const claimDir = pvcHostPath(sim.rootDir, "default", "shared");
+    const scratchName = `kubelet-shadow-test-${process.pid}-${Date.now()}`;
+    try {
+      sim.createPod("shadow", {
+        volumes: [
+          { name: "scratch", emptyDir: {} },
+          { name: "data", persistentVolumeClaim: { claimName: "shared" } },
+          { name: "creds", secret: { secretName: "creds" } },
+        ],
+        containers: [
+          {
+            name: "agent",
+            image: "agent:1.0",
+            command: ["agent-write", claimDir, scratchName],
+            // Deepest first, to show the order comes from the paths, not the spec.
+            volumeMounts: [
+              { name: "data", mountPath: claimDir },
+              { name: "creds", mountPath: "/tmp/creds" },
+              { name: "scratch", mountPath: "/tmp" },
+            ],
+            securityContext: { runAsUser: 1000 },
+          },
+        ],
+      });
+      const pod = await sim.waitForCompletion("shadow");
+      expect(stateOf(pod, "terminated")).toMatchObject({ exitCode: 0, reason: "Completed", message: "done" });
+      expect(status(pod).phase).toBe("Succeeded");
+      expect(sim.logText(pod, "agent")).toBe(`${CONTAINER_RUNTIME_DIR}/image/0\nscratch\n1000\n`);
+      expect(readFileSync(`${claimDir}/from-pod`, "utf8")).toBe("s3cret");
+      expect(existsSync(`/tmp/${scratchName}`)).toBe(false);
+      expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(CONTAINER_RUNTIME_DIR);
+      expect(readdirSync(CONTAINER_RUNTIME_DIR)).toEqual([]);
+    } finally {
+      rmSync(`/tmp/${scratchName}`, { force: true });
+    }
   });
 });

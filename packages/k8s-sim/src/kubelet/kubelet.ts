@@ -1,8 +1,9 @@
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { recordEvent } from "../events.ts";
 import type { FaultRules } from "../faults.ts";
 import type { K8sObject, ObjectStore, StoreEvent } from "../store.ts";
+import { CONTAINER_RUNTIME_DIR } from "./container-process.ts";
 import { ImageRegistry } from "./images.ts";
 import { MemoryCgroups } from "./memory-cgroup.ts";
 import type { KubeletTiming, WorkerContext } from "./pod-worker.ts";
@@ -76,7 +77,7 @@ export class Kubelet {
     return this.cgroups !== undefined;
   }
 
-  /** Makes `reference` runnable: its directories go first on the container's PATH. */
+  /** Makes `reference` runnable: its directories are mounted read-only in the container (see `imageDirInContainer`) and go first on its PATH. */
   registerImage(reference: string, dirs: readonly string[]): void {
     this.registry.register(reference, dirs);
   }
@@ -84,6 +85,8 @@ export class Kubelet {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // Each container mounts its private runtime tmpfs here; the empty directory stays (see CONTAINER_RUNTIME_DIR).
+    mkdirSync(CONTAINER_RUNTIME_DIR, { recursive: true, mode: 0o755 });
     this.cgroups = MemoryCgroups.open(`paperclip-k8s-sim-${process.pid}-${Date.now().toString(36)}`);
     // Store listeners run inside the writer's call; handle events after it returns.
     this.unsubscribers.push(this.store.subscribe("pods", (event) => queueMicrotask(() => this.onPodEvent(event))));

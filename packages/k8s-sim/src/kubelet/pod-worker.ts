@@ -9,7 +9,7 @@ import { podLogDir, podLogPath } from "../pod-log-files.ts";
 import type { K8sObject, ObjectStore } from "../store.ts";
 import { ContainerConfigError, expandReferences, resolveContainerEnv } from "./container-env.ts";
 import type { ExitStatus } from "./container-process.ts";
-import { ContainerProcess, HOST_PATH } from "./container-process.ts";
+import { ContainerProcess, HOST_PATH, imageDirInContainer } from "./container-process.ts";
 import type { ImageReference, ImageRegistry } from "./images.ts";
 import { InvalidImageReferenceError, defaultPullPolicy, imageIdOf, parseImageReference } from "./images.ts";
 import { ContainerLogWriter } from "./log-writer.ts";
@@ -317,7 +317,8 @@ export class PodWorker {
       if (this.stopped()) return undefined;
       try {
         const specEnv = resolveContainerEnv(run.spec, { store, pod: this.object, podIP: this.context.podIP, hostIP: this.context.hostIP });
-        env = new Map([["PATH", [...image.dirs, HOST_PATH].join(":")], ["HOSTNAME", this.pod.name], ...specEnv]);
+        const imagePath = image.dirs.map((_, index) => imageDirInContainer(index));
+        env = new Map([["PATH", [...imagePath, HOST_PATH].join(":")], ["HOSTNAME", this.pod.name], ...specEnv]);
       } catch (error) {
         if (!(error instanceof ContainerConfigError)) throw error;
         this.event("Warning", "Failed", `Error: ${error.message}`);
@@ -349,6 +350,7 @@ export class PodWorker {
           argv,
           env: resolvedEnv,
           workingDir: run.spec.workingDir,
+          imageDirs: image.dirs,
           mounts: containerBindMounts(run.spec, this.volumes, terminationFile),
           // Container-level securityContext wins over the pod's; root when neither says.
           uid: run.spec.securityContext.runAsUser ?? this.pod.securityContext.runAsUser ?? 0,
