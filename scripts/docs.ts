@@ -1,13 +1,17 @@
-/** Rewrites the generated sections of packages/k8s-runtime/README.md from the code (`npm run docs`). */
+/** Rewrites the generated sections of the package READMEs from the code (`npm run docs`). */
 import { readFileSync, writeFileSync } from "node:fs";
+import { claudeAgent } from "paperclip-adapter-claude-k8s";
+import { opencodeAgent } from "paperclip-adapter-opencode-k8s";
 import { generatedReadmeSections } from "../packages/k8s-runtime/src/docs.ts";
+import { fillGeneratedSections } from "../packages/k8s-runtime/src/testing/generated-readme.ts";
 
-const path = new URL("../packages/k8s-runtime/README.md", import.meta.url);
-let readme = readFileSync(path, "utf8");
-for (const [name, section] of Object.entries(generatedReadmeSections())) {
-  const pattern = new RegExp(`(<!-- generated:${name} -->)[\\s\\S]*?(<!-- /generated:${name} -->)`);
-  if (!pattern.test(readme)) throw new Error(`README has no generated:${name} markers`);
-  readme = readme.replace(pattern, (_, begin: string, end: string) => `${begin}\n${section.trim()}\n${end}`);
+const readmes: [string, Record<string, string>][] = [
+  ["../packages/k8s-runtime/README.md", generatedReadmeSections()],
+  ["../packages/adapter-claude/README.md", { "agent-config": claudeAgent.configurationDoc }],
+  ["../packages/adapter-opencode/README.md", { "agent-config": opencodeAgent.configurationDoc }],
+];
+for (const [relative, sections] of readmes) {
+  const path = new URL(relative, import.meta.url);
+  writeFileSync(path, fillGeneratedSections(readFileSync(path, "utf8"), sections));
+  console.log(`${relative.slice(3)} updated`);
 }
-writeFileSync(path, readme);
-console.log("packages/k8s-runtime/README.md updated");

@@ -1,18 +1,4 @@
-import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { describeGeneratedReadme } from "./testing/generated-readme.ts";
 import { generatedReadmeSections } from "./docs.ts";
 
-const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-
-describe("runtime README", () => {
-  for (const [name, section] of Object.entries(generatedReadmeSections())) {
-    it(`holds the current generated ${name} section (regenerate with npm run docs)`, () => {
-      const begin = `<!-- generated:${name} -->`;
-      const end = `<!-- /generated:${name} -->`;
-      const start = readme.indexOf(begin);
-      const stop = readme.indexOf(end);
-      expect(start).toBeGreaterThanOrEqual(0);
-      expect(readme.slice(start + begin.length, stop).trim()).toBe(section.trim());
-    });
-  }
-});
+describeGeneratedReadme(new URL("../README.md", import.meta.url), generatedReadmeSections());

@@ -4,3 +4,4 @@ export { describeAdapterConformance, type AdapterConformanceOptions } from "./co
 export type { ConformanceTranscripts, FakeAgentScenario } from "./conformance-context.ts";
 export { recordedRun, type RecordedRun, type RunContextInput } from "./run-context.ts";
 export { startConformanceCluster, type ConformanceCluster } from "./sim-harness.ts";
+export { describeGeneratedReadme, fillGeneratedSections } from "./generated-readme.ts";
