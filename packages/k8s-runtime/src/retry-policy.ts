@@ -163,6 +163,8 @@ export function describeApiError(error: unknown): string {
   const code = httpStatusOf(error);
   if (code !== undefined) {
     const status = apiStatusOf(error);
+    // client-node's Watch reads no body when a watch is refused: all it keeps is the status text.
+    if (!status && isRecord(error) && "statusCode" in error && error instanceof Error) return `HTTP ${code} ${error.message}`;
     const reason = status?.reason ? ` ${status.reason}` : "";
     const message = status?.message ?? rawBodyText(error);
     return `HTTP ${code}${reason}${message ? `: ${message}` : ""}`;

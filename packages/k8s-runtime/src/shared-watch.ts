@@ -277,8 +277,8 @@ export class SharedWatch<K extends WatchedKind> {
    * `signal` aborts (e.g. `AbortSignal.timeout(ms)`) with the reason the list has not succeeded.
    */
   ready(signal?: AbortSignal): Promise<void> {
-    if (this.isReady) return Promise.resolve();
     if (this.stopped) return Promise.reject(new Error(`watch of ${this.describeTarget()} is stopped`));
+    if (this.isReady) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         this.readyWaiters.delete(waiter);
@@ -399,6 +399,9 @@ export class SharedWatch<K extends WatchedKind> {
           signal,
           random: this.options.random,
           description: `list ${this.describeTarget()}`,
+          onRetry: ({ error }) => {
+            this.currentStatus.lastError = describeApiError(error);
+          },
         })
       : await fetchList();
     if (!list.resourceVersion) throw new Error(`list ${this.describeTarget()}: the answer has no resourceVersion`);
@@ -544,7 +547,9 @@ export class SharedWatch<K extends WatchedKind> {
       if (status?.code === 410 || status?.reason === "Expired" || status?.reason === "Gone") return { kind: "gone", healthy };
       return { kind: "error", healthy, error: Object.assign(new Error("watch ERROR event"), { statusCode: status?.code, body: errorEvent }) };
     }
-    if (abortedBy === "idle" || (error instanceof Error && error.name === "TimeoutError")) return { kind: "idle", healthy };
+    // A watch we found silent stayed open the whole idle period: restarting it is routine.
+    if (abortedBy === "idle") return { kind: "idle", healthy: connected };
+    if (error instanceof Error && error.name === "TimeoutError") return { kind: "idle", healthy };
     if (error === undefined) return { kind: "closed", healthy };
     if (httpStatusOf(error) === 410) return { kind: "gone", healthy };
     return { kind: "error", healthy, error };

@@ -1,0 +1,347 @@
+import type { V1Job } from "@kubernetes/client-node";
+import { type SimCluster, startSimCluster } from "paperclip-k8s-sim";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { type ClusterAccess, clusterAccessFor, forgetClusterAccess } from "./cluster-access.ts";
+import {
+  type SharedWatchOptions,
+  SharedWatch,
+  type WatchEvent,
+  type WatchStatus,
+  acquireSharedWatch,
+  compareResourceVersions,
+  stopSharedWatches,
+} from "./shared-watch.ts";
+
+const NAMESPACE = "default";
+const MANAGED = { "app.kubernetes.io/managed-by": "paperclip" };
+/** Fast enough for tests; the production defaults are seconds. */
+const FAST: SharedWatchOptions = {
+  backoff: { baseDelayMs: 20, maxDelayMs: 100 },
+  pollIntervalMs: 100,
+  healthyAfterMs: 50,
+};
+
+let cluster: SimCluster;
+let access: ClusterAccess;
+const started: SharedWatch<"jobs" | "pods">[] = [];
+let jobCounter = 0;
+
+beforeAll(async () => {
+  cluster = await startSimCluster({ bookmarkIntervalMs: 100 });
+  access = clusterAccessFor(cluster.kubeconfigPath);
+});
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((watch) => watch.stop()));
+  await stopSharedWatches();
+  cluster.faults.clear();
+});
+
+afterAll(async () => {
+  forgetClusterAccess();
+  await cluster?.stop();
+});
+
+function uniqueName(prefix: string): string {
+  return `${prefix}-${++jobCounter}`;
+}
+
+/** A suspended Job (its controller leaves it alone apart from the Suspended condition). */
+function createJob(name: string, labels: Record<string, string> = MANAGED): void {
+  cluster.store.create("jobs", {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name, namespace: NAMESPACE, labels },
+    spec: {
+      suspend: true,
+      backoffLimit: 0,
+      template: {
+        metadata: { labels },
+        spec: { restartPolicy: "Never", containers: [{ name: "agent", image: "registry.example.test/none:1" }] },
+      },
+    },
+  });
+}
+
+/** Creates a Job and waits until the Job controller has marked it Suspended, so no more events follow. */
+async function createSettledJob(name: string): Promise<void> {
+  createJob(name);
+  await vi.waitFor(() => {
+    const conditions = cluster.store.get("jobs", NAMESPACE, name)?.status;
+    expect(JSON.stringify(conditions ?? {})).toContain("Suspended");
+  });
+}
+
+function annotateJob(name: string, value: string): void {
+  cluster.store.mutate("jobs", NAMESPACE, name, (job) => {
+    job.metadata.annotations = { ...job.metadata.annotations, "test/value": value };
+  });
+}
+
+function removeJob(name: string): void {
+  cluster.store.remove("jobs", NAMESPACE, name);
+}
+
+function startJobsWatch(options: SharedWatchOptions = {}): SharedWatch<"jobs"> {
+  const watch = new SharedWatch(access, NAMESPACE, "jobs", { ...FAST, ...options });
+  started.push(watch);
+  watch.start();
+  return watch;
+}
+
+function recordEvents(watch: SharedWatch<"jobs">, target: string | ((job: V1Job) => boolean)) {
+  const events: { type: string; name: string | undefined; value: string | undefined; synthetic: boolean }[] = [];
+  watch.subscribe(target, (event: WatchEvent<V1Job>) =>
+    events.push({
+      type: event.type,
+      name: event.object.metadata?.name,
+      value: event.object.metadata?.annotations?.["test/value"],
+      synthetic: event.synthetic,
+    }),
+  );
+  return events;
+}
+
+function recordStatus(watch: SharedWatch<"jobs">): WatchStatus[] {
+  const statuses: WatchStatus[] = [];
+  watch.onStatus((status) => statuses.push(status));
+  return statuses;
+}
+
+function requestCount(verb: "list" | "watch", resource = "jobs"): number {
+  return cluster.requests.count({ verb, resource });
+}
+
+describe("compareResourceVersions", () => {
+  it("compares integers numerically, beyond 2^53, and refuses anything else", () => {
+    expect(compareResourceVersions("9", "10")).toBe(-1);
+    expect(compareResourceVersions("10", "10")).toBe(0);
+    expect(compareResourceVersions("18014398509481985", "18014398509481984")).toBe(1);
+    expect(compareResourceVersions("abc", "10")).toBeUndefined();
+    expect(compareResourceVersions(undefined, "10")).toBeUndefined();
+  });
+});
+
+describe("SharedWatch against the simulated cluster", () => {
+  it("lists managed Jobs as client-node models, then follows them in order", async () => {
+    const existing = uniqueName("existing");
+    const unmanaged = uniqueName("unmanaged");
+    createJob(existing);
+    createJob(unmanaged, { "app.kubernetes.io/managed-by": "someone-else" });
+    const watch = startJobsWatch();
+    await watch.ready();
+
+    const job = watch.get(existing);
+    expect(job?.metadata?.labels).toMatchObject(MANAGED);
+    expect(job?.metadata?.creationTimestamp).toBeInstanceOf(Date);
+    expect(job?.kind).toBe("Job");
+    expect(watch.get(unmanaged)).toBeUndefined();
+
+    const name = uniqueName("followed");
+    const events = recordEvents(watch, name);
+    createJob(name);
+    annotateJob(name, "one");
+    annotateJob(name, "two");
+    removeJob(name);
+    await vi.waitFor(() => expect(events.at(-1)?.type).toBe("DELETED"));
+    // The Job controller may add its Suspended condition in between; what we caused is in order.
+    const ours = events.filter((event, index) => index === 0 || event.type === "DELETED" || event.value !== events[index - 1]?.value);
+    expect(ours).toEqual([
+      { type: "ADDED", name, value: undefined, synthetic: false },
+      { type: "MODIFIED", name, value: "one", synthetic: false },
+      { type: "MODIFIED", name, value: "two", synthetic: false },
+      { type: "DELETED", name, value: "two", synthetic: false },
+    ]);
+    expect(watch.get(name)).toBeUndefined();
+    const watched = watch.get(existing);
+    expect(watched?.metadata?.creationTimestamp).toBeInstanceOf(Date);
+    expect(watch.status().state).toBe("up");
+  });
+
+  it("delivers to predicate subscribers and answers list(predicate)", async () => {
+    const watch = startJobsWatch();
+    await watch.ready();
+    const agentLabel = { ...MANAGED, "paperclip.io/agent-id": "agent-7" };
+    const events = recordEvents(watch, (job) => job.metadata?.labels?.["paperclip.io/agent-id"] === "agent-7");
+    const mine = uniqueName("mine");
+    const other = uniqueName("other");
+    createJob(mine, agentLabel);
+    createJob(other);
+    await vi.waitFor(() => expect(watch.get(other)).toBeDefined());
+    expect(events.map((event) => event.name)).toContain(mine);
+    expect(events.map((event) => event.name)).not.toContain(other);
+    expect(watch.list((job) => job.metadata?.labels?.["paperclip.io/agent-id"] === "agent-7").map((job) => job.metadata?.name)).toEqual([
+      mine,
+    ]);
+  });
+
+  it("re-watches from the last resourceVersion after a cut, without relisting or going down", async () => {
+    cluster.faults.cutWatches({ resource: "jobs", afterEvents: 2, count: 1 });
+    const listsBefore = requestCount("list");
+    const watchesBefore = requestCount("watch");
+    const watch = startJobsWatch();
+    const statuses = recordStatus(watch);
+    await watch.ready();
+    const names = [uniqueName("cut"), uniqueName("cut"), uniqueName("cut"), uniqueName("cut")];
+    for (const name of names) createJob(name);
+    await vi.waitFor(() => expect(names.every((name) => watch.get(name))).toBe(true));
+    expect(requestCount("list") - listsBefore).toBe(1);
+    expect(requestCount("watch") - watchesBefore).toBeGreaterThanOrEqual(2);
+    expect(statuses.map((status) => status.state)).not.toContain("down");
+  });
+
+  for (const how of ["a 410 ERROR event", "a compacted store"] as const) {
+    it(`relists after ${how} and emits the deletion it missed`, async () => {
+      const doomed = uniqueName("doomed");
+      await createSettledJob(doomed);
+      // The first watch ends after one event: the one `trigger` causes below.
+      cluster.faults.cutWatches({ resource: "jobs", afterEvents: 1, count: 1 });
+      const watch = startJobsWatch();
+      await watch.ready();
+      await vi.waitFor(() => expect(watch.status().state).toBe("up"));
+      const events = recordEvents(watch, doomed);
+      const listsBefore = requestCount("list");
+
+      const trigger = uniqueName("trigger");
+      createJob(trigger);
+      // Still in the same tick: the watch is already cut, so this deletion is never streamed.
+      removeJob(doomed);
+      if (how === "a 410 ERROR event") cluster.faults.goneOnNextWatch("jobs");
+      else cluster.store.compact();
+
+      await vi.waitFor(() => expect(events).toContainEqual({ type: "DELETED", name: doomed, value: undefined, synthetic: true }));
+      expect(watch.get(doomed)).toBeUndefined();
+      expect(watch.get(trigger)).toBeDefined();
+      expect(requestCount("list") - listsBefore).toBe(1);
+    });
+  }
+
+  it("retries a burst of failing LISTs, then becomes ready", async () => {
+    const name = uniqueName("burst");
+    createJob(name);
+    cluster.faults.failRequests({ verb: "list", resource: "jobs", response: { kind: "status", status: 500 }, count: 3 });
+    const listsBefore = requestCount("list");
+    const watch = startJobsWatch();
+    await watch.ready();
+    expect(watch.get(name)).toBeDefined();
+    expect(requestCount("list") - listsBefore).toBe(4);
+  });
+
+  it("polls while the watch is down, says so, and stops polling once it is back", async () => {
+    cluster.faults.cutWatches({ resource: "jobs", afterEvents: 1, count: 1 });
+    const watch = startJobsWatch();
+    const statuses = recordStatus(watch);
+    await watch.ready();
+    await vi.waitFor(() => expect(watch.status().state).toBe("up"));
+
+    // Every new watch fails from now on; the next event ends the current one.
+    cluster.faults.failRequests({ verb: "watch", resource: "jobs", response: { kind: "status", status: 503 } });
+    createJob(uniqueName("trigger"));
+    await vi.waitFor(() => expect(watch.status()).toMatchObject({ state: "down", polling: true }));
+    expect(watch.status().lastError).toBe("HTTP 503 Service Unavailable");
+
+    const polled = uniqueName("polled");
+    const events = recordEvents(watch, polled);
+    createJob(polled);
+    await vi.waitFor(() => expect(events).toContainEqual({ type: "ADDED", name: polled, value: undefined, synthetic: true }));
+
+    cluster.faults.clear();
+    await vi.waitFor(() => expect(watch.status().state).toBe("up"));
+    expect(statuses.map((status) => status.state)).toEqual(["up", "down", "up"]);
+    expect(statuses[1]).toMatchObject({ polling: true });
+
+    const listsAfterRecovery = requestCount("list");
+    const afterwards = uniqueName("afterwards");
+    createJob(afterwards);
+    await vi.waitFor(() => expect(watch.get(afterwards)).toBeDefined());
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(requestCount("list")).toBe(listsAfterRecovery);
+  });
+
+  it("restarts a watch that goes silent, and bookmarks keep a quiet watch alive", async () => {
+    const silent = startJobsWatch({ idleTimeoutMs: 30 });
+    const statuses = recordStatus(silent);
+    await silent.ready();
+    const watchesBefore = requestCount("watch");
+    await vi.waitFor(() => expect(requestCount("watch") - watchesBefore).toBeGreaterThanOrEqual(3));
+    const name = uniqueName("after-idle");
+    createJob(name);
+    await vi.waitFor(() => expect(silent.get(name)).toBeDefined());
+    expect(statuses.map((status) => status.state)).not.toContain("down");
+    await silent.stop();
+
+    const quiet = startJobsWatch({ idleTimeoutMs: 400 });
+    await quiet.ready();
+    await vi.waitFor(() => expect(quiet.status().state).toBe("up"));
+    const quietBefore = requestCount("watch");
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(requestCount("watch")).toBe(quietBefore);
+  });
+
+  it("stops cleanly: no open watch, ready() rejects", async () => {
+    const watch = startJobsWatch();
+    await watch.ready();
+    await vi.waitFor(() => expect(cluster.requests.snapshot().openWatches.jobs ?? 0).toBeGreaterThan(0));
+    await watch.stop();
+    await vi.waitFor(() => expect(cluster.requests.snapshot().openWatches.jobs ?? 0).toBe(0));
+    expect(watch.status().state).toBe("stopped");
+    await expect(watch.ready()).rejects.toThrow(/stopped/);
+  });
+
+  it("ready(signal) says why the first list has not succeeded", async () => {
+    cluster.faults.failRequests({ verb: "list", resource: "jobs", response: { kind: "status", status: 500 } });
+    const watch = startJobsWatch();
+    await expect(watch.ready(AbortSignal.timeout(300))).rejects.toThrow(
+      /watch of jobs in namespace "default" is not ready: .*HTTP 500 InternalError/,
+    );
+  });
+});
+
+describe("acquireSharedWatch", () => {
+  it("serves many runs with ONE list and ONE watch per kind", async () => {
+    const listsBefore = { jobs: requestCount("list"), pods: requestCount("list", "pods") };
+    const watchesBefore = { jobs: requestCount("watch"), pods: requestCount("watch", "pods") };
+    const leases = Array.from({ length: 5 }, () => acquireSharedWatch(access, NAMESPACE, "jobs", FAST));
+    const podLeases = Array.from({ length: 3 }, () => acquireSharedWatch(access, NAMESPACE, "pods", FAST));
+    await Promise.all([...leases, ...podLeases].map((lease) => lease.ready()));
+    const names = leases.map(() => uniqueName("budget"));
+    const seen = leases.map((lease, index) => {
+      const events: string[] = [];
+      lease.subscribe(names[index] ?? "", (event) => events.push(event.type));
+      return events;
+    });
+    for (const name of names) createJob(name);
+    await vi.waitFor(() => expect(seen.every((events) => events.includes("ADDED"))).toBe(true));
+    expect(leases.every((lease) => lease.watch === leases[0]?.watch)).toBe(true);
+    expect(requestCount("list") - listsBefore.jobs).toBe(1);
+    expect(requestCount("watch") - watchesBefore.jobs).toBe(1);
+    expect(requestCount("list", "pods") - listsBefore.pods).toBe(1);
+    expect(requestCount("watch", "pods") - watchesBefore.pods).toBe(1);
+    for (const lease of [...leases, ...podLeases]) lease.release();
+  });
+
+  it("ends a lease's subscriptions on release and stops the watch after the last one", async () => {
+    const first = acquireSharedWatch(access, NAMESPACE, "jobs", { ...FAST, lingerMs: 0 });
+    const second = acquireSharedWatch(access, NAMESPACE, "jobs");
+    await first.ready();
+    const name = uniqueName("lease");
+    const firstEvents: string[] = [];
+    const secondEvents: string[] = [];
+    first.subscribe(name, (event) => firstEvents.push(event.type));
+    second.subscribe(name, (event) => secondEvents.push(event.type));
+    first.release();
+    createJob(name);
+    await vi.waitFor(() => expect(secondEvents).toContain("ADDED"));
+    expect(firstEvents).toEqual([]);
+
+    second.release();
+    await vi.waitFor(() => expect(first.watch.stopped).toBe(true));
+    await vi.waitFor(() => expect(cluster.requests.snapshot().openWatches.jobs ?? 0).toBe(0));
+    const again = acquireSharedWatch(access, NAMESPACE, "jobs", FAST);
+    expect(again.watch).not.toBe(first.watch);
+    await again.ready();
+    expect(again.get(name)).toBeDefined();
+    again.release();
+  });
+});
+
