@@ -21,9 +21,10 @@ export function podIsTerminal(pod: V1Pod | undefined): boolean {
 export async function awaitCompletion(tracker: JobTracker, exitCodeFile: string, cancel: AbortSignal): Promise<Completion> {
   for (;;) {
     if (cancel.aborted) return { kind: "cancelled" };
+    // Checked before the exit-code file: deleting the Job kills the agent, which then writes its code.
+    if (tracker.jobGone()) return { kind: "job-gone" };
     const exitCode = await readExitCodeFile(exitCodeFile);
     if (exitCode !== null) return { kind: "exited", exitCode };
-    if (tracker.jobGone()) return { kind: "job-gone" };
     if (tracker.terminalCondition() || podIsTerminal(tracker.pod()) || tracker.podGone()) return { kind: "terminal" };
     await tracker.nextChange(EXIT_FILE_CHECK_MS, cancel);
   }

@@ -265,7 +265,7 @@ async function runJob<TParsed>(
     const outcome = { ...termination, stderrTail: output.stderrTail.toString() };
 
     // 12. Result
-    if (completion.kind === "job-gone" && exitCodeFromFile === null) {
+    if (completion.kind === "job-gone") {
       return failedRunResult(
         "k8s_job_deleted_externally",
         `Job ${plan.namespace}/${jobName} was deleted by someone else while the run was active; ${outcome.description}. The agent printed ${output.stdoutLines} lines.`,

@@ -41,15 +41,15 @@ if (scenario.transcript) {
   }
   if (existsSync(`${base}.stderr`)) await write(process.stderr, readFileSync(`${base}.stderr`));
 }
-for (const chunk of scenario.chunks ?? []) {
-  if (chunk.delayMs) await sleep(chunk.delayMs);
-  const data = chunk.base64 !== undefined ? Buffer.from(chunk.base64, "base64") : chunk.text;
-  await write(chunk.stream === "stderr" ? process.stderr : process.stdout, data);
-}
 if (scenario.bigLineBytes) {
   const piece = "x".repeat(64 * 1024);
   for (let written = 0; written < scenario.bigLineBytes; written += piece.length) await write(process.stdout, piece);
   await write(process.stdout, "\n");
+}
+for (const chunk of scenario.chunks ?? []) {
+  if (chunk.delayMs) await sleep(chunk.delayMs);
+  const data = chunk.base64 !== undefined ? Buffer.from(chunk.base64, "base64") : chunk.text;
+  await write(chunk.stream === "stderr" ? process.stderr : process.stdout, data);
 }
 if (scenario.sleepMs) await sleep(scenario.sleepMs);
 if (scenario.killSelf) process.kill(process.pid, scenario.killSelf);
