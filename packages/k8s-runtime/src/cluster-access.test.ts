@@ -1,8 +1,17 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ClusterAccessError, clusterAccessFor, forgetClusterAccess, isInlineKubeconfig } from "./cluster-access.ts";
+import type { V1Job } from "@kubernetes/client-node";
+import { type SimCluster, startSimCluster } from "paperclip-k8s-sim";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  ClusterAccessError,
+  abortableCall,
+  clusterAccessFor,
+  forgetClusterAccess,
+  isInlineKubeconfig,
+} from "./cluster-access.ts";
+import { KubernetesApiError, withRetry } from "./retry-policy.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cluster-access-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -148,5 +157,83 @@ describe("clusterAccessFor", () => {
     const error = loadError(undefined);
     expect(error.source).toBe("default");
     expect(error.message).toMatch(/no kubeconfig found/);
+  });
+});
+
+describe("against the simulated cluster", () => {
+  let cluster: SimCluster;
+  beforeAll(async () => {
+    cluster = await startSimCluster();
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  afterEach(() => cluster.faults.clear());
+
+  function job(name: string): V1Job {
+    return {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name },
+      spec: {
+        suspend: true,
+        template: { spec: { restartPolicy: "Never", containers: [{ name: "agent", image: "registry.example.test/none:1" }] } },
+      },
+    };
+  }
+
+  it("talks to the cluster named by the kubeconfig file", async () => {
+    const access = clusterAccessFor(cluster.kubeconfigPath);
+    expect(access.currentNamespace).toBe("default");
+    const namespaces = await access.core.listNamespace();
+    expect(namespaces.items.map((namespace) => namespace.metadata?.name)).toContain("kube-system");
+  });
+
+  it("retries a 429 after the server's Retry-After, read from the real response", async () => {
+    const access = clusterAccessFor(cluster.kubeconfigPath);
+    cluster.faults.failRequests({ verb: "list", resource: "jobs", response: { kind: "status", status: 429, retryAfterSeconds: 1 }, count: 1 });
+    const delays: number[] = [];
+    const list = await withRetry(() => access.batch.listNamespacedJob({ namespace: "default" }), {
+      onRetry: ({ delayMs }) => delays.push(delayMs),
+    });
+    expect(list.items).toBeInstanceOf(Array);
+    expect(delays).toHaveLength(1);
+    expect(delays[0]).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it("returns the existing object when a retried create of our name meets 409 AlreadyExists", async () => {
+    const access = clusterAccessFor(cluster.kubeconfigPath);
+    const name = "retried-create";
+    await access.batch.createNamespacedJob({ namespace: "default", body: job(name) });
+    // As if our first attempt had landed and its answer was lost.
+    cluster.faults.failRequests({ verb: "create", resource: "jobs", response: { kind: "status", status: 503 }, count: 1 });
+    const created = await withRetry(() => access.batch.createNamespacedJob({ namespace: "default", body: job(name) }), {
+      baseDelayMs: 1,
+      createdName: { name, readExisting: () => access.batch.readNamespacedJob({ name, namespace: "default" }) },
+    });
+    expect(created.metadata?.name).toBe(name);
+    expect(created.metadata?.uid).toBeDefined();
+  });
+
+  it("reports a create conflict on the first attempt with code and Status message", async () => {
+    const access = clusterAccessFor(cluster.kubeconfigPath);
+    const name = "taken";
+    await access.batch.createNamespacedJob({ namespace: "default", body: job(name) });
+    const error = await withRetry(() => access.batch.createNamespacedJob({ namespace: "default", body: job(name) }), {
+      description: `create Job "${name}"`,
+      createdName: { name, readExisting: () => access.batch.readNamespacedJob({ name, namespace: "default" }) },
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(KubernetesApiError);
+    expect(error).toMatchObject({ code: 409, status: { reason: "AlreadyExists" } });
+    expect((error as Error).message).toMatch(/^create Job "taken": HTTP 409 AlreadyExists: /);
+  });
+
+  it("abortableCall aborts a generated API call in flight", async () => {
+    const access = clusterAccessFor(cluster.kubeconfigPath);
+    cluster.faults.addLatency({ verb: "list", resource: "pods", ms: 2_000 });
+    const controller = new AbortController();
+    const call = access.core.listNamespacedPod({ namespace: "default" }, abortableCall(controller.signal));
+    setTimeout(() => controller.abort(), 20);
+    await expect(call).rejects.toMatchObject({ name: "AbortError" });
   });
 });

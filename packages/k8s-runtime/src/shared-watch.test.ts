@@ -297,6 +297,29 @@ describe("SharedWatch against the simulated cluster", () => {
   });
 });
 
+describe("the Pod watch", () => {
+  it("lists and follows managed Pods as typed V1Pod objects", async () => {
+    const name = uniqueName("pod");
+    cluster.faults.holdInContainerCreating(`${NAMESPACE}/${name}`);
+    const lease = acquireSharedWatch(access, NAMESPACE, "pods", FAST);
+    await lease.ready();
+    const phases: (string | undefined)[] = [];
+    lease.subscribe(name, (event) => phases.push(event.type === "DELETED" ? "DELETED" : event.object.status?.phase));
+    cluster.store.create("pods", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace: NAMESPACE, labels: MANAGED },
+      spec: { restartPolicy: "Never", containers: [{ name: "agent", image: "registry.example.test/none:1" }] },
+    });
+    await vi.waitFor(() => expect(lease.get(name)?.spec?.nodeName).toBe("sim-node-1"));
+    expect(lease.get(name)?.metadata?.creationTimestamp).toBeInstanceOf(Date);
+    cluster.store.remove("pods", NAMESPACE, name);
+    await vi.waitFor(() => expect(phases.at(-1)).toBe("DELETED"));
+    expect(lease.get(name)).toBeUndefined();
+    lease.release();
+  });
+});
+
 describe("acquireSharedWatch", () => {
   it("serves many runs with ONE list and ONE watch per kind", async () => {
     const listsBefore = { jobs: requestCount("list"), pods: requestCount("list", "pods") };
