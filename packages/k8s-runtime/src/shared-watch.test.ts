@@ -23,7 +23,7 @@ const FAST: SharedWatchOptions = {
 
 let cluster: SimCluster;
 let access: ClusterAccess;
-const started: SharedWatch<"jobs" | "pods">[] = [];
+const started: { stop(): Promise<void> }[] = [];
 let jobCounter = 0;
 
 beforeAll(async () => {
@@ -353,6 +353,7 @@ describe("acquireSharedWatch", () => {
     first.subscribe(name, (event) => firstEvents.push(event.type));
     second.subscribe(name, (event) => secondEvents.push(event.type));
     first.release();
+    expect(() => first.subscribe(name, () => undefined)).toThrow(/was released/);
     createJob(name);
     await vi.waitFor(() => expect(secondEvents).toContain("ADDED"));
     expect(firstEvents).toEqual([]);

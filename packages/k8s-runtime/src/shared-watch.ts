@@ -623,22 +623,15 @@ export interface SharedWatchLease<K extends WatchedKind> {
   release(): void;
 }
 
-interface RegistryEntry {
-  watch: SharedWatch<WatchedKind>;
+interface RegistryEntry<K extends WatchedKind> {
+  watch: SharedWatch<K>;
   leases: number;
   lingerTimer: NodeJS.Timeout | undefined;
   lingerMs: number;
 }
 
-const registry = new Map<string, RegistryEntry>();
-
-function registryKey(access: ClusterAccess, namespace: string, kind: WatchedKind, labelSelector: string): string {
-  return JSON.stringify([access.key, namespace, kind, labelSelector]);
-}
-
-function isWatchOf<K extends WatchedKind>(watch: SharedWatch<WatchedKind>, kind: K): watch is SharedWatch<K> {
-  return watch.kind === kind;
-}
+/** Per kind, so each map's watches have their exact type. Keyed by client set, namespace and selector. */
+const registries: { [K in WatchedKind]: Map<string, RegistryEntry<K>> } = { jobs: new Map(), pods: new Map() };
 
 /**
  * A lease on the process-wide watch of `kind` in `namespace` for this client set, started on
@@ -650,7 +643,8 @@ export function acquireSharedWatch<K extends WatchedKind>(
   kind: K,
   options: SharedWatchOptions = {},
 ): SharedWatchLease<K> {
-  const key = registryKey(access, namespace, kind, options.labelSelector ?? MANAGED_BY_SELECTOR);
+  const registry: Map<string, RegistryEntry<K>> = registries[kind];
+  const key = JSON.stringify([access.key, namespace, options.labelSelector ?? MANAGED_BY_SELECTOR]);
   let entry = registry.get(key);
   if (!entry || entry.watch.stopped) {
     const created = new SharedWatch(access, namespace, kind, options);
@@ -658,21 +652,24 @@ export function acquireSharedWatch<K extends WatchedKind>(
     registry.set(key, entry);
     created.start();
   }
-  const { watch } = entry;
-  if (!isWatchOf(watch, kind)) throw new Error(`shared watch registry holds a ${watch.kind} watch under a ${kind} key`);
-  clearTimeout(entry.lingerTimer);
-  entry.lingerTimer = undefined;
-  entry.leases++;
   const held = entry;
+  const { watch } = held;
+  clearTimeout(held.lingerTimer);
+  held.lingerTimer = undefined;
+  held.leases++;
   const endings = new Set<() => void>();
+  let released = false;
   const track = (unsubscribe: () => void) => {
+    if (released) {
+      unsubscribe();
+      throw new Error(`this lease on the watch of ${kind} in namespace "${namespace}" was released`);
+    }
     endings.add(unsubscribe);
     return () => {
       endings.delete(unsubscribe);
       unsubscribe();
     };
   };
-  let released = false;
   return {
     watch,
     ready: (signal) => watch.ready(signal),
@@ -701,8 +698,9 @@ export function acquireSharedWatch<K extends WatchedKind>(
 
 /** Stops every shared watch of the process (shutdown, tests). */
 export async function stopSharedWatches(): Promise<void> {
-  const entries = [...registry.values()];
-  registry.clear();
+  const entries = [...registries.jobs.values(), ...registries.pods.values()];
+  registries.jobs.clear();
+  registries.pods.clear();
   for (const entry of entries) clearTimeout(entry.lingerTimer);
   await Promise.all(entries.map((entry) => entry.watch.stop()));
 }
