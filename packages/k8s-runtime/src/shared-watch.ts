@@ -157,7 +157,7 @@ export function compareResourceVersions(a: string | undefined, b: string | undef
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** True when `candidate` is known to be older than `current` (equal counts as not newer when `orEqual`). */
+/** True when `candidate` is known to be older than `current` (or the same version, when `orEqual`). */
 function isStale(candidate: string | undefined, current: string | undefined, orEqual: boolean): boolean {
   const order = compareResourceVersions(candidate, current);
   return order !== undefined && (order < 0 || (orEqual && order === 0));
@@ -199,8 +199,7 @@ class IdleTimer {
 }
 
 type WatchEnd =
-  | { kind: "closed" | "idle"; healthy: boolean }
-  | { kind: "gone"; healthy: boolean }
+  | { kind: "closed" | "idle" | "gone"; healthy: boolean }
   | { kind: "error"; healthy: boolean; error: unknown }
   | { kind: "stopped" };
 
@@ -365,13 +364,16 @@ export class SharedWatch<K extends WatchedKind> {
       if (end.healthy) this.failures = 0;
       if (end.healthy && end.kind !== "error") continue;
       this.failures++;
-      const reason =
-        end.kind === "error"
-          ? describeApiError(end.error)
-          : end.kind === "gone"
-            ? "watch answered 410 Gone right after a fresh list"
-            : "watch closed without delivering anything";
-      this.markDown(reason);
+      // A healthy watch that broke gets one quick restart before anyone is told it is down.
+      if (!end.healthy) {
+        const reason =
+          end.kind === "error"
+            ? describeApiError(end.error)
+            : end.kind === "gone"
+              ? "watch answered 410 Gone right after a fresh list"
+              : "watch closed without delivering anything";
+        this.markDown(reason);
+      }
       await this.pause(this.restartDelayMs(end.kind === "error" ? end.error : undefined));
     }
   }
