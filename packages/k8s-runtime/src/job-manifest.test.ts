@@ -111,7 +111,7 @@ describe("buildJobManifest", () => {
       name: "claude",
       image: "ghcr.io/example/claude-code:1.0",
       imagePullPolicy: "IfNotPresent",
-      command: input().command,
+      command: input().command.map((arg) => arg.replaceAll("$", "$$$$")),
       securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
       volumeMounts: [
         { name: "paperclip-shared", mountPath: "/paperclip" },
@@ -120,6 +120,11 @@ describe("buildJobManifest", () => {
       terminationMessagePolicy: "FallbackToLogsOnError",
     });
     expect(agent.envFrom).toBeUndefined();
+  });
+
+  it("escapes every $ so Kubernetes' $(VAR) expansion leaves the shell text and arguments as written", () => {
+    const manifest = buildJobManifest({ ...input(), command: ["sh", "-c", 'echo "$1" $(HOME) $$', "a$(PATH)b"] });
+    expect(container(manifest).command).toEqual(["sh", "-c", 'echo "$$1" $$(HOME) $$$$', "a$$(PATH)b"]);
   });
 
   it("keeps every secret out of the serialized manifest", () => {
