@@ -1,4 +1,4 @@
-import { chmod, copyFile, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, cp, mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,7 +30,7 @@ export interface ConformanceCluster {
  * Builds the fake agent's image: a directory with the fake agent, the recorded transcripts, and an
  * executable named like the agent's CLI (argv[0] of its command) that starts it.
  */
-async function buildFakeAgentImage(agent: AgentDefinition<unknown>): Promise<string> {
+async function buildFakeAgentImage(agent: AgentDefinition<unknown>): Promise<{ dir: string; layers: string[] }> {
   const executable = agent.buildCommand({
     config: {},
     resumeSessionId: null,
@@ -46,19 +46,16 @@ async function buildFakeAgentImage(agent: AgentDefinition<unknown>): Promise<str
   await chmod(dir, 0o755);
   await copyFile(fileURLToPath(new URL("./fake-agent.mjs", import.meta.url)), path.join(dir, "fake-agent.mjs"));
   await cp(agentCliFixturesDir, path.join(dir, "transcripts"), { recursive: true });
-  await writeFile(
-    path.join(dir, executable),
-    `#!/bin/sh\nexec "${process.execPath}" "$(dirname "$0")/fake-agent.mjs" "$@"\n`,
-    { mode: 0o755 },
-  );
-  return dir;
+  await writeFile(path.join(dir, executable), `#!/bin/sh\nexec node "$(dirname "$0")/fake-agent.mjs" "$@"\n`, { mode: 0o755 });
+  // The image's second layer is this Node's own directory, so `node` in the pod is the one running the tests.
+  return { dir, layers: [dir, path.dirname(await realpath(process.execPath))] };
 }
 
 /** Starts a simulated cluster prepared for running `agent` through `execute()`. */
 export async function startConformanceCluster(agent: AgentDefinition<unknown>): Promise<ConformanceCluster> {
-  const imageDir = await buildFakeAgentImage(agent);
+  const { dir: imageDir, layers } = await buildFakeAgentImage(agent);
   const image = `registry.example.test/paperclip/${agent.containerName}:conformance`;
-  const sim = await startSimCluster({ images: { [image]: imageDir } });
+  const sim = await startSimCluster({ images: { [image]: layers } });
   const namespace = "default";
   const claimName = "paperclip-data";
   await sim.store.create("persistentvolumeclaims", {
