@@ -1,4 +1,5 @@
 import type { AdapterConfigSchema } from "@paperclipai/adapter-utils";
+import { extraArgsField, promptTemplateFields } from "paperclip-k8s-runtime/agent-kit";
 import { CLAUDE_EFFORT_LEVELS } from "./command.ts";
 import { claudeModels } from "./models.ts";
 
@@ -31,30 +32,14 @@ export const claudeConfigFields: AdapterConfigSchema["fields"] = [
     default: true,
     hint: "Passes --dangerously-skip-permissions (and IS_SANDBOX=1): a headless run cannot answer prompts, and the pod is the sandbox.",
   },
-  {
-    key: "extraArgs",
-    label: "Extra CLI arguments",
-    type: "text",
-    hint: "Appended after all other arguments: a list of strings, or one string split on whitespace. Never run through a shell.",
-  },
+  extraArgsField,
   {
     key: "instructionsFilePath",
     label: "Instructions file",
     type: "text",
     hint: "Absolute path of a markdown file given to fresh sessions via --append-system-prompt-file.",
   },
-  {
-    key: "promptTemplate",
-    label: "Prompt template",
-    type: "textarea",
-    hint: "Template for each run's prompt (Paperclip's default when blank).",
-  },
-  {
-    key: "bootstrapPromptTemplate",
-    label: "Bootstrap prompt template",
-    type: "textarea",
-    hint: "Extra prompt sent only when a session starts fresh.",
-  },
+  ...promptTemplateFields,
 ];
 
 export const claudeConfigurationDoc = `# claude_k8s agent configuration

@@ -1,23 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { AgentCommandInput } from "paperclip-k8s-runtime";
 import { buildOpenCodeCommand } from "./command.ts";
-import { cliFixtureScenarios, readCliFixture } from "paperclip-k8s-runtime/testing";
+import { cliFixtureScenarios, readCliFixture, sampleCommandInput } from "paperclip-k8s-runtime/testing";
 
-const runDir = "/paperclip/data/k8s-runs/c/a/r";
-
-function input(overrides: Partial<AgentCommandInput> = {}): AgentCommandInput {
-  return {
-    config: {},
-    resumeSessionId: null,
-    model: null,
-    cwd: "/work",
-    runDir,
-    promptFile: `${runDir}/prompt`,
-    instructionsFile: null,
-    skillsDir: null,
-    ...overrides,
-  };
-}
+const input = sampleCommandInput;
+const runDir = input().runDir;
 
 function runConfig(command: ReturnType<typeof buildOpenCodeCommand>): unknown {
   const text = command.runFiles?.["opencode-config.json"];

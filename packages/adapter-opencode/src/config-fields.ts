@@ -1,4 +1,5 @@
 import type { AdapterConfigSchema } from "@paperclipai/adapter-utils";
+import { extraArgsField, promptTemplateFields } from "paperclip-k8s-runtime/agent-kit";
 import { RUNTIME_CONFIG_FILE } from "./command.ts";
 import { openCodeModels } from "./models.ts";
 
@@ -24,30 +25,14 @@ export const openCodeConfigFields: AdapterConfigSchema["fields"] = [
     default: true,
     hint: "Allows access outside the working directory without approval prompts (permission.external_directory=allow).",
   },
-  {
-    key: "extraArgs",
-    label: "Extra CLI arguments",
-    type: "text",
-    hint: "Appended after all other arguments: a list of strings, or one string split on whitespace. Never run through a shell.",
-  },
+  extraArgsField,
   {
     key: "instructionsFilePath",
     label: "Instructions file",
     type: "text",
     hint: "Absolute path of a markdown file OpenCode adds to its instructions on every run.",
   },
-  {
-    key: "promptTemplate",
-    label: "Prompt template",
-    type: "textarea",
-    hint: "Template for each run's prompt (Paperclip's default when blank).",
-  },
-  {
-    key: "bootstrapPromptTemplate",
-    label: "Bootstrap prompt template",
-    type: "textarea",
-    hint: "Extra prompt sent only when a session starts fresh.",
-  },
+  ...promptTemplateFields,
 ];
 
 export const openCodeConfigurationDoc = `# opencode_k8s agent configuration

@@ -4,3 +4,4 @@ export { isJsonObject, numberField, objectField, parseJsonObjectLine, stringFiel
 export { retryNotBeforeFromText } from "./retry-hint.ts";
 export { createSessionCodec, type SessionCodecOptions } from "./session-codec.ts";
 export { TextTail } from "./text-tail.ts";
+export { extraArgsField, promptTemplateFields } from "./common-fields.ts";

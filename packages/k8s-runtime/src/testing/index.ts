@@ -5,3 +5,4 @@ export type { ConformanceTranscripts, FakeAgentScenario } from "./conformance-co
 export { recordedRun, type RecordedRun, type RunContextInput } from "./run-context.ts";
 export { startConformanceCluster, type ConformanceCluster } from "./sim-harness.ts";
 export { describeGeneratedReadme, fillGeneratedSections } from "./generated-readme.ts";
+export { sampleCommandInput } from "./command-input.ts";

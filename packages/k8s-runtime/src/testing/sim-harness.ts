@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { startSimCluster, type SimCluster } from "paperclip-k8s-sim";
 import type { AgentDefinition } from "../agent.ts";
 import { agentCliFixturesDir } from "./agent-cli-fixtures.ts";
+import { sampleCommandInput } from "./command-input.ts";
 
 /** User the simulated agent pods run as (non-root, as in production). */
 export const AGENT_UID = 1000;
@@ -31,16 +32,7 @@ export interface ConformanceCluster {
  * executable named like the agent's CLI (argv[0] of its command) that starts it.
  */
 async function buildFakeAgentImage(agent: AgentDefinition<unknown>): Promise<{ dir: string; layers: string[] }> {
-  const executable = agent.buildCommand({
-    config: {},
-    resumeSessionId: null,
-    model: null,
-    cwd: "/",
-    runDir: "/",
-    promptFile: "/prompt",
-    instructionsFile: null,
-    skillsDir: null,
-  }).argv[0];
+  const executable = agent.buildCommand(sampleCommandInput()).argv[0];
   if (!executable || executable.includes("/")) throw new Error(`agent ${agent.type} has no plain executable name`);
   const dir = await mkdtemp(path.join(tmpdir(), `fake-${agent.type}-image-`));
   await chmod(dir, 0o755);
