@@ -20,7 +20,7 @@ describe("buildClaudeCommand", () => {
   });
 
   it("keeps permission prompts, and IS_SANDBOX unset, when skipping is turned off", () => {
-    const command = buildClaudeCommand(input({ config: { dangerouslySkipPermissions: false } }));
+    const command = buildClaudeCommand(input({ dangerouslySkipPermissions: false }));
     expect(command.argv).toEqual(base);
     expect(command.env.IS_SANDBOX).toBeUndefined();
   });
@@ -34,10 +34,8 @@ describe("buildClaudeCommand", () => {
         input({
           resumeSessionId: value("--resume"),
           model: value("--model"),
-          config: {
-            dangerouslySkipPermissions: argv.includes("--dangerously-skip-permissions"),
-            ...(maxTurns === null ? {} : { maxTurnsPerRun: Number(maxTurns) }),
-          },
+          dangerouslySkipPermissions: argv.includes("--dangerously-skip-permissions"),
+          config: maxTurns === null ? {} : { maxTurnsPerRun: Number(maxTurns) },
         }),
       );
       // Same flags and values; the order of flags does not matter to the CLI.
@@ -50,7 +48,8 @@ describe("buildClaudeCommand", () => {
       input({
         resumeSessionId: "a89c43b3-6a48-41aa-b7ac-b2cf3169b755",
         model: "claude-sonnet-4-5",
-        config: { effort: "XHigh", maxTurnsPerRun: 12, dangerouslySkipPermissions: false },
+        dangerouslySkipPermissions: false,
+        config: { effort: "XHigh", maxTurnsPerRun: 12 },
       }),
     );
     expect(command.argv).toEqual([
@@ -84,20 +83,13 @@ describe("buildClaudeCommand", () => {
   it("adds the skills directory and appends extra args last, as data", () => {
     const skillsDir = `${runDir}/skills`;
     const hostile = "$(rm -rf /); echo 'x' \"y\" `z`";
-    const listed = buildClaudeCommand(input({ skillsDir, config: { extraArgs: ["--chrome", hostile] } }));
+    const listed = buildClaudeCommand(input({ skillsDir, extraArgs: ["--chrome", hostile] }));
     expect(listed.argv.slice(-4)).toEqual(["--add-dir", skillsDir, "--chrome", hostile]);
-    const spaced = buildClaudeCommand(input({ config: { extraArgs: "  --chrome\t--foo  bar\n" } }));
-    expect(spaced.argv.slice(-3)).toEqual(["--chrome", "--foo", "bar"]);
   });
 
   it("rejects bad values with an error naming the key", () => {
     expect(() => buildClaudeCommand(input({ config: { effort: "extreme" } }))).toThrow(/effort must be one of low, medium, high, xhigh, max/);
     expect(() => buildClaudeCommand(input({ config: { maxTurnsPerRun: -3 } }))).toThrow(/maxTurnsPerRun must be a positive integer/);
     expect(() => buildClaudeCommand(input({ config: { maxTurnsPerRun: 2.5 } }))).toThrow(/maxTurnsPerRun/);
-    expect(() => buildClaudeCommand(input({ config: { dangerouslySkipPermissions: "yes" } }))).toThrow(
-      /dangerouslySkipPermissions must be true or false/,
-    );
-    expect(() => buildClaudeCommand(input({ config: { extraArgs: ["--ok", 3] } }))).toThrow(/extraArgs\[1\] must be a string/);
-    expect(() => buildClaudeCommand(input({ config: { extraArgs: { a: 1 } } }))).toThrow(/extraArgs must be a list of strings/);
   });
 });

@@ -1,5 +1,5 @@
 import type { AgentCommand, AgentCommandInput } from "paperclip-k8s-runtime";
-import { readBoolean, readChoice, readExtraArgs, readPositiveInteger } from "paperclip-k8s-runtime/agent-kit";
+import { readChoice, readPositiveInteger } from "paperclip-k8s-runtime/agent-kit";
 
 /** Values `claude --effort` accepts. */
 export const CLAUDE_EFFORT_LEVELS = ["low", "medium", "high", "xhigh", "max"] as const;
@@ -9,9 +9,6 @@ export function buildClaudeCommand(input: AgentCommandInput): AgentCommand {
   const { config } = input;
   const effort = readChoice(config, "effort", CLAUDE_EFFORT_LEVELS);
   const maxTurns = readPositiveInteger(config, "maxTurnsPerRun");
-  // claude_local defaults this to true: a headless run cannot answer permission prompts.
-  const skipPermissions = readBoolean(config, "dangerouslySkipPermissions", true);
-  const extraArgs = readExtraArgs(config);
 
   const argv = ["claude", "-p", "--output-format", "stream-json", "--verbose"];
   const env: Record<string, string> = {
@@ -24,7 +21,7 @@ export function buildClaudeCommand(input: AgentCommandInput): AgentCommand {
     argv.push("--resume", input.resumeSessionId);
     notes.push(`Resuming Claude session ${input.resumeSessionId}.`);
   }
-  if (skipPermissions) {
+  if (input.dangerouslySkipPermissions) {
     argv.push("--dangerously-skip-permissions");
     // The pod is the sandbox; without this the CLI refuses the flag when it runs as root.
     env.IS_SANDBOX = "1";
@@ -38,7 +35,7 @@ export function buildClaudeCommand(input: AgentCommandInput): AgentCommand {
     notes.push(`Agent instructions from ${input.instructionsFile}.`);
   }
   if (input.skillsDir !== null) argv.push("--add-dir", input.skillsDir);
-  argv.push(...extraArgs);
+  argv.push(...input.extraArgs);
 
   return { argv, env, notes };
 }

@@ -25,7 +25,7 @@ describe("buildOpenCodeCommand", () => {
   });
 
   it("writes no run config when nothing needs one", () => {
-    const command = buildOpenCodeCommand(input({ config: { dangerouslySkipPermissions: false } }));
+    const command = buildOpenCodeCommand(input({ dangerouslySkipPermissions: false }));
     expect(command.runFiles).toBeUndefined();
     expect(command.env.OPENCODE_CONFIG).toBeUndefined();
   });
@@ -60,7 +60,7 @@ describe("buildOpenCodeCommand", () => {
 
   it("lists instructions and the skills directory in the run config", () => {
     const command = buildOpenCodeCommand(
-      input({ instructionsFile: `${runDir}/instructions.md`, skillsDir: `${runDir}/skills`, config: { dangerouslySkipPermissions: false } }),
+      input({ instructionsFile: `${runDir}/instructions.md`, skillsDir: `${runDir}/skills`, dangerouslySkipPermissions: false }),
     );
     expect(runConfig(command)).toEqual({ instructions: [`${runDir}/instructions.md`], skills: { paths: [`${runDir}/skills`] } });
     expect(command.argv).toEqual(base);
@@ -68,14 +68,9 @@ describe("buildOpenCodeCommand", () => {
 
   it("appends extra args last, as data", () => {
     const hostile = "$(touch /tmp/pwned); `id` 'q' \"d\"";
-    expect(buildOpenCodeCommand(input({ model: "a/b", config: { extraArgs: ["--print-logs", hostile] } })).argv.slice(-2)).toEqual([
+    expect(buildOpenCodeCommand(input({ model: "a/b", extraArgs: ["--print-logs", hostile] })).argv.slice(-2)).toEqual([
       "--print-logs",
       hostile,
-    ]);
-    expect(buildOpenCodeCommand(input({ config: { extraArgs: "--print-logs  --agent build" } })).argv.slice(-3)).toEqual([
-      "--print-logs",
-      "--agent",
-      "build",
     ]);
   });
 
@@ -83,7 +78,5 @@ describe("buildOpenCodeCommand", () => {
     expect(() => buildOpenCodeCommand(input({ model: "gpt-5" }))).toThrow(/model must be "provider\/model"/);
     expect(() => buildOpenCodeCommand(input({ model: "openai/" }))).toThrow(/model must be/);
     expect(() => buildOpenCodeCommand(input({ config: { variant: 3 } }))).toThrow(/variant must be a string/);
-    expect(() => buildOpenCodeCommand(input({ config: { dangerouslySkipPermissions: 1 } }))).toThrow(/dangerouslySkipPermissions/);
-    expect(() => buildOpenCodeCommand(input({ config: { extraArgs: [null] } }))).toThrow(/extraArgs\[0\] must be a string/);
   });
 });

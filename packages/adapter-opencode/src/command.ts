@@ -1,5 +1,5 @@
 import type { AgentCommand, AgentCommandInput } from "paperclip-k8s-runtime";
-import { readBoolean, readExtraArgs, readText } from "paperclip-k8s-runtime/agent-kit";
+import { readText } from "paperclip-k8s-runtime/agent-kit";
 
 /** The run-directory file holding the OpenCode config this run adds (passed as `OPENCODE_CONFIG`). */
 export const RUNTIME_CONFIG_FILE = "opencode-config.json";
@@ -17,9 +17,6 @@ export function splitOpenCodeModel(model: string): { provider: string; modelId: 
 export function buildOpenCodeCommand(input: AgentCommandInput): AgentCommand {
   const { config } = input;
   const variant = readText(config, "variant");
-  // opencode_local defaults this to true: a headless run cannot answer permission prompts.
-  const skipPermissions = readBoolean(config, "dangerouslySkipPermissions", true);
-  const extraArgs = readExtraArgs(config);
 
   const argv = ["opencode", "run", "--format", "json"];
   const env: Record<string, string> = {
@@ -35,9 +32,9 @@ export function buildOpenCodeCommand(input: AgentCommandInput): AgentCommand {
   }
   if (input.model !== null) argv.push("--model", input.model);
   if (variant !== null) argv.push("--variant", variant);
-  argv.push(...extraArgs);
+  argv.push(...input.extraArgs);
 
-  const runtimeConfig = buildRuntimeConfig(input, skipPermissions);
+  const runtimeConfig = buildRuntimeConfig(input, input.dangerouslySkipPermissions);
   if (runtimeConfig === null) return { argv, env, notes };
   env.OPENCODE_CONFIG = `${input.runDir}/${RUNTIME_CONFIG_FILE}`;
   notes.push(`Run config ${RUNTIME_CONFIG_FILE}: ${Object.keys(runtimeConfig).join(", ")}.`);

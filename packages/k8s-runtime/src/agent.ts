@@ -13,6 +13,13 @@ export interface AgentCommandInput {
   resumeSessionId: string | null;
   /** Model from config (already trimmed), or null for the CLI's default. */
   model: string | null;
+  /** Config `extraArgs`, parsed and validated by the runtime (a list, or one shell-like string); appended last. */
+  extraArgs: readonly string[];
+  /**
+   * Config `dangerouslySkipPermissions` (default true, as in Paperclip's local adapters): nobody can
+   * answer a permission prompt in a Job.
+   */
+  dangerouslySkipPermissions: boolean;
   /** Working directory the agent runs in. */
   cwd: string;
   /** The run directory on the shared volume. */

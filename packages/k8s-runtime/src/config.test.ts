@@ -43,7 +43,7 @@ describe("parseRuntimeConfig defaults", () => {
       promptTemplate: undefined,
       bootstrapPromptTemplate: undefined,
       instructionsFilePath: undefined,
-      dangerouslySkipPermissions: false,
+      dangerouslySkipPermissions: true,
       inheritEnv: [],
       scheduleTimeoutSec: 300,
       startupTimeoutSec: 600,

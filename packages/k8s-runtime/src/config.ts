@@ -42,7 +42,8 @@ export const RUNTIME_CONFIG_DEFAULTS = {
   retainJobs: false,
   reattachOrphanedJobs: true,
   ttlSecondsAfterFinished: 3600,
-  dangerouslySkipPermissions: false,
+  // As Paperclip's local adapters: a headless run cannot answer permission prompts.
+  dangerouslySkipPermissions: true,
   scheduleTimeoutSec: 300,
   startupTimeoutSec: 600,
   imagePullGraceSec: 60,

@@ -5,8 +5,10 @@ import { cleanUpRun, deleteJob } from "./cleanup.ts";
 import { clusterAccessFor, type ClusterAccess } from "./cluster-access.ts";
 import { awaitCompletion, awaitPublishedTermination } from "./completion.ts";
 import { parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
+import { ConfigValueError } from "./config-values.ts";
 import { failedRunResult } from "./errors.ts";
 import { JobTracker } from "./job-tracker.ts";
+import { UnsafeIdError } from "./names.ts";
 import { startKeepalive } from "./keepalive.ts";
 import { createRunJob } from "./launch.ts";
 import { agentLaunchLock, followedJobs, guardAgentRuns, jobKey } from "./launch-guard.ts";
@@ -84,8 +86,9 @@ export async function executeRun<TParsed>(
     for (const note of planned.notes) await log.info(note);
     plan = planned;
   } catch (error) {
-    const code = error instanceof Error && error.name === "UnsafeIdError" ? "k8s_agent_id_invalid" : "k8s_config_invalid";
-    return failedRunResult(code, error instanceof Error ? error.message : String(error));
+    if (error instanceof UnsafeIdError) return failedRunResult("k8s_agent_id_invalid", error.message);
+    const key = error instanceof ConfigValueError ? { key: error.key } : undefined;
+    return failedRunResult("k8s_config_invalid", error instanceof Error ? error.message : String(error), key);
   }
   await ctx.onMeta?.({
     adapterType: agent.type,

@@ -25,6 +25,11 @@ export class UnsafeIdError extends Error {
   }
 }
 
+/** True when `id` may be used as one path segment (see `assertSafePathSegment`). */
+export function isSafePathSegment(id: string): boolean {
+  return id.length > 0 && id.length <= MAX_PATH_SEGMENT_LENGTH && SAFE_PATH_SEGMENT.test(id);
+}
+
 /**
  * Throws `UnsafeIdError` unless `id` is 1–128 characters of `[A-Za-z0-9_-]`: no `/`, no `.` (so no `..`),
  * nothing a path could be escaped or confused with.

@@ -5,6 +5,7 @@ import { deleteJob } from "./cleanup.ts";
 import type { ClusterAccess } from "./cluster-access.ts";
 import { ANNOTATION_RETAIN, ANNOTATION_RUN_DIRECTORY } from "./labels.ts";
 import { followedJobs, jobIsFinished, jobKey } from "./launch-guard.ts";
+import { isSafePathSegment } from "./names.ts";
 import { acquireSharedWatch, type SharedWatchLease } from "./shared-watch.ts";
 
 /** How long a finished Job waits for a reattaching run before the reaper deletes it. */
@@ -33,7 +34,7 @@ export function jobsToReap(jobs: readonly V1Job[], now: number, graceMs: number)
 /** Only `<runsRoot>/<company>/<agent>/<run>` with safe segments: an annotation must not point the reaper elsewhere. */
 export function isRunDirectoryUnder(runsRoot: string, dir: string): boolean {
   const segments = path.relative(runsRoot, path.resolve(dir)).split(path.sep);
-  return segments.length === 3 && segments.every((segment) => /^[A-Za-z0-9_-]{1,128}$/.test(segment));
+  return segments.length === 3 && segments.every(isSafePathSegment);
 }
 
 const reapers = new Map<string, { lease: SharedWatchLease<"jobs">; timer: NodeJS.Timeout }>();

@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { UnsafeIdError } from "./names.ts";
 import {
   RunDirectoryExistsError,
-  UnsafeIdError,
   agentHomeFor,
   openExistingRunDirectory,
   prepareRunDirectory,
@@ -68,8 +68,8 @@ describe("runDirectoryFor", () => {
     } catch (error) {
       expect(error).toBeInstanceOf(UnsafeIdError);
       if (error instanceof UnsafeIdError) {
-        expect(error.idName).toBe(idName);
-        expect(error.idValue).toBe(bad);
+        expect(error.kind).toBe(idName);
+        expect(error.id).toBe(bad);
         expect(error.message).toContain("runId");
       }
     }

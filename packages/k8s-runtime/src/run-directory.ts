@@ -5,9 +5,7 @@
  */
 import { chown, chmod, lstat, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-
-/** Paperclip ids (UUIDs, slugs) fit this; anything else must never reach a path. */
-const SAFE_SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
+import { assertSafePathSegment } from "./names.ts";
 
 /** File names the runtime owns inside a run directory; run files may not replace them or use them as directories. */
 const RESERVED_NAMES = new Set(["prompt", "stdout", "stderr", "exit-code", "instructions.md"]);
@@ -19,18 +17,6 @@ export interface RunIds {
   companyId: string;
   agentId: string;
   runId: string;
-}
-
-/** Thrown when an id would not be a safe single path segment; the caller reports `k8s_agent_id_invalid`. */
-export class UnsafeIdError extends Error {
-  readonly idName: string;
-  readonly idValue: string;
-  constructor(idName: string, idValue: string) {
-    super(`${idName} ${JSON.stringify(idValue)} is not a safe path segment (allowed: 1-128 of A-Z a-z 0-9 _ -)`);
-    this.name = "UnsafeIdError";
-    this.idName = idName;
-    this.idValue = idValue;
-  }
 }
 
 /** Thrown by `prepareRunDirectory` when the run directory already exists: it may hold a live run's output. */
@@ -59,7 +45,7 @@ export interface RunDirectory {
 }
 
 function checkedSegment(idName: string, idValue: string): string {
-  if (!SAFE_SEGMENT.test(idValue)) throw new UnsafeIdError(idName, idValue);
+  assertSafePathSegment(idName, idValue);
   return idValue;
 }
 

@@ -87,6 +87,8 @@ export async function planRun(
     config: ctx.config,
     resumeSessionId: resume.sessionId,
     model: config.model ?? null,
+    extraArgs: config.extraArgs,
+    dangerouslySkipPermissions: config.dangerouslySkipPermissions,
     cwd,
     runDir: runDirectory.dir,
     promptFile: runDirectory.prompt,

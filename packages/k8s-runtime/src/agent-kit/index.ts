@@ -1,5 +1,5 @@
 /** Helpers every agent package uses: output-line narrowing, bounded text, config readers, session codec, retry hints. */
-export { readBoolean, readChoice, readExtraArgs, readPositiveInteger, readText } from "./config-values.ts";
+export { readChoice, readPositiveInteger, readText } from "./config-values.ts";
 export { isJsonObject, numberField, objectField, parseJsonObjectLine, stringField, type JsonObject } from "./json-fields.ts";
 export { retryNotBeforeFromText } from "./retry-hint.ts";
 export { createSessionCodec, type SessionCodecOptions } from "./session-codec.ts";

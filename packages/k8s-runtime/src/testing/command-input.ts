@@ -7,6 +7,8 @@ export function sampleCommandInput(overrides: Partial<AgentCommandInput> = {}): 
     config: {},
     resumeSessionId: null,
     model: null,
+    extraArgs: [],
+    dangerouslySkipPermissions: true,
     cwd: "/work",
     runDir,
     promptFile: `${runDir}/prompt`,
