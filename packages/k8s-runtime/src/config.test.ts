@@ -170,12 +170,8 @@ describe("names and strings", () => {
     expect(config.paperclipApiUrl).toBe("http://paperclip.svc:3100");
   });
 
-  it("tells a kubeconfig file from inline kubeconfig text", () => {
-    expect(parse({ kubeconfig: "/etc/kube/config" }).kubeconfig).toEqual({ kind: "file", path: "/etc/kube/config" });
-    expect(parse({ kubeconfig: "~/.kube/config" }).kubeconfig).toMatchObject({ kind: "file" });
-    const yaml = "apiVersion: v1\nkind: Config\nclusters: []\n";
-    expect(parse({ kubeconfig: yaml }).kubeconfig).toEqual({ kind: "inline", text: yaml });
-    expect(parse({ kubeconfig: '{"apiVersion":"v1"}' }).kubeconfig).toEqual({ kind: "inline", text: '{"apiVersion":"v1"}' });
+  it("keeps the kubeconfig setting as given (cluster access tells a path from inline text)", () => {
+    expect(parse({ kubeconfig: "/etc/kube/config" }).kubeconfig).toBe("/etc/kube/config");
   });
 });
 

@@ -4,7 +4,6 @@
  */
 import type { V1Toleration } from "@kubernetes/client-node";
 import { resolvePaperclipInstanceRootForAdapter } from "@paperclipai/adapter-utils/server-utils";
-import { homedir } from "node:os";
 import {
   ConfigValueError,
   fail,
@@ -32,8 +31,6 @@ import { inheritEntryProblem } from "./pod-env.ts";
 export const IMAGE_PULL_POLICIES = ["Always", "IfNotPresent", "Never"] as const;
 export type ImagePullPolicy = (typeof IMAGE_PULL_POLICIES)[number];
 
-/** Where the kubeconfig comes from: a file, or the kubeconfig's own YAML/JSON text. */
-export type KubeconfigSource = { readonly kind: "file"; readonly path: string } | { readonly kind: "inline"; readonly text: string };
 
 /** Defaults of the keys that have one. */
 export const RUNTIME_CONFIG_DEFAULTS = {
@@ -58,8 +55,8 @@ export interface RuntimeConfig {
   readonly imagePullPolicy: ImagePullPolicy | undefined;
   /** Added to the Paperclip pod's own pull secrets (self-pod discovery). */
   readonly imagePullSecrets: readonly string[];
-  /** Undefined → in-cluster credentials, else the default kubeconfig. */
-  readonly kubeconfig: KubeconfigSource | undefined;
+  /** A kubeconfig file path or the kubeconfig's text (`clusterAccessFor` tells them apart); undefined → in-cluster, else default. */
+  readonly kubeconfig: string | undefined;
   readonly serviceAccountName: string | undefined;
   readonly model: string | undefined;
   readonly extraArgs: readonly string[];
@@ -104,13 +101,9 @@ export interface RuntimeConfig {
 
 export type RuntimeConfigResult = { ok: true; config: RuntimeConfig } | { ok: false; key: string; message: string };
 
-function readKubeconfig(raw: unknown, key: string): KubeconfigSource | undefined {
+function readKubeconfig(raw: unknown, key: string): string | undefined {
   if (isUnset(raw)) return undefined;
-  if (typeof raw !== "string") return fail(key, key, "a file path or kubeconfig YAML/JSON text", raw);
-  const text = raw.trim();
-  if (text.includes("\n") || text.startsWith("{") || text.startsWith("apiVersion:")) return { kind: "inline", text: raw };
-  if (text === "~" || text.startsWith("~/")) return { kind: "file", path: homedir() + text.slice(1) };
-  return { kind: "file", path: text };
+  return typeof raw === "string" ? raw : fail(key, key, "a file path or kubeconfig YAML/JSON text", raw);
 }
 
 function readImagePullPolicy(raw: unknown, key: string): ImagePullPolicy | undefined {

@@ -74,7 +74,7 @@ async function runChecks(rawConfig: Record<string, unknown>): Promise<Check[]> {
   const checks: Check[] = [];
   let cluster: ClusterAccess;
   try {
-    cluster = clusterAccessFor(config.kubeconfig?.kind === "inline" ? config.kubeconfig.text : config.kubeconfig?.path);
+    cluster = clusterAccessFor(config.kubeconfig);
     checks.push(pass("kubeconfig", `Kubernetes credentials loaded (${cluster.source}, ${cluster.server})`));
   } catch (error) {
     return [fail("kubeconfig", `No usable Kubernetes credentials: ${String(error)}`, "Set kubeconfig, or run Paperclip in a pod with a service account.")];

@@ -51,7 +51,7 @@ export async function executeRun<TParsed>(
   // 2. Cluster access
   let cluster: ClusterAccess;
   try {
-    cluster = clusterAccessFor(config.kubeconfig?.kind === "inline" ? config.kubeconfig.text : config.kubeconfig?.path);
+    cluster = clusterAccessFor(config.kubeconfig);
   } catch (error) {
     return failedRunResult("k8s_config_invalid", `kubeconfig: ${error instanceof Error ? error.message : String(error)}`, { key: "kubeconfig" });
   }
