@@ -1,9 +1,12 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { SimNodeSpec } from "./cluster.ts";
-import { startSimCluster } from "./cluster.ts";
+import { CliUsageError, FAULT_USAGE } from "./fault-args.ts";
+import { DEFAULT_KUBECONFIG, REQUESTS_USAGE, runFaultCommand, runRequestsCommand } from "./sim-control.ts";
 
 const USAGE = `Usage: paperclip-k8s-sim [options]
+       paperclip-k8s-sim fault [--kubeconfig <path>] <action> ...   (see: fault --help)
+       paperclip-k8s-sim requests [--kubeconfig <path>] [--reset]
 
 Starts a simulated Kubernetes cluster in the foreground and writes a kubeconfig for it.
 
@@ -38,14 +41,15 @@ function parseNode(text: string): SimNodeSpec {
   return { name, labels };
 }
 
-async function main(): Promise<void> {
+async function serve(args: string[]): Promise<void> {
   let values;
   try {
     ({ values } = parseArgs({
+      args,
       options: {
         port: { type: "string" },
         "root-dir": { type: "string" },
-        kubeconfig: { type: "string", default: "./sim-kubeconfig.json" },
+        kubeconfig: { type: "string", default: DEFAULT_KUBECONFIG },
         image: { type: "string", multiple: true, default: [] },
         "accept-any-image": { type: "boolean", default: false },
         node: { type: "string", multiple: true, default: [] },
@@ -64,6 +68,8 @@ async function main(): Promise<void> {
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) fail(`--port must be 0-65535, got "${values.port}"`);
   const nodes = values.node.map(parseNode);
   const kubeconfigPath = path.resolve(values.kubeconfig);
+  // Loaded here so that `fault` and `requests` start quickly without the whole cluster.
+  const { startSimCluster } = await import("./cluster.ts");
   const cluster = await startSimCluster({
     port,
     rootDir: values["root-dir"] === undefined ? undefined : path.resolve(values["root-dir"]),
@@ -94,4 +100,24 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
-await main();
+/** `fault` and `requests` talk to a sim that is already running; anything else starts one. */
+const SUBCOMMANDS = new Map<string, { usage: string; run: (args: string[]) => Promise<string> }>([
+  ["fault", { usage: FAULT_USAGE, run: runFaultCommand }],
+  ["requests", { usage: REQUESTS_USAGE, run: runRequestsCommand }],
+]);
+
+const [first = "", ...rest] = process.argv.slice(2);
+const subcommand = SUBCOMMANDS.get(first);
+if (!subcommand) {
+  await serve(process.argv.slice(2));
+} else if (rest.includes("--help")) {
+  console.log(subcommand.usage);
+} else {
+  try {
+    console.log(await subcommand.run(rest));
+  } catch (error) {
+    const usage = error instanceof CliUsageError ? `\n\n${subcommand.usage}` : "";
+    console.error(`paperclip-k8s-sim ${first}: ${error instanceof Error ? error.message : String(error)}${usage}`);
+    process.exitCode = error instanceof CliUsageError ? 2 : 1;
+  }
+}

@@ -3,7 +3,7 @@ import type { RequestAccounting } from "./accounting.ts";
 import type { HandlerResult } from "./handlers.ts";
 import type { JsonObject } from "./json.ts";
 import { isObject, numberAt, stringAt } from "./json.ts";
-import { badRequest, methodNotAllowed, notFoundPath } from "./status.ts";
+import { ApiError, badRequest, methodNotAllowed, notFoundPath } from "./status.ts";
 
 /** Actions on running things, wired to the kubelet and the node list by the cluster. */
 export interface SimFaultActions {
@@ -13,6 +13,12 @@ export interface SimFaultActions {
 }
 
 const VERBS: readonly Verb[] = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"];
+
+/** A misspelt field must not silently widen a rule (a rule without `resource` matches every resource). */
+function rejectUnknownKeys(body: JsonObject, noun: string, known: readonly string[]): void {
+  const unknown = Object.keys(body).filter((key) => !known.includes(key));
+  if (unknown.length > 0) throw badRequest(`unknown ${noun}(s): ${unknown.join(", ")}; known: ${known.join(", ")}`);
+}
 
 function requestMatch(body: JsonObject, what: string): RequestMatch {
   const verb = body.verb;
@@ -40,14 +46,15 @@ function faultResponse(value: unknown): FaultResponse {
   throw badRequest('failRequests.response must be {"kind":"drop"} or {"kind":"status","status":500|503|429}');
 }
 
-function objectField(body: JsonObject, key: string): JsonObject {
+function objectField(body: JsonObject, key: string, known: readonly string[]): JsonObject {
   const value = body[key];
   if (!isObject(value)) throw badRequest(`${key} must be an object`);
+  rejectUnknownKeys(value, `${key} field`, known);
   return value;
 }
 
-function podTarget(body: JsonObject, key: string): { namespace: string; pod: string; container: string | undefined } {
-  const value = objectField(body, key);
+function podTarget(body: JsonObject, key: "oomKill" | "evictPod"): { namespace: string; pod: string; container: string | undefined } {
+  const value = objectField(body, key, key === "oomKill" ? ["namespace", "pod", "container"] : ["namespace", "pod"]);
   const namespace = stringAt(value, "namespace");
   const pod = stringAt(value, "pod");
   if (!namespace || !pod) throw badRequest(`${key} needs "namespace" and "pod"`);
@@ -64,11 +71,11 @@ export function applyFaultInstruction(body: unknown, faults: FaultRules, actions
     "clear", "failRequests", "latency", "cutWatches", "goneOnNextWatch", "statusLagMs",
     "holdInContainerCreating", "releaseContainerCreating", "oomKill", "evictPod", "removeNode",
   ];
-  const unknown = Object.keys(body).filter((key) => !known.includes(key));
-  if (unknown.length > 0) throw badRequest(`unknown fault instruction(s): ${unknown.join(", ")}; known: ${known.join(", ")}`);
+  rejectUnknownKeys(body, "fault instruction", known);
+  if (body.clear !== undefined && body.clear !== true) throw badRequest("clear must be true");
   if (body.clear === true) faults.clear();
   if (body.failRequests !== undefined) {
-    const rule = objectField(body, "failRequests");
+    const rule = objectField(body, "failRequests", ["verb", "resource", "response", "count", "fraction"]);
     const fraction = optionalNumber(rule, "fraction", "failRequests");
     if (fraction !== undefined && fraction > 1) throw badRequest("failRequests.fraction must be between 0 and 1");
     const count = optionalNumber(rule, "count", "failRequests");
@@ -78,15 +85,16 @@ export function applyFaultInstruction(body: unknown, faults: FaultRules, actions
     faults.failRequests(parsed);
   }
   if (body.latency !== undefined) {
-    const rule = objectField(body, "latency");
+    const rule = objectField(body, "latency", ["verb", "resource", "ms"]);
     const ms = optionalNumber(rule, "ms", "latency");
     if (ms === undefined) throw badRequest("latency.ms is required");
     faults.addLatency({ ...requestMatch(rule, "latency"), ms });
   }
   if (body.cutWatches !== undefined) {
-    const rule = objectField(body, "cutWatches");
+    const rule = objectField(body, "cutWatches", ["resource", "afterEvents", "afterMs", "count"]);
     const cut: WatchCutRule = {};
-    const resource = stringAt(rule, "resource");
+    const resource = rule.resource;
+    if (resource !== undefined && typeof resource !== "string") throw badRequest("cutWatches.resource must be a string");
     if (resource !== undefined) cut.resource = resource;
     for (const key of ["afterEvents", "afterMs", "count"] as const) {
       const value = optionalNumber(rule, key, "cutWatches");
@@ -108,25 +116,35 @@ export function applyFaultInstruction(body: unknown, faults: FaultRules, actions
   for (const key of ["holdInContainerCreating", "releaseContainerCreating"] as const) {
     const podKey = body[key];
     if (podKey === undefined) continue;
-    if (typeof podKey !== "string") throw badRequest(`${key} must be "namespace/name" or a prefix ending in *`);
+    // A key that can never match (no namespace part, no wildcard) would hold nothing, silently.
+    if (typeof podKey !== "string" || !(podKey.includes("/") || podKey.endsWith("*"))) {
+      throw badRequest(`${key} must be "namespace/name" or a prefix ending in *, got ${JSON.stringify(podKey)}`);
+    }
     if (key === "holdInContainerCreating") faults.holdInContainerCreating(podKey);
     else faults.releaseContainerCreating(podKey);
   }
-  const needActions = () => {
+  /** Runs a pod or node action; its target not being there (or not running) is a 404 naming it. */
+  const act = (run: (actions: SimFaultActions) => void) => {
     if (!actions) throw badRequest("pod and node actions need a running cluster (kubelet and nodes)");
-    return actions;
+    try {
+      run(actions);
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw new ApiError(404, "NotFound", error instanceof Error ? error.message : String(error));
+    }
   };
   if (body.oomKill !== undefined) {
     const { namespace, pod, container } = podTarget(body, "oomKill");
-    needActions().oomKill(namespace, pod, container);
+    act((a) => a.oomKill(namespace, pod, container));
   }
   if (body.evictPod !== undefined) {
     const { namespace, pod } = podTarget(body, "evictPod");
-    needActions().evictPod(namespace, pod);
+    act((a) => a.evictPod(namespace, pod));
   }
-  if (body.removeNode !== undefined) {
-    if (typeof body.removeNode !== "string") throw badRequest("removeNode must be a node name");
-    needActions().removeNode(body.removeNode);
+  const removeNode = body.removeNode;
+  if (removeNode !== undefined) {
+    if (typeof removeNode !== "string") throw badRequest("removeNode must be a node name");
+    act((a) => a.removeNode(removeNode));
   }
 }
 
