@@ -1,7 +1,9 @@
+import type { AdapterExecutionResult } from "@paperclipai/adapter-utils";
 import type { ClusterAccess } from "./cluster-access.ts";
 import { describeApiError, httpStatusOf, withRetry } from "./retry-policy.ts";
 import { removeRunDirectory, type RunDirectory } from "./run-directory.ts";
 import type { RunLog } from "./run-log.ts";
+import { retainRunDirectory } from "./run-retention.ts";
 
 /**
  * Deletes a Job with Background propagation: its pod and its Secret (owned through
@@ -18,9 +20,15 @@ export async function deleteJob(cluster: ClusterAccess, namespace: string, name:
   }
 }
 
+/** A run whose files are worth keeping for diagnosis: it failed (an operator's cancel is not a failure). */
+export function runFailed(result: Pick<AdapterExecutionResult, "errorCode" | "exitCode">): boolean {
+  return result.errorCode ? result.errorCode !== "cancelled" : result.exitCode !== 0;
+}
+
 /**
- * Step 13: the run's Job and files go unless `retainJobs`. Failures are logged, never thrown:
- * the run's result is already decided, and the reaper retries what is left.
+ * Step 13: the run's Job and files go unless `retainJobs`; a failed run's files stay
+ * `retainFilesOnFailureSec` longer (recorded in `retain-until`, for the reaper). Failures are logged,
+ * never thrown: the run's result is already decided, and the reaper retries what is left.
  */
 export async function cleanUpRun(input: {
   cluster: ClusterAccess;
@@ -28,6 +36,8 @@ export async function cleanUpRun(input: {
   jobName: string;
   runDirectory: RunDirectory;
   retain: boolean;
+  retainFilesOnFailureSec: number | undefined;
+  failed: boolean;
   log: RunLog;
 }): Promise<void> {
   if (input.retain) {
@@ -39,7 +49,14 @@ export async function cleanUpRun(input: {
   } catch (error) {
     await input.log.info(`Could not delete Job ${input.namespace}/${input.jobName}: ${describeApiError(error)}; the reaper will retry.`);
   }
-  await removeRunDirectory(input.runDirectory).catch(async (error: unknown) => {
-    await input.log.info(`Could not remove ${input.runDirectory.dir}: ${String(error)}`);
+  const retainSec = input.failed ? (input.retainFilesOnFailureSec ?? 0) : 0;
+  const files =
+    retainSec > 0
+      ? retainRunDirectory(input.runDirectory, Date.now() + retainSec * 1000).then(() =>
+          input.log.info(`Keeping the failed run's files in ${input.runDirectory.dir} for ${retainSec}s (retainRunFilesOnFailureSec).`),
+        )
+      : removeRunDirectory(input.runDirectory);
+  await files.catch(async (error: unknown) => {
+    await input.log.info(`Could not ${retainSec > 0 ? "mark" : "remove"} ${input.runDirectory.dir}: ${String(error)}`);
   });
 }

@@ -1,7 +1,7 @@
 import type { AdapterExecutionContext, AdapterExecutionResult } from "@paperclipai/adapter-utils";
 import type { AgentDefinition } from "./agent.ts";
 import { installShutdownHook, serverIsShuttingDown, watchCancellation } from "./cancellation.ts";
-import { cleanUpRun, deleteJob } from "./cleanup.ts";
+import { cleanUpRun, deleteJob, runFailed } from "./cleanup.ts";
 import { clusterAccessFor, type ClusterAccess } from "./cluster-access.ts";
 import { awaitCompletion, awaitPublishedTermination } from "./completion.ts";
 import { parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
@@ -150,13 +150,15 @@ async function runJob<TParsed>(
       return { kind: "reattached" as const, job: decision.job };
     }
     try {
-      await prepareRunDirectory(plan.runDirectory, {
+      const prepared = await prepareRunDirectory(plan.runDirectory, {
         prompt: plan.prompt.text,
         ...(plan.instructions !== null ? { instructions: plan.instructions } : {}),
         ...(plan.command.runFiles ? { runFiles: plan.command.runFiles } : {}),
+        skills: plan.skills,
         ownerUid: plan.runAsUser,
         ownerGid: plan.runAsGroup,
       });
+      for (const note of prepared.notes) await log.info(note);
     } catch (error) {
       const message = `Could not prepare the run directory ${plan.runDirectory.dir}: ${error instanceof Error ? error.message : String(error)}`;
       return { kind: "blocked" as const, result: failedRunResult("k8s_run_directory_failed", message) };
@@ -200,6 +202,18 @@ async function runJob<TParsed>(
   const parser = agent.createParser();
   const keepalive = startKeepalive(log, config.keepaliveSec * 1000, () => watchNote(tracker));
   const output = new RunOutput(runDirectory, ctx.onLog, parser, () => keepalive.activity());
+  // 13. Cleanup, whichever way the run ends
+  const cleanUp = (failed: boolean) =>
+    cleanUpRun({
+      cluster,
+      namespace: plan.namespace,
+      jobName,
+      runDirectory,
+      retain: config.retainJobs,
+      retainFilesOnFailureSec: config.retainRunFilesOnFailureSec,
+      failed,
+      log,
+    });
   const unwatchStatus = jobs.onStatus((status) => {
     void log.info(
       status.state === "up"
@@ -219,6 +233,7 @@ async function runJob<TParsed>(
         imagePullGraceMs: config.imagePullGraceSec * 1000,
       },
       log,
+      ...(ctx.onRuntimeProgress ? { onRuntimeProgress: ctx.onRuntimeProgress } : {}),
       cancel: stopCancellation.signal,
       warningEvents: async (podName) =>
         (
@@ -230,7 +245,7 @@ async function runJob<TParsed>(
     });
     if (started.kind === "failed") {
       await output.stop();
-      await cleanUpRun({ cluster, namespace: plan.namespace, jobName, runDirectory, retain: config.retainJobs, log });
+      await cleanUp(true);
       return failedRunResult(started.code, started.message, { reason: started.reason, permanent: started.permanent, jobName });
     }
 
@@ -250,7 +265,7 @@ async function runJob<TParsed>(
       }
       await deleteJob(cluster, plan.namespace, jobName);
       const confirmed = await tracker.awaitPodStopped(30_000);
-      await cleanUpRun({ cluster, namespace: plan.namespace, jobName, runDirectory, retain: config.retainJobs, log });
+      await cleanUp(false);
       return acknowledgeCancellation(`Cancelled; Job ${plan.namespace}/${jobName} deleted`, !confirmed);
     }
 
@@ -269,6 +284,7 @@ async function runJob<TParsed>(
 
     // 12. Result
     if (completion.kind === "job-gone") {
+      await cleanUp(true);
       return failedRunResult(
         "k8s_job_deleted_externally",
         `Job ${plan.namespace}/${jobName} was deleted by someone else while the run was active; ${outcome.description}. The agent printed ${output.stdoutLines} lines.`,
@@ -287,8 +303,7 @@ async function runJob<TParsed>(
       reattached: launched.kind === "reattached",
     });
 
-    // 13. Cleanup
-    await cleanUpRun({ cluster, namespace: plan.namespace, jobName, runDirectory, retain: config.retainJobs, log });
+    await cleanUp(runFailed(result));
     return result;
   } finally {
     unwatchStatus();

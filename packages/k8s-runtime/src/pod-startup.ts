@@ -1,4 +1,5 @@
 import type { CoreV1Event } from "@kubernetes/client-node";
+import type { RuntimeStatusSink } from "@paperclipai/adapter-utils/runtime-progress";
 import type { ErrorCode } from "./errors.ts";
 import type { JobTracker } from "./job-tracker.ts";
 import type { RunLog } from "./run-log.ts";
@@ -24,7 +25,7 @@ const RECHECK_MS = 1_000;
 
 /**
  * Waits for the Job's pod to run the agent, from the shared watch's cache. Posts each pod state
- * change to the run log once; on a start-up failure, surfaces the pod's Warning events (one
+ * change to the run log once, and as `adapter_startup` progress where Paperclip takes it; on a start-up failure, surfaces the pod's Warning events (one
  * request, only then) and fails fast with the Kubernetes reason and message.
  */
 export async function awaitPodStart(input: {
@@ -33,6 +34,7 @@ export async function awaitPodStart(input: {
   jobCreatedAt: number;
   limits: StartupLimits;
   log: RunLog;
+  onRuntimeProgress?: RuntimeStatusSink;
   cancel: AbortSignal;
   warningEvents: (podName: string) => Promise<CoreV1Event[]>;
 }): Promise<StartupOutcome> {
@@ -42,7 +44,10 @@ export async function awaitPodStart(input: {
     if (cancel.aborted) return { kind: "cancelled" };
     if (tracker.jobGone()) return { kind: "job-gone" };
     const pod = tracker.pod();
-    if (pod) await log.once("pod-state", describePodState(pod));
+    if (pod) {
+      const state = describePodState(pod);
+      if (await log.once("pod-state", state)) await reportProgress(input.onRuntimeProgress, state);
+    }
     if (tracker.terminalCondition()) return { kind: "ended" };
     const diagnosis = diagnosePodStartup(pod, {
       containerName: input.containerName,
@@ -65,5 +70,14 @@ export async function awaitPodStart(input: {
       return diagnosis;
     }
     await tracker.nextChange(RECHECK_MS, cancel);
+  }
+}
+
+/** Progress is advisory: a sink that fails must not fail the run. */
+async function reportProgress(sink: RuntimeStatusSink | undefined, message: string): Promise<void> {
+  try {
+    await sink?.({ phase: "adapter_startup", message });
+  } catch {
+    // The run log already carries the same line.
   }
 }

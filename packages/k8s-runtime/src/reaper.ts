@@ -5,7 +5,7 @@ import { deleteJob } from "./cleanup.ts";
 import type { ClusterAccess } from "./cluster-access.ts";
 import { ANNOTATION_RETAIN, ANNOTATION_RUN_DIRECTORY } from "./labels.ts";
 import { followedJobs, jobIsFinished, jobKey } from "./launch-guard.ts";
-import { isSafePathSegment } from "./names.ts";
+import { isRunDirectoryUnder, readRetainUntil, sweepRunDirectories } from "./run-retention.ts";
 import { acquireSharedWatch, type SharedWatchLease } from "./shared-watch.ts";
 
 /** How long a finished Job waits for a reattaching run before the reaper deletes it. */
@@ -31,18 +31,29 @@ export function jobsToReap(jobs: readonly V1Job[], now: number, graceMs: number)
   });
 }
 
-/** Only `<runsRoot>/<company>/<agent>/<run>` with safe segments: an annotation must not point the reaper elsewhere. */
-export function isRunDirectoryUnder(runsRoot: string, dir: string): boolean {
-  const segments = path.relative(runsRoot, path.resolve(dir)).split(path.sep);
-  return segments.length === 3 && segments.every(isSafePathSegment);
-}
-
 const reapers = new Map<string, { lease: SharedWatchLease<"jobs">; timer: NodeJS.Timeout }>();
+
+/**
+ * Run directories some Job still points at, in any namespace this process watches: one instance root may
+ * serve agents in several namespaces, so no namespace's reaper may judge a directory by its own Jobs alone.
+ */
+function liveRunDirectories(): Set<string> {
+  const dirs = new Set<string>();
+  for (const { lease } of reapers.values()) {
+    for (const job of lease.watch.list()) {
+      const dir = job.metadata?.annotations?.[ANNOTATION_RUN_DIRECTORY];
+      if (dir) dirs.add(dir);
+    }
+  }
+  return dirs;
+}
 
 /**
  * Step 13, the reaper: once per cluster and namespace, periodically deletes managed Jobs whose run is
  * over and that no run reattached within the grace period (runs that ended while the server was down,
- * or whose cleanup failed), with their run directories. Reads only the shared watch's cache.
+ * or whose cleanup failed), with their run directories unless a failed run's are retained for a while.
+ * Then sweeps the run directories: expired retentions, and directories no Job owns that a crashed server
+ * left behind. Reads only the shared watch's cache.
  */
 export function ensureReaper(cluster: ClusterAccess, namespace: string, instanceRoot: string, graceMs = REAP_GRACE_MS): void {
   const key = JSON.stringify([cluster.key, namespace, instanceRoot]);
@@ -50,14 +61,19 @@ export function ensureReaper(cluster: ClusterAccess, namespace: string, instance
   if (reapers.has(key)) return;
   const lease = acquireSharedWatch(cluster, namespace, "jobs");
   const sweep = async () => {
-    for (const job of jobsToReap(lease.watch.list(), Date.now(), graceMs)) {
+    const now = Date.now();
+    for (const job of jobsToReap(lease.watch.list(), now, graceMs)) {
       const name = job.metadata?.name;
       if (!name) continue;
       await deleteJob(cluster, namespace, name).catch(() => {});
       const runDirectory = job.metadata?.annotations?.[ANNOTATION_RUN_DIRECTORY];
-      if (runDirectory && isRunDirectoryUnder(runsRoot, runDirectory)) {
-        await rm(runDirectory, { recursive: true, force: true }).catch(() => {});
-      }
+      if (!runDirectory || !isRunDirectoryUnder(runsRoot, runDirectory)) continue;
+      const retainedUntil = await readRetainUntil(runDirectory);
+      if (retainedUntil === null || now >= retainedUntil) await rm(runDirectory, { recursive: true, force: true }).catch(() => {});
+    }
+    // Only once every watch has listed: before that, a live run's directory would look unowned.
+    if ([...reapers.values()].every(({ lease: held }) => held.watch.status().state === "up")) {
+      await sweepRunDirectories({ runsRoot, now, liveRunDirectories: liveRunDirectories() }).catch(() => []);
     }
   };
   const timer = setInterval(() => void sweep(), SWEEP_INTERVAL_MS);

@@ -44,6 +44,7 @@ describe("runDirectoryFor", () => {
       exitCode: `${dir}/exit-code`,
       instructions: `${dir}/instructions.md`,
       skills: `${dir}/skills`,
+      retainUntil: `${dir}/retain-until`,
       home: "/paperclip/data/k8s-runs/company-1/agent_7/.home",
     });
     expect(agentHomeFor({ instanceRoot: "/paperclip", companyId: "company-1", agentId: "agent_7" })).toBe(run.home);
@@ -109,12 +110,12 @@ describe("prepareRunDirectory", () => {
     await prepareRunDirectory(run, {
       prompt,
       instructions: "# Be careful\n",
-      runFiles: { "opencode.json": "{}", "skills/review/SKILL.md": "# Review\n" },
+      runFiles: { "opencode.json": "{}", "config/review/notes.md": "# Review\n" },
     });
     expect(await readFile(run.prompt, "utf8")).toBe(prompt);
     expect(await readFile(run.instructions, "utf8")).toBe("# Be careful\n");
     expect(await readFile(join(run.dir, "opencode.json"), "utf8")).toBe("{}");
-    expect(await readFile(join(run.skills, "review", "SKILL.md"), "utf8")).toBe("# Review\n");
+    expect(await readFile(join(run.dir, "config", "review", "notes.md"), "utf8")).toBe("# Review\n");
     expect((await stat(run.home)).isDirectory()).toBe(true);
   });
 
@@ -157,7 +158,7 @@ describe("prepareRunDirectory", () => {
     expect(await readFile(run.prompt, "utf8")).toBe("first");
   });
 
-  it.each(["../escape", "/abs", "a//b", "stdout", "stdout/x", "exit-code", "skills/../x", "./x", "", "a\0"])(
+  it.each(["../escape", "/abs", "a//b", "stdout", "stdout/x", "exit-code", "skills/a/SKILL.md", "retain-until", "skills/../x", "./x", "", "a\0"])(
     "rejects run file name %j before creating anything",
     async (name) => {
       const run = runDirectoryFor({ instanceRoot: root, ...ids });
@@ -235,7 +236,7 @@ describe("removeRunDirectory", () => {
   it("deletes the run's files but keeps the agent HOME and siblings", async () => {
     const run = runDirectoryFor({ instanceRoot: root, ...ids });
     const sibling = runDirectoryFor({ instanceRoot: root, ...ids, runId: "sibling" });
-    await prepareRunDirectory(run, { prompt: "p", runFiles: { "skills/a/SKILL.md": "x" } });
+    await prepareRunDirectory(run, { prompt: "p", runFiles: { "config/a/notes.md": "x" } });
     await prepareRunDirectory(sibling, { prompt: "p" });
     await writeFile(run.stdout, "out\n");
     await removeRunDirectory(run);

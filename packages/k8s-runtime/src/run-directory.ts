@@ -5,12 +5,13 @@
  */
 import { chown, chmod, lstat, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { materializeRunSkills, type RunSkill } from "./run-skills.ts";
 import { assertSafePathSegment } from "./names.ts";
 
 /** File names the runtime owns inside a run directory; run files may not replace them or use them as directories. */
-const RESERVED_NAMES = new Set(["prompt", "stdout", "stderr", "exit-code", "instructions.md"]);
+const RESERVED_NAMES = new Set(["prompt", "stdout", "stderr", "exit-code", "instructions.md", "skills", "retain-until"]);
 
-/** A run file name is one or more safe segments joined by `/` (`skills/review/SKILL.md`). */
+/** A run file name is one or more safe segments joined by `/` (`config/opencode.json`). */
 const RUN_FILE_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 export interface RunIds {
@@ -39,7 +40,10 @@ export interface RunDirectory {
   /** Written atomically by the pod's wrapper when the agent exits. */
   exitCode: string;
   instructions: string;
+  /** The run's desired skills (see `run-skills.ts`). */
   skills: string;
+  /** Epoch milliseconds until which a failed run's files are kept (see `run-retention.ts`). */
+  retainUntil: string;
   /** The agent's HOME, shared by all its runs (see `agentHomeFor`). */
   home: string;
 }
@@ -80,6 +84,7 @@ export function runDirectoryFor(ids: RunIds & { instanceRoot: string }): RunDire
     exitCode: join(dir, "exit-code"),
     instructions: join(dir, "instructions.md"),
     skills: join(dir, "skills"),
+    retainUntil: join(dir, "retain-until"),
     home: join(agentDir, ".home"),
   };
 }
@@ -88,8 +93,10 @@ export interface PrepareRunDirectoryOptions {
   prompt: string;
   /** Content of `instructions.md`. */
   instructions?: string;
-  /** Extra files, relative name → content; names like `skills/review/SKILL.md` create subdirectories. */
+  /** Extra files, relative name → content; names like `config/opencode.json` create subdirectories. */
   runFiles?: Record<string, string>;
+  /** Skills copied into `skills/`. */
+  skills?: readonly RunSkill[];
   /** The pod's uid/gid; when the server runs as root the run directory and HOME are handed to them. */
   ownerUid?: number;
   ownerGid?: number;
@@ -151,10 +158,11 @@ async function ensureAgentHome(home: string, access: Access): Promise<void> {
 }
 
 /**
- * Creates a fresh run directory and writes the prompt (any size), instructions and run files, plus the
+ * Creates a fresh run directory and writes the prompt (any size), instructions, run files and skills, plus the
  * agent's HOME when missing. Throws `RunDirectoryExistsError` rather than overwrite an existing run's output.
+ * Returns notes for the run log (parts of skills left out).
  */
-export async function prepareRunDirectory(run: RunDirectory, options: PrepareRunDirectoryOptions): Promise<void> {
+export async function prepareRunDirectory(run: RunDirectory, options: PrepareRunDirectoryOptions): Promise<{ notes: string[] }> {
   const access = accessFor(options.ownerUid, options.ownerGid);
   const runFiles = Object.entries(options.runFiles ?? {}).map(
     ([name, content]) => [checkedRunFileName(name), content] as const,
@@ -167,7 +175,7 @@ export async function prepareRunDirectory(run: RunDirectory, options: PrepareRun
     throw error;
   }
   try {
-    await fillRunDirectory(run, options, access, runFiles);
+    return { notes: await fillRunDirectory(run, options, access, runFiles) };
   } catch (error) {
     // Leave no half-written directory behind: it would block the next attempt with RunDirectoryExistsError.
     await rm(run.dir, { recursive: true, force: true });
@@ -180,7 +188,7 @@ async function fillRunDirectory(
   options: PrepareRunDirectoryOptions,
   access: Access,
   runFiles: (readonly [string[], string])[],
-): Promise<void> {
+): Promise<string[]> {
   await ensureAgentHome(run.home, access);
 
   const writeOwned = async (path: string, content: string): Promise<void> => {
@@ -200,8 +208,10 @@ async function fillRunDirectory(
     }
     await writeOwned(join(run.dir, ...segments), content);
   }
+  const notes = options.skills && options.skills.length > 0 ? await materializeRunSkills(run.skills, options.skills) : [];
   // Last: until the run directory is handed over, the pod cannot see half-written files.
   await handOver(run.dir, access, true);
+  return notes;
 }
 
 /** What an existing run directory holds, read without changing anything (reattach). */

@@ -3,8 +3,11 @@ import type { AdapterExecutionContext } from "@paperclipai/adapter-utils";
 /** The runtime's own lines in the run log, marked `[paperclip]` like the local adapters' notices. */
 export interface RunLog {
   info(message: string): Promise<void>;
-  /** Emits each distinct message once (state changes are posted once, not on every event). */
-  once(key: string, message: string): Promise<void>;
+  /**
+   * Emits `message` unless it is the last one posted under `key` (state changes are posted once, not on
+   * every event). True when it was posted.
+   */
+  once(key: string, message: string): Promise<boolean>;
 }
 
 export function runLogFor(ctx: Pick<AdapterExecutionContext, "onLog">): RunLog {
@@ -13,9 +16,10 @@ export function runLogFor(ctx: Pick<AdapterExecutionContext, "onLog">): RunLog {
   return {
     info,
     async once(key, message) {
-      if (last.get(key) === message) return;
+      if (last.get(key) === message) return false;
       last.set(key, message);
       await info(message);
+      return true;
     },
   };
 }

@@ -13,6 +13,7 @@ import { renderRunPrompt, type RenderedPrompt } from "./prompt.ts";
 import { agentHomeFor, runDirectoryFor, type RunDirectory } from "./run-directory.ts";
 import { buildRunEnvironment, taskIdOf, workspaceOf, type WorkspaceContext } from "./run-env.ts";
 import { buildRunSecret } from "./run-secret.ts";
+import { resolveRunSkills, type RunSkill } from "./run-skills.ts";
 import { isWithin, type Placement, type SharedVolume } from "./self-pod.ts";
 
 /** Agent pods run as this user when neither config nor the Paperclip pod says otherwise (never root). */
@@ -33,6 +34,8 @@ export interface RunPlan {
   runDirectory: RunDirectory;
   prompt: RenderedPrompt;
   instructions: string | null;
+  /** Desired skills, copied into `runDirectory.skills` with the prompt. */
+  skills: RunSkill[];
   command: AgentCommand;
   model: string | null;
   runAsUser: number;
@@ -58,8 +61,8 @@ export function sessionToResume(
 }
 
 /**
- * Steps 4–6 as data: the run's ids, directory, prompt, command, environment split by sensitivity, and
- * the Job and Secret manifests. Reads only the instructions file; writes nothing.
+ * Steps 4–6 as data: the run's ids, directory, prompt, skills, command, environment split by sensitivity, and
+ * the Job and Secret manifests. Reads only the instructions file and Paperclip's skill list; writes nothing.
  */
 export async function planRun(
   agent: AgentDefinition<unknown>,
@@ -83,6 +86,8 @@ export async function planRun(
   const runDirectory = runDirectoryFor({ instanceRoot: config.instanceRoot, companyId, agentId, runId: ctx.runId });
   const instructions = config.instructionsFilePath ? await readFile(config.instructionsFilePath, "utf8") : null;
   const prompt = renderRunPrompt(ctx, resume.sessionId !== null);
+  const skills = await resolveRunSkills(ctx.config);
+  notes.push(...skills.notes);
   const command = agent.buildCommand({
     config: ctx.config,
     resumeSessionId: resume.sessionId,
@@ -93,7 +98,7 @@ export async function planRun(
     runDir: runDirectory.dir,
     promptFile: runDirectory.prompt,
     instructionsFile: instructions !== null ? runDirectory.instructions : null,
-    skillsDir: null,
+    skillsDir: skills.skills.length > 0 ? runDirectory.skills : null,
   });
 
   const runEnv = buildRunEnvironment(ctx, config.env, config.paperclipApiUrl);
@@ -180,6 +185,7 @@ export async function planRun(
     runDirectory,
     prompt,
     instructions,
+    skills: skills.skills,
     command,
     model: config.model ?? null,
     runAsUser,

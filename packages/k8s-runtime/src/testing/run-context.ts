@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AdapterExecutionContext, AdapterInvocationMeta } from "@paperclipai/adapter-utils";
+import type { RuntimeStatusUpdate } from "@paperclipai/adapter-utils/runtime-progress";
 
 export interface RecordedRun {
   ctx: AdapterExecutionContext;
@@ -7,6 +8,8 @@ export interface RecordedRun {
   stdout: string[];
   stderr: string[];
   meta: AdapterInvocationMeta[];
+  /** Every `onRuntimeProgress` update in order. */
+  progress: RuntimeStatusUpdate[];
   dispatched: number;
   cancellationReady: number;
   /** Aborts `ctx.signal` (operator Stop). */
@@ -37,10 +40,12 @@ export function recordedRun(input: RunContextInput): RecordedRun {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const meta: AdapterInvocationMeta[] = [];
+  const progress: RuntimeStatusUpdate[] = [];
   const run: RecordedRun = {
     stdout,
     stderr,
     meta,
+    progress,
     dispatched: 0,
     cancellationReady: 0,
     abort: () => controller.abort(),
@@ -74,6 +79,9 @@ export function recordedRun(input: RunContextInput): RecordedRun {
       },
       onMeta: async (entry) => {
         meta.push(entry);
+      },
+      onRuntimeProgress: async (update) => {
+        progress.push(update);
       },
       authToken: input.authToken ?? `run-jwt-${randomUUID()}`,
     },

@@ -1,4 +1,7 @@
+import { readFile, stat } from "node:fs/promises";
 import { expect, it } from "vitest";
+import { runDirectoryFor } from "../../run-directory.ts";
+import type { RecordedRun } from "../run-context.ts";
 import type { ConformanceContext } from "../conformance-context.ts";
 import { countRequests } from "../request-counts.ts";
 
@@ -90,6 +93,27 @@ export function failureScenarios<TParsed>(get: () => ConformanceContext<TParsed>
     });
     expect(result.errorCode).toBe("k8s_job_deleted_externally");
     expect(result.errorMessage).toMatch(/deleted by someone else/);
+  });
+
+  it("retainRunFilesOnFailureSec: a failed run's files stay with their deadline, a successful run's go; the Jobs go", async () => {
+    const t = get();
+    const runDirectory = (run: RecordedRun) => runDirectoryFor({ instanceRoot: t.cluster.instanceRoot, companyId: run.ctx.agent.companyId, agentId: run.ctx.agent.id, runId: run.ctx.runId });
+    const config = { retainRunFilesOnFailureSec: 600 };
+    const before = Date.now();
+    const failed = await t.run({ config, scenario: { chunks: [{ text: "{}\n" }], exitCode: 3 } });
+    expect(failed.result.exitCode).toBe(3);
+    const kept = runDirectory(failed.run);
+    expect(await readFile(kept.prompt, "utf8")).toContain("FAKE_AGENT_SCENARIO");
+    const until = Number(await readFile(kept.retainUntil, "utf8"));
+    expect(until).toBeGreaterThanOrEqual(before + 600_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 600_000);
+    expect(failed.run.stdout.join("")).toMatch(/Keeping the failed run's files/);
+    await t.expectCleanCluster(failed.agentId);
+
+    const succeeded = await t.run({ config, scenario: { transcript: t.transcript(t.options.transcripts.happy) } });
+    expect(succeeded.result.exitCode).toBe(0);
+    await expect(stat(runDirectory(succeeded.run).dir)).rejects.toMatchObject({ code: "ENOENT" });
+    await t.expectCleanCluster(succeeded.agentId);
   });
 
   it("kubelet status lag: the exit code still comes from the container once kubelet publishes it", async () => {

@@ -21,6 +21,8 @@ export function transcriptScenarios<TParsed>(options: ConformanceOptions<TParsed
     expect(run.dispatched).toBe(1);
     expect(run.cancellationReady).toBe(1);
     expect(run.meta[0]?.adapterType).toBe(t.agent.type);
+    expect(run.progress.length).toBeGreaterThan(0);
+    expect(run.progress.every((update) => update.phase === "adapter_startup" && /^Pod \S+: phase=/.test(update.message))).toBe(true);
     await t.expectCleanCluster(agentId);
   });
 

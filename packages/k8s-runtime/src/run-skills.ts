@@ -1,0 +1,118 @@
+/**
+ * Step 5, skills: the agent's desired Paperclip skills, copied into the run directory before the Job starts.
+ *
+ * Paperclip's heartbeat hands every adapter the company's runtime skills in `config.paperclipRuntimeSkills`
+ * (key, runtime name, and the skill's directory on the server's disk, replacing whatever the stored config
+ * held) and the agent's choice in `config.paperclipSkillSync.desiredSkills`. The sources live on the server's
+ * disk, which the pod cannot see, so they are copied (never linked) onto the shared volume. The runtime bundles
+ * no skills of its own: without `paperclipRuntimeSkills` a run gets none.
+ *
+ * Layout of `skills/`, readable by both CLIs from the one directory passed as `skillsDir`:
+ * - `skills/<runtimeName>/…`: the copies (OpenCode's `skills.paths` finds their `SKILL.md`);
+ * - `skills/.claude/skills/<runtimeName>` → `../../<runtimeName>`: where Claude Code's `--add-dir` looks.
+ */
+import { chmod, copyFile, lstat, mkdir, readdir, realpath, stat, symlink } from "node:fs/promises";
+import path from "node:path";
+import {
+  isPaperclipSkillSourceMissing,
+  readPaperclipRuntimeSkillEntries,
+  resolveLegacyPaperclipDesiredSkillNames,
+  type PaperclipSkillEntry,
+} from "@paperclipai/adapter-utils/server-utils";
+
+/** One skill to bring into the run. */
+export interface RunSkill {
+  key: string;
+  /** Directory name in the run's `skills/`, and the name the CLI knows the skill by. */
+  runtimeName: string;
+  /** The skill's directory on the server. */
+  source: string;
+}
+
+export interface ResolvedRunSkills {
+  skills: RunSkill[];
+  /** Enabled skills that are not brought into the run, and why (for the run log). */
+  notes: string[];
+}
+
+/** A runtime name becomes a directory name: one safe segment, never hidden. */
+const RUNTIME_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * The skills this run should carry: the agent's desired skills (Paperclip's operational skill first, as its
+ * local adapters do) among the entries Paperclip provided, minus those whose files are unavailable.
+ */
+export async function resolveRunSkills(config: Readonly<Record<string, unknown>>): Promise<ResolvedRunSkills> {
+  // Without Paperclip's list, adapter-utils would fall back to skills bundled next to the calling module; the
+  // runtime bundles none, so there is nothing to resolve.
+  if (!Array.isArray(config.paperclipRuntimeSkills)) return { skills: [], notes: [] };
+  const available = await readPaperclipRuntimeSkillEntries(config, import.meta.dirname);
+  const skills: RunSkill[] = [];
+  const notes: string[] = [];
+  for (const key of resolveLegacyPaperclipDesiredSkillNames(config, available)) {
+    const entry = available.find((candidate) => candidate.key === key);
+    const problem = entry ? skillProblem(entry, skills) : "Paperclip did not provide it";
+    if (entry && problem === null) skills.push({ key: entry.key, runtimeName: entry.runtimeName, source: entry.source });
+    else notes.push(`Skill "${key}" is enabled for this agent but is not mounted: ${problem}.`);
+  }
+  return { skills, notes };
+}
+
+function skillProblem(entry: PaperclipSkillEntry, accepted: readonly RunSkill[]): string | null {
+  if (isPaperclipSkillSourceMissing(entry)) return `its files are unavailable${entry.missingDetail ? `: ${entry.missingDetail}` : ""}`;
+  if (!RUNTIME_NAME.test(entry.runtimeName)) return `its name ${JSON.stringify(entry.runtimeName)} is not a safe directory name`;
+  const name = entry.runtimeName.toLowerCase();
+  if (accepted.some((skill) => skill.runtimeName.toLowerCase() === name)) return `another enabled skill is already named ${entry.runtimeName}`;
+  if (!path.isAbsolute(entry.source)) return `its source ${JSON.stringify(entry.source)} is not an absolute path`;
+  return null;
+}
+
+/**
+ * Copies `skills` into `skillsDir` (created here) and links each into `.claude/skills/`. Files keep only their
+ * executable bit and become world-readable, so the pod's user can read them whatever its uid. Symlinks inside a
+ * skill are skipped: followed, they could pull any file of the server into the pod. Returns notes on what was
+ * left out; throws when a skill cannot be copied.
+ */
+export async function materializeRunSkills(skillsDir: string, skills: readonly RunSkill[]): Promise<string[]> {
+  const notes: string[] = [];
+  const claudeSkills = path.join(skillsDir, ".claude", "skills");
+  await mkdir(claudeSkills, { recursive: true, mode: 0o755 });
+  for (const dir of [skillsDir, path.dirname(claudeSkills), claudeSkills]) await chmod(dir, 0o755);
+  for (const skill of skills) {
+    const root = await realpath(skill.source).catch((error: unknown) => {
+      throw new Error(`skill "${skill.key}": cannot read its source ${skill.source}: ${describe(error)}`);
+    });
+    if (!(await stat(root)).isDirectory()) throw new Error(`skill "${skill.key}": its source ${skill.source} is not a directory`);
+    const skipped: string[] = [];
+    await copyTree(root, path.join(skillsDir, skill.runtimeName), "", skipped);
+    await symlink(path.join("..", "..", skill.runtimeName), path.join(claudeSkills, skill.runtimeName));
+    if (skipped.length > 0) notes.push(`Skill "${skill.key}": left out symlinks ${skipped.join(", ")}.`);
+  }
+  return notes;
+}
+
+async function copyTree(source: string, target: string, relative: string, skipped: string[]): Promise<void> {
+  await mkdir(target, { mode: 0o755 });
+  await chmod(target, 0o755);
+  const entries = await readdir(source, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const from = path.join(source, entry.name);
+    const to = path.join(target, entry.name);
+    const name = relative ? `${relative}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      await copyTree(from, to, name, skipped);
+    } else if (entry.isFile()) {
+      const executable = ((await lstat(from)).mode & 0o111) !== 0;
+      await copyFile(from, to);
+      await chmod(to, executable ? 0o755 : 0o644);
+    } else {
+      // Symlinks, sockets, devices: never followed or recreated.
+      skipped.push(name);
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
