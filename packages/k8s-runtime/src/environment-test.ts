@@ -8,7 +8,7 @@ import { clusterAccessFor, type ClusterAccess } from "./cluster-access.ts";
 import { parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
 import { RUNTIME_PERMISSIONS } from "./permissions.ts";
 import { describeApiError } from "./retry-policy.ts";
-import { discoverPlacement, isWithin } from "./self-pod.ts";
+import { discoverPlacement, isWithin, type Placement, type SharedVolume } from "./self-pod.ts";
 
 type Check = AdapterEnvironmentCheck;
 
@@ -56,9 +56,16 @@ async function accessChecks(cluster: ClusterAccess, namespace: string): Promise<
   return checks;
 }
 
-/** Step 14: what Paperclip's "Test environment" button runs; each check names what to fix. */
-export async function testEnvironment(type: string, ctx: AdapterEnvironmentTestContext): Promise<AdapterEnvironmentTestResult> {
-  const checks = await runChecks(ctx.config);
+/**
+ * Step 14: what Paperclip's "Test environment" button runs; each check names what to fix. `env` is the
+ * server's environment (`PAPERCLIP_API_URL`, the JWT secret, the instance root).
+ */
+export async function testEnvironment(
+  type: string,
+  ctx: AdapterEnvironmentTestContext,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AdapterEnvironmentTestResult> {
+  const checks = await runChecks(ctx.config, env);
   const status = checks.some((check) => check.level === "error")
     ? "fail"
     : checks.some((check) => check.level === "warn")
@@ -67,8 +74,8 @@ export async function testEnvironment(type: string, ctx: AdapterEnvironmentTestC
   return { adapterType: type, status, checks, testedAt: new Date().toISOString() };
 }
 
-async function runChecks(rawConfig: Record<string, unknown>): Promise<Check[]> {
-  const parsed = parseRuntimeConfig(rawConfig);
+async function runChecks(rawConfig: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<Check[]> {
+  const parsed = parseRuntimeConfig(rawConfig, env);
   if (!parsed.ok) return [fail("config_invalid", parsed.message, `Fix config key ${parsed.key}.`)];
   const config: RuntimeConfig = parsed.config;
   const checks: Check[] = [];
@@ -90,45 +97,56 @@ async function runChecks(rawConfig: Record<string, unknown>): Promise<Check[]> {
     warn("rbac", `Could not review permissions: ${describeApiError(error)}`, "Check that SelfSubjectAccessReview is allowed."),
   ])));
 
+  let placement: Placement | null = null;
   try {
-    const placement = await discoverPlacement(
+    placement = await discoverPlacement(
       cluster.key,
       { instanceRoot: config.instanceRoot, namespace },
       (podNamespace, name) => cluster.core.readNamespacedPod({ namespace: podNamespace, name }),
       cluster.currentNamespace,
+      env,
     );
-    const volume = config.sharedVolume ?? placement.sharedVolume;
-    if (!volume) {
-      checks.push(fail("shared_volume", `No shared volume holds the instance root ${config.instanceRoot}`, "Mount a ReadWriteMany PVC at the instance root, or set sharedVolumeClaim and sharedVolumeMountPath."));
-    } else {
-      const claim = await cluster.core.readNamespacedPersistentVolumeClaim({ namespace, name: volume.claimName });
-      const rwx = claim.spec?.accessModes?.includes("ReadWriteMany") ?? false;
-      const onVolume = isWithin(volume.mountPath, config.instanceRoot);
-      checks.push(
-        rwx && onVolume
-          ? pass("shared_volume", `Instance root ${config.instanceRoot} is on ReadWriteMany claim ${volume.claimName} (${volume.mountPath})`)
-          : fail(
-              "shared_volume",
-              `Claim ${volume.claimName}${rwx ? "" : " is not ReadWriteMany"}${onVolume ? "" : `, and the instance root ${config.instanceRoot} is not under ${volume.mountPath}`}`,
-              "Agent pods on other nodes must mount the same volume: use a ReadWriteMany claim that holds the instance root.",
-            ),
-      );
-    }
-    const image = config.image ?? placement.serverImage;
-    checks.push(image ? pass("image", `Agent image: ${image}`) : fail("image", "No agent image configured", "Set image to an image that contains the agent CLI."));
   } catch (error) {
-    checks.push(fail("self_pod", `Could not read the Paperclip pod or its volume: ${describeApiError(error)}`, "Allow get on pods and persistentvolumeclaims, or configure sharedVolumeClaim/sharedVolumeMountPath."));
+    checks.push(fail("self_pod", `Could not read the Paperclip pod: ${describeApiError(error)}`, "Allow get on pods in Paperclip's namespace, or configure sharedVolumeClaim, sharedVolumeMountPath and image."));
   }
-
-  const apiUrl = config.paperclipApiUrl ?? process.env.PAPERCLIP_API_URL;
-  if (!apiUrl) checks.push(warn("api_url", "PAPERCLIP_API_URL is not set", "Set paperclipApiUrl to a URL agent pods can reach (a Service URL)."));
-  else if (isLoopbackUrl(apiUrl)) checks.push(fail("api_url", `PAPERCLIP_API_URL ${apiUrl} is a loopback address that agent pods cannot reach`, "Set paperclipApiUrl to the Paperclip Service URL."));
-  else checks.push(pass("api_url", `Agent pods call Paperclip at ${apiUrl}`));
-
+  const volume = config.sharedVolume ?? placement?.sharedVolume ?? null;
+  checks.push(await sharedVolumeCheck(cluster, namespace, volume, config.instanceRoot));
+  const image = config.image ?? placement?.serverImage ?? null;
+  checks.push(image ? pass("image", `Agent image: ${image}`) : fail("image", "No agent image configured", "Set image to an image that contains the agent CLI."));
+  checks.push(apiUrlCheck(config.paperclipApiUrl, env.PAPERCLIP_API_URL));
   checks.push(
-    process.env.PAPERCLIP_AGENT_JWT_SECRET
+    env.PAPERCLIP_AGENT_JWT_SECRET
       ? pass("run_jwt", "Run tokens can be minted (PAPERCLIP_AGENT_JWT_SECRET is set)")
       : warn("run_jwt", "PAPERCLIP_AGENT_JWT_SECRET is not set: runs get no PAPERCLIP_API_KEY", "Set PAPERCLIP_AGENT_JWT_SECRET on the Paperclip server."),
   );
   return checks;
+}
+
+async function sharedVolumeCheck(cluster: ClusterAccess, namespace: string, volume: SharedVolume | null, instanceRoot: string): Promise<Check> {
+  const hint = "Agent pods on other nodes must mount the same volume: use a ReadWriteMany claim that holds the instance root (sharedVolumeClaim, sharedVolumeMountPath).";
+  if (!volume) return fail("shared_volume", `No shared volume holds the instance root ${instanceRoot}`, hint);
+  let accessModes: string[];
+  try {
+    const claim = await cluster.core.readNamespacedPersistentVolumeClaim({ namespace, name: volume.claimName });
+    accessModes = claim.spec?.accessModes ?? [];
+  } catch (error) {
+    return fail("shared_volume", `Cannot read claim ${volume.claimName} in ${namespace}: ${describeApiError(error)}`, `${hint} Allow get on persistentvolumeclaims.`);
+  }
+  const problems = [
+    ...(accessModes.includes("ReadWriteMany") ? [] : [`is not ReadWriteMany (access modes: ${accessModes.join(", ") || "none"})`]),
+    ...(isWithin(volume.mountPath, instanceRoot) ? [] : [`does not hold the instance root ${instanceRoot} (mounted at ${volume.mountPath})`]),
+  ];
+  return problems.length === 0
+    ? pass("shared_volume", `Instance root ${instanceRoot} is on ReadWriteMany claim ${volume.claimName} (${volume.mountPath})`)
+    : fail("shared_volume", `Claim ${volume.claimName} ${problems.join(" and ")}`, hint);
+}
+
+function apiUrlCheck(configured: string | undefined, serverEnv: string | undefined): Check {
+  const source = configured !== undefined ? "paperclipApiUrl" : "PAPERCLIP_API_URL";
+  const url = configured ?? serverEnv;
+  if (!url) return warn("api_url", "PAPERCLIP_API_URL is not set: agents cannot call Paperclip", "Set paperclipApiUrl to a URL agent pods can reach (the Paperclip Service URL).");
+  if (isLoopbackUrl(url)) {
+    return fail("api_url", `${source} ${url} is a loopback address that agent pods cannot reach`, "Set paperclipApiUrl to the Paperclip Service URL, e.g. http://paperclip.<namespace>.svc:3100.");
+  }
+  return pass("api_url", `Agent pods call Paperclip at ${url}`);
 }

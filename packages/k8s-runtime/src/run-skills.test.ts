@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { PAPERCLIP_OPERATIONAL_SKILL_KEY } from "@paperclipai/adapter-utils/server-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AgentCommandInput, AgentDefinition } from "./agent.ts";
 import { parseRuntimeConfig } from "./config.ts";
 import { prepareRunDirectory } from "./run-directory.ts";
 import { planRun } from "./run-plan.ts";
 import { materializeRunSkills, resolveRunSkills } from "./run-skills.ts";
+import { minimalAgent } from "./testing/minimal-agent.ts";
 import { recordedRun } from "./testing/run-context.ts";
 
 let root: string;
@@ -111,23 +111,8 @@ describe("materializeRunSkills", () => {
 });
 
 describe("a run's skills, from config to the run directory", () => {
-  const inputs: AgentCommandInput[] = [];
-  const agent: AgentDefinition<null> = {
-    type: "test_k8s",
-    label: "Test",
-    containerName: "agent",
-    defaultImageHint: "example/agent",
-    capabilities: { reportsTurnLimit: false, reportsCost: false },
-    buildCommand: (input) => {
-      inputs.push(input);
-      return { argv: ["agent"], env: {} };
-    },
-    createParser: () => ({ push: () => {}, result: () => null }),
-    interpret: () => ({ sessionId: null }),
-    models: [],
-    configFields: [],
-    configurationDoc: "",
-  };
+  const agent = minimalAgent();
+  const inputs = agent.commandInputs;
 
   async function plan(config: Record<string, unknown>) {
     const sharedRoot = path.join(root, "shared");
