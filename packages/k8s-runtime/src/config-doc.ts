@@ -48,9 +48,9 @@ const RUNTIME_KEYS: readonly RuntimeKeyDoc[] = [
   { key: "sharedVolumeMountPath", label: "Shared volume mount path", type: "text", defaultText: "discovered from the Paperclip pod", meaning: "Where that PVC is mounted on the Paperclip server; agent pods mount it at the same path." },
   { key: "instanceRoot", label: "Instance root", type: "text", defaultText: "`$PAPERCLIP_HOME/instances/<id>`", meaning: "Paperclip's instance root; run directories live under `<instanceRoot>/data/k8s-runs/`." },
   { key: "paperclipApiUrl", label: "Paperclip API URL for pods", type: "text", defaultText: "the server's `PAPERCLIP_API_URL`", meaning: "URL agent pods use to reach Paperclip (must not be a loopback address)." },
-  { key: "retainJobs", label: "Keep Jobs", type: "toggle", default: d.retainJobs, defaultText: String(d.retainJobs), meaning: "Keep finished Jobs and run files for inspection instead of deleting them." },
+  { key: "retainJobs", label: "Keep Jobs", type: "toggle", default: d.retainJobs, defaultText: String(d.retainJobs), meaning: "Keep finished Jobs and run files for inspection instead of deleting them (Kubernetes deletes the Jobs after ttlSecondsAfterFinished; the reaper then removes run files nobody has written to for a day)." },
   { key: "ttlSecondsAfterFinished", label: "Job TTL after finish (seconds)", type: "number", default: d.ttlSecondsAfterFinished, defaultText: String(d.ttlSecondsAfterFinished), meaning: "Kubernetes deletes finished Jobs after this long (a backstop if Paperclip does not)." },
-  { key: "retainRunFilesOnFailureSec", label: "Keep failed run files (seconds)", type: "number", defaultText: "0 (deleted with the Job)", meaning: "Keep a failed run's prompt and output files this long for diagnosis." },
+  { key: "retainRunFilesOnFailureSec", label: "Keep failed run files (seconds)", type: "number", defaultText: "0 (deleted with the Job)", meaning: "Keep a failed run's prompt and output files this long for diagnosis (its Job is still deleted); the reaper removes them after." },
   { key: "reattachOrphanedJobs", label: "Reattach orphaned Jobs", type: "toggle", default: d.reattachOrphanedJobs, defaultText: String(d.reattachOrphanedJobs), meaning: "After a Paperclip restart, continue a still-running Job of the same task and session instead of blocking." },
 ];
 
