@@ -2,13 +2,11 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimClients } from "./testing/clients.ts";
 import { apiError, eventually, shellJob, startSimWithClients } from "./testing/clients.ts";
 
-const run = promisify(execFile);
 const CLI = path.join(import.meta.dirname, "cli.ts");
 /** Holds the kubeconfig as `sim-kubeconfig.json`, the CLI's default, so the CLI can run here without --kubeconfig. */
 const workDir = mkdtempSync(path.join(tmpdir(), "k8s-sim-cli-"));
@@ -28,14 +26,13 @@ afterAll(async () => {
 });
 
 /** Runs the CLI as a person would (`npm run sim -- ...`), from the directory holding the kubeconfig. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["--conditions=source", CLI, ...args], { cwd: workDir, timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code?: unknown; stdout?: string; stderr?: string };
-    return { code: typeof failure.code === "number" ? failure.code : -1, stdout: failure.stdout ?? "", stderr: failure.stderr ?? "" };
-  }
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--conditions=source", CLI, ...args], { cwd: workDir, timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 /** `fault --kubeconfig <the sim's> ...`, expecting success. */
