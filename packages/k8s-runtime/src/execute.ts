@@ -15,7 +15,7 @@ import { agentLaunchLock, followedJobs, guardAgentRuns, jobKey } from "./launch-
 import { awaitPodStart } from "./pod-startup.ts";
 import { ensureReaper } from "./reaper.ts";
 import { describeApiError } from "./retry-policy.ts";
-import { prepareRunDirectory, readExitCodeFile } from "./run-directory.ts";
+import { prepareRunDirectory, readExitCodeFile, removeRunDirectory } from "./run-directory.ts";
 import { runLogFor, type RunLog } from "./run-log.ts";
 import { RunOutput } from "./run-output.ts";
 import { planRun, type RunPlan } from "./run-plan.ts";
@@ -164,16 +164,16 @@ async function runJob<TParsed>(
       return { kind: "blocked" as const, result: failedRunResult("k8s_run_directory_failed", message) };
     }
     const tracker = new JobTracker(jobs.watch, pods.watch, plan.jobName);
-    try {
-      const created = await createRunJob({ cluster, job: plan.job, secret: plan.secret, tracker, log, onDispatch: () => ctx.onDispatch?.() });
-      if (!created.ok) return { kind: "blocked" as const, result: created.result };
-      followedJobs.add(jobKey(created.job));
-      return { kind: "created" as const, job: created.job };
-    } catch (error) {
-      return { kind: "blocked" as const, result: failedRunResult("k8s_job_create_failed", error instanceof Error ? error.message : String(error)) };
-    } finally {
-      tracker.close();
+    const created = await createRunJob({ cluster, job: plan.job, secret: plan.secret, tracker, log, onDispatch: () => ctx.onDispatch?.() })
+      .catch((error: unknown) => ({ ok: false as const, result: failedRunResult("k8s_job_create_failed", error instanceof Error ? error.message : String(error)) }))
+      .finally(() => tracker.close());
+    if (!created.ok) {
+      // No Job will ever use the directory, and a retry of this run (same id) must not find it in its way.
+      await removeRunDirectory(plan.runDirectory).catch(() => {});
+      return { kind: "blocked" as const, result: created.result };
     }
+    followedJobs.add(jobKey(created.job));
+    return { kind: "created" as const, job: created.job };
   });
   if (launched.kind === "blocked") return launched.result;
 

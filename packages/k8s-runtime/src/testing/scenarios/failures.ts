@@ -116,6 +116,19 @@ export function failureScenarios<TParsed>(get: () => ConformanceContext<TParsed>
     await t.expectCleanCluster(succeeded.agentId);
   });
 
+  it("creation refused (namespace missing): the run directory goes, so a retry of the same run starts clean", async () => {
+    const t = get();
+    const runId = crypto.randomUUID();
+    const refused = await t.run({ runId, config: { namespace: "no-such-namespace" }, scenario: {} });
+    expect(refused.result.errorCode).toBe("k8s_secret_create_failed");
+    expect(refused.result.errorMessage).toMatch(/not found/);
+    const dir = runDirectoryFor({ instanceRoot: t.cluster.instanceRoot, companyId: refused.run.ctx.agent.companyId, agentId: refused.agentId, runId }).dir;
+    await expect(stat(dir)).rejects.toMatchObject({ code: "ENOENT" });
+    const retried = await t.run({ runId, agentId: refused.agentId, scenario: { transcript: t.transcript(t.options.transcripts.happy) } });
+    expect(retried.result.errorMessage ?? null).toBeNull();
+    expect(retried.result.exitCode).toBe(0);
+  });
+
   it("kubelet status lag: the exit code still comes from the container once kubelet publishes it", async () => {
     const t = get();
     t.cluster.sim.faults.statusLagMs = 1_500;
