@@ -25,6 +25,14 @@ if (scenario.recordInvocationTo) {
   );
 }
 
+// For scripts/bench.ts: the epoch ms the agent exits at, and stamped lines (each carrying the epoch ms it
+// was written) printed before any transcript, so the transcript's terminal event still comes last.
+if (scenario.recordExitTo) process.on("exit", () => writeFileSync(scenario.recordExitTo, `${Date.now()}\n`));
+for (let seq = 0; seq < (scenario.stampedLines?.count ?? 0); seq++) {
+  await write(process.stdout, `${JSON.stringify({ type: "bench", seq, writtenAt: Date.now() })}\n`);
+  await sleep(scenario.stampedLines.intervalMs ?? 1000);
+}
+
 let exitCode = 0;
 if (scenario.transcript) {
   const base = join(here, "transcripts", scenario.transcript);

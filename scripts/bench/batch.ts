@@ -1,0 +1,181 @@
+/**
+ * One benchmark batch: N concurrent runs through an adapter's real `execute()` on the embedded
+ * sim, each run's fake agent printing one stamped line a second for the batch's duration and
+ * recording when it exits (see `stampedLines` / `recordExitTo` in fake-agent.mjs).
+ */
+import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
+import { recordedRun, type ConformanceCluster } from "paperclip-k8s-runtime/testing";
+import type { RequestSnapshot, StoreEvent } from "paperclip-k8s-sim";
+import { measureUsage, type BatchUsage } from "./usage.ts";
+
+/** The fake agent's options a bench run uses (fake-agent.mjs). */
+interface BenchScenario {
+  stampedLines: { count: number; intervalMs: number };
+  recordExitTo: string;
+  /** Played after the stamped lines, so the run ends with the CLI's real terminal event. */
+  transcript: string;
+}
+
+/** The runtime annotates every Job it creates with the run id (labels carry it sanitized). */
+const RUN_ID_ANNOTATION = "paperclip.io/run-id";
+const LINE_INTERVAL_MS = 1000;
+const PROGRESS_EVERY_MS = 10_000;
+
+export interface BatchInput {
+  label: string;
+  cluster: ConformanceCluster;
+  adapter: ServerAdapterModule;
+  adapterType: string;
+  /** Recorded transcript played at the end of each run, e.g. `claude/happy`. */
+  transcript: string;
+  runs: number;
+  durationSec: number;
+  /** A directory on the shared volume the agent user can write (exit-time files go there). */
+  workspace: string;
+  onProgress: (text: string) => void;
+}
+
+export interface RunOutcome {
+  runId: string;
+  ok: boolean;
+  /** Why the run does not count as a success; null when it does. */
+  problem: string | null;
+  exitCode: number | null;
+  errorCode: string | null;
+  stampedLinesReceived: number;
+  /** From calling `execute()` to its return. */
+  executeMs: number;
+  /** From the agent's exit to `execute()` returning. */
+  exitToReturnMs: number | null;
+  /** From the agent's exit to the Job's deletion by the runtime: completion detected and the output drained. */
+  exitToJobDeleteMs: number | null;
+}
+
+export interface BatchResult {
+  label: string;
+  runs: number;
+  durationSec: number;
+  outcomes: RunOutcome[];
+  /** Every stamped line of every run. */
+  lines: LineSample[];
+  requests: RequestSnapshot;
+  usage: BatchUsage;
+}
+
+interface Stamp {
+  seq: number;
+  writtenAt: number;
+}
+
+export interface LineSample extends Stamp {
+  /** From the pod's write to `onLog`. */
+  latencyMs: number;
+}
+
+const STAMP_PREFIX = '{"type":"bench"';
+
+function stampOf(chunk: string): Stamp | null {
+  if (!chunk.startsWith(STAMP_PREFIX)) return null;
+  const parsed: unknown = JSON.parse(chunk);
+  if (typeof parsed !== "object" || parsed === null || !("seq" in parsed) || !("writtenAt" in parsed)) return null;
+  const { seq, writtenAt } = parsed;
+  return typeof seq === "number" && typeof writtenAt === "number" ? { seq, writtenAt } : null;
+}
+
+async function readEpochMs(file: string): Promise<number | null> {
+  const text = await readFile(file, "utf8").catch(() => null);
+  const value = text === null ? Number.NaN : Number(text.trim());
+  return Number.isFinite(value) ? value : null;
+}
+
+function problemWith(result: AdapterExecutionResult | undefined, thrown: unknown, linesMissing: number, orderProblem: string | null, exitKnown: boolean): string | null {
+  if (thrown !== undefined) return `execute() threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`;
+  if (!result) return "execute() returned nothing";
+  if (result.exitCode !== 0 || result.errorCode) return `exit ${result.exitCode}, ${result.errorCode ?? "no error code"}: ${result.errorMessage ?? ""}`;
+  if (linesMissing !== 0) return `${linesMissing} stamped lines missing`;
+  if (orderProblem) return orderProblem;
+  if (!exitKnown) return "the agent's exit time was not recorded";
+  return null;
+}
+
+export async function runBatch(input: BatchInput): Promise<BatchResult> {
+  const jobDeletedAt = new Map<string, number>();
+  const stopWatchingJobs = input.cluster.sim.store.subscribe("jobs", (event: StoreEvent) => {
+    if (event.type !== "DELETED" && event.object.metadata.deletionTimestamp === undefined) return;
+    const runId = event.object.metadata.annotations?.[RUN_ID_ANNOTATION];
+    if (runId !== undefined && !jobDeletedAt.has(runId)) jobDeletedAt.set(runId, Date.now());
+  });
+  const lines: LineSample[] = [];
+  let finished = 0;
+  const progress = setInterval(
+    () => input.onProgress(`${input.label}: ${finished}/${input.runs} runs finished, ${lines.length} stamped lines received`),
+    PROGRESS_EVERY_MS,
+  );
+
+  const runOne = async (): Promise<RunOutcome> => {
+    const runId = randomUUID();
+    const exitFile = path.join(input.workspace, `${runId}.exit`);
+    const scenario: BenchScenario = {
+      stampedLines: { count: input.durationSec, intervalMs: LINE_INTERVAL_MS },
+      recordExitTo: exitFile,
+      transcript: input.transcript,
+    };
+    const run = recordedRun({
+      adapterType: input.adapterType,
+      runId,
+      taskId: `BENCH-${runId.slice(0, 8)}`,
+      workspaceCwd: input.workspace,
+      config: input.cluster.config({ promptTemplate: `FAKE_AGENT_SCENARIO ${JSON.stringify(scenario)}`, timeoutSec: input.durationSec + 600 }),
+    });
+    let received = 0;
+    let orderProblem: string | null = null;
+    // Replaces the recording onLog: a bench run keeps only the latency of each stamped line.
+    run.ctx.onLog = async (stream, chunk) => {
+      const receivedAt = Date.now();
+      const stamp = stream === "stdout" ? stampOf(chunk) : null;
+      if (!stamp) return;
+      lines.push({ ...stamp, latencyMs: receivedAt - stamp.writtenAt });
+      if (stamp.seq !== received) orderProblem ??= `stamped line ${stamp.seq} arrived as line ${received}`;
+      received++;
+    };
+    const startedAt = performance.now();
+    let result: AdapterExecutionResult | undefined;
+    let thrown: unknown;
+    try {
+      result = await input.adapter.execute(run.ctx);
+    } catch (error) {
+      thrown = error;
+    }
+    const returnedAt = Date.now();
+    const executeMs = performance.now() - startedAt;
+    finished++;
+    const exitedAt = await readEpochMs(exitFile);
+    const deletedAt = jobDeletedAt.get(runId);
+    const problem = problemWith(result, thrown, input.durationSec - received, orderProblem, exitedAt !== null);
+    return {
+      runId,
+      ok: problem === null,
+      problem,
+      exitCode: result?.exitCode ?? null,
+      errorCode: result?.errorCode ?? null,
+      stampedLinesReceived: received,
+      executeMs,
+      exitToReturnMs: exitedAt === null ? null : returnedAt - exitedAt,
+      exitToJobDeleteMs: exitedAt === null || deletedAt === undefined ? null : deletedAt - exitedAt,
+    };
+  };
+
+  input.cluster.sim.requests.reset();
+  const usage = measureUsage();
+  try {
+    const outcomes = await Promise.all(Array.from({ length: input.runs }, runOne));
+    const requests = input.cluster.sim.requests.snapshot();
+    return { label: input.label, runs: input.runs, durationSec: input.durationSec, outcomes, lines, requests, usage: usage.stop() };
+  } finally {
+    clearInterval(progress);
+    stopWatchingJobs();
+  }
+}

@@ -1,0 +1,41 @@
+/** Command-line flags of `npm run bench`. */
+export const ADAPTERS = ["claude", "opencode"] as const;
+export type AdapterName = (typeof ADAPTERS)[number];
+
+export interface BenchOptions {
+  /** Concurrent runs per batch. */
+  runs: number;
+  /** How long each fake agent runs in the main batch, printing a stamped line every second. */
+  durationSec: number;
+  adapter: AdapterName;
+}
+
+export const USAGE = "usage: npm run bench -- [--runs N (default 50)] [--duration-sec S (default 60)] [--adapter claude|opencode]";
+
+function isAdapterName(value: string): value is AdapterName {
+  return ADAPTERS.some((name) => name === value);
+}
+
+function positiveInteger(flag: string, value: string | undefined): number {
+  const parsed = value === undefined || !/^\d+$/.test(value) ? Number.NaN : Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 1) throw new Error(`${flag} needs a positive integer, got ${JSON.stringify(value)}\n${USAGE}`);
+  return parsed;
+}
+
+/** Parses `--flag value` and `--flag=value`; unknown flags and bad values throw with the usage line. */
+export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+  const options: BenchOptions = { runs: 50, durationSec: 60, adapter: "claude" };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const value = () => inline ?? argv[++i];
+    if (flag === "--runs") options.runs = positiveInteger(flag, value());
+    else if (flag === "--duration-sec") options.durationSec = positiveInteger(flag, value());
+    else if (flag === "--adapter") {
+      const name = value();
+      if (name === undefined || !isAdapterName(name)) throw new Error(`--adapter must be one of ${ADAPTERS.join(", ")}, got ${JSON.stringify(name)}\n${USAGE}`);
+      options.adapter = name;
+    } else throw new Error(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
+  }
+  return options;
+}

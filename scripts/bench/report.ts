@@ -1,0 +1,238 @@
+/** Turns batch results into the JSON summary and the printed table (DESIGN §8's measures). */
+import os from "node:os";
+import type { RequestSnapshot } from "paperclip-k8s-sim";
+import type { BatchResult, LineSample } from "./batch.ts";
+import type { BenchOptions } from "./options.ts";
+import { distribution, type Distribution } from "./stats.ts";
+
+export interface RequestRow {
+  verb: string;
+  resource: string;
+  total: number;
+  perRun: number;
+  /** The shared watch's own LIST and WATCH: a cost per process, not per run. */
+  shared: boolean;
+}
+
+export interface BatchSummary {
+  label: string;
+  runs: number;
+  durationSec: number;
+  succeeded: number;
+  failures: { runId: string; problem: string }[];
+  requests: {
+    total: number;
+    /** Requests that are not the shared watch's own list/watch, divided by the runs. */
+    perRun: number;
+    rows: RequestRow[];
+    jobAndPodGets: number;
+    watchesOpened: Record<string, number>;
+    nonResource: Record<string, number>;
+  };
+  /** Agent exit to `execute()` returning, and to the runtime deleting the Job. */
+  completionMs: { exitToReturn: Distribution | null; exitToJobDelete: Distribution | null };
+  /**
+   * Pod write to `onLog`: every stamped line; each run's first line (the pods' start-up storm, see
+   * README); and the steady state, the lines written once every run's agent had started.
+   */
+  outputLatencyMs: { all: Distribution | null; firstLines: Distribution | null; steadyState: Distribution | null };
+  cpu: {
+    processMs: number;
+    perRunMinuteMs: number;
+    percentOfOneCore: number;
+    /** The pods' own processes (the simulated containers), per run. */
+    podProcessesPerRunMs: number;
+    machineBusyPercent: number;
+    loadAverageAtStart: number;
+  };
+  memoryMb: {
+    rss: { before: number; peak: number; after: number };
+    heapUsed: { before: number; peak: number; after: number };
+    /** (peak − before) / runs: heap a live run costs. */
+    heapPerLiveRun: number;
+    /** (after − before) / runs, both after a full GC: heap a finished run leaves behind. */
+    heapRetainedPerRun: number;
+  };
+  eventLoopLagMs: { p50: number; p99: number; max: number };
+  wallSec: number;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string };
+  options: BenchOptions;
+  adapterType: string;
+  batches: BatchSummary[];
+  /** Per-run requests of the main batch against the short one, row by row (shared watch rows left out). */
+  requestsPerRunConstant: boolean;
+  allSucceeded: boolean;
+}
+
+function isShared(verb: string, resource: string): boolean {
+  return (verb === "list" || verb === "watch") && (resource === "jobs" || resource === "pods");
+}
+
+function requestRows(snapshot: RequestSnapshot, runs: number): RequestRow[] {
+  const rows: RequestRow[] = [];
+  for (const [resource, verbs] of Object.entries(snapshot.byResource)) {
+    for (const [verb, total = 0] of Object.entries(verbs)) {
+      rows.push({ verb, resource, total, perRun: total / runs, shared: isShared(verb, resource) });
+    }
+  }
+  return rows.sort((a, b) => Number(a.shared) - Number(b.shared) || a.resource.localeCompare(b.resource) || a.verb.localeCompare(b.verb));
+}
+
+function outputLatency(lines: readonly LineSample[]): BatchSummary["outputLatencyMs"] {
+  const firstLines = lines.filter((line) => line.seq === 0);
+  const allStartedAt = Math.max(...firstLines.map((line) => line.writtenAt));
+  return {
+    all: distribution(lines.map((line) => line.latencyMs)),
+    firstLines: distribution(firstLines.map((line) => line.latencyMs)),
+    steadyState: distribution(lines.filter((line) => line.writtenAt > allStartedAt).map((line) => line.latencyMs)),
+  };
+}
+
+export function summarizeBatch(batch: BatchResult): BatchSummary {
+  const { runs, usage } = batch;
+  const rows = requestRows(batch.requests, runs);
+  const present = (values: (number | null)[]) => values.filter((value): value is number => value !== null);
+  const runMinutes = (runs * batch.durationSec) / 60;
+  const { before, peak, after } = usage.memory;
+  return {
+    label: batch.label,
+    runs,
+    durationSec: batch.durationSec,
+    succeeded: batch.outcomes.filter((outcome) => outcome.ok).length,
+    failures: batch.outcomes.flatMap((outcome) => (outcome.problem === null ? [] : [{ runId: outcome.runId, problem: outcome.problem }])),
+    requests: {
+      total: batch.requests.total,
+      perRun: rows.filter((row) => !row.shared).reduce((sum, row) => sum + row.perRun, 0),
+      rows,
+      jobAndPodGets: rows.filter((row) => row.verb === "get" && (row.resource === "jobs" || row.resource === "pods")).reduce((sum, row) => sum + row.total, 0),
+      watchesOpened: batch.requests.watchesOpened,
+      nonResource: batch.requests.nonResource,
+    },
+    completionMs: {
+      exitToReturn: distribution(present(batch.outcomes.map((outcome) => outcome.exitToReturnMs))),
+      exitToJobDelete: distribution(present(batch.outcomes.map((outcome) => outcome.exitToJobDeleteMs))),
+    },
+    outputLatencyMs: outputLatency(batch.lines),
+    cpu: {
+      processMs: usage.cpuMs,
+      perRunMinuteMs: usage.cpuMs / runMinutes,
+      percentOfOneCore: (100 * usage.cpuMs) / usage.wallMs,
+      podProcessesPerRunMs: usage.podProcessesCpuMs / runs,
+      machineBusyPercent: usage.machineBusyPercent,
+      loadAverageAtStart: usage.loadAverageAtStart,
+    },
+    memoryMb: {
+      rss: { before: before.rssMb, peak: peak.rssMb, after: after.rssMb },
+      heapUsed: { before: before.heapUsedMb, peak: peak.heapUsedMb, after: after.heapUsedMb },
+      heapPerLiveRun: (peak.heapUsedMb - before.heapUsedMb) / runs,
+      heapRetainedPerRun: (after.heapUsedMb - before.heapUsedMb) / runs,
+    },
+    eventLoopLagMs: usage.eventLoopLagMs,
+    wallSec: usage.wallMs / 1000,
+  };
+}
+
+/** True when every per-run request row (shared watch rows aside) has the same count per run in both batches. */
+export function sameRequestsPerRun(a: BatchSummary, b: BatchSummary): boolean {
+  const perRun = (summary: BatchSummary) =>
+    new Map(summary.requests.rows.filter((row) => !row.shared).map((row) => [`${row.verb} ${row.resource}`, row.perRun]));
+  const [left, right] = [perRun(a), perRun(b)];
+  const keys = new Set([...left.keys(), ...right.keys()]);
+  return [...keys].every((key) => Math.abs((left.get(key) ?? 0) - (right.get(key) ?? 0)) < 1e-9);
+}
+
+export function machineInfo(): BenchReport["machine"] {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+// ---- printing ----
+
+const fixed = (value: number, digits = 0) => value.toFixed(digits);
+
+function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => `  ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("   ")}`).join("\n");
+}
+
+/** p50, p95, p99 (blank when `withP99` is false), max, n. */
+function latencyCells(d: Distribution | null, withP99: boolean): string[] {
+  if (d === null) return ["-", "-", withP99 ? "-" : "", "-", "0"];
+  return [fixed(d.p50), fixed(d.p95), withP99 ? fixed(d.p99) : "", fixed(d.max), String(d.count)];
+}
+
+function describeWatches(opened: Record<string, number>): string {
+  const entries = Object.entries(opened).filter(([, n]) => n > 0);
+  return entries.length === 0 ? "none" : entries.map(([resource, n]) => `${resource} ${n}`).join(", ");
+}
+
+export function formatReport(report: BenchReport): string {
+  const [main, short] = report.batches;
+  if (!main || !short) throw new Error("the report needs the main and the short batch");
+  const batches = [main, short];
+  const heading = (batch: BatchSummary) => `${batch.label} (${batch.runs}×${batch.durationSec} s)`;
+  const lines: string[] = [];
+  const m = report.machine;
+  lines.push(`${report.adapterType}: ${report.options.runs} concurrent runs; ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}`);
+
+  lines.push("", "Kubernetes API requests (all of this process's; the sim's controllers use no HTTP)");
+  const keys = [...new Set(batches.flatMap((batch) => batch.requests.rows.map((row) => `${row.verb} ${row.resource}`)))];
+  const requestTable = [["verb resource", ...batches.flatMap((batch) => [`${heading(batch)} total`, "per run"])]];
+  for (const key of keys) {
+    const cells = batches.flatMap((batch) => {
+      const row = batch.requests.rows.find((candidate) => `${candidate.verb} ${candidate.resource}` === key);
+      return row === undefined ? ["0", "0"] : [String(row.total), row.shared ? "shared" : fixed(row.perRun, 2)];
+    });
+    const shared = batches.some((batch) => batch.requests.rows.some((row) => row.shared && `${row.verb} ${row.resource}` === key));
+    requestTable.push([shared ? `${key} (shared watch)` : key, ...cells]);
+  }
+  requestTable.push(["all requests", ...batches.flatMap((batch) => [String(batch.requests.total), fixed(batch.requests.perRun, 2)])]);
+  requestTable.push(["GET of Jobs and Pods", ...batches.flatMap((batch) => [String(batch.requests.jobAndPodGets), ""])]);
+  requestTable.push(["watches opened", ...batches.flatMap((batch) => [describeWatches(batch.requests.watchesOpened), ""])]);
+  lines.push(table(requestTable));
+  lines.push(`  per-run requests the same for ${main.durationSec} s and ${short.durationSec} s runs: ${report.requestsPerRunConstant ? "yes" : "NO"}`);
+
+  lines.push("", "Latency (ms)");
+  const latencyTable = [["", "p50", "p95", "p99", "max", "n"]];
+  for (const batch of batches) {
+    latencyTable.push([`${heading(batch)} agent exit → execute() returns`, ...latencyCells(batch.completionMs.exitToReturn, false)]);
+    latencyTable.push([`${heading(batch)} agent exit → Job deleted (detected + drained)`, ...latencyCells(batch.completionMs.exitToJobDelete, false)]);
+    latencyTable.push([`${heading(batch)} pod write → onLog, every line`, ...latencyCells(batch.outputLatencyMs.all, true)]);
+    latencyTable.push([`${heading(batch)}   first line of each run`, ...latencyCells(batch.outputLatencyMs.firstLines, true)]);
+    latencyTable.push([`${heading(batch)}   once every agent had started`, ...latencyCells(batch.outputLatencyMs.steadyState, true)]);
+  }
+  lines.push(table(latencyTable));
+
+  lines.push("", "This process (runtime + client-node + the embedded sim's API server, controllers and kubelet)");
+  const usageTable = [["", ...batches.map(heading)]];
+  const row = (name: string, value: (batch: BatchSummary) => string) => usageTable.push([name, ...batches.map(value)]);
+  row("wall time s", (b) => fixed(b.wallSec, 1));
+  row("CPU ms per run-minute", (b) => fixed(b.cpu.perRunMinuteMs));
+  row("CPU % of one core", (b) => fixed(b.cpu.percentOfOneCore));
+  row("pods' own processes: CPU ms per run", (b) => fixed(b.cpu.podProcessesPerRunMs));
+  row("machine: busy % of all cores, load at start", (b) => `${fixed(b.cpu.machineBusyPercent)}, ${b.cpu.loadAverageAtStart.toFixed(1)}`);
+  row("event-loop lag p50 / p99 / max ms", (b) => `${fixed(b.eventLoopLagMs.p50)} / ${fixed(b.eventLoopLagMs.p99)} / ${fixed(b.eventLoopLagMs.max)}`);
+  row("RSS MB before / peak / after", (b) => `${fixed(b.memoryMb.rss.before)} / ${fixed(b.memoryMb.rss.peak)} / ${fixed(b.memoryMb.rss.after)}`);
+  row("heap MB before / peak / after", (b) => `${fixed(b.memoryMb.heapUsed.before)} / ${fixed(b.memoryMb.heapUsed.peak)} / ${fixed(b.memoryMb.heapUsed.after)}`);
+  row("heap KB per live run / retained per run", (b) => `${fixed(b.memoryMb.heapPerLiveRun * 1024)} / ${fixed(b.memoryMb.heapRetainedPerRun * 1024)}`);
+  lines.push(table(usageTable));
+
+  lines.push("");
+  for (const batch of batches) {
+    lines.push(`${heading(batch)}: ${batch.succeeded} of ${batch.runs} runs succeeded`);
+    const shown = batch.failures.slice(0, 10);
+    for (const failure of shown) lines.push(`  ${failure.runId}: ${failure.problem}`);
+    if (batch.failures.length > shown.length) lines.push(`  … and ${batch.failures.length - shown.length} more (see the JSON)`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,114 @@
+/** What this process (runtime, client-node and the embedded sim) and the machine spent during a batch. */
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import v8 from "node:v8";
+import vm from "node:vm";
+
+// `npm run bench` runs plain `node`; a full collection before and after a batch makes heap numbers comparable.
+v8.setFlagsFromString("--expose-gc");
+const exposedGc: unknown = vm.runInNewContext("gc");
+
+export function collectGarbage(): void {
+  if (typeof exposedGc === "function") exposedGc();
+}
+
+export interface MemorySample {
+  rssMb: number;
+  heapUsedMb: number;
+}
+
+export interface BatchUsage {
+  wallMs: number;
+  /** CPU time of this process (user + system). */
+  cpuMs: number;
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** CPU time of the processes this one waited for: the pods' containers (agent, shells, tees, mounts). */
+  podProcessesCpuMs: number;
+  /** Busy share of all the machine's cores, whoever used them (pods included, other work on the machine too). */
+  machineBusyPercent: number;
+  /** The 1-minute load average when the batch started: other work on the machine skews every number. */
+  loadAverageAtStart: number;
+  /** After a full GC before the batch, the highest values sampled during it, and after a full GC once it ended. */
+  memory: { before: MemorySample; peak: MemorySample; after: MemorySample };
+  /** How late this process's event loop ran its timers: the runtime's responsiveness under load. */
+  eventLoopLagMs: { p50: number; p99: number; max: number };
+}
+
+const MB = 1024 * 1024;
+const SAMPLE_EVERY_MS = 200;
+/** The delay monitor's timer interval; it records whole intervals, so the lag is what exceeds this. */
+const LOOP_RESOLUTION_MS = 10;
+
+function memoryNow(): MemorySample {
+  // Both cheaper than process.memoryUsage(), which walks every heap space.
+  return { rssMb: process.memoryUsage.rss() / MB, heapUsedMb: v8.getHeapStatistics().used_heap_size / MB };
+}
+
+/** Linux reports child CPU in clock ticks of USER_HZ, which is 100 on every architecture Node runs on. */
+const USER_HZ = 100;
+
+/** cutime + cstime from /proc/self/stat (fields 16 and 17), in ms; 0 where there is no procfs. */
+function waitedChildrenCpuMs(): number {
+  let stat: string;
+  try {
+    stat = readFileSync("/proc/self/stat", "utf8");
+  } catch {
+    return 0;
+  }
+  // Fields after the command name, which is in parentheses and may contain spaces: field 3 is the first.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / USER_HZ;
+}
+
+function machineTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of os.cpus()) {
+    busy += times.user + times.nice + times.sys + times.irq;
+    total += times.user + times.nice + times.sys + times.irq + times.idle;
+  }
+  return { busy, total };
+}
+
+/** Starts measuring; `stop()` ends it and reports. */
+export function measureUsage(): { stop(): BatchUsage } {
+  collectGarbage();
+  const before = memoryNow();
+  const peak = { ...before };
+  const sampler = setInterval(() => {
+    const now = memoryNow();
+    peak.rssMb = Math.max(peak.rssMb, now.rssMb);
+    peak.heapUsedMb = Math.max(peak.heapUsedMb, now.heapUsedMb);
+  }, SAMPLE_EVERY_MS);
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  loopDelay.enable();
+  const startedAt = performance.now();
+  const cpuAtStart = process.cpuUsage();
+  const machineAtStart = machineTimes();
+  const childrenAtStart = waitedChildrenCpuMs();
+  const [loadAverageAtStart = 0] = os.loadavg();
+  return {
+    stop: () => {
+      const cpu = process.cpuUsage(cpuAtStart);
+      const machine = machineTimes();
+      const wallMs = performance.now() - startedAt;
+      loopDelay.disable();
+      clearInterval(sampler);
+      collectGarbage();
+      const lagMs = (ns: number) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
+      return {
+        wallMs,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        cpuUserMs: cpu.user / 1000,
+        cpuSystemMs: cpu.system / 1000,
+        podProcessesCpuMs: waitedChildrenCpuMs() - childrenAtStart,
+        loadAverageAtStart,
+        machineBusyPercent: (100 * (machine.busy - machineAtStart.busy)) / Math.max(1, machine.total - machineAtStart.total),
+        memory: { before, peak, after: memoryNow() },
+        eventLoopLagMs: { p50: lagMs(loopDelay.percentile(50)), p99: lagMs(loopDelay.percentile(99)), max: lagMs(loopDelay.max) },
+      };
+    },
+  };
+}
