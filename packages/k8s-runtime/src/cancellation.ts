@@ -1,3 +1,9 @@
+import type { AdapterExecutionResult } from "@paperclipai/adapter-utils";
+import { deleteJob } from "./cleanup.ts";
+import type { ClusterAccess } from "./cluster-access.ts";
+import { failedRunResult } from "./errors.ts";
+import type { JobTracker } from "./job-tracker.ts";
+
 /**
  * Step 11, cancellation: how a run learns that the operator pressed Stop. Servers that pass
  * `ctx.signal` abort it; older ones don't, so the run polls its own status at keepalive cadence.
@@ -102,4 +108,30 @@ export function installShutdownHook(): void {
     if (process.listenerCount("SIGTERM") === 0) process.kill(process.pid, "SIGTERM");
   };
   process.once("SIGTERM", onTerm);
+}
+
+/** A cancelled run, acknowledged the way Paperclip's Stop expects. */
+export function acknowledgeCancellation(message: string, forced: boolean): AdapterExecutionResult {
+  return {
+    ...failedRunResult("cancelled", message),
+    resultJson: { executionCancellation: { state: "acknowledged", acknowledgedAt: new Date().toISOString(), forced } },
+  };
+}
+
+/** How long a cancelled run waits for its pod to stop before acknowledging anyway (marked forced). */
+const POD_STOP_WAIT_MS = 30_000;
+
+/**
+ * Ends a cancelled run's Job: Background deletion takes the pod and the Secret with it; the run
+ * waits for the pod to stop. On the server's own shutdown the Job is left running for the next run
+ * to reattach. The caller cleans up files afterwards.
+ */
+export async function stopCancelledJob(cluster: ClusterAccess, tracker: JobTracker, namespace: string): Promise<AdapterExecutionResult> {
+  const job = `${namespace}/${tracker.jobName}`;
+  if (serverIsShuttingDown()) {
+    return failedRunResult("cancelled", `The Paperclip server is shutting down; Job ${job} keeps running and the next run of this agent reattaches to it.`);
+  }
+  await deleteJob(cluster, namespace, tracker.jobName);
+  const stopped = await tracker.awaitPodStopped(POD_STOP_WAIT_MS);
+  return acknowledgeCancellation(`Cancelled; Job ${job} deleted`, !stopped);
 }

@@ -1,6 +1,8 @@
 import type { V1Pod } from "@kubernetes/client-node";
+import type { PodOutcome } from "./agent.ts";
 import type { JobTracker } from "./job-tracker.ts";
 import { readExitCodeFile } from "./run-directory.ts";
+import { describeTermination } from "./terminated-state.ts";
 
 /** Step 10: what ended the wait for the agent. */
 export type Completion =
@@ -50,4 +52,28 @@ export async function awaitPublishedTermination(
     if (remaining <= 0) return { pod, statusPublished: false };
     await tracker.nextChange(Math.min(remaining, 500));
   }
+}
+
+/**
+ * How the agent's container ended, for the result: the exit-code file when the agent wrote one,
+ * else the container's terminated state once kubelet publishes it.
+ */
+export async function podOutcome(
+  tracker: JobTracker,
+  containerName: string,
+  completion: Exclude<Completion, { kind: "cancelled" }>,
+  exitCodeFile: string,
+  stderrTail: string,
+): Promise<PodOutcome> {
+  const exitCodeFromFile = completion.kind === "exited" ? completion.exitCode : await readExitCodeFile(exitCodeFile);
+  const final =
+    exitCodeFromFile === null ? await awaitPublishedTermination(tracker, containerName) : { pod: tracker.pod(), statusPublished: true };
+  const termination = describeTermination({
+    ...(final.pod ? { pod: final.pod } : {}),
+    containerName,
+    exitCodeFromFile,
+    podGone: tracker.podGone(),
+    statusPublished: final.statusPublished,
+  });
+  return { ...termination, stderrTail };
 }

@@ -1,29 +1,26 @@
 import type { AdapterExecutionContext, AdapterExecutionResult } from "@paperclipai/adapter-utils";
 import type { AgentDefinition } from "./agent.ts";
-import { installShutdownHook, serverIsShuttingDown, watchCancellation } from "./cancellation.ts";
-import { cleanUpRun, deleteJob, runFailed } from "./cleanup.ts";
+import { acknowledgeCancellation, installShutdownHook, serverIsShuttingDown, stopCancelledJob, watchCancellation } from "./cancellation.ts";
+import { cleanUpRun, runFailed } from "./cleanup.ts";
 import { clusterAccessFor, type ClusterAccess } from "./cluster-access.ts";
-import { awaitCompletion, awaitPublishedTermination } from "./completion.ts";
+import { awaitCompletion, podOutcome } from "./completion.ts";
 import { parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
 import { ConfigValueError } from "./config-values.ts";
 import { failedRunResult } from "./errors.ts";
 import { JobTracker } from "./job-tracker.ts";
 import { UnsafeIdError } from "./names.ts";
 import { startKeepalive } from "./keepalive.ts";
-import { createRunJob } from "./launch.ts";
-import { agentLaunchLock, followedJobs, guardAgentRuns, jobKey } from "./launch-guard.ts";
-import { awaitPodStart } from "./pod-startup.ts";
+import { followedJobs } from "./launch-guard.ts";
+import { awaitPodStart, listWarningEvents } from "./pod-startup.ts";
 import { ensureReaper } from "./reaper.ts";
 import { describeApiError } from "./retry-policy.ts";
-import { prepareRunDirectory, readExitCodeFile, removeRunDirectory } from "./run-directory.ts";
 import { runLogFor, type RunLog } from "./run-log.ts";
 import { RunOutput } from "./run-output.ts";
-import { planRun, type RunPlan } from "./run-plan.ts";
+import { invocationMeta, planRun, type RunPlan } from "./run-plan.ts";
 import { buildRunResult } from "./run-result.ts";
-import { discoverPlacement, type Placement } from "./self-pod.ts";
+import { resolvePlacement } from "./self-pod.ts";
 import { acquireSharedWatch, type SharedWatchLease } from "./shared-watch.ts";
-import { describeTermination } from "./terminated-state.ts";
-import { acknowledgeCancellation, reattachJob, runDirectoryOfJob } from "./reattach.ts";
+import { launchRun } from "./run-launch.ts";
 
 /** How long the guard waits for the shared watch's first list before failing closed. */
 const GUARD_READY_TIMEOUT_MS = 30_000;
@@ -57,27 +54,9 @@ export async function executeRun<TParsed>(
   }
 
   // 4. Self-pod discovery
-  let placement: Placement;
-  try {
-    placement = await discoverPlacement(
-      cluster.key,
-      { instanceRoot: config.instanceRoot, ...(config.namespace ? { namespace: config.namespace } : {}) },
-      (namespace, name) => cluster.core.readNamespacedPod({ namespace, name }),
-      cluster.currentNamespace,
-    );
-  } catch (error) {
-    return failedRunResult("k8s_cluster_unreachable", `Could not read the Paperclip pod: ${describeApiError(error)}`);
-  }
-  const sharedVolume = config.sharedVolume ?? placement.sharedVolume;
-  if (!sharedVolume) {
-    return failedRunResult(
-      "k8s_shared_volume_unavailable",
-      `No shared volume holds the instance root ${config.instanceRoot}: mount a ReadWriteMany PersistentVolumeClaim there in the Paperclip pod, or set sharedVolumeClaim and sharedVolumeMountPath.`,
-      { key: "sharedVolumeClaim" },
-    );
-  }
-  const image = config.image ?? placement.serverImage;
-  if (!image) return failedRunResult("k8s_config_invalid", "config.image is required: the agent's container image.", { key: "image" });
+  const placed = await resolvePlacement(cluster, config);
+  if ("errorCode" in placed) return placed;
+  const { placement, sharedVolume, image } = placed;
 
   // 5–6. The run as data: directory, prompt, command, env split by sensitivity, Job and Secret manifests
   let plan: RunPlan;
@@ -90,17 +69,7 @@ export async function executeRun<TParsed>(
     const key = error instanceof ConfigValueError ? { key: error.key } : undefined;
     return failedRunResult("k8s_config_invalid", error instanceof Error ? error.message : String(error), key);
   }
-  await ctx.onMeta?.({
-    adapterType: agent.type,
-    command: plan.command.argv[0] ?? "",
-    commandArgs: plan.command.argv.slice(1),
-    cwd: plan.cwd,
-    commandNotes: [`Kubernetes Job ${plan.namespace}/${plan.jobName}`, ...(plan.command.notes ?? [])],
-    env: plan.command.env,
-    prompt: plan.prompt.text,
-    promptMetrics: plan.prompt.metrics,
-    context: ctx.context,
-  });
+  await ctx.onMeta?.(invocationMeta(agent.type, plan, ctx.context));
 
   // 3. Shared watch
   const jobs = acquireSharedWatch(cluster, plan.namespace, "jobs");
@@ -134,68 +103,27 @@ async function runJob<TParsed>(
     );
   }
 
-  // 7. Guard and orphans, then 6. create — serialized per agent
-  const launched = await agentLaunchLock.run(ctx.agent.id, async () => {
-    const decision = guardAgentRuns(
-      jobs.watch,
-      ctx.agent.id,
-      { runId: plan.runId, taskId: plan.taskId, sessionId: plan.resumeSessionId },
-      config.reattachOrphanedJobs,
-    );
-    if (decision.kind === "blocked") return { kind: "blocked" as const, result: failedRunResult(decision.code, decision.message) };
-    if (decision.kind === "reattach") {
-      const reattached = await reattachJob(cluster, decision.job, plan.runId, log);
-      if (!reattached.ok) return { kind: "blocked" as const, result: reattached.result };
-      followedJobs.add(jobKey(decision.job));
-      return { kind: "reattached" as const, job: decision.job };
-    }
-    try {
-      const prepared = await prepareRunDirectory(plan.runDirectory, {
-        prompt: plan.prompt.text,
-        ...(plan.instructions !== null ? { instructions: plan.instructions } : {}),
-        ...(plan.command.runFiles ? { runFiles: plan.command.runFiles } : {}),
-        skills: plan.skills,
-        ownerUid: plan.runAsUser,
-        ownerGid: plan.runAsGroup,
-      });
-      for (const note of prepared.notes) await log.info(note);
-    } catch (error) {
-      const message = `Could not prepare the run directory ${plan.runDirectory.dir}: ${error instanceof Error ? error.message : String(error)}`;
-      return { kind: "blocked" as const, result: failedRunResult("k8s_run_directory_failed", message) };
-    }
-    const tracker = new JobTracker(jobs.watch, pods.watch, plan.jobName);
-    const created = await createRunJob({ cluster, job: plan.job, secret: plan.secret, tracker, log, onDispatch: () => ctx.onDispatch?.() })
-      .catch((error: unknown) => ({ ok: false as const, result: failedRunResult("k8s_job_create_failed", error instanceof Error ? error.message : String(error)) }))
-      .finally(() => tracker.close());
-    if (!created.ok) {
-      // No Job will ever use the directory, and a retry of this run (same id) must not find it in its way.
-      await removeRunDirectory(plan.runDirectory).catch(() => {});
-      return { kind: "blocked" as const, result: created.result };
-    }
-    followedJobs.add(jobKey(created.job));
-    return { kind: "created" as const, job: created.job };
+  // 7. Guard and orphans, then 6. create
+  const launched = await launchRun({
+    ctx,
+    cluster,
+    plan,
+    jobs,
+    pods,
+    instanceRoot: config.instanceRoot,
+    reattachOrphanedJobs: config.reattachOrphanedJobs,
+    log,
   });
   if (launched.kind === "blocked") return launched.result;
-
+  const { runDirectory } = launched;
   const jobName = launched.job.metadata?.name ?? plan.jobName;
-  const runDirectory =
-    launched.kind === "reattached"
-      ? runDirectoryOfJob(launched.job, { instanceRoot: config.instanceRoot, companyId: plan.companyId, agentId: plan.agentId })
-      : plan.runDirectory;
-  if (!runDirectory) {
-    followedJobs.delete(jobKey(launched.job));
-    return failedRunResult(
-      "k8s_pod_reattach_failed",
-      `Job ${plan.namespace}/${jobName} has no usable run directory annotation; it cannot be followed. Delete it to start over.`,
-    );
-  }
   const jobCreatedAt = Date.now();
   const tracker = new JobTracker(jobs.watch, pods.watch, jobName);
   const stopCancellation = new AbortController();
   const cancellation = watchCancellation(
     ctx.signal,
-    ctx.authToken && config.paperclipApiUrl !== undefined
-      ? { apiUrl: config.paperclipApiUrl, runId: ctx.runId, token: ctx.authToken, intervalMs: config.keepaliveSec * 1000 }
+    ctx.authToken
+      ? { apiUrl: config.paperclipApiUrl ?? plan.serverApiUrl, runId: ctx.runId, token: ctx.authToken, intervalMs: config.keepaliveSec * 1000 }
       : null,
   );
   void cancellation.cancelled.then(() => stopCancellation.abort());
@@ -235,13 +163,7 @@ async function runJob<TParsed>(
       log,
       ...(ctx.onRuntimeProgress ? { onRuntimeProgress: ctx.onRuntimeProgress } : {}),
       cancel: stopCancellation.signal,
-      warningEvents: async (podName) =>
-        (
-          await cluster.core.listNamespacedEvent({
-            namespace: plan.namespace,
-            fieldSelector: `involvedObject.name=${podName},type=Warning`,
-          })
-        ).items,
+      warningEvents: (podName) => listWarningEvents(cluster, plan.namespace, podName),
     });
     if (started.kind === "failed") {
       await output.stop();
@@ -260,27 +182,13 @@ async function runJob<TParsed>(
     // 11. Cancellation
     if (completion.kind === "cancelled") {
       await output.stop();
-      if (serverIsShuttingDown()) {
-        return failedRunResult("cancelled", `The Paperclip server is shutting down; Job ${plan.namespace}/${jobName} keeps running and the next run of this agent reattaches to it.`);
-      }
-      await deleteJob(cluster, plan.namespace, jobName);
-      const confirmed = await tracker.awaitPodStopped(30_000);
-      await cleanUp(false);
-      return acknowledgeCancellation(`Cancelled; Job ${plan.namespace}/${jobName} deleted`, !confirmed);
+      const cancelled = await stopCancelledJob(cluster, tracker, plan.namespace);
+      if (!serverIsShuttingDown()) await cleanUp(false);
+      return cancelled;
     }
 
     await output.drain();
-    const exitCodeFromFile = completion.kind === "exited" ? completion.exitCode : await readExitCodeFile(runDirectory.exitCode);
-    const final =
-      exitCodeFromFile === null ? await awaitPublishedTermination(tracker, agent.containerName) : { pod: tracker.pod(), statusPublished: true };
-    const termination = describeTermination({
-      ...(final.pod ? { pod: final.pod } : {}),
-      containerName: agent.containerName,
-      exitCodeFromFile,
-      podGone: tracker.podGone(),
-      statusPublished: final.statusPublished,
-    });
-    const outcome = { ...termination, stderrTail: output.stderrTail.toString() };
+    const outcome = await podOutcome(tracker, agent.containerName, completion, runDirectory.exitCode, output.stderrTail.toString());
 
     // 12. Result
     if (completion.kind === "job-gone") {

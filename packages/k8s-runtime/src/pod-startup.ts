@@ -1,4 +1,5 @@
 import type { CoreV1Event } from "@kubernetes/client-node";
+import type { ClusterAccess } from "./cluster-access.ts";
 import type { RuntimeStatusSink } from "@paperclipai/adapter-utils/runtime-progress";
 import type { ErrorCode } from "./errors.ts";
 import type { JobTracker } from "./job-tracker.ts";
@@ -80,4 +81,10 @@ async function reportProgress(sink: RuntimeStatusSink | undefined, message: stri
   } catch {
     // The run log already carries the same line.
   }
+}
+
+/** The Warning events of a pod: one request, made only when the pod failed to start. */
+export async function listWarningEvents(cluster: ClusterAccess, namespace: string, podName: string): Promise<CoreV1Event[]> {
+  const events = await cluster.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${podName},type=Warning` });
+  return events.items;
 }

@@ -1,6 +1,5 @@
 import path from "node:path";
 import { PatchStrategy, setHeaderOptions, type V1Job } from "@kubernetes/client-node";
-import type { AdapterExecutionResult } from "@paperclipai/adapter-utils";
 import type { ClusterAccess } from "./cluster-access.ts";
 import { failedRunResult, type FailedRunResult } from "./errors.ts";
 import { ANNOTATION_RUN_DIRECTORY, reattachMetadataPatch } from "./labels.ts";
@@ -52,12 +51,4 @@ export async function reattachJob(
   }
   await log.info(`Reattached to Job ${namespace}/${name} of an earlier run of this agent; streaming its output from the start.`);
   return { ok: true };
-}
-
-/** A cancelled run, acknowledged the way Paperclip's Stop expects. */
-export function acknowledgeCancellation(message: string, forced: boolean): AdapterExecutionResult {
-  return {
-    ...failedRunResult("cancelled", message),
-    resultJson: { executionCancellation: { state: "acknowledged", acknowledgedAt: new Date().toISOString(), forced } },
-  };
 }

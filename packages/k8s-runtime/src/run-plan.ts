@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { V1Job, V1Secret } from "@kubernetes/client-node";
-import type { AdapterExecutionContext } from "@paperclipai/adapter-utils";
+import type { AdapterExecutionContext, AdapterInvocationMeta } from "@paperclipai/adapter-utils";
+import { buildPaperclipEnv } from "@paperclipai/adapter-utils/server-utils";
 import type { AgentCommand, AgentDefinition } from "./agent.ts";
 import { wrapAgentCommand } from "./command-wrapper.ts";
 import type { RuntimeConfig } from "./config.ts";
@@ -42,6 +43,8 @@ export interface RunPlan {
   runAsGroup: number;
   job: V1Job;
   secret: V1Secret | null;
+  /** Paperclip's API as this server reaches it (for run-status polling). */
+  serverApiUrl: string;
 }
 
 /** The session to resume: only one saved for the same working directory (the CLIs key sessions by cwd). */
@@ -192,6 +195,22 @@ export async function planRun(
     runAsGroup,
     job,
     secret,
+    serverApiUrl: buildPaperclipEnv(ctx.agent).PAPERCLIP_API_URL ?? "",
     notes,
+  };
+}
+
+/** What Paperclip shows as the run's invocation: the agent's command, not the wrapper around it. */
+export function invocationMeta(adapterType: string, plan: RunPlan, context: Record<string, unknown>): AdapterInvocationMeta {
+  return {
+    adapterType,
+    command: plan.command.argv[0] ?? "",
+    commandArgs: plan.command.argv.slice(1),
+    cwd: plan.cwd,
+    commandNotes: [`Kubernetes Job ${plan.namespace}/${plan.jobName}`, ...(plan.command.notes ?? [])],
+    env: plan.command.env,
+    prompt: plan.prompt.text,
+    promptMetrics: plan.prompt.metrics,
+    context,
   };
 }

@@ -1,6 +1,10 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { V1Container, V1LocalObjectReference, V1Pod, V1PodDNSConfig } from "@kubernetes/client-node";
+import type { ClusterAccess } from "./cluster-access.ts";
+import type { RuntimeConfig } from "./config.ts";
+import { failedRunResult, type FailedRunResult } from "./errors.ts";
+import { describeApiError } from "./retry-policy.ts";
 
 const SERVICE_ACCOUNT_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
@@ -141,4 +145,33 @@ export function discoverPlacement(
     placement.catch(() => placements.delete(cacheKey));
   }
   return placement;
+}
+
+/** Where agent pods go and what they mount, or a failed result saying what is missing. */
+export async function resolvePlacement(
+  cluster: ClusterAccess,
+  config: Pick<RuntimeConfig, "instanceRoot" | "namespace" | "sharedVolume" | "image">,
+): Promise<{ placement: Placement; sharedVolume: SharedVolume; image: string } | FailedRunResult> {
+  let placement: Placement;
+  try {
+    placement = await discoverPlacement(
+      cluster.key,
+      { instanceRoot: config.instanceRoot, ...(config.namespace ? { namespace: config.namespace } : {}) },
+      (namespace, name) => cluster.core.readNamespacedPod({ namespace, name }),
+      cluster.currentNamespace,
+    );
+  } catch (error) {
+    return failedRunResult("k8s_cluster_unreachable", `Could not read the Paperclip pod: ${describeApiError(error)}`);
+  }
+  const sharedVolume = config.sharedVolume ?? placement.sharedVolume;
+  if (!sharedVolume) {
+    return failedRunResult(
+      "k8s_shared_volume_unavailable",
+      `No shared volume holds the instance root ${config.instanceRoot}: mount a ReadWriteMany PersistentVolumeClaim there in the Paperclip pod, or set sharedVolumeClaim and sharedVolumeMountPath.`,
+      { key: "sharedVolumeClaim" },
+    );
+  }
+  const image = config.image ?? placement.serverImage;
+  if (!image) return failedRunResult("k8s_config_invalid", "config.image is required: the agent's container image.", { key: "image" });
+  return { placement, sharedVolume, image };
 }
