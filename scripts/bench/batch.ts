@@ -79,7 +79,12 @@ const STAMP_PREFIX = '{"type":"bench"';
 
 function stampOf(chunk: string): Stamp | null {
   if (!chunk.startsWith(STAMP_PREFIX)) return null;
-  const parsed: unknown = JSON.parse(chunk);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(chunk);
+  } catch {
+    return null; // a cut line counts as missing
+  }
   if (typeof parsed !== "object" || parsed === null || !("seq" in parsed) || !("writtenAt" in parsed)) return null;
   const { seq, writtenAt } = parsed;
   return typeof seq === "number" && typeof writtenAt === "number" ? { seq, writtenAt } : null;
