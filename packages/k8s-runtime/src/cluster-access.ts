@@ -2,22 +2,25 @@
  * Cluster access (DESIGN §3 step 2): a `KubeConfig` from the `kubeconfig` config value (a file
  * path or the kubeconfig text itself), else in-cluster credentials, else client-node's default
  * (`$KUBECONFIG`, `~/.kube/config`). One client set per distinct kubeconfig, created on first
- * use and reused by every run of the process, so the shared watch and HTTP keep-alive
- * connections are shared too.
+ * use and reused by every run of the process, so the shared watch is shared too. (client-node
+ * 2.0.1 still opens a new connection per API call; at four calls per run that is affordable.)
  */
 import { createHash } from "node:crypto";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import {
   AuthorizationV1Api,
   BatchV1Api,
+  type Configuration,
   type ConfigurationOptions,
   CoreV1Api,
+  createConfiguration,
   KubeConfig,
   Observable,
   type RequestContext,
   type ResponseContext,
+  ServerConfiguration,
   Watch,
 } from "@kubernetes/client-node";
 
@@ -59,6 +62,36 @@ const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/tok
 const DEFAULT_FALLBACK_SERVER = "http://localhost:8080";
 
 const clientSets = new Map<string, ClusterAccess>();
+
+/** This package's version; none when the code was bundled away from its package.json. */
+function packageVersion(): string | undefined {
+  try {
+    const manifest: unknown = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    const version: unknown = typeof manifest === "object" && manifest !== null ? Reflect.get(manifest, "version") : undefined;
+    return typeof version === "string" ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What every request of the runtime sends as User-Agent: audit logs (and the sim's request records) tell it apart. */
+export const RUNTIME_USER_AGENT = ["paperclip-k8s-runtime", packageVersion()].filter(Boolean).join("/");
+
+/**
+ * client-node sends its own User-Agent from a middleware on API clients and none on watches; both
+ * authenticate every request through the kubeconfig, so that is where ours goes.
+ */
+class RuntimeKubeConfig extends KubeConfig {
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    context.setHeaderParam("User-Agent", RUNTIME_USER_AGENT);
+  }
+}
+
+/** Like `kubeConfig.makeApiClient`, without the middleware that would put client-node's User-Agent back. */
+function apiClient<T>(kubeConfig: KubeConfig, server: string, Api: new (configuration: Configuration) => T): T {
+  return new Api(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: kubeConfig } }));
+}
 
 /**
  * Inline kubeconfig text is YAML (block style, so several lines) or JSON (starts with `{`); a
@@ -130,7 +163,7 @@ const SOURCE_NAMES: Record<KubeconfigSource, string> = {
 };
 
 function loadKubeConfig(source: KubeconfigSource, load: (kubeConfig: KubeConfig) => void): KubeConfig {
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = new RuntimeKubeConfig();
   try {
     load(kubeConfig);
   } catch (error) {
@@ -167,16 +200,17 @@ export function clusterAccessFor(kubeconfigSetting: string | undefined, options:
   if (cached) return cached;
   const kubeConfig = loadKubeConfig(source, load);
   const contextObject = kubeConfig.getContextObject(kubeConfig.getCurrentContext());
+  const server = kubeConfig.getCurrentCluster()?.server ?? "";
   const access: ClusterAccess = {
     key,
     source,
     kubeConfig,
-    core: kubeConfig.makeApiClient(CoreV1Api),
-    batch: kubeConfig.makeApiClient(BatchV1Api),
-    authorization: kubeConfig.makeApiClient(AuthorizationV1Api),
+    core: apiClient(kubeConfig, server, CoreV1Api),
+    batch: apiClient(kubeConfig, server, BatchV1Api),
+    authorization: apiClient(kubeConfig, server, AuthorizationV1Api),
     watch: new Watch(kubeConfig),
     currentNamespace: contextObject?.namespace?.trim() || "default",
-    server: kubeConfig.getCurrentCluster()?.server ?? "",
+    server,
   };
   clientSets.set(key, access);
   return access;
