@@ -8,3 +8,10 @@ export { describeGeneratedReadme, fillGeneratedSections } from "./generated-read
 export { sampleCommandInput } from "./command-input.ts";
 export { bundleUiParser, loadUiParser, UI_PARSER_ENTRY, UI_PARSER_OUTFILE, type LoadedUiParser } from "./ui-parser-bundle.ts";
 export { describeUiParserParity, type UiParserParityOptions } from "./ui-parser-parity.ts";
+export {
+  startScriptedLlmServer,
+  type LlmRequestRecord,
+  type ScriptedLlmServer,
+  type ScriptedLlmServerOptions,
+} from "./llm-server/server.ts";
+export { FINAL_TEXT, LLM_SCENARIOS, SCRIPTED_COMMAND, type LlmScenario } from "./llm-server/scenario.ts";

@@ -1,0 +1,130 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FINAL_TEXT, SCRIPTED_COMMAND } from "./scenario.ts";
+import { startScriptedLlmServer, type ScriptedLlmServer } from "./server.ts";
+
+let server: ScriptedLlmServer;
+beforeEach(async () => {
+  server = await startScriptedLlmServer({ slowEventMs: 1, retryAfterMs: 7 });
+});
+afterEach(async () => {
+  await server.stop();
+});
+
+const bashTool = { name: "Bash", description: "Run a command", input_schema: { type: "object", required: ["command", "description"] } };
+const prompt = { role: "user", content: "Create out.txt" };
+const toolResult = { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "" }] };
+
+function post(url: string, body: unknown): Promise<Response> {
+  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+}
+
+/** The JSON `data` of every server-sent event in a stream. */
+function sseData(text: string): Record<string, unknown>[] {
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith("data: ") && line !== "data: [DONE]")
+    .map((line) => JSON.parse(line.slice("data: ".length)));
+}
+
+describe("Anthropic Messages", () => {
+  it("streams a tool call with input_json_delta, then final text once the tool result is back", async () => {
+    const url = `${server.baseUrl("happy", "a1")}/v1/messages?beta=true`;
+    const first = sseData(await (await post(url, { model: "m", stream: true, tools: [bashTool], messages: [prompt] })).text());
+    expect(first.map((event) => event.type)).toContain("message_start");
+    const toolStart = first.find((event) => event.type === "content_block_start" && JSON.stringify(event).includes("tool_use"));
+    expect(toolStart).toMatchObject({ content_block: { type: "tool_use", name: "Bash" } });
+    const json = first
+      .filter((event) => JSON.stringify(event).includes("input_json_delta"))
+      .map((event) => (event.delta as { partial_json: string }).partial_json)
+      .join("");
+    expect(JSON.parse(json)).toEqual({ command: SCRIPTED_COMMAND, description: "Write hello to out.txt" });
+    expect(first.at(-2)).toMatchObject({ type: "message_delta", delta: { stop_reason: "tool_use" } });
+
+    const second = sseData(await (await post(url, { model: "m", stream: true, tools: [bashTool], messages: [prompt, toolResult] })).text());
+    const text = second.filter((event) => event.type === "content_block_delta").map((event) => (event.delta as { text: string }).text);
+    expect(text.join("")).toBe(FINAL_TEXT);
+    expect(server.requests("a1").map((record) => record.reply)).toEqual(["tool:Bash", "text"]);
+  });
+
+  it("answers without streaming when asked to", async () => {
+    const url = `${server.baseUrl("happy", "a2")}/v1/messages`;
+    const body = await (await post(url, { model: "m", tools: [bashTool], messages: [prompt, toolResult] })).json();
+    expect(body).toMatchObject({ type: "message", model: "m", content: [{ type: "text", text: FINAL_TEXT }], stop_reason: "end_turn" });
+  });
+
+  it("errors with the API's status, error type and retry hints", async () => {
+    const response = await post(`${server.baseUrl("error429", "a3")}/v1/messages`, { model: "m", messages: [prompt] });
+    expect(response.status).toBe(429);
+    expect(response.headers.get("retry-after")).toBe("1");
+    expect(response.headers.get("retry-after-ms")).toBe("7");
+    expect(await response.json()).toEqual({ type: "error", error: { type: "rate_limit_error", message: expect.any(String) } });
+    const overloaded = await post(`${server.baseUrl("error529", "a3")}/v1/messages`, { model: "m", messages: [prompt] });
+    expect(overloaded.status).toBe(529);
+  });
+
+  it("cuts the first final-text stream mid-way and serves the next one whole", async () => {
+    const url = `${server.baseUrl("cut", "a4")}/v1/messages`;
+    const request = { model: "m", stream: true, tools: [bashTool], messages: [prompt, toolResult] };
+    await expect((await post(url, request)).text()).rejects.toThrow();
+    const again = sseData(await (await post(url, request)).text());
+    expect(again.at(-1)).toEqual({ type: "message_stop" });
+  });
+
+  it("empty: a well-formed message with no content and 0 output tokens", async () => {
+    const events = sseData(await (await post(`${server.baseUrl("empty", "a5")}/v1/messages`, { model: "m", stream: true, messages: [prompt] })).text());
+    expect(events.some((event) => event.type === "content_block_start")).toBe(false);
+    expect(events.at(-2)).toMatchObject({ type: "message_delta", usage: { output_tokens: 0 } });
+  });
+});
+
+describe("OpenAI chat completions", () => {
+  const shell = { type: "function", function: { name: "bash", parameters: { type: "object", required: ["command"] } } };
+
+  it("streams tool_calls, then text, with usage and [DONE]", async () => {
+    const url = `${server.openAiBaseUrl("happy", "o1")}/chat/completions`;
+    const raw = await (await post(url, { model: "m", stream: true, tools: [shell], messages: [prompt] })).text();
+    expect(raw.trimEnd().endsWith("data: [DONE]")).toBe(true);
+    const chunks = sseData(raw);
+    const calls = chunks.flatMap((chunk) => (chunk.choices as { delta: { tool_calls?: { function: { name?: string; arguments: string } }[] } }[]).flatMap((choice) => choice.delta.tool_calls ?? []));
+    expect(calls[0]?.function.name).toBe("bash");
+    expect(JSON.parse(calls.map((call) => call.function.arguments).join(""))).toEqual({ command: SCRIPTED_COMMAND });
+    expect(chunks.find((chunk) => JSON.stringify(chunk).includes('"finish_reason":"tool_calls"'))).toBeDefined();
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) } });
+
+    const toolMessage = { role: "tool", tool_call_id: "call_1", content: "" };
+    const body = await (await post(url, { model: "m", tools: [shell], messages: [prompt, toolMessage] })).json();
+    expect(body).toMatchObject({ object: "chat.completion", choices: [{ message: { content: FINAL_TEXT }, finish_reason: "stop" }] });
+  });
+
+  it("loop: always a tool call, until tools are switched off", async () => {
+    const url = `${server.openAiBaseUrl("loop", "o2")}/chat/completions`;
+    const toolMessage = { role: "tool", tool_call_id: "call_1", content: "" };
+    const call = await (await post(url, { model: "m", tools: [shell], messages: [prompt, toolMessage] })).json();
+    expect(call).toMatchObject({ choices: [{ finish_reason: "tool_calls" }] });
+    const last = await (await post(url, { model: "m", tools: [shell], tool_choice: "none", messages: [prompt, toolMessage] })).json();
+    expect(last).toMatchObject({ choices: [{ finish_reason: "stop" }] });
+  });
+});
+
+describe("runs and lifecycle", () => {
+  it("refuses unknown scenarios and paths outside a run, and records them", async () => {
+    const unknown = await post(`${server.origin}/s/nope~x/v1/messages`, {});
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { message: expect.stringMatching(/^unknown scenario "nope"; known: happy, /) } });
+    expect((await fetch(`${server.origin}/v1/messages`)).status).toBe(404);
+    expect(server.requests().map((record) => record.status)).toEqual([404, 404]);
+    expect(() => server.baseUrl("happy", "bad tag")).toThrow(/run tag/);
+  });
+
+  it("stop() ends a stalled stream and closes the server", async () => {
+    const url = `${server.baseUrl("stall", "s1")}/v1/messages`;
+    const response = await post(url, { model: "m", stream: true, tools: [bashTool], messages: [prompt, toolResult] });
+    const reader = response.body?.getReader();
+    const first = await reader?.read();
+    expect(new TextDecoder().decode(first?.value)).toContain("message_start");
+    await server.stop();
+    await expect(reader?.read()).rejects.toThrow();
+    await expect(fetch(server.origin)).rejects.toThrow();
+    server = await startScriptedLlmServer();
+  });
+});

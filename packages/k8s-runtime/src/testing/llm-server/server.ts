@@ -1,0 +1,217 @@
+/**
+ * A scripted LLM on 127.0.0.1 for running the real agent CLIs offline. Each run picks its script through
+ * its base URL, `http://127.0.0.1:<port>/s/<scenario>~<tag>`: the scenario says what the model answers,
+ * the tag keeps one run's requests apart from another's. Every request is recorded.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { setTimeout as delay } from "node:timers/promises";
+import { isJsonObject, type JsonObject } from "../../agent-kit/json-fields.ts";
+import { anthropicMessages } from "./anthropic.ts";
+import { openAiChatCompletions } from "./openai.ts";
+import { decideReply, isLlmScenario, LLM_SCENARIOS, type ApiErrorReply, type LlmScenario, type StreamPacing } from "./scenario.ts";
+import { roughTokens, type ContentReply, type RenderedStream, type WireFormat } from "./wire.ts";
+
+export interface LlmRequestRecord {
+  seq: number;
+  method: string;
+  /** Path and query as sent, e.g. `/s/happy~t1/v1/messages?beta=true`. */
+  url: string;
+  scenario: LlmScenario | null;
+  tag: string | null;
+  api: "anthropic" | "openai" | "count_tokens" | null;
+  model: string | null;
+  stream: boolean | null;
+  messageCount: number;
+  toolCount: number;
+  status: number;
+  /** What the script answered: `tool:<name>`, `text`, `empty`, `error`, or null for requests it does not serve. */
+  reply: string | null;
+}
+
+export interface ScriptedLlmServerOptions {
+  /** Pause before each event of a `slow` stream. Default 150 ms. */
+  slowEventMs?: number;
+  /** `retry-after-ms` on error replies, so CLI retries stay quick. Default 20 ms. */
+  retryAfterMs?: number;
+}
+
+export interface ScriptedLlmServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly origin: string;
+  /** The base URL of one run (`ANTHROPIC_BASE_URL`); OpenAI-style clients want `openAiBaseUrl`. */
+  baseUrl(scenario: LlmScenario, tag: string): string;
+  /** `baseUrl` + `/v1`, as OpenAI-compatible clients expect. */
+  openAiBaseUrl(scenario: LlmScenario, tag: string): string;
+  /** Requests seen so far, in order; only one run's when `tag` is given. */
+  requests(tag?: string): LlmRequestRecord[];
+  /** Closes the server and every open connection (stalled streams included). */
+  stop(): Promise<void>;
+}
+
+const TAG = /^[A-Za-z0-9._-]+$/;
+const RUN_PATH = /^\/s\/([^/~]+)~([^/]+)(\/.*)?$/;
+
+function sendJson(response: ServerResponse, status: number, body: JsonObject, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { "content-type": "application/json", ...headers });
+  response.end(JSON.stringify(body));
+}
+
+function notFound(response: ServerResponse, message: string): void {
+  sendJson(response, 404, { type: "error", error: { type: "not_found_error", message } });
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export async function startScriptedLlmServer(options: ScriptedLlmServerOptions = {}): Promise<ScriptedLlmServer> {
+  const slowEventMs = options.slowEventMs ?? 150;
+  const retryAfterMs = options.retryAfterMs ?? 20;
+  const records: LlmRequestRecord[] = [];
+  const finalTextsSent = new Map<string, number>();
+  const stopping = new AbortController();
+
+  async function writeStream(response: ServerResponse, rendered: RenderedStream, pacing: StreamPacing): Promise<void> {
+    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+    const stopAt = pacing === "stall" || pacing === "cut" ? rendered.firstDeltaIndex + 1 : rendered.frames.length;
+    for (const frame of rendered.frames.slice(0, stopAt)) {
+      if (pacing === "paced") await delay(slowEventMs, undefined, { signal: stopping.signal }).catch(() => undefined);
+      if (response.destroyed || stopping.signal.aborted) return;
+      response.write(frame);
+    }
+    if (pacing === "cut") {
+      // Only once what was written has left, or the client would see no stream at all.
+      await new Promise<void>((resolve) => response.write("", () => resolve()));
+      response.socket?.destroy();
+    }
+    // A stalled stream stays open until the client goes away or the server stops.
+    else if (pacing !== "stall") response.end();
+  }
+
+  async function serveModel(
+    format: WireFormat,
+    body: JsonObject,
+    scenario: LlmScenario,
+    runKey: string,
+    record: LlmRequestRecord,
+    response: ServerResponse,
+  ): Promise<void> {
+    const request = format.readRequest(body);
+    Object.assign(record, {
+      model: request.model,
+      stream: request.stream,
+      messageCount: request.messageCount,
+      toolCount: request.conversation.tools.length,
+    });
+    const sent = finalTextsSent.get(runKey) ?? 0;
+    const reply = decideReply(scenario, request.conversation, { retryAfterMs, finalTextStreamsSent: sent });
+    if (reply.kind === "error") {
+      record.reply = "error";
+      record.status = reply.status;
+      sendError(format, reply, response);
+      return;
+    }
+    if (reply.kind === "text" && request.conversation.endsWithToolResult) finalTextsSent.set(runKey, sent + 1);
+    record.reply = reply.kind === "tool" ? `tool:${reply.toolName}` : reply.kind;
+    record.status = 200;
+    const context = { model: request.model ?? "scripted-model", inputTokens: roughTokens(JSON.stringify(body)) };
+    if (!request.stream) {
+      sendJson(response, 200, format.renderJson(reply, context));
+      return;
+    }
+    await writeStream(response, format.renderStream(reply, context), pacingOf(reply));
+  }
+
+  function sendError(format: WireFormat, reply: ApiErrorReply, response: ServerResponse): void {
+    sendJson(response, reply.status, format.renderError(reply), reply.headers);
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = request.url ?? "/";
+    const record: LlmRequestRecord = {
+      seq: records.length + 1,
+      method: request.method ?? "GET",
+      url,
+      scenario: null,
+      tag: null,
+      api: null,
+      model: null,
+      stream: null,
+      messageCount: 0,
+      toolCount: 0,
+      status: 404,
+      reply: null,
+    };
+    records.push(record);
+    const match = RUN_PATH.exec(new URL(url, "http://127.0.0.1").pathname);
+    if (match === null) return notFound(response, `no run in ${url}; base URLs look like /s/<scenario>~<tag>`);
+    const [, scenario = "", tag = "", endpoint = ""] = match;
+    record.tag = tag;
+    if (!isLlmScenario(scenario)) return notFound(response, `unknown scenario ${JSON.stringify(scenario)}; known: ${LLM_SCENARIOS.join(", ")}`);
+    record.scenario = scenario;
+    if (request.method !== "POST") return notFound(response, `${request.method} ${endpoint || "/"} is not served`);
+
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(request));
+    } catch {
+      record.status = 400;
+      return sendJson(response, 400, { type: "error", error: { type: "invalid_request_error", message: "request body is not JSON" } });
+    }
+    if (!isJsonObject(body)) {
+      record.status = 400;
+      return sendJson(response, 400, { type: "error", error: { type: "invalid_request_error", message: "request body is not a JSON object" } });
+    }
+    switch (endpoint) {
+      case "/v1/messages":
+        record.api = "anthropic";
+        return serveModel(anthropicMessages, body, scenario, `${scenario}~${tag}`, record, response);
+      case "/v1/chat/completions":
+        record.api = "openai";
+        return serveModel(openAiChatCompletions, body, scenario, `${scenario}~${tag}`, record, response);
+      case "/v1/messages/count_tokens":
+        record.api = "count_tokens";
+        record.status = 200;
+        return sendJson(response, 200, { input_tokens: roughTokens(JSON.stringify(body)) });
+      default:
+        return notFound(response, `POST ${endpoint || "/"} is not served`);
+    }
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) sendJson(response, 500, { type: "error", error: { type: "api_error", message: String(error) } });
+      else response.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the scripted LLM server has no TCP address");
+  const origin = `http://127.0.0.1:${address.port}`;
+  const baseUrl = (scenario: LlmScenario, tag: string): string => {
+    if (!TAG.test(tag)) throw new Error(`run tag ${JSON.stringify(tag)} must match ${TAG.source}`);
+    return `${origin}/s/${scenario}~${tag}`;
+  };
+
+  return {
+    origin,
+    baseUrl,
+    openAiBaseUrl: (scenario, tag) => `${baseUrl(scenario, tag)}/v1`,
+    requests: (tag) => records.filter((record) => tag === undefined || record.tag === tag).map((record) => ({ ...record })),
+    stop: async () => {
+      stopping.abort();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function pacingOf(reply: ContentReply): StreamPacing {
+  return reply.kind === "empty" ? "whole" : reply.pacing;
+}
