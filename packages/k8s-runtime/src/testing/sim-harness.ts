@@ -18,7 +18,7 @@ export interface ConformanceCluster {
   sharedRoot: string;
   /** Paperclip's instance root on the shared volume. */
   instanceRoot: string;
-  /** Image reference whose filesystem holds the fake agent under the adapter's executable name. */
+  /** Image reference whose filesystem holds the agent CLI (the fake one by default) under the adapter's executable name. */
   image: string;
   /** Adapter config that points at this cluster; `overrides` win. */
   config(overrides?: Record<string, unknown>): Record<string, unknown>;
@@ -31,7 +31,7 @@ export interface ConformanceCluster {
  * Builds the fake agent's image: a directory with the fake agent, the recorded transcripts, and an
  * executable named like the agent's CLI (argv[0] of its command) that starts it.
  */
-async function buildFakeAgentImage(agent: AgentDefinition<unknown>): Promise<{ dir: string; layers: string[] }> {
+async function buildFakeAgentImage(agent: AgentDefinition<unknown>): Promise<AgentImage> {
   const executable = agent.buildCommand(sampleCommandInput()).argv[0];
   if (!executable || executable.includes("/")) throw new Error(`agent ${agent.type} has no plain executable name`);
   const dir = await mkdtemp(path.join(tmpdir(), `fake-${agent.type}-image-`));
@@ -40,12 +40,22 @@ async function buildFakeAgentImage(agent: AgentDefinition<unknown>): Promise<{ d
   await cp(agentCliFixturesDir, path.join(dir, "transcripts"), { recursive: true });
   await writeFile(path.join(dir, executable), `#!/bin/sh\nexec node "$(dirname "$0")/fake-agent.mjs" "$@"\n`, { mode: 0o755 });
   // The image's second layer is this Node's own directory, so `node` in the pod is the one running the tests.
-  return { dir, layers: [dir, path.dirname(await realpath(process.execPath))] };
+  return { layers: [dir, path.dirname(await realpath(process.execPath))], remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Starts a simulated cluster prepared for running `agent` through `execute()`. */
-export async function startConformanceCluster(agent: AgentDefinition<unknown>): Promise<ConformanceCluster> {
-  const { dir: imageDir, layers } = await buildFakeAgentImage(agent);
+/** Host directories standing in for an agent image (the first goes first on the pod's PATH). */
+export interface AgentImage {
+  layers: string[];
+  /** Removes what was built for the image. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Starts a simulated cluster prepared for running `agent` through `execute()`, with the fake agent as
+ * the image's CLI unless `agentImage` is given (it is then the cluster's to remove on stop).
+ */
+export async function startConformanceCluster(agent: AgentDefinition<unknown>, agentImage?: AgentImage): Promise<ConformanceCluster> {
+  const { layers, remove: removeImage } = agentImage ?? (await buildFakeAgentImage(agent));
   const image = `registry.example.test/paperclip/${agent.containerName}:conformance`;
   const sim = await startSimCluster({ images: { [image]: layers } });
   const namespace = "default";
@@ -93,7 +103,7 @@ export async function startConformanceCluster(agent: AgentDefinition<unknown>): 
     },
     stop: async () => {
       await sim.stop();
-      await rm(imageDir, { recursive: true, force: true });
+      await removeImage();
     },
   };
 }
