@@ -10,6 +10,7 @@ import {
   clusterAccessFor,
   forgetClusterAccess,
   isInlineKubeconfig,
+  RUNTIME_USER_AGENT,
 } from "./cluster-access.ts";
 import { KubernetesApiError, withRetry } from "./retry-policy.ts";
 
@@ -226,6 +227,16 @@ describe("against the simulated cluster", () => {
     expect(error).toBeInstanceOf(KubernetesApiError);
     expect(error).toMatchObject({ code: 409, status: { reason: "AlreadyExists" } });
     expect((error as Error).message).toMatch(/^create Job "taken": HTTP 409 AlreadyExists: /);
+  });
+
+  it("names the runtime and its version in the User-Agent of API calls and watches", async () => {
+    const access = clusterAccessFor(cluster.kubeconfigPath);
+    expect(RUNTIME_USER_AGENT).toMatch(/^paperclip-k8s-runtime\/\d+\.\d+\.\d+/);
+    cluster.requests.reset();
+    await access.core.listNamespacedPod({ namespace: "default" });
+    const watching = await access.watch.watch("/api/v1/namespaces/default/pods", {}, () => {}, () => {});
+    watching.abort();
+    expect(cluster.requests.snapshot().byUserAgent).toEqual({ [RUNTIME_USER_AGENT]: { pods: { list: 1, watch: 1 } } });
   });
 
   it("abortableCall aborts a generated API call in flight", async () => {

@@ -14,4 +14,5 @@ export const RUNTIME_PERMISSIONS: readonly Permission[] = [
   { group: "", resource: "pods", verbs: ["get", "list", "watch"], why: "follow agent pods; read the Paperclip pod (self-discovery)" },
   { group: "", resource: "secrets", verbs: ["create", "get", "patch", "delete"], why: "the per-run Secret with the run's credentials" },
   { group: "", resource: "events", verbs: ["list"], why: "explain a pod that fails to start" },
+  { group: "", resource: "persistentvolumeclaims", verbs: ["get"], why: "check the shared claim is ReadWriteMany (environment test)" },
 ];

@@ -5,6 +5,7 @@ import { ConformanceContext, type ConformanceOptions } from "./conformance-conte
 import { failureScenarios } from "./scenarios/failures.ts";
 import { lifecycleScenarios } from "./scenarios/lifecycle.ts";
 import { outputScenarios } from "./scenarios/output.ts";
+import { rbacScenarios } from "./scenarios/rbac.ts";
 import { resilienceScenarios } from "./scenarios/resilience.ts";
 import { securityScenarios } from "./scenarios/security.ts";
 import { transcriptScenarios } from "./scenarios/transcripts.ts";
@@ -42,5 +43,7 @@ export function describeAdapterConformance<TParsed>(options: AdapterConformanceO
     describe("output", () => outputScenarios(get));
     describe("security", () => securityScenarios(get));
     describe("resilience", () => resilienceScenarios(get));
+    // Last: it checks the requests of every scenario above.
+    rbacScenarios(get);
   });
 }
