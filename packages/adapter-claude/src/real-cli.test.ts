@@ -7,7 +7,7 @@ import path from "node:path";
 import { parseClaudeStreamJson } from "@paperclipai/adapter-claude-local/server";
 import { stopReapers, stopSharedWatches } from "paperclip-k8s-runtime";
 import { FINAL_TEXT, startRealCliCluster, type RealCliCluster, type RealCliRun } from "paperclip-k8s-runtime/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { claudeAgent } from "./agent.ts";
 import { createServerAdapter } from "./index.ts";
 
@@ -24,7 +24,8 @@ afterAll(async () => {
 /** Our result must agree with Paperclip's own claude_local parser reading the same streamed transcript. */
 function expectAgreesWithPaperclip({ result, run }: RealCliRun): void {
   const oracle = parseClaudeStreamJson(run.transcript().join(""));
-  expect(result.sessionId ?? null).toBe(oracle.sessionId);
+  // A run that must not be resumed reports no session, whatever the transcript says.
+  expect(result.sessionId ?? null).toBe(result.clearSession ? null : oracle.sessionId);
   expect(result.usage ?? null).toEqual(oracle.usage);
   expect(result.costUsd ?? null).toBe(oracle.costUsd);
   expect(result.summary ?? "").toBe(oracle.summary);
@@ -36,7 +37,8 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
 }
 
-describe("claude_k8s with the real claude CLI", () => {
+// Each run has its own agent, workspace and LLM script, so they run side by side: the CLI mostly waits.
+describe.concurrent("claude_k8s with the real claude CLI", () => {
   it("happy path runs the tool in the pod; a second Job resumes the session from the agent's HOME", async () => {
     const first = await cluster.run({ scenario: "happy" });
     expect(first.result.errorMessage ?? null).toBeNull();
@@ -69,5 +71,71 @@ describe("claude_k8s with the real claude CLI", () => {
     // The resumed conversation reaches the model with the first run's messages before the new prompt.
     const resumedPosts = second.llmRequests().filter((request) => request.method === "POST");
     expect(resumedPosts[0]?.messageCount).toBeGreaterThan(posts[1]?.messageCount ?? Infinity);
+  });
+
+  it("unknown session: session_unavailable, the session cleared, no LLM call", async () => {
+    const workspaceCwd = await cluster.workspace(crypto.randomUUID());
+    const { result, run, llmRequests } = await cluster.run({
+      scenario: "happy",
+      workspaceCwd,
+      sessionParams: { sessionId: "00000000-0000-4000-8000-000000000000", cwd: workspaceCwd },
+    });
+    expect(result.errorCode).toBe("session_unavailable");
+    expect(result.clearSession).toBe(true);
+    expect(result.errorMessage).toMatch(/No conversation found with session ID: 00000000-0000-4000-8000-000000000000/);
+    expect(run.transcript().join("")).toMatch(/"subtype":"error_during_execution"/);
+    expect(llmRequests().filter((request) => request.method === "POST")).toEqual([]);
+  });
+
+  it("turn limit (maxTurnsPerRun 1): max_turns_exhausted and the session cleared", async () => {
+    const first = await cluster.run({ scenario: "loop", config: { maxTurnsPerRun: 1 } });
+    expect(first.result.errorCode).toBe("max_turns_exhausted");
+    expect(first.result.clearSession).toBe(true);
+    expect(first.run.transcript().join("")).toMatch(/"subtype":"error_max_turns"/);
+    expect(first.llmRequests().filter((request) => request.method === "POST").map((request) => request.reply)).toEqual(["tool:Bash"]);
+    expectAgreesWithPaperclip(first);
+  });
+
+  it("API error 500: one retry (CLAUDE_CODE_MAX_RETRIES=1), then llm_api_error / transient_upstream", async () => {
+    const failed = await cluster.run({ scenario: "error500" });
+    expect(failed.result.exitCode).toBe(1);
+    expect(failed.result.errorCode).toBe("llm_api_error");
+    expect(failed.result.errorFamily).toBe("transient_upstream");
+    expect(failed.result.errorMessage).toMatch(/500/);
+    expect(failed.llmRequests().filter((request) => request.method === "POST").map((request) => request.status)).toEqual([500, 500]);
+    expectAgreesWithPaperclip(failed);
+  });
+
+  it("empty reply: an empty-reply error the scheduler may retry", async () => {
+    const empty = await cluster.run({ scenario: "empty" });
+    expect(empty.result.errorCode).toBe("llm_api_error");
+    expect(empty.result.errorFamily).toBe("transient_upstream");
+    expect(empty.result.errorMessage).toMatch(/empty reply/);
+    expectAgreesWithPaperclip(empty);
+  });
+
+  it("stream cut mid-way: the CLI recovers and the run succeeds", async () => {
+    const recovered = await cluster.run({ scenario: "cut" });
+    expect(recovered.result.errorMessage ?? null).toBeNull();
+    expect(recovered.result.summary).toBe(FINAL_TEXT);
+    expect(recovered.llmRequests().filter((request) => request.reply === "text").length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("OOM-killed while the final reply streams: claude_truncated with what was printed so far", async () => {
+    const killed = await cluster.run({
+      scenario: "stall",
+      during: async (run, agentId, llmRequests) => {
+        await vi.waitFor(() => expect(llmRequests().some((request) => request.reply === "text")).toBe(true), { timeout: 30_000, interval: 50 });
+        const pod = cluster.podOf(agentId);
+        if (pod === null) throw new Error("the agent's pod is gone before the kill");
+        cluster.sim.faults.oomKill(cluster.namespace, pod);
+      },
+    });
+    expect(killed.result.errorCode).toBe("claude_truncated");
+    expect(killed.result.exitCode).toBe(137);
+    expect(killed.result.errorMessage).toMatch(/OOMKilled/);
+    const transcript = killed.run.transcript().join("");
+    expect(transcript).toMatch(/"name":"Bash"/);
+    expect(transcript).not.toMatch(/"type":"result"/);
   });
 });

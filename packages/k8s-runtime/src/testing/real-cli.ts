@@ -11,6 +11,7 @@ import path from "node:path";
 import type { AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
 import type { AgentDefinition } from "../agent.ts";
 import { isJsonObject } from "../agent-kit/json-fields.ts";
+import { ANNOTATION_AGENT_ID } from "../labels.ts";
 import type { LlmScenario } from "./llm-server/scenario.ts";
 import { startScriptedLlmServer, type LlmRequestRecord, type ScriptedLlmServer } from "./llm-server/server.ts";
 import { recordedRun, type RecordedRun } from "./run-context.ts";
@@ -118,7 +119,7 @@ export interface RealCliRunInput {
   config?: Record<string, unknown>;
   opencodeConfig?: Record<string, unknown>;
   /** Runs alongside `execute()`; the run is awaited after it. */
-  during?: (run: RecordedRun, agentId: string) => Promise<void>;
+  during?: (run: RecordedRun, agentId: string, llmRequests: () => LlmRequestRecord[]) => Promise<void>;
 }
 
 export interface RealCliRun {
@@ -135,6 +136,8 @@ export interface RealCliCluster extends ConformanceCluster {
   llm: ScriptedLlmServer;
   /** One run of the real CLI through the adapter's `execute()`, pointed at the scripted LLM. */
   run(input: RealCliRunInput): Promise<RealCliRun>;
+  /** The name of the agent's pod, or null while there is none. */
+  podOf(agentId: string): string | null;
 }
 
 /** A simulated cluster whose agent image is the real `cli`, plus a scripted LLM server; `stop()` ends both. */
@@ -169,10 +172,13 @@ export async function startRealCliCluster(agent: AgentDefinition<unknown>, adapt
           ...input.config,
         }),
       });
+      const llmRequests = () => llm.requests(tag);
       const execution = adapter.execute(run.ctx);
-      if (input.during) await input.during(run, agentId);
-      return { result: await execution, run, agentId, workspaceCwd, llmRequests: () => llm.requests(tag) };
+      if (input.during) await input.during(run, agentId, llmRequests);
+      return { result: await execution, run, agentId, workspaceCwd, llmRequests };
     },
+    podOf: (agentId) =>
+      cluster.sim.store.list("pods").items.find((pod) => pod.metadata.annotations?.[ANNOTATION_AGENT_ID] === agentId)?.metadata.name ?? null,
     stop: async () => {
       await cluster.stop();
       await llm.stop();
