@@ -125,7 +125,7 @@ describe.concurrent("claude_k8s with the real claude CLI", () => {
     const killed = await cluster.run({
       scenario: "stall",
       during: async (run, agentId, llmRequests) => {
-        await vi.waitFor(() => expect(llmRequests().some((request) => request.reply === "text")).toBe(true), { timeout: 30_000, interval: 50 });
+        await vi.waitFor(() => expect(llmRequests().some((request) => request.afterToolResult && request.reply === "text")).toBe(true), { timeout: 30_000, interval: 50 });
         const pod = cluster.podOf(agentId);
         if (pod === null) throw new Error("the agent's pod is gone before the kill");
         cluster.sim.faults.oomKill(cluster.namespace, pod);

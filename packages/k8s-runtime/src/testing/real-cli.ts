@@ -107,6 +107,10 @@ export function realCliEnv(cli: RealCli, llm: ScriptedLlmServer, run: RealCliRun
   return { OPENCODE_CONFIG_CONTENT: JSON.stringify(config), OPENCODE_DISABLE_MODELS_FETCH: "1" };
 }
 
+function configEnv(config: Record<string, unknown> | undefined): Record<string, unknown> {
+  return isJsonObject(config?.env) ? config.env : {};
+}
+
 /** The task every real-CLI run gets; the scripted LLM answers it with `SCRIPTED_COMMAND`. */
 export const REAL_CLI_PROMPT = "Create out.txt containing hello using the shell.";
 
@@ -115,7 +119,7 @@ export interface RealCliRunInput {
   agentId?: string;
   workspaceCwd?: string;
   sessionParams?: Record<string, unknown> | null;
-  /** Adapter config on top of the cluster's and the LLM env. */
+  /** Adapter config on top of the cluster's; its `env` is added to the one pointing at the LLM. */
   config?: Record<string, unknown>;
   opencodeConfig?: Record<string, unknown>;
   /** Runs alongside `execute()`; the run is awaited after it. */
@@ -167,9 +171,9 @@ export async function startRealCliCluster(agent: AgentDefinition<unknown>, adapt
         sessionParams: input.sessionParams ?? null,
         config: cluster.config({
           promptTemplate: REAL_CLI_PROMPT,
-          env,
           ...(cli === "opencode" ? { model: OPENCODE_SCRIPTED_MODEL } : {}),
           ...input.config,
+          env: { ...env, ...configEnv(input.config) },
         }),
       });
       const llmRequests = () => llm.requests(tag);

@@ -23,6 +23,8 @@ export interface LlmRequestRecord {
   stream: boolean | null;
   messageCount: number;
   toolCount: number;
+  /** The request's last message is a tool's result (so a text reply is the turn's final text). */
+  afterToolResult: boolean;
   status: number;
   /** What the script answered: `tool:<name>`, `text`, `empty`, `error`, or null for requests it does not serve. */
   reply: string | null;
@@ -104,6 +106,7 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
       stream: request.stream,
       messageCount: request.messageCount,
       toolCount: request.conversation.tools.length,
+      afterToolResult: request.conversation.endsWithToolResult,
     });
     const sent = finalTextsSent.get(runKey) ?? 0;
     const reply = decideReply(scenario, request.conversation, { retryAfterMs, finalTextStreamsSent: sent });
@@ -141,6 +144,7 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
       stream: null,
       messageCount: 0,
       toolCount: 0,
+      afterToolResult: false,
       status: 404,
       reply: null,
     };

@@ -1,0 +1,118 @@
+/**
+ * The real `opencode` (the devDependency opencode-ai) in simulated pods, against the scripted LLM's
+ * OpenAI-compatible API, through the adapter's own `execute()`.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { parseOpenCodeJsonl } from "@paperclipai/adapter-opencode-local/server";
+import { stopReapers, stopSharedWatches } from "paperclip-k8s-runtime";
+import { FINAL_TEXT, startRealCliCluster, type RealCliCluster, type RealCliRun } from "paperclip-k8s-runtime/testing";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { opencodeAgent } from "./agent.ts";
+import { createServerAdapter } from "./index.ts";
+
+let cluster: RealCliCluster;
+beforeAll(async () => {
+  cluster = await startRealCliCluster(opencodeAgent, createServerAdapter(), "opencode");
+});
+afterAll(async () => {
+  stopReapers();
+  await stopSharedWatches();
+  await cluster?.stop();
+});
+
+/** Our result must agree with Paperclip's own opencode_local parser reading the same streamed transcript. */
+function expectAgreesWithPaperclip({ result, run }: RealCliRun): void {
+  const oracle = parseOpenCodeJsonl(run.transcript().join(""));
+  expect(result.sessionId ?? null).toBe(result.clearSession ? null : oracle.sessionId);
+  expect(result.usage ?? null).toEqual(oracle.usage);
+  expect(result.costUsd ?? null).toBe(oracle.costUsd);
+  expect(result.summary ?? "").toBe(oracle.summary);
+}
+
+function modelReplies(run: RealCliRun): (string | null)[] {
+  return run.llmRequests().filter((request) => request.api === "openai").map((request) => request.reply);
+}
+
+// One at a time: unlike claude, opencode keeps a CPU busy for seconds per run (about 10 s of CPU time
+// on our 2-core machines), so side-by-side runs only make each slower.
+describe("opencode_k8s with the real opencode CLI", { timeout: 120_000 }, () => {
+  it("happy path runs the tool in the pod; a second Job resumes the session from the agent's HOME", async () => {
+    const first = await cluster.run({ scenario: "happy" });
+    expect(first.result.errorMessage ?? null).toBeNull();
+    expect(first.result.exitCode).toBe(0);
+    expect(first.result.summary).toBe(`I'll run the command.\n\n${FINAL_TEXT}`);
+    expect(first.result.sessionId).toMatch(/^ses_/);
+    expect(first.result.usage?.inputTokens).toBeGreaterThan(0);
+    expectAgreesWithPaperclip(first);
+    expect(await readFile(path.join(first.workspaceCwd, "out.txt"), "utf8")).toBe("hello\n");
+    // A session title (no tools), the tool call, the final text.
+    expect(modelReplies(first)).toEqual(expect.arrayContaining(["tool:bash", "text"]));
+
+    const second = await cluster.run({
+      scenario: "happy",
+      agentId: first.agentId,
+      workspaceCwd: first.workspaceCwd,
+      sessionParams: first.result.sessionParams ?? null,
+    });
+    expect(second.result.errorMessage ?? null).toBeNull();
+    expect(second.result.sessionId).toBe(first.result.sessionId);
+    expectAgreesWithPaperclip(second);
+    const firstTurn = Math.max(...first.llmRequests().map((request) => request.messageCount));
+    const resumedTurn = second.llmRequests().find((request) => request.reply === "tool:bash");
+    expect(resumedTurn?.messageCount).toBeGreaterThan(firstTurn);
+  });
+
+  it("unknown session: session_unavailable, the session cleared, no LLM call", async () => {
+    const { result, llmRequests } = await cluster.run({ scenario: "happy", sessionParams: { sessionId: "ses_00000000000000000000000000" } });
+    expect(result.errorCode).toBe("session_unavailable");
+    expect(result.clearSession).toBe(true);
+    expect(result.errorMessage).toMatch(/Session not found/);
+    expect(llmRequests()).toEqual([]);
+  });
+
+  it("step limit (agent.build.steps 2): tools are switched off for the last step, which answers in text", async () => {
+    const limited = await cluster.run({ scenario: "loop", opencodeConfig: { agent: { build: { steps: 2 } } } });
+    expect(limited.result.errorMessage ?? null).toBeNull();
+    expect(limited.result.summary).toContain(FINAL_TEXT);
+    const replies = modelReplies(limited);
+    expect(replies.filter((reply) => reply === "tool:bash").length).toBeGreaterThanOrEqual(1);
+    expect(replies.at(-1)).toBe("text");
+    expectAgreesWithPaperclip(limited);
+  });
+
+  it("API error 500: opencode's retries (quick through retry-after-ms), then llm_api_error / transient_upstream", async () => {
+    const failed = await cluster.run({ scenario: "error500" });
+    expect(failed.result.exitCode).toBe(1);
+    expect(failed.result.errorCode).toBe("llm_api_error");
+    expect(failed.result.errorFamily).toBe("transient_upstream");
+    expect(failed.llmRequests().filter((request) => request.status === 500).length).toBeGreaterThan(1);
+    expectAgreesWithPaperclip(failed);
+  });
+
+  it("empty reply: an empty-reply error the scheduler may retry", async () => {
+    const empty = await cluster.run({ scenario: "empty" });
+    expect(empty.result.errorCode).toBe("llm_api_error");
+    expect(empty.result.errorFamily).toBe("transient_upstream");
+    expectAgreesWithPaperclip(empty);
+  });
+
+  it("OOM-killed while the final reply streams: opencode_truncated", async () => {
+    const killed = await cluster.run({
+      scenario: "stall",
+      during: async (run, agentId, llmRequests) => {
+        await vi.waitFor(() => expect(llmRequests().some((request) => request.afterToolResult && request.reply === "text")).toBe(true), {
+          timeout: 60_000,
+          interval: 50,
+        });
+        const pod = cluster.podOf(agentId);
+        if (pod === null) throw new Error("the agent's pod is gone before the kill");
+        cluster.sim.faults.oomKill(cluster.namespace, pod);
+      },
+    });
+    expect(killed.result.errorCode).toBe("opencode_truncated");
+    expect(killed.result.exitCode).toBe(137);
+    expect(killed.result.errorMessage).toMatch(/OOMKilled/);
+    expect(killed.run.transcript().join("")).toMatch(/"tool":"bash"/);
+  });
+});
