@@ -8,7 +8,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
+import type { AdapterExecutionContext, AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
 import type { AgentDefinition } from "../agent.ts";
 import { isJsonObject } from "../agent-kit/json-fields.ts";
 import { ANNOTATION_AGENT_ID } from "../labels.ts";
@@ -122,6 +122,8 @@ export interface RealCliRunInput {
   /** Adapter config on top of the cluster's; its `env` is added to the one pointing at the LLM. */
   config?: Record<string, unknown>;
   opencodeConfig?: Record<string, unknown>;
+  /** Also sees every log chunk as it arrives (e.g. to print the transcript live). */
+  onLog?: AdapterExecutionContext["onLog"];
   /** Runs alongside `execute()`; the run is awaited after it. */
   during?: (run: RecordedRun, agentId: string, llmRequests: () => LlmRequestRecord[]) => Promise<void>;
 }
@@ -176,6 +178,14 @@ export async function startRealCliCluster(agent: AgentDefinition<unknown>, adapt
           env: { ...env, ...configEnv(input.config) },
         }),
       });
+      const { onLog } = input;
+      if (onLog !== undefined) {
+        const record = run.ctx.onLog;
+        run.ctx.onLog = async (stream, chunk) => {
+          await record(stream, chunk);
+          await onLog(stream, chunk);
+        };
+      }
       const llmRequests = () => llm.requests(tag);
       const execution = adapter.execute(run.ctx);
       if (input.during) await input.during(run, agentId, llmRequests);
