@@ -112,3 +112,26 @@ export function workspaceOf(context: Record<string, unknown>): WorkspaceContext 
     agentHome: trimmed(record.agentHome),
   };
 }
+
+/** Temp and scratch directories: Paperclip points them at directories on its own host. */
+function isScratchDirectoryVariable(name: string): boolean {
+  return name === "TMPDIR" || name === "TEMP" || name === "TMP" || /^PAPERCLIP_(TMPDIR|[A-Z_]*SCRATCH_DIR)$/.test(name);
+}
+
+/**
+ * Config `env` as an agent pod can use it. Paperclip fills TMPDIR/TEMP/TMP and its scratch
+ * directories with paths on the server's own host; a pod cannot see those (it has its own /tmp), so
+ * such a variable is dropped unless its directory lies on the shared volume both sides mount.
+ */
+export function podUsableEnv(
+  env: Readonly<Record<string, string>>,
+  isOnSharedVolume: (path: string) => boolean,
+): { env: Record<string, string>; dropped: string[] } {
+  const usable: Record<string, string> = {};
+  const dropped: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (isScratchDirectoryVariable(name) && !isOnSharedVolume(value)) dropped.push(name);
+    else usable[name] = value;
+  }
+  return { env: usable, dropped };
+}

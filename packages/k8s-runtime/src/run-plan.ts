@@ -12,7 +12,7 @@ import { jobNameFor, secretNameFor } from "./names.ts";
 import { collectInheritedEnv } from "./pod-env.ts";
 import { renderRunPrompt, type RenderedPrompt } from "./prompt.ts";
 import { agentHomeFor, runDirectoryFor, type RunDirectory } from "./run-directory.ts";
-import { buildRunEnvironment, taskIdOf, workspaceOf, type WorkspaceContext } from "./run-env.ts";
+import { buildRunEnvironment, podUsableEnv, taskIdOf, workspaceOf, type WorkspaceContext } from "./run-env.ts";
 import { buildRunSecret } from "./run-secret.ts";
 import { resolveRunSkills, type RunSkill } from "./run-skills.ts";
 import { isWithin, type Placement, type SharedVolume } from "./self-pod.ts";
@@ -104,7 +104,11 @@ export async function planRun(
     skillsDir: skills.skills.length > 0 ? runDirectory.skills : null,
   });
 
-  const runEnv = buildRunEnvironment(ctx, config.env, config.paperclipApiUrl);
+  const configEnv = podUsableEnv(config.env, (dir) => isWithin(sharedVolume.mountPath, dir));
+  if (configEnv.dropped.length > 0) {
+    notes.push(`Not passed to the pod (directories on the Paperclip host; the pod uses its own /tmp): ${configEnv.dropped.join(", ")}.`);
+  }
+  const runEnv = buildRunEnvironment(ctx, configEnv.env, config.paperclipApiUrl);
   const inherited = collectInheritedEnv({
     processEnv,
     ...(placement.serverContainer ? { serverContainer: placement.serverContainer } : {}),

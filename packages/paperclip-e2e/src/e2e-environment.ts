@@ -101,9 +101,6 @@ export async function startE2eEnvironment(installDir: string): Promise<E2eEnviro
           runAsGroup: user?.gid ?? process.getgid?.(),
           paperclipApiUrl: server.url,
           retainJobs: false,
-          // Paperclip sets TMPDIR/TEMP/TMP of every run to a scratch directory it creates on the server's own
-          // host (unless the agent's env sets them), which does not exist in the pod. Pin them to the pod's /tmp.
-          env: { TMPDIR: "/tmp", TEMP: "/tmp", TMP: "/tmp" },
         }),
       taskTitle: (scenario) => `FAKE_AGENT_SCENARIO ${JSON.stringify(scenario)}`,
       invocationFile: (name) => path.join(records, `${name}.json`),
