@@ -2,24 +2,15 @@
  * The real `claude` (the devDependency @anthropic-ai/claude-code) in simulated pods, against the
  * scripted LLM, through the adapter's own `execute()`.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseClaudeStreamJson } from "@paperclipai/adapter-claude-local/server";
-import { stopReapers, stopSharedWatches } from "paperclip-k8s-runtime";
-import { FINAL_TEXT, startRealCliCluster, type RealCliCluster, type RealCliRun } from "paperclip-k8s-runtime/testing";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { FINAL_TEXT, filesUnder, useRealCliCluster, type RealCliRun } from "paperclip-k8s-runtime/testing";
+import { describe, expect, it, vi } from "vitest";
 import { claudeAgent } from "./agent.ts";
 import { createServerAdapter } from "./index.ts";
 
-let cluster: RealCliCluster;
-beforeAll(async () => {
-  cluster = await startRealCliCluster(claudeAgent, createServerAdapter(), "claude");
-});
-afterAll(async () => {
-  stopReapers();
-  await stopSharedWatches();
-  await cluster?.stop();
-});
+const cluster = useRealCliCluster(claudeAgent, createServerAdapter(), "claude");
 
 /** Our result must agree with Paperclip's own claude_local parser reading the same streamed transcript. */
 function expectAgreesWithPaperclip({ result, run }: RealCliRun): void {
@@ -31,16 +22,10 @@ function expectAgreesWithPaperclip({ result, run }: RealCliRun): void {
   expect(result.summary ?? "").toBe(oracle.summary);
 }
 
-/** Files under a directory, recursively, relative to it. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
-}
-
 // Each run has its own agent, workspace and LLM script, so they run side by side: the CLI mostly waits.
 describe.concurrent("claude_k8s with the real claude CLI", () => {
   it("happy path runs the tool in the pod; a second Job resumes the session from the agent's HOME", async () => {
-    const first = await cluster.run({ scenario: "happy" });
+    const first = await cluster().run({ scenario: "happy" });
     expect(first.result.errorMessage ?? null).toBeNull();
     expect(first.result.exitCode).toBe(0);
     expect(first.result.summary).toBe(FINAL_TEXT);
@@ -55,10 +40,10 @@ describe.concurrent("claude_k8s with the real claude CLI", () => {
     expect(posts.map((request) => request.reply)).toEqual(["tool:Bash", "text"]);
 
     // The session lives in HOME on the shared volume, which outlives the Job.
-    const home = path.join(cluster.instanceRoot, "data", "k8s-runs", first.run.ctx.agent.companyId, first.agentId, ".home");
+    const home = path.join(cluster().instanceRoot, "data", "k8s-runs", first.run.ctx.agent.companyId, first.agentId, ".home");
     expect((await filesUnder(home)).some((file) => file.endsWith(`${first.result.sessionId}.jsonl`))).toBe(true);
 
-    const second = await cluster.run({
+    const second = await cluster().run({
       scenario: "happy",
       agentId: first.agentId,
       workspaceCwd: first.workspaceCwd,
@@ -74,8 +59,8 @@ describe.concurrent("claude_k8s with the real claude CLI", () => {
   });
 
   it("unknown session: session_unavailable, the session cleared, no LLM call", async () => {
-    const workspaceCwd = await cluster.workspace(crypto.randomUUID());
-    const { result, run, llmRequests } = await cluster.run({
+    const workspaceCwd = await cluster().workspace(crypto.randomUUID());
+    const { result, run, llmRequests } = await cluster().run({
       scenario: "happy",
       workspaceCwd,
       sessionParams: { sessionId: "00000000-0000-4000-8000-000000000000", cwd: workspaceCwd },
@@ -88,7 +73,7 @@ describe.concurrent("claude_k8s with the real claude CLI", () => {
   });
 
   it("turn limit (maxTurnsPerRun 1): max_turns_exhausted and the session cleared", async () => {
-    const first = await cluster.run({ scenario: "loop", config: { maxTurnsPerRun: 1 } });
+    const first = await cluster().run({ scenario: "loop", config: { maxTurnsPerRun: 1 } });
     expect(first.result.errorCode).toBe("max_turns_exhausted");
     expect(first.result.clearSession).toBe(true);
     expect(first.run.transcript().join("")).toMatch(/"subtype":"error_max_turns"/);
@@ -97,7 +82,7 @@ describe.concurrent("claude_k8s with the real claude CLI", () => {
   });
 
   it("API error 500: one retry (CLAUDE_CODE_MAX_RETRIES=1), then llm_api_error / transient_upstream", async () => {
-    const failed = await cluster.run({ scenario: "error500" });
+    const failed = await cluster().run({ scenario: "error500" });
     expect(failed.result.exitCode).toBe(1);
     expect(failed.result.errorCode).toBe("llm_api_error");
     expect(failed.result.errorFamily).toBe("transient_upstream");
@@ -107,7 +92,7 @@ describe.concurrent("claude_k8s with the real claude CLI", () => {
   });
 
   it("empty reply: an empty-reply error the scheduler may retry", async () => {
-    const empty = await cluster.run({ scenario: "empty" });
+    const empty = await cluster().run({ scenario: "empty" });
     expect(empty.result.errorCode).toBe("llm_api_error");
     expect(empty.result.errorFamily).toBe("transient_upstream");
     expect(empty.result.errorMessage).toMatch(/empty reply/);
@@ -115,20 +100,20 @@ describe.concurrent("claude_k8s with the real claude CLI", () => {
   });
 
   it("stream cut mid-way: the CLI recovers and the run succeeds", async () => {
-    const recovered = await cluster.run({ scenario: "cut" });
+    const recovered = await cluster().run({ scenario: "cut" });
     expect(recovered.result.errorMessage ?? null).toBeNull();
     expect(recovered.result.summary).toBe(FINAL_TEXT);
     expect(recovered.llmRequests().filter((request) => request.reply === "text").length).toBeGreaterThanOrEqual(2);
   });
 
   it("OOM-killed while the final reply streams: claude_truncated with what was printed so far", async () => {
-    const killed = await cluster.run({
+    const killed = await cluster().run({
       scenario: "stall",
       during: async (run, agentId, llmRequests) => {
         await vi.waitFor(() => expect(llmRequests().some((request) => request.afterToolResult && request.reply === "text")).toBe(true), { timeout: 30_000, interval: 50 });
-        const pod = cluster.podOf(agentId);
+        const pod = cluster().podOf(agentId);
         if (pod === null) throw new Error("the agent's pod is gone before the kill");
-        cluster.sim.faults.oomKill(cluster.namespace, pod);
+        cluster().sim.faults.oomKill(cluster().namespace, pod);
       },
     });
     expect(killed.result.errorCode).toBe("claude_truncated");

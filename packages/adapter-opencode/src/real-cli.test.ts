@@ -5,21 +5,12 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseOpenCodeJsonl } from "@paperclipai/adapter-opencode-local/server";
-import { stopReapers, stopSharedWatches } from "paperclip-k8s-runtime";
-import { FINAL_TEXT, startRealCliCluster, type RealCliCluster, type RealCliRun } from "paperclip-k8s-runtime/testing";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { FINAL_TEXT, useRealCliCluster, type RealCliRun } from "paperclip-k8s-runtime/testing";
+import { describe, expect, it, vi } from "vitest";
 import { opencodeAgent } from "./agent.ts";
 import { createServerAdapter } from "./index.ts";
 
-let cluster: RealCliCluster;
-beforeAll(async () => {
-  cluster = await startRealCliCluster(opencodeAgent, createServerAdapter(), "opencode");
-});
-afterAll(async () => {
-  stopReapers();
-  await stopSharedWatches();
-  await cluster?.stop();
-});
+const cluster = useRealCliCluster(opencodeAgent, createServerAdapter(), "opencode");
 
 /** Our result must agree with Paperclip's own opencode_local parser reading the same streamed transcript. */
 function expectAgreesWithPaperclip({ result, run }: RealCliRun): void {
@@ -38,7 +29,7 @@ function modelReplies(run: RealCliRun): (string | null)[] {
 // on our 2-core machines), so side-by-side runs only make each slower.
 describe("opencode_k8s with the real opencode CLI", { timeout: 120_000 }, () => {
   it("happy path runs the tool in the pod; a second Job resumes the session from the agent's HOME", async () => {
-    const first = await cluster.run({ scenario: "happy" });
+    const first = await cluster().run({ scenario: "happy" });
     expect(first.result.errorMessage ?? null).toBeNull();
     expect(first.result.exitCode).toBe(0);
     expect(first.result.summary).toBe(`I'll run the command.\n\n${FINAL_TEXT}`);
@@ -49,7 +40,7 @@ describe("opencode_k8s with the real opencode CLI", { timeout: 120_000 }, () => 
     // A session title (no tools), the tool call, the final text.
     expect(modelReplies(first)).toEqual(expect.arrayContaining(["tool:bash", "text"]));
 
-    const second = await cluster.run({
+    const second = await cluster().run({
       scenario: "happy",
       agentId: first.agentId,
       workspaceCwd: first.workspaceCwd,
@@ -64,7 +55,7 @@ describe("opencode_k8s with the real opencode CLI", { timeout: 120_000 }, () => 
   });
 
   it("unknown session: session_unavailable, the session cleared, no LLM call", async () => {
-    const { result, llmRequests } = await cluster.run({ scenario: "happy", sessionParams: { sessionId: "ses_00000000000000000000000000" } });
+    const { result, llmRequests } = await cluster().run({ scenario: "happy", sessionParams: { sessionId: "ses_00000000000000000000000000" } });
     expect(result.errorCode).toBe("session_unavailable");
     expect(result.clearSession).toBe(true);
     expect(result.errorMessage).toMatch(/Session not found/);
@@ -72,7 +63,7 @@ describe("opencode_k8s with the real opencode CLI", { timeout: 120_000 }, () => 
   });
 
   it("step limit (agent.build.steps 2): tools are switched off for the last step, which answers in text", async () => {
-    const limited = await cluster.run({ scenario: "loop", opencodeConfig: { agent: { build: { steps: 2 } } } });
+    const limited = await cluster().run({ scenario: "loop", opencodeConfig: { agent: { build: { steps: 2 } } } });
     expect(limited.result.errorMessage ?? null).toBeNull();
     expect(limited.result.summary).toContain(FINAL_TEXT);
     const replies = modelReplies(limited);
@@ -82,7 +73,7 @@ describe("opencode_k8s with the real opencode CLI", { timeout: 120_000 }, () => 
   });
 
   it("API error 500: opencode's retries (quick through retry-after-ms), then llm_api_error / transient_upstream", async () => {
-    const failed = await cluster.run({ scenario: "error500" });
+    const failed = await cluster().run({ scenario: "error500" });
     expect(failed.result.exitCode).toBe(1);
     expect(failed.result.errorCode).toBe("llm_api_error");
     expect(failed.result.errorFamily).toBe("transient_upstream");
@@ -91,23 +82,23 @@ describe("opencode_k8s with the real opencode CLI", { timeout: 120_000 }, () => 
   });
 
   it("empty reply: an empty-reply error the scheduler may retry", async () => {
-    const empty = await cluster.run({ scenario: "empty" });
+    const empty = await cluster().run({ scenario: "empty" });
     expect(empty.result.errorCode).toBe("llm_api_error");
     expect(empty.result.errorFamily).toBe("transient_upstream");
     expectAgreesWithPaperclip(empty);
   });
 
   it("OOM-killed while the final reply streams: opencode_truncated", async () => {
-    const killed = await cluster.run({
+    const killed = await cluster().run({
       scenario: "stall",
       during: async (run, agentId, llmRequests) => {
         await vi.waitFor(() => expect(llmRequests().some((request) => request.afterToolResult && request.reply === "text")).toBe(true), {
           timeout: 60_000,
           interval: 50,
         });
-        const pod = cluster.podOf(agentId);
+        const pod = cluster().podOf(agentId);
         if (pod === null) throw new Error("the agent's pod is gone before the kill");
-        cluster.sim.faults.oomKill(cluster.namespace, pod);
+        cluster().sim.faults.oomKill(cluster().namespace, pod);
       },
     });
     expect(killed.result.errorCode).toBe("opencode_truncated");

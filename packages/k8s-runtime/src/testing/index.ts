@@ -3,7 +3,7 @@ export { agentCliFixturesDir, cliFixtureScenarios, parseStdout, readCliFixture, 
 export { describeAdapterConformance, type AdapterConformanceOptions } from "./conformance.ts";
 export type { ConformanceTranscripts, FakeAgentScenario } from "./conformance-context.ts";
 export { recordedRun, type RecordedRun, type RunContextInput } from "./run-context.ts";
-export { startConformanceCluster, type AgentImage, type ConformanceCluster } from "./sim-harness.ts";
+export { buildFakeAgentImage, startConformanceCluster, type AgentImage, type ConformanceCluster } from "./sim-harness.ts";
 export { describeGeneratedReadme, fillGeneratedSections } from "./generated-readme.ts";
 export { sampleCommandInput } from "./command-input.ts";
 export { bundleUiParser, loadUiParser, UI_PARSER_ENTRY, UI_PARSER_OUTFILE, type LoadedUiParser } from "./ui-parser-bundle.ts";
@@ -17,11 +17,13 @@ export {
 export { FINAL_TEXT, LLM_SCENARIOS, SCRIPTED_COMMAND, type LlmScenario } from "./llm-server/scenario.ts";
 export {
   buildRealCliImage,
+  filesUnder,
   OPENCODE_SCRIPTED_MODEL,
   realCliBinary,
   REAL_CLI_PROMPT,
   realCliEnv,
   startRealCliCluster,
+  useRealCliCluster,
   type RealCli,
   type RealCliCluster,
   type RealCliRun,

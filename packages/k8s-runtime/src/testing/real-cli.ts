@@ -4,14 +4,17 @@
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AdapterExecutionContext, AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
+import { afterAll, beforeAll } from "vitest";
 import type { AgentDefinition } from "../agent.ts";
 import { isJsonObject } from "../agent-kit/json-fields.ts";
 import { ANNOTATION_AGENT_ID } from "../labels.ts";
+import { stopReapers } from "../reaper.ts";
+import { stopSharedWatches } from "../shared-watch.ts";
 import type { LlmScenario } from "./llm-server/scenario.ts";
 import { startScriptedLlmServer, type LlmRequestRecord, type ScriptedLlmServer } from "./llm-server/server.ts";
 import { recordedRun, type RecordedRun } from "./run-context.ts";
@@ -198,4 +201,30 @@ export async function startRealCliCluster(agent: AgentDefinition<unknown>, adapt
       await llm.stop();
     },
   };
+}
+
+/**
+ * For a test file of real-CLI runs: starts the cluster before its tests and, after them, stops it together
+ * with the runtime's process-wide reapers and shared watches that `execute()` started. Returns the cluster's getter.
+ */
+export function useRealCliCluster(agent: AgentDefinition<unknown>, adapter: ServerAdapterModule, cli: RealCli): () => RealCliCluster {
+  let cluster: RealCliCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startRealCliCluster(agent, adapter, cli);
+  });
+  afterAll(async () => {
+    stopReapers();
+    await stopSharedWatches();
+    await cluster?.stop();
+  });
+  return () => {
+    if (cluster === undefined) throw new Error(`the real-${cli} cluster is not started: use it inside a test`);
+    return cluster;
+  };
+}
+
+/** Files under a directory, recursively, relative to it (e.g. to find a CLI's session files in the agent's HOME). */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
 }

@@ -27,18 +27,28 @@ export interface ConformanceCluster {
   stop(): Promise<void>;
 }
 
-/**
- * Builds the fake agent's image: a directory with the fake agent, the recorded transcripts, and an
- * executable named like the agent's CLI (argv[0] of its command) that starts it.
- */
-async function buildFakeAgentImage(agent: AgentDefinition<unknown>): Promise<AgentImage> {
+/** The executable an agent's command starts (argv[0]): what the image must hold. */
+function executableOf(agent: AgentDefinition<unknown>): string {
   const executable = agent.buildCommand(sampleCommandInput()).argv[0];
   if (!executable || executable.includes("/")) throw new Error(`agent ${agent.type} has no plain executable name`);
-  const dir = await mkdtemp(path.join(tmpdir(), `fake-${agent.type}-image-`));
+  return executable;
+}
+
+/**
+ * Builds the fake agent's image: a directory with the fake agent, the recorded transcripts, and, for each
+ * of `agents`, an executable named like its CLI (argv[0] of its command) that starts the fake agent. One
+ * image can so stand in for several agents' CLIs (the Paperclip end-to-end runs claude_k8s and opencode_k8s).
+ */
+export async function buildFakeAgentImage(agents: readonly AgentDefinition<unknown>[]): Promise<AgentImage> {
+  const executables = [...new Set(agents.map(executableOf))];
+  if (executables.length === 0) throw new Error("buildFakeAgentImage needs at least one agent");
+  const dir = await mkdtemp(path.join(tmpdir(), "fake-agent-image-"));
   await chmod(dir, 0o755);
   await copyFile(fileURLToPath(new URL("./fake-agent.mjs", import.meta.url)), path.join(dir, "fake-agent.mjs"));
   await cp(agentCliFixturesDir, path.join(dir, "transcripts"), { recursive: true });
-  await writeFile(path.join(dir, executable), `#!/bin/sh\nexec node "$(dirname "$0")/fake-agent.mjs" "$@"\n`, { mode: 0o755 });
+  for (const executable of executables) {
+    await writeFile(path.join(dir, executable), `#!/bin/sh\nexec node "$(dirname "$0")/fake-agent.mjs" "$@"\n`, { mode: 0o755 });
+  }
   // The image's second layer is this Node's own directory, so `node` in the pod is the one running the tests.
   return { layers: [dir, path.dirname(await realpath(process.execPath))], remove: () => rm(dir, { recursive: true, force: true }) };
 }
@@ -55,7 +65,7 @@ export interface AgentImage {
  * the image's CLI unless `agentImage` is given (it is then the cluster's to remove on stop).
  */
 export async function startConformanceCluster(agent: AgentDefinition<unknown>, agentImage?: AgentImage): Promise<ConformanceCluster> {
-  const { layers, remove: removeImage } = agentImage ?? (await buildFakeAgentImage(agent));
+  const { layers, remove: removeImage } = agentImage ?? (await buildFakeAgentImage([agent]));
   const image = `registry.example.test/paperclip/${agent.containerName}:conformance`;
   const sim = await startSimCluster({ images: { [image]: layers } });
   const namespace = "default";
