@@ -40,6 +40,16 @@ function asRun(value: unknown, what: string): HeartbeatRun {
   return { ...value, id: readString(value, "id", what), status: readString(value, "status", what) };
 }
 
+/** What a run log (NDJSON records `{ts, stream, chunk}`) holds for one stream, chunks joined in order. */
+export function logStream(log: string, stream: "stdout" | "stderr"): string {
+  return log
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line): unknown => JSON.parse(line))
+    .flatMap((record) => (isJsonObject(record) && record.stream === stream && typeof record.chunk === "string" ? [record.chunk] : []))
+    .join("");
+}
+
 export interface PaperclipApi {
   request(method: string, route: string, body?: unknown): Promise<unknown>;
   text(route: string): Promise<string>;
@@ -53,9 +63,14 @@ export interface PaperclipApi {
   /** Wakes an agent for a task; returns the run Paperclip queued. */
   wake(agentId: string, taskId: string): Promise<HeartbeatRun>;
   run(runId: string): Promise<HeartbeatRun>;
-  /** The run log's text (NDJSON records of what the adapter logged). */
+  /** The run log's text (NDJSON records of what the adapter logged); empty while the run has logged nothing. */
   runLog(runId: string): Promise<string>;
   cancel(runId: string): Promise<void>;
+  /**
+   * As the board, settles a task's recovery hold for a lost run and puts the task back to `todo`: Paperclip holds
+   * a task whose run it lost until someone reconciles what that run did (`execution_reconciliation_required`).
+   */
+  reconcileLostRun(taskId: string, runId: string, evidence: string): Promise<void>;
   /** Polls the run until `done(run)` holds. */
   waitForRun(runId: string, done: (run: HeartbeatRun) => boolean, timeoutMs: number): Promise<HeartbeatRun>;
 }
@@ -92,17 +107,23 @@ export function paperclipApi(baseUrl: string): PaperclipApi {
       return runs.map((run) => asRun(run, "heartbeat run"));
     },
     wake: async (agentId, taskId) => {
-      // Right after a run of the task ends, Paperclip may still hold the task's execution lock and defer the wake.
+      // Right after a run of the task ends, Paperclip still holds the task's execution lock for a moment (the
+      // task names that run); a wake then is deferred or skipped. Wait for the release, then wake.
       const deadline = Date.now() + 30_000;
       for (;;) {
-        const answer = await object("POST", `/agents/${agentId}/wakeup`, {
-          source: "on_demand",
-          triggerDetail: "manual",
-          reason: "paperclip-e2e",
-          payload: { issueId: taskId },
-        });
-        if (answer.status !== "skipped" || answer.reason !== "issue_execution_deferred" || Date.now() > deadline) {
-          return asRun(answer, "wakeup answer");
+        const task = await object("GET", `/issues/${taskId}`);
+        if (typeof task.executionRunId !== "string") {
+          const answer = await object("POST", `/agents/${agentId}/wakeup`, {
+            source: "on_demand",
+            triggerDetail: "manual",
+            reason: "paperclip-e2e",
+            payload: { issueId: taskId },
+          });
+          if (answer.status !== "skipped" || answer.reason !== "issue_execution_deferred" || Date.now() > deadline) {
+            return asRun(answer, "wakeup answer");
+          }
+        } else if (Date.now() > deadline) {
+          throw new Error(`task ${taskId} is still held by run ${task.executionRunId}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
@@ -111,7 +132,14 @@ export function paperclipApi(baseUrl: string): PaperclipApi {
     runLog: async (runId) => {
       const chunks: string[] = [];
       for (let offset = 0; ; ) {
-        const page = await object("GET", `/heartbeat-runs/${runId}/log?offset=${offset}`);
+        let page: JsonObject;
+        try {
+          page = await object("GET", `/heartbeat-runs/${runId}/log?offset=${offset}`);
+        } catch (error) {
+          // A run that has not logged anything yet has no log file.
+          if (error instanceof PaperclipApiError && error.status === 404 && offset === 0) return "";
+          throw error;
+        }
         const content = typeof page.content === "string" ? page.content : "";
         chunks.push(content);
         const next = typeof page.nextOffset === "number" ? page.nextOffset : null;
@@ -122,6 +150,13 @@ export function paperclipApi(baseUrl: string): PaperclipApi {
     },
     cancel: async (runId) => {
       await call("POST", `/heartbeat-runs/${runId}/cancel`, {});
+    },
+    reconcileLostRun: async (taskId, runId, evidence) => {
+      await call("POST", `/issues/${taskId}/recovery-actions/resolve`, {
+        outcome: "restored",
+        sourceIssueStatus: "todo",
+        executionReconciliation: { runId, providerStopped: true, actionOutcome: "not_performed", outcomeEvidence: evidence },
+      });
     },
     waitForRun: async (runId, done, timeoutMs) => {
       const deadline = Date.now() + timeoutMs;

@@ -1,8 +1,16 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { claudeAgent } from "paperclip-adapter-claude-k8s";
+import { opencodeAgent } from "paperclip-adapter-opencode-k8s";
+import type { AgentDefinition } from "paperclip-k8s-runtime";
+import { parseStdout, readCliFixture } from "paperclip-k8s-runtime/testing";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { startE2eEnvironment, type E2eEnvironment } from "./e2e-environment.ts";
-import { isJsonObject, TERMINAL_RUN_STATUSES, type HeartbeatRun } from "./paperclip-api.ts";
+import { isJsonObject, logStream, TERMINAL_RUN_STATUSES, type HeartbeatRun } from "./paperclip-api.ts";
 
-const RUN_TIMEOUT_MS = 120_000;
+const RUN_TIMEOUT_MS = 150_000;
+/** How long a Paperclip server's claim on a run it executes lasts without renewal (LEGACY_CONTROLLER_LEASE_MS). */
+const PAPERCLIP_RUN_LEASE_MS = 60_000;
+const ADAPTER_TYPES = ["claude_k8s", "opencode_k8s"] as const;
+type AdapterType = (typeof ADAPTER_TYPES)[number];
 /** The recorded happy transcript the fake agent replays for each adapter. */
 const HAPPY = { claude_k8s: "claude/happy", opencode_k8s: "opencode/happy" } as const;
 
@@ -30,7 +38,40 @@ function finished(runId: string): Promise<HeartbeatRun> {
   return env.api.waitForRun(runId, (run) => TERMINAL_RUN_STATUSES.has(run.status), RUN_TIMEOUT_MS);
 }
 
-describe.each(["claude_k8s", "opencode_k8s"] as const)("%s in a real Paperclip", (adapterType) => {
+/** The run log's stdout as lines (the runtime's and Paperclip's own lines start with `[paperclip] `). */
+async function stdoutLines(runId: string): Promise<string[]> {
+  return logStream(await env.api.runLog(runId), "stdout").split("\n").filter((line) => line !== "");
+}
+
+/** The agent CLI's lines in the run log: everything but the `[paperclip]` notices. */
+async function transcriptLines(runId: string): Promise<string[]> {
+  return (await stdoutLines(runId)).filter((line) => !line.startsWith("[paperclip] "));
+}
+
+/** The `type` of one JSON line of a CLI transcript. */
+function eventType(line: string): unknown {
+  const event: unknown = JSON.parse(line);
+  return isJsonObject(event) ? event.type : undefined;
+}
+
+/** Waits until the run's agent has printed at least one line, so its pod is running. */
+async function agentOutputStarted(runId: string): Promise<void> {
+  await vi.waitFor(async () => expect((await transcriptLines(runId)).length).toBeGreaterThan(0), { timeout: 60_000, interval: 250 });
+}
+
+/** The recorded happy transcript's lines and the session the adapter's own parser reads from it. */
+function happyFixture<T>(agent: AgentDefinition<T>, transcript: string): { lines: string[]; sessionId: string | null } {
+  const [cli = "", scenario = ""] = transcript.split("/");
+  const fixture = readCliFixture(cli, scenario);
+  const verdict = agent.interpret(parseStdout(agent.createParser(), fixture.stdout), fixture.outcome, { model: null });
+  return { lines: fixture.stdout.split("\n").filter((line) => line !== ""), sessionId: verdict.sessionId };
+}
+
+function happyOf(adapterType: AdapterType): { lines: string[]; sessionId: string | null } {
+  return adapterType === "claude_k8s" ? happyFixture(claudeAgent, HAPPY.claude_k8s) : happyFixture(opencodeAgent, HAPPY.opencode_k8s);
+}
+
+describe.each(ADAPTER_TYPES)("%s in a real Paperclip", (adapterType) => {
   it("runs a task to success with transcript, usage, cost and session stored, then resumes the session", async () => {
     const { api } = env;
     const record = env.invocationFile(`${adapterType}-happy`);
@@ -52,9 +93,28 @@ describe.each(["claude_k8s", "opencode_k8s"] as const)("%s in a real Paperclip",
 
     const second = await finished((await api.wake(agentId, taskId)).id);
     expect(second.status, JSON.stringify(second.error)).toBe("succeeded");
-    expect(second.sessionIdBefore).toBe(session);
+    expect(second.sessionIdBefore, JSON.stringify({ source: second.invocationSource, context: second.contextSnapshot })).toBe(session);
     const invocation = await env.readInvocation(record);
     expect(invocation.argv).toContain(session);
+  });
+
+  it("Stop on a running run: cancelled with the adapter's acknowledgement, its Job and pod gone", async () => {
+    const { api } = env;
+    const agentId = await api.createAgent(env.companyId, { name: `${adapterType} stop`, adapterType, adapterConfig: env.agentConfig() });
+    await api.createIssue(env.companyId, env.taskTitle({ chunks: [{ text: "working\n" }], sleepMs: 300_000 }), agentId);
+    const running = await firstRunOf(agentId);
+    await agentOutputStarted(running.id);
+    expect(env.jobsOf(agentId)).toHaveLength(1);
+
+    await api.cancel(running.id);
+    const cancelled = await finished(running.id);
+    expect(cancelled.status).toBe("cancelled");
+    // Paperclip stores the adapter's resultJson on the run: the runtime acknowledged the Stop after deleting the Job.
+    const result = isJsonObject(cancelled.resultJson) ? cancelled.resultJson : {};
+    expect(result.executionCancellation).toMatchObject({ state: "acknowledged", forced: false });
+    expect(env.jobsOf(agentId)).toEqual([]);
+    // The Job's deletion takes its pod with it (background propagation, after the pod's grace period).
+    await vi.waitFor(() => expect(env.podsOf(agentId)).toEqual([]), { timeout: 30_000, interval: 100 });
   });
 
   it("serves the adapter's config schema, configuration doc and UI parser", async () => {
@@ -66,5 +126,54 @@ describe.each(["claude_k8s", "opencode_k8s"] as const)("%s in a real Paperclip",
     for (const key of keys) expect(doc, `doc names ${key}`).toContain(`\`${key}\``);
     const parser = await env.api.text(`/adapters/${adapterType}/ui-parser.js`);
     expect(parser).toContain("parseStdoutLine");
+  });
+});
+
+// Last: it kills the server, which every other test shares.
+describe("a Paperclip crash mid-run", { timeout: 300_000 }, () => {
+  it("kill -9 of the server, restart: the next run of each agent and task reattaches to its Job and finishes it", async () => {
+    const { api } = env;
+    // Slow enough that the Jobs outlive the dead server's run lease and the restart, and still print after the reattach.
+    const lineDelayMs = 18_000;
+    const started = await Promise.all(
+      ADAPTER_TYPES.map(async (adapterType) => {
+        const agentId = await api.createAgent(env.companyId, { name: `${adapterType} crash`, adapterType, adapterConfig: env.agentConfig({ timeoutSec: 600 }) });
+        const taskId = await api.createIssue(env.companyId, env.taskTitle({ transcript: HAPPY[adapterType], lineDelayMs }), agentId);
+        const run = await firstRunOf(agentId);
+        await agentOutputStarted(run.id);
+        return { adapterType, agentId, taskId, run };
+      }),
+    );
+
+    await env.server.crash();
+    for (const { agentId } of started) expect(env.jobsOf(agentId)).toHaveLength(1);
+    // Paperclip reaps a lost run at startup only once the dead server's lease on it has expired (it renews a
+    // 60 s lease every 10 s); until then the run stays `running` and holds its task, so a wake for the task
+    // would be deferred. Come back after that, as a server pod restarted by Kubernetes may well do.
+    await new Promise((resolve) => setTimeout(resolve, PAPERCLIP_RUN_LEASE_MS + 1_000));
+    await env.server.restart();
+
+    await Promise.all(
+      started.map(async ({ adapterType, agentId, taskId, run }) => {
+        // The startup reap ends the lost run; Paperclip does not retry it by itself (it has no local child process).
+        const lost = await api.waitForRun(run.id, (current) => current.status !== "running", 30_000);
+        expect(lost.status).toBe("failed");
+        expect(lost.errorCode).toBe("process_lost");
+        // Paperclip holds the task until the board reconciles the lost run (a non-built-in adapter has no safe
+        // resume checkpoint for it). Paperclip's form asks whether the provider stopped; the Job has not, and the
+        // runtime's answer to that is the reattach below.
+        await api.reconcileLostRun(taskId, run.id, "paperclip-e2e: the server was killed; the agent's Job keeps running and the next run reattaches to it.");
+
+        const next = await finished((await api.wake(agentId, taskId)).id);
+        expect(next.status, JSON.stringify(next.error)).toBe("succeeded");
+        expect(await stdoutLines(next.id)).toContainEqual(expect.stringMatching(/^\[paperclip\] Reattached to Job /));
+        const happy = happyOf(adapterType);
+        // Reattaching streams the Job's output from its start: the whole transcript, once, in order. (Compared by
+        // event type: Paperclip masks the server user's name and home in stored logs, which the recording contains.)
+        expect((await transcriptLines(next.id)).map(eventType)).toEqual(happy.lines.map(eventType));
+        expect(next.sessionIdAfter).toBe(happy.sessionId);
+        expect(env.jobsOf(agentId)).toEqual([]);
+      }),
+    );
   });
 });
