@@ -268,7 +268,8 @@ export async function removeRunDirectory(run: RunDirectory): Promise<void> {
   });
   if (info === null) return;
   if (!info.isDirectory()) throw new Error(`run directory ${run.dir} is not a directory; not removing it`);
-  await rm(run.dir, { recursive: true, force: true });
+  // A pod that is still being stopped may write its last bytes while we delete (ENOTEMPTY): retry briefly.
+  await rm(run.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
 
 async function fileSize(path: string): Promise<number> {
