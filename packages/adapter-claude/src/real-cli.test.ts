@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseClaudeStreamJson } from "@paperclipai/adapter-claude-local/server";
-import { FINAL_TEXT, filesUnder, useRealCliCluster, type RealCliRun } from "paperclip-k8s-runtime/testing";
+import { expectAgreesWithOracle, FINAL_TEXT, filesUnder, useRealCliCluster, type RealCliRun } from "paperclip-k8s-runtime/testing";
 import { describe, expect, it, vi } from "vitest";
 import { claudeAgent } from "./agent.ts";
 import { createServerAdapter } from "./index.ts";
@@ -13,14 +13,7 @@ import { createServerAdapter } from "./index.ts";
 const cluster = useRealCliCluster(claudeAgent, createServerAdapter(), "claude");
 
 /** Our result must agree with Paperclip's own claude_local parser reading the same streamed transcript. */
-function expectAgreesWithPaperclip({ result, run }: RealCliRun): void {
-  const oracle = parseClaudeStreamJson(run.transcript().join(""));
-  // A run that must not be resumed reports no session, whatever the transcript says.
-  expect(result.sessionId ?? null).toBe(result.clearSession ? null : oracle.sessionId);
-  expect(result.usage ?? null).toEqual(oracle.usage);
-  expect(result.costUsd ?? null).toBe(oracle.costUsd);
-  expect(result.summary ?? "").toBe(oracle.summary);
-}
+const expectAgreesWithPaperclip = (run: RealCliRun) => expectAgreesWithOracle(run, parseClaudeStreamJson);
 
 // Each run has its own agent, workspace and LLM script, so they run side by side: the CLI mostly waits.
 describe.concurrent("claude_k8s with the real claude CLI", () => {

@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseOpenCodeJsonl } from "@paperclipai/adapter-opencode-local/server";
-import { FINAL_TEXT, useRealCliCluster, type RealCliRun } from "paperclip-k8s-runtime/testing";
+import { expectAgreesWithOracle, FINAL_TEXT, useRealCliCluster, type RealCliRun } from "paperclip-k8s-runtime/testing";
 import { describe, expect, it, vi } from "vitest";
 import { opencodeAgent } from "./agent.ts";
 import { createServerAdapter } from "./index.ts";
@@ -13,13 +13,7 @@ import { createServerAdapter } from "./index.ts";
 const cluster = useRealCliCluster(opencodeAgent, createServerAdapter(), "opencode");
 
 /** Our result must agree with Paperclip's own opencode_local parser reading the same streamed transcript. */
-function expectAgreesWithPaperclip({ result, run }: RealCliRun): void {
-  const oracle = parseOpenCodeJsonl(run.transcript().join(""));
-  expect(result.sessionId ?? null).toBe(result.clearSession ? null : oracle.sessionId);
-  expect(result.usage ?? null).toEqual(oracle.usage);
-  expect(result.costUsd ?? null).toBe(oracle.costUsd);
-  expect(result.summary ?? "").toBe(oracle.summary);
-}
+const expectAgreesWithPaperclip = (run: RealCliRun) => expectAgreesWithOracle(run, parseOpenCodeJsonl);
 
 function modelReplies(run: RealCliRun): (string | null)[] {
   return run.llmRequests().filter((request) => request.api === "openai").map((request) => request.reply);

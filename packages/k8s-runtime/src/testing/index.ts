@@ -17,6 +17,7 @@ export {
 export { FINAL_TEXT, LLM_SCENARIOS, SCRIPTED_COMMAND, type LlmScenario } from "./llm-server/scenario.ts";
 export {
   buildRealCliImage,
+  expectAgreesWithOracle,
   filesUnder,
   OPENCODE_SCRIPTED_MODEL,
   realCliBinary,
@@ -29,4 +30,5 @@ export {
   type RealCliRun,
   type RealCliRunEnv,
   type RealCliRunInput,
+  type OracleReading,
 } from "./real-cli.ts";

@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AdapterExecutionContext, AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { AgentDefinition } from "../agent.ts";
 import { isJsonObject } from "../agent-kit/json-fields.ts";
 import { ANNOTATION_AGENT_ID } from "../labels.ts";
@@ -227,4 +227,22 @@ export function useRealCliCluster(agent: AgentDefinition<unknown>, adapter: Serv
 export async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
+}
+
+/** What Paperclip's own parser of a CLI reads from a transcript (the fields both sides have an opinion on). */
+export interface OracleReading {
+  sessionId: string | null;
+  usage: unknown;
+  costUsd: number | null;
+  summary: string;
+}
+
+/** Our result must agree with Paperclip's own parser (`read`) on the same streamed transcript. */
+export function expectAgreesWithOracle({ result, run }: RealCliRun, read: (transcript: string) => OracleReading): void {
+  const oracle = read(run.transcript().join(""));
+  // A run that must not be resumed reports no session, whatever the transcript says.
+  expect(result.sessionId ?? null).toBe(result.clearSession ? null : oracle.sessionId);
+  expect(result.usage ?? null).toEqual(oracle.usage);
+  expect(result.costUsd ?? null).toBe(oracle.costUsd);
+  expect(result.summary ?? "").toBe(oracle.summary);
 }
