@@ -1,0 +1,89 @@
+/**
+ * Opening files in places a hostile party may have prepared: an agent pod writes its run's `output/`
+ * directory, and an agent config can name any path. One way to open them, used everywhere:
+ * - the last path component is never followed when it is a symbolic link (`O_NOFOLLOW`): an agent
+ *   that swaps `stdout` for a link to `/proc/self/environ` gets an error, not the server's secrets;
+ * - opening never blocks (`O_NONBLOCK`): a FIFO in place of a file would otherwise hang the reader
+ *   until somebody writes to it;
+ * - only regular files are accepted, checked on the open descriptor (`fstat`), so the answer is
+ *   about the file actually read, not about a path that may change in between;
+ * - whole-file reads are capped.
+ * The directories above the last component must be the server's own (the run directory is, and
+ * the agent's mounts start below it): `O_NOFOLLOW` guards only the last component.
+ */
+import { constants } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
+
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+/** A file that is not a regular file, a symbolic link in its place, or one larger than allowed. */
+export class UnsafeFileError extends Error {
+  readonly path: string;
+  constructor(path: string, problem: string) {
+    super(`${path} ${problem}; not read`);
+    this.name = "UnsafeFileError";
+    this.path = path;
+  }
+}
+
+function describeKind(stats: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (stats.isDirectory()) return "a directory";
+  if (stats.isFIFO()) return "a FIFO";
+  if (stats.isSocket()) return "a socket";
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return "a device";
+  return "not a regular file";
+}
+
+function errnoCode(error: unknown): string | undefined {
+  return error instanceof Error && "code" in error && typeof error.code === "string" ? error.code : undefined;
+}
+
+/**
+ * Opens `path` for reading when it is a regular file; null when it does not exist. Throws
+ * `UnsafeFileError` for a symbolic link, FIFO, socket, device or directory.
+ */
+export async function openRegularFile(path: string): Promise<FileHandle | null> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, OPEN_FLAGS);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === "ENOENT") return null;
+    // Linux answers ELOOP for a symlink under O_NOFOLLOW.
+    if (code === "ELOOP") throw new UnsafeFileError(path, "is a symbolic link");
+    // Opening a FIFO with no writer for O_WRONLY would be ENXIO; for reading it succeeds. Sockets give ENXIO.
+    if (code === "ENXIO") throw new UnsafeFileError(path, "is a socket or FIFO");
+    throw error;
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new UnsafeFileError(path, `is ${describeKind(stats)}`);
+    return handle;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/**
+ * The whole content of a regular file as UTF-8, at most `maxBytes`; null when it does not exist.
+ * Throws `UnsafeFileError` for anything but a regular file, or one larger than `maxBytes`.
+ */
+export async function readRegularFile(path: string, maxBytes: number): Promise<string | null> {
+  const handle = await openRegularFile(path);
+  if (handle === null) return null;
+  try {
+    // Read one byte past the cap: a file that grows between fstat and read is caught as well.
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > maxBytes) throw new UnsafeFileError(path, `is larger than ${maxBytes} bytes`);
+    return buffer.subarray(0, length).toString("utf8");
+  } finally {
+    await handle.close();
+  }
+}
