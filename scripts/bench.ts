@@ -58,7 +58,6 @@ function makeRoomForPods(sim: SimCluster, pods: number): void {
 const progress = (text: string) => process.stderr.write(`[bench] ${text}\n`);
 
 async function runBatches(options: BenchOptions, target: BenchTarget, cluster: ConformanceCluster): Promise<BatchResult[]> {
-  const workspace = await cluster.workspace("bench");
   const batch = (label: string, durationSec: number) => {
     progress(`${label}: ${options.runs} concurrent runs of ${durationSec} s`);
     return runBatch({
@@ -69,7 +68,6 @@ async function runBatches(options: BenchOptions, target: BenchTarget, cluster: C
       transcript: `${target.cli}/happy`,
       runs: options.runs,
       durationSec,
-      workspace,
       onProgress: progress,
     });
   };

@@ -7,6 +7,7 @@
  *   npm run demo              # the real CLIs against the scripted LLM
  *   npm run demo -- --replay  # a stand-in CLI replaying recorded real transcripts (no CLI binaries needed)
  */
+import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import type { AdapterExecutionContext, AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
 import { claudeAgent, createServerAdapter as createClaudeAdapter } from "paperclip-adapter-claude-k8s";
@@ -28,9 +29,11 @@ const printLog: AdapterExecutionContext["onLog"] = async (stream, chunk) => {
 async function replayRun<TParsed>(agent: AgentDefinition<TParsed>, adapter: ServerAdapterModule, cli: RealCli): Promise<AdapterExecutionResult> {
   const cluster = await startConformanceCluster(agent);
   try {
-    const workspace = await cluster.workspace("demo");
+    const agentId = randomUUID();
+    const workspace = await cluster.workspace(agentId);
     const run = recordedRun({
       adapterType: agent.type,
+      agentId,
       taskId: "DEMO-1",
       workspaceCwd: workspace,
       config: cluster.config({ promptTemplate: `FAKE_AGENT_SCENARIO ${JSON.stringify({ transcript: `${cli}/happy`, lineDelayMs: 120 })}` }),

@@ -34,7 +34,6 @@ export interface BatchInput {
   runs: number;
   durationSec: number;
   /** A directory on the shared volume the agent user can write (exit-time files go there). */
-  workspace: string;
   onProgress: (text: string) => void;
 }
 
@@ -122,7 +121,10 @@ export async function runBatch(input: BatchInput): Promise<BatchResult> {
 
   const runOne = async (): Promise<RunOutcome> => {
     const runId = randomUUID();
-    const exitFile = path.join(input.workspace, `${runId}.exit`);
+    const agentId = randomUUID();
+    // Each agent's pod mounts only its own workspace: the stand-in records its exit time there.
+    const workspace = await input.cluster.workspace(agentId);
+    const exitFile = path.join(workspace, `${runId}.exit`);
     const scenario: BenchScenario = {
       stampedLines: { count: input.durationSec, intervalMs: LINE_INTERVAL_MS },
       recordExitTo: exitFile,
@@ -131,8 +133,9 @@ export async function runBatch(input: BatchInput): Promise<BatchResult> {
     const run = recordedRun({
       adapterType: input.adapterType,
       runId,
+      agentId,
       taskId: `BENCH-${runId.slice(0, 8)}`,
-      workspaceCwd: input.workspace,
+      workspaceCwd: workspace,
       config: input.cluster.config({ promptTemplate: `FAKE_AGENT_SCENARIO ${JSON.stringify(scenario)}`, timeoutSec: input.durationSec + 600 }),
     });
     let received = 0;

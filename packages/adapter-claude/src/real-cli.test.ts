@@ -52,8 +52,10 @@ describe.concurrent("claude_k8s with the real claude CLI", () => {
   });
 
   it("unknown session: session_unavailable, the session cleared, no LLM call", async () => {
-    const workspaceCwd = await cluster().workspace(crypto.randomUUID());
+    const agentId = crypto.randomUUID();
+    const workspaceCwd = await cluster().workspace(agentId);
     const { result, run, llmRequests } = await cluster().run({
+      agentId,
       scenario: "happy",
       workspaceCwd,
       sessionParams: { sessionId: "00000000-0000-4000-8000-000000000000", cwd: workspaceCwd },

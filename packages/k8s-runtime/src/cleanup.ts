@@ -1,5 +1,6 @@
 import type { AdapterExecutionResult } from "@paperclipai/adapter-utils";
 import type { ClusterAccess } from "./cluster-access.ts";
+import type { JobTracker } from "./job-tracker.ts";
 import { describeApiError, httpStatusOf, withRetry } from "./retry-policy.ts";
 import { removeRunDirectory, type RunDirectory } from "./run-directory.ts";
 import type { RunLog } from "./run-log.ts";
@@ -25,10 +26,38 @@ export function runFailed(result: Pick<AdapterExecutionResult, "errorCode" | "ex
   return result.errorCode ? result.errorCode !== "cancelled" : result.exitCode !== 0;
 }
 
+/** How long cleanup waits, beyond the pod's grace period, for its containers to stop before leaving the files to the reaper. */
+const POD_STOP_WAIT_EXTRA_MS = 30_000;
+
+/**
+ * True once no process of the pod can run any more: the pod is gone or never appeared, its phase is
+ * terminal, or every container has terminated. Read from the shared watch's cache; no requests.
+ */
+export function podHasStopped(tracker: JobTracker): boolean {
+  const pod = tracker.pod();
+  if (!pod || tracker.podGone()) return true;
+  if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") return true;
+  const statuses = pod.status?.containerStatuses ?? [];
+  const containers = pod.spec?.containers ?? [];
+  return containers.length > 0 && containers.every((container) => statuses.find((status) => status.name === container.name)?.state?.terminated);
+}
+
+/** Waits (on watch events) until `podHasStopped`; false after `timeoutMs`. */
+export async function awaitPodStopped(tracker: JobTracker, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (podHasStopped(tracker)) return true;
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return false;
+    await tracker.nextChange(Math.min(remaining, 1_000));
+  }
+}
+
 /**
  * Step 13: the run's Job and files go unless `retainJobs`; a failed run's files stay
- * `retainFilesOnFailureSec` longer (recorded in `retain-until`, for the reaper). Failures are logged,
- * never thrown: the run's result is already decided, and the reaper retries what is left.
+ * `retainFilesOnFailureSec` longer (recorded in `retain-until`, for the reaper). The files are removed only
+ * once the pod has stopped: until then a hostile agent could swap a directory for a link under the removal.
+ * Failures are logged, never thrown: the run's result is already decided, and the reaper retries what is left.
  */
 export async function cleanUpRun(input: {
   cluster: ClusterAccess;
@@ -38,6 +67,9 @@ export async function cleanUpRun(input: {
   retain: boolean;
   retainFilesOnFailureSec: number | undefined;
   failed: boolean;
+  /** The run's view of its pod: the files wait for it to stop. */
+  tracker: JobTracker;
+  graceSec: number;
   log: RunLog;
 }): Promise<void> {
   if (input.retain) {
@@ -50,13 +82,18 @@ export async function cleanUpRun(input: {
     await input.log.info(`Could not delete Job ${input.namespace}/${input.jobName}: ${describeApiError(error)}; the reaper will retry.`);
   }
   const retainSec = input.failed ? (input.retainFilesOnFailureSec ?? 0) : 0;
-  const files =
-    retainSec > 0
-      ? retainRunDirectory(input.runDirectory, Date.now() + retainSec * 1000).then(() =>
-          input.log.info(`Keeping the failed run's files in ${input.runDirectory.dir} for ${retainSec}s (retainRunFilesOnFailureSec).`),
-        )
-      : removeRunDirectory(input.runDirectory);
-  await files.catch(async (error: unknown) => {
-    await input.log.info(`Could not ${retainSec > 0 ? "mark" : "remove"} ${input.runDirectory.dir}: ${String(error)}`);
+  if (retainSec > 0) {
+    await retainRunDirectory(input.runDirectory, Date.now() + retainSec * 1000).then(
+      () => input.log.info(`Keeping the failed run's files in ${input.runDirectory.dir} for ${retainSec}s (retainRunFilesOnFailureSec).`),
+      (error: unknown) => input.log.info(`Could not mark ${input.runDirectory.dir} for retention: ${String(error)}`),
+    );
+    return;
+  }
+  if (!(await awaitPodStopped(input.tracker, input.graceSec * 1000 + POD_STOP_WAIT_EXTRA_MS))) {
+    await input.log.info(`The pod of Job ${input.namespace}/${input.jobName} has not stopped; the reaper removes ${input.runDirectory.dir} once it has.`);
+    return;
+  }
+  await removeRunDirectory(input.runDirectory).catch(async (error: unknown) => {
+    await input.log.info(`Could not remove ${input.runDirectory.dir}: ${String(error)}`);
   });
 }

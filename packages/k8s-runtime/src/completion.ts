@@ -2,6 +2,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import type { PodOutcome } from "./agent.ts";
 import type { JobTracker } from "./job-tracker.ts";
 import { readExitCodeFile } from "./run-directory.ts";
+import { UnsafeFileError } from "./safe-file.ts";
 import { describeTermination } from "./terminated-state.ts";
 
 /** Step 10: what ended the wait for the agent. */
@@ -20,12 +21,23 @@ export function podIsTerminal(pod: V1Pod | undefined): boolean {
   return pod?.status?.phase === "Succeeded" || pod?.status?.phase === "Failed";
 }
 
+/**
+ * The exit-code file's code, or null. The agent can write that directory too: a file it made unreadable
+ * (a link, a FIFO, garbage) counts as absent, and the container's own terminated state decides instead.
+ */
+async function agentExitCode(exitCodeFile: string): Promise<number | null> {
+  return readExitCodeFile(exitCodeFile).catch((error: unknown) => {
+    if (error instanceof UnsafeFileError) return null;
+    throw error;
+  });
+}
+
 export async function awaitCompletion(tracker: JobTracker, exitCodeFile: string, cancel: AbortSignal): Promise<Completion> {
   for (;;) {
     if (cancel.aborted) return { kind: "cancelled" };
     // Checked before the exit-code file: deleting the Job kills the agent, which then writes its code.
     if (tracker.jobGone()) return { kind: "job-gone" };
-    const exitCode = await readExitCodeFile(exitCodeFile);
+    const exitCode = await agentExitCode(exitCodeFile);
     if (exitCode !== null) return { kind: "exited", exitCode };
     if (tracker.terminalCondition() || podIsTerminal(tracker.pod()) || tracker.podGone()) return { kind: "terminal" };
     await tracker.nextChange(EXIT_FILE_CHECK_MS, cancel);
@@ -65,7 +77,7 @@ export async function podOutcome(
   exitCodeFile: string,
   stderrTail: string,
 ): Promise<PodOutcome> {
-  const exitCodeFromFile = completion.kind === "exited" ? completion.exitCode : await readExitCodeFile(exitCodeFile);
+  const exitCodeFromFile = completion.kind === "exited" ? completion.exitCode : await agentExitCode(exitCodeFile);
   const final =
     exitCodeFromFile === null ? await awaitPublishedTermination(tracker, containerName) : { pod: tracker.pod(), statusPublished: true };
   const termination = describeTermination({

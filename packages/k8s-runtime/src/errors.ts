@@ -55,6 +55,14 @@ export const ERROR_CATALOGUE = {
     meaning: "The run directory on the shared volume could not be created or written.",
     action: "Check that the volume is mounted, writable and not full.",
   },
+  k8s_workspace_refused: {
+    meaning: "The run's working directory may not be mounted into the agent pod: it holds Paperclip's own files or another agent's, or it goes through a symbolic link.",
+    action: "Use the agent's own workspace (Paperclip's default), a project workspace of its company, or a directory listed in the server's `PAPERCLIP_K8S_WORKSPACE_ROOTS`.",
+  },
+  k8s_agent_output_refused: {
+    meaning: "The agent replaced one of its output files (stdout, stderr, exit-code) with a symbolic link, FIFO or other non-file; the server did not read it.",
+    action: "Treat the agent as misbehaving: inspect its task and prompt. The run's output is incomplete.",
+  },
   k8s_secret_create_failed: {
     meaning: "The per-run Secret holding the run's credentials could not be created.",
     action: "Check the service account may create Secrets in the namespace, and the namespace's quota.",

@@ -9,6 +9,8 @@ import { ConfigValueError } from "./config-values.ts";
 import { failedRunResult } from "./errors.ts";
 import { JobTracker } from "./job-tracker.ts";
 import { UnsafeIdError } from "./names.ts";
+import { WorkspaceRefusedError } from "./pod-volumes.ts";
+import { UnsafeFileError } from "./safe-file.ts";
 import { startKeepalive } from "./keepalive.ts";
 import { followedJobs } from "./launch-guard.ts";
 import { awaitPodStart, listWarningEvents } from "./pod-startup.ts";
@@ -66,6 +68,7 @@ export async function executeRun<TParsed>(
     plan = planned;
   } catch (error) {
     if (error instanceof UnsafeIdError) return failedRunResult("k8s_agent_id_invalid", error.message);
+    if (error instanceof WorkspaceRefusedError) return failedRunResult("k8s_workspace_refused", error.message, { cwd: error.cwd });
     const key = error instanceof ConfigValueError ? { key: error.key } : undefined;
     return failedRunResult("k8s_config_invalid", error instanceof Error ? error.message : String(error), key);
   }
@@ -140,6 +143,8 @@ async function runJob<TParsed>(
       retain: config.retainJobs,
       retainFilesOnFailureSec: config.retainRunFilesOnFailureSec,
       failed,
+      tracker,
+      graceSec: config.graceSec,
       log,
     });
   const unwatchStatus = jobs.onStatus((status) => {
@@ -187,7 +192,17 @@ async function runJob<TParsed>(
       return cancelled;
     }
 
-    await output.drain();
+    const unreadable = await output.drain().then(
+      () => null,
+      (error: unknown) => {
+        if (error instanceof UnsafeFileError) return error;
+        throw error;
+      },
+    );
+    if (unreadable) {
+      await cleanUp(true);
+      return failedRunResult("k8s_agent_output_refused", `The agent tampered with its output: ${unreadable.message}. The output up to then was streamed.`, { jobName });
+    }
     const outcome = await podOutcome(tracker, agent.containerName, completion, runDirectory.exitCode, output.stderrTail.toString());
 
     // 12. Result

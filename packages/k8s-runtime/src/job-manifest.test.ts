@@ -5,6 +5,8 @@ import { buildJobManifest, type JobManifestInput } from "./job-manifest.ts";
 import { buildRunAnnotations, buildRunLabels } from "./labels.ts";
 import { jobNameFor, secretNameFor } from "./names.ts";
 import { collectInheritedEnv } from "./pod-env.ts";
+import { agentClaimMounts } from "./pod-volumes.ts";
+import { runDirectoryFor } from "./run-directory.ts";
 import { buildRunSecret } from "./run-secret.ts";
 
 const run = {
@@ -16,7 +18,9 @@ const run = {
   taskId: "task-1",
   sessionId: null,
 };
-const runDir = "/paperclip/instances/default/data/k8s-runs/co-1/agent-1/run-1";
+const runDirectory = runDirectoryFor({ instanceRoot: "/paperclip/instances/default", companyId: "co-1", agentId: "agent-1", runId: "run-1" });
+const runDir = runDirectory.dir;
+const workspace = "/paperclip/instances/default/workspaces/agent-1";
 const name = jobNameFor(run.agentId, run.runId);
 const labels = buildRunLabels(run, { team: "platform" });
 
@@ -47,11 +51,11 @@ function input(overrides: Partial<JobManifestInput> = {}): JobManifestInput {
     imagePullSecrets: ["regcred"],
     command: wrapAgentCommand({
       argv: ["claude", "-p", "--output-format", "stream-json"],
-      cwd: "/paperclip/workspaces/agent-1",
-      stdinFile: `${runDir}/prompt`,
-      stdoutFile: `${runDir}/stdout`,
-      stderrFile: `${runDir}/stderr`,
-      exitCodeFile: `${runDir}/exit-code`,
+      cwd: workspace,
+      stdinFile: runDirectory.prompt,
+      stdoutFile: runDirectory.stdout,
+      stderrFile: runDirectory.stderr,
+      exitCodeFile: runDirectory.exitCode,
     }),
     env: {
       plain: { PAPERCLIP_RUN_ID: "run-1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1", MY_CONFIG_TOKEN: "overridden" },
@@ -59,8 +63,8 @@ function input(overrides: Partial<JobManifestInput> = {}): JobManifestInput {
       envFrom: inherited.envFrom,
       secret: { name: secretNameFor(name), keys: Object.keys(secretValues) },
     },
-    homeDir: "/paperclip/instances/default/data/k8s-runs/co-1/agent-1/home",
-    sharedVolume: { claimName: "paperclip-data", mountPath: "/paperclip" },
+    homeDir: runDirectory.home,
+    sharedVolume: { claimName: "paperclip-data", mounts: agentClaimMounts({ claimName: "paperclip-data", mountPath: "/paperclip" }, runDirectory, workspace) },
     timeoutSec: 1800,
     graceSec: 15,
     ttlSecondsAfterFinished: 3600,
@@ -113,9 +117,13 @@ describe("buildJobManifest", () => {
       imagePullPolicy: "IfNotPresent",
       command: input().command.map((arg) => arg.replaceAll("$", "$$$$")),
       securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+      // Only the run's input (read-only), its output, HOME and the workspace: never the whole claim.
       volumeMounts: [
-        { name: "paperclip-shared", mountPath: "/paperclip" },
         { name: "tmp", mountPath: "/tmp" },
+        { name: "paperclip-shared", mountPath: workspace, subPath: "instances/default/workspaces/agent-1" },
+        { name: "paperclip-shared", mountPath: runDirectory.home, subPath: "instances/default/data/k8s-runs/co-1/agent-1/.home" },
+        { name: "paperclip-shared", mountPath: runDirectory.input, subPath: "instances/default/data/k8s-runs/co-1/agent-1/run-1/input", readOnly: true },
+        { name: "paperclip-shared", mountPath: runDirectory.output, subPath: "instances/default/data/k8s-runs/co-1/agent-1/run-1/output" },
       ],
       terminationMessagePolicy: "FallbackToLogsOnError",
     });
@@ -171,7 +179,11 @@ describe("buildJobManifest", () => {
         fsGroup: 2000,
         dnsPolicy: "None",
         dnsConfig: { nameservers: ["10.0.0.10"], searches: ["svc.cluster.local"] },
-        sharedVolume: { claimName: "paperclip-data", mountPath: "/paperclip", subPath: "instances" },
+        // The server mounts only the claim's `instances` directory at /paperclip/instances.
+        sharedVolume: {
+          claimName: "paperclip-data",
+          mounts: agentClaimMounts({ claimName: "paperclip-data", mountPath: "/paperclip/instances", subPath: "pc/instances" }, runDirectory, workspace),
+        },
         env: { plain: {}, references: [], envFrom: [{ secretRef: { name: "agent-credentials" } }], secret: null },
       }),
     );
@@ -191,7 +203,7 @@ describe("buildJobManifest", () => {
     expect(agent.resources).toEqual({ requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "2Gi" } });
     expect(agent.envFrom).toEqual([{ secretRef: { name: "agent-credentials" } }]);
     expect(agent.env).toEqual([{ name: "HOME", value: input().homeDir }]);
-    expect(agent.volumeMounts?.[0]).toEqual({ name: "paperclip-shared", mountPath: "/paperclip", subPath: "instances" });
+    expect(agent.volumeMounts?.[1]).toEqual({ name: "paperclip-shared", mountPath: workspace, subPath: "pc/instances/default/workspaces/agent-1" });
   });
 
   it("refuses input that would run as root or is malformed, naming the field", () => {

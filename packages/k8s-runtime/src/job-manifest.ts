@@ -12,6 +12,7 @@ import type {
 } from "@kubernetes/client-node";
 import { isAbsolute } from "node:path";
 import { isDns1123Label } from "./k8s-syntax.ts";
+import type { ClaimMount } from "./pod-volumes.ts";
 import { runSecretEnv } from "./run-secret.ts";
 
 export const SHARED_VOLUME_NAME = "paperclip-shared";
@@ -45,8 +46,11 @@ export interface JobManifestInput {
   };
   /** The agent's HOME: a writable directory on the shared volume (survives across runs, so sessions resume). */
   homeDir: string;
-  /** The RWX volume holding Paperclip's instance root, mounted exactly as the server mounts it, so paths match. */
-  sharedVolume: { claimName: string; mountPath: string; subPath?: string };
+  /**
+   * The claim holding Paperclip's instance root, and the parts of it the pod may see (`agentClaimMounts`),
+   * each at the same path as on the server. Never the whole claim.
+   */
+  sharedVolume: { claimName: string; mounts: readonly ClaimMount[] };
   /** 0 = no limit (no `activeDeadlineSeconds`). Fractions round up. */
   timeoutSec: number;
   /** `terminationGracePeriodSeconds`; fractions round up. */
@@ -86,7 +90,12 @@ function assertInput(input: JobManifestInput): void {
   if (input.image.trim() === "") problems.push("image is empty");
   if (input.command.length === 0) problems.push("command is empty");
   if (!isAbsolute(input.homeDir)) problems.push(`homeDir ${JSON.stringify(input.homeDir)} is not absolute`);
-  if (!isAbsolute(input.sharedVolume.mountPath)) problems.push(`sharedVolume.mountPath ${JSON.stringify(input.sharedVolume.mountPath)} is not absolute`);
+  for (const mount of input.sharedVolume.mounts) {
+    if (!isAbsolute(mount.mountPath)) problems.push(`shared volume mountPath ${JSON.stringify(mount.mountPath)} is not absolute`);
+    if (mount.subPath === "" || isAbsolute(mount.subPath) || mount.subPath.split("/").includes("..")) {
+      problems.push(`shared volume subPath ${JSON.stringify(mount.subPath)} must be a relative path inside the claim`);
+    }
+  }
   if (!Number.isInteger(input.runAsUser) || input.runAsUser <= 0) problems.push(`runAsUser must be a positive integer (non-root), got ${input.runAsUser}`);
   if (!Number.isInteger(input.runAsGroup) || input.runAsGroup < 0) problems.push(`runAsGroup must be a non-negative integer, got ${input.runAsGroup}`);
   for (const [field, value] of [["timeoutSec", input.timeoutSec], ["graceSec", input.graceSec]] as const) {
@@ -156,12 +165,13 @@ export function buildJobManifest(input: JobManifestInput): V1Job {
                 capabilities: { drop: ["ALL"] },
               },
               volumeMounts: [
-                {
-                  name: SHARED_VOLUME_NAME,
-                  mountPath: input.sharedVolume.mountPath,
-                  ...(input.sharedVolume.subPath === undefined ? {} : { subPath: input.sharedVolume.subPath }),
-                },
                 { name: TMP_VOLUME_NAME, mountPath: "/tmp" },
+                ...input.sharedVolume.mounts.map((mount) => ({
+                  name: SHARED_VOLUME_NAME,
+                  mountPath: mount.mountPath,
+                  subPath: mount.subPath,
+                  ...(mount.readOnly ? { readOnly: true } : {}),
+                })),
               ],
               terminationMessagePolicy: "FallbackToLogsOnError",
             },

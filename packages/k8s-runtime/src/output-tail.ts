@@ -9,13 +9,15 @@
  * - One line holds at most `maxLineBytes` in memory. A longer line is emitted once, cut at a character
  *   boundary, with a marker giving its full size: pieces of an NDJSON event would not parse either, and
  *   one marked line is what a reader of the run log can make sense of.
- * - The file may appear late; until then the tailer just keeps polling.
+ * - The file may appear late; until then the tailer just keeps polling. It is opened only as a regular
+ *   file, never through a symbolic link (`safe-file.ts`): the agent writes the directory it is in.
  * - While draining, the file is reopened on every poll: an NFS client revalidates a file's size on open
  *   (close-to-open consistency), while an fd held open may see a cached size for seconds.
  */
 import { watch, type FSWatcher } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
+import { openRegularFile } from "./safe-file.ts";
 
 export type LineHandler = (line: string) => Promise<void>;
 
@@ -189,12 +191,9 @@ export class OutputTailer {
   }
 
   async #openIfPresent(): Promise<FileHandle | null> {
-    try {
-      this.#handle = await open(this.path, "r");
-    } catch (error) {
-      if (error instanceof Error && "code" in error && error.code === "ENOENT") return null; // not written yet
-      throw error;
-    }
+    // The file is the agent's: a link or a FIFO in its place is refused (UnsafeFileError ends the tail).
+    this.#handle = await openRegularFile(this.path);
+    if (this.#handle === null) return null; // not written yet
     if (this.#watcher !== null) return this.#handle;
     try {
       // A hint only: not persistent (never keeps the process alive), and on any error polling carries on.

@@ -31,17 +31,19 @@ export function jobsToReap(jobs: readonly V1Job[], now: number, graceMs: number)
   });
 }
 
-const reapers = new Map<string, { lease: SharedWatchLease<"jobs">; timer: NodeJS.Timeout }>();
+const reapers = new Map<string, { lease: SharedWatchLease<"jobs">; pods: SharedWatchLease<"pods">; timer: NodeJS.Timeout }>();
 
 /**
- * Run directories some Job still points at, in any namespace this process watches: one instance root may
- * serve agents in several namespaces, so no namespace's reaper may judge a directory by its own Jobs alone.
+ * Run directories some Job or pod still points at, in any namespace this process watches: one instance root
+ * may serve agents in several namespaces, so no namespace's reaper may judge a directory by its own Jobs
+ * alone. Pods count too: a pod left running by a Job deleted without propagation still writes its directory,
+ * and removing files under a running agent would let it swap a directory for a link mid-removal.
  */
 function liveRunDirectories(): Set<string> {
   const dirs = new Set<string>();
-  for (const { lease } of reapers.values()) {
-    for (const job of lease.watch.list()) {
-      const dir = job.metadata?.annotations?.[ANNOTATION_RUN_DIRECTORY];
+  for (const { lease, pods } of reapers.values()) {
+    for (const object of [...lease.watch.list(), ...pods.watch.list()]) {
+      const dir = object.metadata?.annotations?.[ANNOTATION_RUN_DIRECTORY];
       if (dir) dirs.add(dir);
     }
   }
@@ -60,6 +62,7 @@ export function ensureReaper(cluster: ClusterAccess, namespace: string, instance
   const runsRoot = path.join(instanceRoot, "data", "k8s-runs");
   if (reapers.has(key)) return;
   const lease = acquireSharedWatch(cluster, namespace, "jobs");
+  const pods = acquireSharedWatch(cluster, namespace, "pods");
   const sweep = async () => {
     const now = Date.now();
     for (const job of jobsToReap(lease.watch.list(), now, graceMs)) {
@@ -68,24 +71,27 @@ export function ensureReaper(cluster: ClusterAccess, namespace: string, instance
       await deleteJob(cluster, namespace, name).catch(() => {});
       const runDirectory = job.metadata?.annotations?.[ANNOTATION_RUN_DIRECTORY];
       if (!runDirectory || !isRunDirectoryUnder(runsRoot, runDirectory)) continue;
+      // Its pod is still listed (being deleted): the sweep takes the directory once the pod is gone.
+      if (pods.watch.list((pod) => pod.metadata?.annotations?.[ANNOTATION_RUN_DIRECTORY] === runDirectory).length > 0) continue;
       const retainedUntil = await readRetainUntil(runDirectory);
       if (retainedUntil === null || now >= retainedUntil) await rm(runDirectory, { recursive: true, force: true }).catch(() => {});
     }
     // Only once every watch has listed: before that, a live run's directory would look unowned.
-    if ([...reapers.values()].every(({ lease: held }) => held.watch.status().state === "up")) {
+    if ([...reapers.values()].every((held) => held.lease.watch.status().state === "up" && held.pods.watch.status().state === "up")) {
       await sweepRunDirectories({ runsRoot, now, liveRunDirectories: liveRunDirectories() }).catch(() => []);
     }
   };
   const timer = setInterval(() => void sweep(), SWEEP_INTERVAL_MS);
   timer.unref();
-  reapers.set(key, { lease, timer });
+  reapers.set(key, { lease, pods, timer });
 }
 
 /** Stops every reaper (process shutdown, tests). */
 export function stopReapers(): void {
-  for (const { lease, timer } of reapers.values()) {
+  for (const { lease, pods, timer } of reapers.values()) {
     clearInterval(timer);
     lease.release();
+    pods.release();
   }
   reapers.clear();
 }

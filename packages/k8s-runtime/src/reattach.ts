@@ -4,7 +4,7 @@ import type { ClusterAccess } from "./cluster-access.ts";
 import { failedRunResult, type FailedRunResult } from "./errors.ts";
 import { ANNOTATION_RUN_DIRECTORY, reattachMetadataPatch } from "./labels.ts";
 import { describeApiError, withRetry } from "./retry-policy.ts";
-import { runDirectoryFor, type RunDirectory, type RunIds } from "./run-directory.ts";
+import { ANNOTATION_RUN_LAYOUT, runDirectoryFor, type RunDirectory, type RunIds } from "./run-directory.ts";
 import type { RunLog } from "./run-log.ts";
 
 /**
@@ -15,7 +15,8 @@ export function runDirectoryOfJob(job: V1Job, ids: Omit<RunIds, "runId"> & { ins
   const annotated = job.metadata?.annotations?.[ANNOTATION_RUN_DIRECTORY];
   if (!annotated) return null;
   try {
-    const expected = runDirectoryFor({ ...ids, runId: path.basename(annotated) });
+    const layout = job.metadata?.annotations?.[ANNOTATION_RUN_LAYOUT] === "split" ? "split" : "flat";
+    const expected = runDirectoryFor({ ...ids, runId: path.basename(annotated) }, layout);
     return expected.dir === path.resolve(annotated) ? expected : null;
   } catch {
     return null;

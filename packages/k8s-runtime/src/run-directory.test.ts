@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UnsafeIdError } from "./names.ts";
+import { UnsafeFileError } from "./safe-file.ts";
 import {
   RunDirectoryExistsError,
   agentHomeFor,
@@ -33,21 +34,30 @@ function seededRandom(seed: number): () => number {
 }
 
 describe("runDirectoryFor", () => {
-  it("lays out the run's files under instanceRoot/data/k8s-runs/company/agent/run", () => {
+  it("lays out the run's files: input/ (the server's), output/ (the pod's), retain-until beside them, HOME per agent", () => {
     const run = runDirectoryFor({ instanceRoot: "/paperclip", ...ids });
     const dir = `/paperclip/data/k8s-runs/company-1/agent_7/${ids.runId}`;
     expect(run).toEqual({
       dir,
-      prompt: `${dir}/prompt`,
-      stdout: `${dir}/stdout`,
-      stderr: `${dir}/stderr`,
-      exitCode: `${dir}/exit-code`,
-      instructions: `${dir}/instructions.md`,
-      skills: `${dir}/skills`,
+      layout: "split",
+      input: `${dir}/input`,
+      output: `${dir}/output`,
+      prompt: `${dir}/input/prompt`,
+      stdout: `${dir}/output/stdout`,
+      stderr: `${dir}/output/stderr`,
+      exitCode: `${dir}/output/exit-code`,
+      instructions: `${dir}/input/instructions.md`,
+      skills: `${dir}/input/skills`,
       retainUntil: `${dir}/retain-until`,
       home: "/paperclip/data/k8s-runs/company-1/agent_7/.home",
     });
     expect(agentHomeFor({ instanceRoot: "/paperclip", companyId: "company-1", agentId: "agent_7" })).toBe(run.home);
+  });
+
+  it("keeps the flat layout of earlier versions' Jobs, for reattaching to them", () => {
+    const run = runDirectoryFor({ instanceRoot: "/paperclip", ...ids }, "flat");
+    const dir = `/paperclip/data/k8s-runs/company-1/agent_7/${ids.runId}`;
+    expect([run.input, run.output, run.prompt, run.stdout, run.exitCode]).toEqual([dir, dir, `${dir}/prompt`, `${dir}/stdout`, `${dir}/exit-code`]);
   });
 
   it.each([
@@ -114,39 +124,53 @@ describe("prepareRunDirectory", () => {
     });
     expect(await readFile(run.prompt, "utf8")).toBe(prompt);
     expect(await readFile(run.instructions, "utf8")).toBe("# Be careful\n");
-    expect(await readFile(join(run.dir, "opencode.json"), "utf8")).toBe("{}");
-    expect(await readFile(join(run.dir, "config", "review", "notes.md"), "utf8")).toBe("# Review\n");
+    expect(await readFile(join(run.input, "opencode.json"), "utf8")).toBe("{}");
+    expect(await readFile(join(run.input, "config", "review", "notes.md"), "utf8")).toBe("# Review\n");
     expect((await stat(run.home)).isDirectory()).toBe(true);
   });
 
-  it("makes the run directory usable by the pod's uid", async () => {
+  it("hands output/ and HOME to the pod's uid; input/ and the run directory stay the server's, readable", async () => {
     const run = runDirectoryFor({ instanceRoot: root, ...ids });
-    await prepareRunDirectory(run, { prompt: "p", ownerUid: 12345, ownerGid: 23456 });
-    const dir = await stat(run.dir);
-    const prompt = await stat(run.prompt);
-    const home = await stat(run.home);
-    if (process.getuid?.() === 0) {
-      expect([dir.uid, dir.gid, dir.mode & 0o777]).toEqual([12345, 23456, 0o700]);
-      expect([prompt.uid, prompt.mode & 0o777]).toEqual([12345, 0o600]);
-      expect([home.uid, home.mode & 0o777]).toEqual([12345, 0o700]);
-    } else {
-      expect(dir.mode & 0o777).toBe(0o777);
-      expect(prompt.mode & 0o777).toBe(0o644);
-      expect(home.mode & 0o777).toBe(0o777);
+    const workspace = join(root, "workspaces", ids.agentId);
+    await prepareRunDirectory(run, { prompt: "p", ownerUid: 12345, ownerGid: 23456, workspace });
+    const serverUid = process.getuid?.() ?? 0;
+    const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
+    const ownerOf = async (path: string) => [(await stat(path)).uid, (await stat(path)).gid];
+    for (const serverSide of [run.dir, run.input]) {
+      expect(await ownerOf(serverSide)).toEqual([serverUid, expect.any(Number)]);
+      expect(await modeOf(serverSide)).toBe(0o755);
+    }
+    expect(await modeOf(run.prompt)).toBe(0o644);
+    for (const podSide of [run.output, run.home, workspace]) {
+      if (serverUid === 0) {
+        expect(await ownerOf(podSide)).toEqual([12345, 23456]);
+        expect(await modeOf(podSide)).toBe(0o700);
+      } else {
+        expect(await modeOf(podSide)).toBe(0o777);
+      }
     }
     // Parents are traversable but not writable by others.
-    expect((await stat(join(root, "data", "k8s-runs", "company-1"))).mode & 0o777).toBe(0o755);
+    expect(await modeOf(join(root, "data", "k8s-runs", "company-1"))).toBe(0o755);
   });
 
-  it("opens the run directory to everyone when the pod's uid is unknown, and keeps it private for the server's own uid", async () => {
+  it("opens output/ to everyone when the pod's uid is unknown, and keeps it private for the server's own uid", async () => {
     const shared = runDirectoryFor({ instanceRoot: root, ...ids, runId: "shared" });
     await prepareRunDirectory(shared, { prompt: "p" });
-    expect((await stat(shared.dir)).mode & 0o777).toBe(0o777);
+    expect((await stat(shared.output)).mode & 0o777).toBe(0o777);
     expect((await stat(shared.prompt)).mode & 0o777).toBe(0o644);
 
     const own = runDirectoryFor({ instanceRoot: root, ...ids, runId: "own" });
     await prepareRunDirectory(own, { prompt: "p", ownerUid: process.getuid?.() ?? 0 });
-    expect((await stat(own.dir)).mode & 0o777).toBe(0o700);
+    expect((await stat(own.output)).mode & 0o777).toBe(0o700);
+  });
+
+  it("leaves an existing workspace as it is (Paperclip made it)", async () => {
+    const workspace = join(root, "workspaces", ids.agentId);
+    await mkdir(workspace, { recursive: true, mode: 0o750 });
+    await chmod(workspace, 0o750);
+    const run = runDirectoryFor({ instanceRoot: root, ...ids });
+    await prepareRunDirectory(run, { prompt: "p", ownerUid: 12345, workspace });
+    expect((await stat(workspace)).mode & 0o777).toBe(0o750);
   });
 
   it("refuses to clobber an existing run directory's output", async () => {
@@ -158,7 +182,7 @@ describe("prepareRunDirectory", () => {
     expect(await readFile(run.prompt, "utf8")).toBe("first");
   });
 
-  it.each(["../escape", "/abs", "a//b", "stdout", "stdout/x", "exit-code", "skills/a/SKILL.md", "retain-until", "skills/../x", "./x", "", "a\0"])(
+  it.each(["../escape", "/abs", "a//b", "prompt", "prompt/x", "instructions.md", "skills/a/SKILL.md", "skills/../x", "./x", "", "a\0"])(
     "rejects run file name %j before creating anything",
     async (name) => {
       const run = runDirectoryFor({ instanceRoot: root, ...ids });
@@ -219,6 +243,14 @@ describe("readExitCodeFile", () => {
     const path = join(root, "exit-code");
     await writeFile(path, text);
     expect(await readExitCodeFile(path)).toBe(code);
+  });
+
+  it("refuses an exit-code file the agent replaced with a link, even to a valid exit code", async () => {
+    const target = join(root, "zero");
+    await writeFile(target, "0\n");
+    const link = join(root, "exit-code");
+    await symlink(target, link);
+    await expect(readExitCodeFile(link)).rejects.toBeInstanceOf(UnsafeFileError);
   });
 
   it("returns null while the file does not exist", async () => {

@@ -1,15 +1,40 @@
 /**
- * The run directory on the shared volume: where the server writes the prompt before the Job starts and
- * where the pod writes `stdout`, `stderr` and `exit-code`. The pod mounts the volume at the same absolute
- * path as the server, so every path here is valid on both sides.
+ * The run directory on the shared volume, split by who may write what:
+ *
+ *   <instanceRoot>/data/k8s-runs/<companyId>/<agentId>/
+ *     .home/            the agent's HOME, kept across runs: the pod mounts it read-write
+ *     <runId>/          the server's alone: never mounted into a pod
+ *       input/          prompt, instructions, skills, run files: written by the server before the Job
+ *                       exists, mounted read-only
+ *       output/         stdout, stderr, exit-code: the only run files the pod can write
+ *       retain-until    a failed run's retention deadline (server-side, out of the pod's reach)
+ *
+ * The pod mounts `input/`, `output/` and HOME (and its workspace) as `subPath` mounts at the same absolute
+ * paths as on the server, so paths are identical on both sides, and it sees nothing else of the volume:
+ * not Paperclip's instance files, not other agents' or companies' runs. Whatever is in `output/` was put
+ * there by a possibly hostile agent: the server reads it only through `safe-file.ts`.
  */
-import { chown, chmod, lstat, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { chmod, lstat, mkdir, open, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { materializeRunSkills, type RunSkill } from "./run-skills.ts";
 import { assertSafePathSegment } from "./names.ts";
+import { openRegularFile, readRegularFile, UnsafeFileError } from "./safe-file.ts";
 
-/** File names the runtime owns inside a run directory; run files may not replace them or use them as directories. */
-const RESERVED_NAMES = new Set(["prompt", "stdout", "stderr", "exit-code", "instructions.md", "skills", "retain-until"]);
+/** File names the runtime owns inside `input/`; run files may not replace them or use them as directories. */
+const RESERVED_NAMES = new Set(["prompt", "instructions.md", "skills"]);
+
+/** An exit-code file holds a number and a newline; anything bigger is not one. */
+const MAX_EXIT_CODE_FILE_BYTES = 64;
+
+/**
+ * How a run directory is laid out. `split` (input/ + output/) since agent pods stopped mounting the whole
+ * volume; `flat` is how Jobs of earlier versions wrote it, still followed when such a Job is reattached.
+ */
+export type RunDirectoryLayout = "split" | "flat";
+
+/** Job annotation naming the layout of its run directory; Jobs without it are `flat`. */
+export const ANNOTATION_RUN_LAYOUT = "paperclip.io/run-layout";
 
 /** A run file name is one or more safe segments joined by `/` (`config/opencode.json`). */
 const RUN_FILE_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -33,6 +58,11 @@ export class RunDirectoryExistsError extends Error {
 /** Absolute paths of one run's files. */
 export interface RunDirectory {
   dir: string;
+  layout: RunDirectoryLayout;
+  /** Written by the server before the Job starts; read-only in the pod. */
+  input: string;
+  /** The only run directory the pod can write. */
+  output: string;
   prompt: string;
   /** NDJSON the agent prints, appended by the pod. */
   stdout: string;
@@ -73,17 +103,22 @@ export function agentHomeFor(ids: { instanceRoot: string; companyId: string; age
 }
 
 /** Paths of one run's directory, `<instanceRoot>/data/k8s-runs/<companyId>/<agentId>/<runId>/`; throws `UnsafeIdError`. */
-export function runDirectoryFor(ids: RunIds & { instanceRoot: string }): RunDirectory {
+export function runDirectoryFor(ids: RunIds & { instanceRoot: string }, layout: RunDirectoryLayout = "split"): RunDirectory {
   const agentDir = agentDirFor(ids.instanceRoot, ids.companyId, ids.agentId);
   const dir = join(agentDir, checkedSegment("runId", ids.runId));
+  const input = layout === "split" ? join(dir, "input") : dir;
+  const output = layout === "split" ? join(dir, "output") : dir;
   return {
     dir,
-    prompt: join(dir, "prompt"),
-    stdout: join(dir, "stdout"),
-    stderr: join(dir, "stderr"),
-    exitCode: join(dir, "exit-code"),
-    instructions: join(dir, "instructions.md"),
-    skills: join(dir, "skills"),
+    layout,
+    input,
+    output,
+    prompt: join(input, "prompt"),
+    stdout: join(output, "stdout"),
+    stderr: join(output, "stderr"),
+    exitCode: join(output, "exit-code"),
+    instructions: join(input, "instructions.md"),
+    skills: join(input, "skills"),
     retainUntil: join(dir, "retain-until"),
     home: join(agentDir, ".home"),
   };
@@ -97,18 +132,21 @@ export interface PrepareRunDirectoryOptions {
   runFiles?: Record<string, string>;
   /** Skills copied into `skills/`. */
   skills?: readonly RunSkill[];
-  /** The pod's uid/gid; when the server runs as root the run directory and HOME are handed to them. */
+  /** The pod's uid/gid; when the server runs as root, `output/` and HOME are handed to them. */
   ownerUid?: number;
   ownerGid?: number;
+  /** The agent's working directory when it lies on the shared volume: created (and handed over) when missing. */
+  workspace?: string;
 }
 
 /**
- * How the pod, whose uid may differ from the server's, gets write access:
- * - server is root and the pod's uid is known: chown the directories to it and keep them private (0700);
+ * How the pod, whose uid may differ from the server's, gets write access to `output/`, HOME and a new
+ * workspace (the only places it writes):
+ * - server is root and the pod's uid is known: chown them to it and keep them private (0700);
  * - the pod runs as the server's own uid: private directories, nothing to hand over;
- * - otherwise (a non-root server cannot chown, and the pod's uid may be unknown): the run directory and
- *   HOME are world-writable (0777). Only those two: parents stay 0755, so other runs' files are not
- *   writable, and nothing secret is written here (credentials travel in the per-run Secret).
+ * - otherwise (a non-root server cannot chown, and the pod's uid may be unknown): they are world-writable
+ *   (0777). That opens them to no other pod: each pod mounts only its own (see the module comment).
+ * `input/` stays the server's, world-readable, and is mounted read-only.
  */
 type Access = { kind: "chown"; uid: number; gid: number } | { kind: "private" } | { kind: "shared" };
 
@@ -120,14 +158,14 @@ function accessFor(ownerUid: number | undefined, ownerGid: number | undefined): 
   return { kind: "shared" };
 }
 
-async function handOver(path: string, access: Access, isDir: boolean): Promise<void> {
-  if (access.kind === "chown") {
-    await chown(path, access.uid, access.gid);
-    await chmod(path, isDir ? 0o700 : 0o600);
-  } else if (access.kind === "private") {
-    await chmod(path, isDir ? 0o700 : 0o600);
-  } else {
-    await chmod(path, isDir ? 0o777 : 0o644);
+/** Hands a directory the server just created to the pod's user; through its descriptor, so never via a link. */
+async function handOver(dir: string, access: Access): Promise<void> {
+  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    if (access.kind === "chown") await handle.chown(access.uid, access.gid);
+    await handle.chmod(access.kind === "shared" ? 0o777 : 0o700);
+  } finally {
+    await handle.close();
   }
 }
 
@@ -141,35 +179,39 @@ function checkedRunFileName(name: string): string[] {
   return segments;
 }
 
-/** Creates `dir` and the missing parents, giving the parents we create 0755 so the pod can traverse them. */
-async function makeDirectory(dir: string): Promise<void> {
+/** Creates `dir` and the missing parents, giving the parents we create 0755 so the kubelet can traverse them. */
+async function makeDirectory(dir: string): Promise<string | undefined> {
   const firstCreated = await mkdir(dir, { recursive: true, mode: 0o755 });
-  if (firstCreated === undefined) return;
+  if (firstCreated === undefined) return undefined;
   // mkdir's mode is filtered by the umask; set traversal explicitly on every level we created.
   for (let level = dir; level.length >= firstCreated.length; level = dirname(level)) {
     await chmod(level, 0o755);
   }
+  return firstCreated;
 }
 
-async function ensureAgentHome(home: string, access: Access): Promise<void> {
-  const existed = await pathExists(home);
-  await makeDirectory(home);
-  if (!existed) await handOver(home, access, true);
+/** Creates a directory the pod writes (HOME, a workspace) when missing; an existing one is left as it is. */
+async function ensureWritableDirectory(dir: string, access: Access): Promise<void> {
+  if (await pathExists(dir)) return;
+  await makeDirectory(dir);
+  await handOver(dir, access);
 }
 
 /**
- * Creates a fresh run directory and writes the prompt (any size), instructions, run files and skills, plus the
- * agent's HOME when missing. Throws `RunDirectoryExistsError` rather than overwrite an existing run's output.
- * Returns notes for the run log (parts of skills left out).
+ * Creates a fresh run directory: `input/` with the prompt (any size), instructions, run files and skills,
+ * an empty `output/` handed to the pod's user, and the agent's HOME and workspace when missing. Throws
+ * `RunDirectoryExistsError` rather than overwrite an existing run's output. Returns notes for the run log
+ * (parts of skills left out).
  */
 export async function prepareRunDirectory(run: RunDirectory, options: PrepareRunDirectoryOptions): Promise<{ notes: string[] }> {
+  if (run.layout !== "split") throw new Error(`run directory ${run.dir}: new runs use the split layout`);
   const access = accessFor(options.ownerUid, options.ownerGid);
   const runFiles = Object.entries(options.runFiles ?? {}).map(
     ([name, content]) => [checkedRunFileName(name), content] as const,
   );
   await makeDirectory(dirname(run.dir));
   try {
-    await mkdir(run.dir, { mode: 0o700 });
+    await mkdir(run.dir, { mode: 0o755 });
   } catch (error) {
     if (isErrnoException(error) && error.code === "EEXIST") throw new RunDirectoryExistsError(run.dir);
     throw error;
@@ -189,28 +231,29 @@ async function fillRunDirectory(
   access: Access,
   runFiles: (readonly [string[], string])[],
 ): Promise<string[]> {
-  await ensureAgentHome(run.home, access);
-
-  const writeOwned = async (path: string, content: string): Promise<void> => {
-    await writeFile(path, content, { flag: "wx", mode: 0o600 });
-    await handOver(path, access, false);
-  };
-  await writeOwned(run.prompt, options.prompt);
-  if (options.instructions !== undefined) await writeOwned(run.instructions, options.instructions);
+  // The run directory itself is fresh and the server's: nothing in it can have been planted.
+  await chmod(run.dir, 0o755);
+  await mkdir(run.input, { mode: 0o755 });
+  await chmod(run.input, 0o755);
+  const writeInput = (path: string, content: string) => writeFile(path, content, { flag: "wx", mode: 0o644 }).then(() => chmod(path, 0o644));
+  await writeInput(run.prompt, options.prompt);
+  if (options.instructions !== undefined) await writeInput(run.instructions, options.instructions);
   for (const [segments, content] of runFiles) {
-    let parent = run.dir;
+    let parent = run.input;
     for (const segment of segments.slice(0, -1)) {
       parent = join(parent, segment);
       if (!(await pathExists(parent))) {
-        await mkdir(parent, { mode: 0o700 });
-        await handOver(parent, access, true);
+        await mkdir(parent, { mode: 0o755 });
+        await chmod(parent, 0o755);
       }
     }
-    await writeOwned(join(run.dir, ...segments), content);
+    await writeInput(join(run.input, ...segments), content);
   }
   const notes = options.skills && options.skills.length > 0 ? await materializeRunSkills(run.skills, options.skills) : [];
-  // Last: until the run directory is handed over, the pod cannot see half-written files.
-  await handOver(run.dir, access, true);
+  await mkdir(run.output, { mode: 0o700 });
+  await handOver(run.output, access);
+  await ensureWritableDirectory(run.home, access);
+  if (options.workspace !== undefined) await ensureWritableDirectory(options.workspace, access);
   return notes;
 }
 
@@ -225,7 +268,7 @@ export interface ExistingRunDirectory {
 
 /** Opens a run directory for reattaching; never writes. Throws when the directory is missing. */
 export async function openExistingRunDirectory(run: RunDirectory): Promise<ExistingRunDirectory> {
-  const info = await stat(run.dir).catch((error: unknown) => {
+  const info = await lstat(run.dir).catch((error: unknown) => {
     if (isErrnoException(error) && error.code === "ENOENT") {
       throw new Error(`run directory ${run.dir} does not exist; the orphaned run's output is gone`);
     }
@@ -233,33 +276,33 @@ export async function openExistingRunDirectory(run: RunDirectory): Promise<Exist
   });
   if (!info.isDirectory()) throw new Error(`run directory ${run.dir} is not a directory`);
   return {
-    stdoutBytes: await fileSize(run.stdout),
-    stderrBytes: await fileSize(run.stderr),
+    stdoutBytes: await agentFileSize(run.stdout),
+    stderrBytes: await agentFileSize(run.stderr),
     exitCode: await readExitCodeFile(run.exitCode),
   };
 }
 
 /**
  * Reads the exit-code file: null while it does not exist. The wrapper writes it atomically (rename), so a
- * present file is complete; anything but a decimal integer 0-255 is an error naming the file.
+ * present file is complete. The agent can write there too: a link, FIFO or oversized file is refused
+ * (`UnsafeFileError`), and anything but a decimal integer 0-255 is an error naming the file.
  */
 export async function readExitCodeFile(path: string): Promise<number | null> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    if (isErrnoException(error) && error.code === "ENOENT") return null;
-    throw error;
-  }
+  const text = await readRegularFile(path, MAX_EXIT_CODE_FILE_BYTES);
+  if (text === null) return null;
   const trimmed = text.trim();
   const code = /^\d{1,3}$/.test(trimmed) ? Number(trimmed) : Number.NaN;
   if (!(code >= 0 && code <= 255)) {
-    throw new Error(`exit-code file ${path} holds ${JSON.stringify(trimmed.slice(0, 40))}, not an exit code 0-255`);
+    throw new UnsafeFileError(path, `holds ${JSON.stringify(trimmed.slice(0, 8).replace(/[^\x20-\x7e]/g, "?"))}, not an exit code 0-255`);
   }
   return code;
 }
 
-/** Deletes the run directory and everything in it; the agent's HOME stays. Missing is fine. */
+/**
+ * Deletes the run directory and everything in it; the agent's HOME stays. Missing is fine. Call it only once
+ * the pod has stopped: `fs.rm` never follows a link it finds, but a pod still running could swap a directory
+ * for a link between the check and the removal.
+ */
 export async function removeRunDirectory(run: RunDirectory): Promise<void> {
   // Refuse a symlink in place of the directory: rm would not follow it, but say so instead of silently passing.
   const info = await lstat(run.dir).catch((error: unknown) => {
@@ -272,12 +315,14 @@ export async function removeRunDirectory(run: RunDirectory): Promise<void> {
   await rm(run.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
 
-async function fileSize(path: string): Promise<number> {
+/** Size of a file the agent writes; 0 while it does not exist. Refuses links and special files. */
+async function agentFileSize(path: string): Promise<number> {
+  const handle = await openRegularFile(path);
+  if (handle === null) return 0;
   try {
-    return (await stat(path)).size;
-  } catch (error) {
-    if (isErrnoException(error) && error.code === "ENOENT") return 0;
-    throw error;
+    return (await handle.stat()).size;
+  } finally {
+    await handle.close();
   }
 }
 

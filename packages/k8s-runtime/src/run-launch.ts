@@ -64,6 +64,7 @@ export function launchRun(input: {
         skills: plan.skills,
         ownerUid: plan.runAsUser,
         ownerGid: plan.runAsGroup,
+        ...(plan.sharedCwd !== null ? { workspace: plan.sharedCwd } : {}),
       });
       for (const note of prepared.notes) await log.info(note);
     } catch (error) {

@@ -11,11 +11,12 @@ import { ANNOTATION_RETAIN, ANNOTATION_RUN_DIRECTORY, buildRunAnnotations, build
 import { jobNameFor, secretNameFor } from "./names.ts";
 import { collectInheritedEnv } from "./pod-env.ts";
 import { renderRunPrompt, type RenderedPrompt } from "./prompt.ts";
-import { agentHomeFor, runDirectoryFor, type RunDirectory } from "./run-directory.ts";
+import { agentHomeFor, ANNOTATION_RUN_LAYOUT, runDirectoryFor, type RunDirectory } from "./run-directory.ts";
 import { buildRunEnvironment, podUsableEnv, taskIdOf, workspaceOf, type WorkspaceContext } from "./run-env.ts";
 import { buildRunSecret } from "./run-secret.ts";
 import { resolveRunSkills, type RunSkill } from "./run-skills.ts";
 import { isWithin, type Placement, type SharedVolume } from "./self-pod.ts";
+import { agentClaimMounts, assertNoLinksIn, operatorWorkspaceRoots, workspaceProblem, WorkspaceRefusedError } from "./pod-volumes.ts";
 
 /** Agent pods run as this user when neither config nor the Paperclip pod says otherwise (never root). */
 export const DEFAULT_AGENT_UID = 1000;
@@ -31,6 +32,8 @@ export interface RunPlan {
   namespace: string;
   jobName: string;
   cwd: string;
+  /** `cwd` when it lies on the shared volume: the server creates it before the Job when missing. */
+  sharedCwd: string | null;
   workspace: WorkspaceContext;
   runDirectory: RunDirectory;
   prompt: RenderedPrompt;
@@ -80,10 +83,15 @@ export async function planRun(
   const agentId = ctx.agent.id;
   const companyId = ctx.agent.companyId;
   const workspace = workspaceOf(ctx.context);
-  const cwd = workspace.cwd ?? config.cwd ?? agentHomeFor({ instanceRoot: config.instanceRoot, companyId, agentId });
-  if (!isWithin(sharedVolume.mountPath, cwd)) {
+  const home = agentHomeFor({ instanceRoot: config.instanceRoot, companyId, agentId });
+  const cwd = path.resolve(workspace.cwd ?? config.cwd ?? home);
+  const cwdOnVolume = isWithin(sharedVolume.mountPath, cwd);
+  if (!cwdOnVolume) {
     notes.push(`cwd ${cwd} is not on the shared volume (${sharedVolume.mountPath}); the agent works in a directory that vanishes with its pod.`);
   }
+  const refused = workspaceProblem(cwd, sharedVolume, { instanceRoot: config.instanceRoot, companyId, agentId, home }, operatorWorkspaceRoots(processEnv));
+  if (refused !== null) throw new WorkspaceRefusedError(cwd, refused);
+  if (cwdOnVolume) await assertNoLinksIn(cwd);
   const resume = sessionToResume(agent, ctx.runtime, cwd);
   if (resume.note) notes.push(resume.note);
   const runDirectory = runDirectoryFor({ instanceRoot: config.instanceRoot, companyId, agentId, runId: ctx.runId });
@@ -98,7 +106,7 @@ export async function planRun(
     extraArgs: config.extraArgs,
     dangerouslySkipPermissions: config.dangerouslySkipPermissions,
     cwd,
-    runDir: runDirectory.dir,
+    runDir: runDirectory.input,
     promptFile: runDirectory.prompt,
     instructionsFile: instructions !== null ? runDirectory.instructions : null,
     skillsDir: skills.skills.length > 0 ? runDirectory.skills : null,
@@ -131,6 +139,7 @@ export async function planRun(
   const annotations = {
     ...buildRunAnnotations(identity),
     [ANNOTATION_RUN_DIRECTORY]: runDirectory.dir,
+    [ANNOTATION_RUN_LAYOUT]: runDirectory.layout,
     ...(config.retainJobs ? { [ANNOTATION_RETAIN]: "true" } : {}),
   };
   const runAsUser = config.runAsUser ?? placement.runAsUser ?? DEFAULT_AGENT_UID;
@@ -161,7 +170,7 @@ export async function planRun(
       secret: secretKeys.length > 0 ? { name: secretName, keys: secretKeys } : null,
     },
     homeDir: runDirectory.home,
-    sharedVolume,
+    sharedVolume: { claimName: sharedVolume.claimName, mounts: agentClaimMounts(sharedVolume, runDirectory, cwd) },
     timeoutSec: config.timeoutSec,
     graceSec: config.graceSec,
     ...(config.ttlSecondsAfterFinished !== undefined ? { ttlSecondsAfterFinished: config.ttlSecondsAfterFinished } : {}),
@@ -188,6 +197,7 @@ export async function planRun(
     namespace: placement.namespace,
     jobName,
     cwd,
+    sharedCwd: cwdOnVolume ? cwd : null,
     workspace,
     runDirectory,
     prompt,

@@ -21,11 +21,12 @@ const HOUR = 60 * 60_000;
 /** A run directory with output files, all last touched at `touchedAt`. */
 async function runDir(runId: string, touchedAt: number, agentId = "agent-1"): Promise<string> {
   const run = runDirectoryFor({ instanceRoot: path.join(root, "instance"), companyId: "company-1", agentId, runId });
-  await mkdir(run.dir, { recursive: true });
+  await mkdir(run.input, { recursive: true });
+  await mkdir(run.output, { recursive: true });
   await writeFile(run.stdout, "{}\n");
   await writeFile(run.prompt, "p");
   const when = new Date(touchedAt);
-  for (const file of [run.stdout, run.prompt, run.dir]) await utimes(file, when, when);
+  for (const file of [run.stdout, run.prompt, run.input, run.output, run.dir]) await utimes(file, when, when);
   return run.dir;
 }
 
@@ -92,7 +93,7 @@ describe("sweepRunDirectories", () => {
   it("a run still writing output is not stale, however old its directory", async () => {
     const dir = await runDir("long-run", NOW - 5 * STALE_RUN_DIRECTORY_MS);
     const recent = new Date(NOW - HOUR);
-    await utimes(path.join(dir, "stdout"), recent, recent);
+    await utimes(path.join(dir, "output", "stdout"), recent, recent);
     expect(await sweepRunDirectories({ runsRoot, now: NOW, liveRunDirectories: new Set() })).toEqual([]);
     expect(await exists(dir)).toBe(true);
   });

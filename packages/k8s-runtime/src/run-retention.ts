@@ -3,10 +3,11 @@
  * (`retainRunFilesOnFailureSec`), recorded in its `retain-until` file; the reaper's sweep removes it once that
  * has passed, and removes directories a crashed server left behind.
  */
-import { lstat, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { lstat, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isSafePathSegment } from "./names.ts";
 import type { RunDirectory } from "./run-directory.ts";
+import { readRegularFile } from "./safe-file.ts";
 
 /** A run directory without `retain-until`, owned by no live Job, is left-over once untouched this long. */
 export const STALE_RUN_DIRECTORY_MS = 24 * 60 * 60_000;
@@ -19,19 +20,19 @@ export function isRunDirectoryUnder(runsRoot: string, dir: string): boolean {
   return segments.length === 3 && segments.every(isSafePathSegment);
 }
 
-/** Records that `run`'s files stay until `untilMs` (epoch milliseconds). */
+/**
+ * Records that `run`'s files stay until `untilMs` (epoch milliseconds), in the run directory's top level,
+ * which no pod mounts (a run of the flat layout of earlier versions is marked all the same: its pod is done).
+ */
 export async function retainRunDirectory(run: RunDirectory, untilMs: number): Promise<void> {
-  await writeFile(run.retainUntil, `${Math.round(untilMs)}\n`, { mode: 0o644 });
+  await rm(run.retainUntil, { force: true });
+  await writeFile(run.retainUntil, `${Math.round(untilMs)}\n`, { mode: 0o644, flag: "wx" });
 }
 
-/** The deadline in `dir/retain-until`; null when the file is missing or holds no epoch-ms number. */
+/** The deadline in `dir/retain-until`; null when the file is missing, unsafe, or holds no epoch-ms number. */
 export async function readRetainUntil(dir: string): Promise<number | null> {
-  let text: string;
-  try {
-    text = await readFile(path.join(dir, RETAIN_UNTIL_FILE), "utf8");
-  } catch {
-    return null;
-  }
+  const text = await readRegularFile(path.join(dir, RETAIN_UNTIL_FILE), 64).catch(() => null);
+  if (text === null) return null;
   const trimmed = text.trim();
   return /^\d{1,16}$/.test(trimmed) ? Number(trimmed) : null;
 }
@@ -45,14 +46,16 @@ async function removalReason(dir: string, now: number, staleAfterMs = STALE_RUN_
   return now - lastActivity >= staleAfterMs ? `untouched since ${new Date(lastActivity).toISOString()}` : null;
 }
 
-/** Newest mtime of the directory and the files directly in it (a live run keeps appending to `stdout`). */
+/** Newest mtime of the directory, its entries and those of its `output/` (a live run keeps appending to `stdout`). Never follows links. */
 async function lastModified(dir: string): Promise<number | null> {
   const self = await lstat(dir).catch(() => null);
   if (!self?.isDirectory()) return null;
   let newest = self.mtimeMs;
-  for (const name of await readdir(dir).catch(() => [])) {
-    const info = await lstat(path.join(dir, name)).catch(() => null);
-    if (info) newest = Math.max(newest, info.mtimeMs);
+  for (const parent of [dir, path.join(dir, "output")]) {
+    for (const name of await readdir(parent).catch(() => [])) {
+      const info = await lstat(path.join(parent, name)).catch(() => null);
+      if (info) newest = Math.max(newest, info.mtimeMs);
+    }
   }
   return newest;
 }

@@ -42,6 +42,25 @@ export interface FakeAgentScenario {
   killSelf?: "SIGKILL" | "SIGTERM";
   exitCode?: number;
   recordInvocationTo?: string;
+  /** File operations of a hostile agent, after its chunks; see `fake-agent.mjs`. */
+  fileActions?: FileAction[];
+  fileActionsResultTo?: string;
+}
+
+export interface FileAction {
+  op: "read" | "list" | "append" | "write" | "symlink" | "mkfifo";
+  path: string;
+  target?: string;
+  data?: string;
+}
+
+/** What the pod got for one `FileAction`: `ok`, or the errno code. */
+export interface FileActionOutcome {
+  op: FileAction["op"];
+  path: string;
+  ok: boolean;
+  error?: string;
+  data?: string;
 }
 
 export interface ScenarioRun {
@@ -108,9 +127,9 @@ export class ConformanceContext<TParsed> {
     return { result: await execution, run, agentId };
   }
 
-  /** A file the fake agent can write and the test can read (on the shared volume). */
+  /** A file the fake agent can write and the test can read: in the agent's workspace, the part of the shared volume its pod mounts. */
   async recordingPath(agentId: string, name: string): Promise<string> {
-    return path.join(await this.cluster.workspace(`recordings-${agentId}`), name);
+    return path.join(await this.cluster.workspace(agentId), `.recording-${name}`);
   }
 
   async readRecording(file: string): Promise<{ argv: string[]; env: Record<string, string>; cwd: string; promptBytes: number }> {

@@ -4,7 +4,8 @@
 // a line `FAKE_AGENT_SCENARIO {json}` read from stdin. It replays recorded CLI output from
 // `transcripts/<name>.stdout|.stderr|.meta.json` beside it, or writes scripted chunks.
 // Plain JavaScript on purpose: it runs on whatever Node the simulated image has.
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { appendFileSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -58,6 +59,31 @@ for (const chunk of scenario.chunks ?? []) {
   if (chunk.delayMs) await sleep(chunk.delayMs);
   const data = chunk.base64 !== undefined ? Buffer.from(chunk.base64, "base64") : chunk.text;
   await write(chunk.stream === "stderr" ? process.stderr : process.stdout, data);
+}
+// A hostile agent (the security scenarios): file operations on paths the test names, each outcome recorded
+// (`ok`, or the error code the pod got) to `fileActionsResultTo`, which must lie in the agent's own workspace.
+if (scenario.fileActions) {
+  const outcomes = [];
+  for (const action of scenario.fileActions) {
+    try {
+      let data;
+      if (action.op === "read") data = readFileSync(action.path, "utf8").slice(0, 200);
+      else if (action.op === "list") data = readdirSync(action.path).join(",");
+      else if (action.op === "append") appendFileSync(action.path, action.data ?? "");
+      else if (action.op === "write") writeFileSync(action.path, action.data ?? "");
+      else if (action.op === "symlink") {
+        rmSync(action.path, { force: true });
+        symlinkSync(action.target, action.path);
+      } else if (action.op === "mkfifo") {
+        rmSync(action.path, { force: true });
+        execFileSync("mkfifo", [action.path]);
+      } else throw new Error(`unknown file action ${action.op}`);
+      outcomes.push({ op: action.op, path: action.path, ok: true, ...(data === undefined ? {} : { data }) });
+    } catch (error) {
+      outcomes.push({ op: action.op, path: action.path, ok: false, error: error.code ?? String(error) });
+    }
+  }
+  if (scenario.fileActionsResultTo) writeFileSync(scenario.fileActionsResultTo, JSON.stringify(outcomes));
 }
 if (scenario.sleepMs) await sleep(scenario.sleepMs);
 if (scenario.killSelf) process.kill(process.pid, scenario.killSelf);

@@ -22,8 +22,8 @@ export interface ConformanceCluster {
   image: string;
   /** Adapter config that points at this cluster; `overrides` win. */
   config(overrides?: Record<string, unknown>): Record<string, unknown>;
-  /** A working directory on the shared volume the agent user can write. */
-  workspace(name: string): Promise<string>;
+  /** The agent's default workspace on the shared volume (`<instanceRoot>/workspaces/<agentId>`), writable by the agent user. */
+  workspace(agentId: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -105,8 +105,9 @@ export async function startConformanceCluster(agent: AgentDefinition<unknown>, a
       keepaliveSec: 5,
       ...overrides,
     }),
-    workspace: async (name) => {
-      const dir = path.join(sharedRoot, "workspaces", name);
+    workspace: async (agentId) => {
+      // Paperclip's default agent workspace: the only place in the instance root besides its home that an agent's pod mounts.
+      const dir = path.join(instanceRoot, "workspaces", agentId);
       await mkdir(dir, { recursive: true });
       await chmod(dir, 0o777);
       return dir;

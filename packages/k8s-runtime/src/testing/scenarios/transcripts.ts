@@ -49,8 +49,10 @@ export function transcriptScenarios<TParsed>(options: ConformanceOptions<TParsed
 
   it("unknown session: session_unavailable and the session is cleared", async () => {
     const t = get();
-    const cwd = await t.cluster.workspace(crypto.randomUUID());
+    const agentId = crypto.randomUUID();
+    const cwd = await t.cluster.workspace(agentId);
     const { result } = await t.run({
+      agentId,
       workspaceCwd: cwd,
       sessionParams: { sessionId: "00000000-0000-4000-8000-000000000000", cwd },
       scenario: { transcript: t.transcript(t.options.transcripts.unknownSession) },
