@@ -22,7 +22,7 @@ export interface AgentCommandInput {
   dangerouslySkipPermissions: boolean;
   /** Working directory the agent runs in. */
   cwd: string;
-  /** The run directory on the shared volume. */
+  /** The run's input directory on the shared volume, where `runFiles` are written; read-only in the pod. */
   runDir: string;
   /** The prompt, already written by the server; the runtime feeds it to the agent on stdin. */
   promptFile: string;
