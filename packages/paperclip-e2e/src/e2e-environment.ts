@@ -3,7 +3,7 @@
  * fake agent CLI under both executable names (`claude`, `opencode`), a real Paperclip server whose home lies
  * on that shared volume, both adapters installed into it from the repo, and one company.
  */
-import { chmod, mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { claudeAgent } from "paperclip-adapter-claude-k8s";
 import { opencodeAgent } from "paperclip-adapter-opencode-k8s";
@@ -29,8 +29,8 @@ export interface E2eEnvironment {
   agentConfig(overrides?: JsonObject): JsonObject;
   /** A new task's title that makes the fake agent play `scenario` (Paperclip puts the title in every prompt, resumed or not). */
   taskTitle(scenario: FakeAgentScenario): string;
-  /** A file path on the shared volume where the fake agent can record its invocation. */
-  invocationFile(name: string): string;
+  /** A file in the agent's default workspace (the part of the shared volume its pods mount) where the fake agent can record its invocation. */
+  invocationFile(agentId: string, name: string): string;
   readInvocation(file: string): Promise<Invocation>;
   /** Jobs of one agent in the simulated cluster. */
   jobsOf(agentId: string): JsonObject[];
@@ -56,9 +56,8 @@ export async function startE2eEnvironment(installDir: string): Promise<E2eEnviro
 
     // Paperclip's home on the shared volume: its instance root, and so every run directory, is where the pods see it.
     const home = path.join(cluster.sharedRoot, "paperclip-home");
-    const records = path.join(cluster.sharedRoot, "invocations");
-    await mkdir(records, { recursive: true });
-    await chmod(records, 0o777);
+    // Paperclip's instance root with its default instance id, where it puts each agent's default workspace.
+    const instanceRoot = path.join(home, "instances", "default");
 
     const server = await startPaperclipServer({ installDir, home, user });
     cleanups.push(() => server.stop());
@@ -89,7 +88,7 @@ export async function startE2eEnvironment(installDir: string): Promise<E2eEnviro
         }),
       // Numbered: Paperclip hands back the existing issue when a new one has the same title.
       taskTitle: (scenario) => `FAKE_AGENT_SCENARIO ${JSON.stringify(scenario)} (task ${++tasksTitled})`,
-      invocationFile: (name) => path.join(records, `${name}.json`),
+      invocationFile: (agentId, name) => path.join(instanceRoot, "workspaces", agentId, `.invocation-${name}.json`),
       readInvocation: async (file) => {
         const recorded: unknown = JSON.parse(await readFile(file, "utf8"));
         if (!isRecord(recorded) || !Array.isArray(recorded.argv) || typeof recorded.cwd !== "string") {

@@ -2,7 +2,7 @@ import { claudeAgent } from "paperclip-adapter-claude-k8s";
 import { opencodeAgent } from "paperclip-adapter-opencode-k8s";
 import type { AgentDefinition } from "paperclip-k8s-runtime";
 import { parseStdout, readCliFixture } from "paperclip-k8s-runtime/testing";
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi, onTestFailed } from "vitest";
 import { startE2eEnvironment, type E2eEnvironment } from "./e2e-environment.ts";
 import { isJsonObject, logStream, TERMINAL_RUN_STATUSES, type HeartbeatRun } from "./paperclip-api.ts";
 
@@ -74,8 +74,8 @@ function happyOf(adapterType: AdapterType): { lines: string[]; sessionId: string
 describe.each(ADAPTER_TYPES)("%s in a real Paperclip", (adapterType) => {
   it("runs a task to success with transcript, usage, cost and session stored, then resumes the session", async () => {
     const { api } = env;
-    const record = env.invocationFile(`${adapterType}-happy`);
     const agentId = await api.createAgent(env.companyId, { name: `${adapterType} happy`, adapterType, adapterConfig: env.agentConfig() });
+    const record = env.invocationFile(agentId, `${adapterType}-happy`);
     const taskId = await api.createIssue(env.companyId, env.taskTitle({ transcript: HAPPY[adapterType], recordInvocationTo: record }), agentId);
 
     const first = await finished((await firstRunOf(agentId)).id);
@@ -133,6 +133,7 @@ describe.each(ADAPTER_TYPES)("%s in a real Paperclip", (adapterType) => {
 describe("a Paperclip crash mid-run", { timeout: 300_000 }, () => {
   it("kill -9 of the server, restart: the next run of each agent and task reattaches to its Job and finishes it", async () => {
     const { api } = env;
+    onTestFailed(() => console.error(`Paperclip's output, last part:\n${env.server.output().slice(-6000)}`));
     // Slow enough that the Jobs outlive the dead server's run lease and the restart, and still print after the reattach.
     const lineDelayMs = 18_000;
     const started = await Promise.all(
