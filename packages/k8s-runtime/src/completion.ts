@@ -20,6 +20,11 @@ export function podIsTerminal(pod: V1Pod | undefined): boolean {
   return pod?.status?.phase === "Succeeded" || pod?.status?.phase === "Failed";
 }
 
+/** True once the agent's exit code is in its file: proof the container ran, whatever the watch says. */
+export async function agentHasExited(exitCodeFile: string): Promise<boolean> {
+  return (await readExitCodeFile(exitCodeFile)) !== null;
+}
+
 export async function awaitCompletion(tracker: JobTracker, exitCodeFile: string, cancel: AbortSignal): Promise<Completion> {
   for (;;) {
     if (cancel.aborted) return { kind: "cancelled" };

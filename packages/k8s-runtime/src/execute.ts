@@ -3,7 +3,7 @@ import type { AgentDefinition } from "./agent.ts";
 import { acknowledgeCancellation, installShutdownHook, serverIsShuttingDown, stopCancelledJob, watchCancellation } from "./cancellation.ts";
 import { cleanUpRun, runFailed } from "./cleanup.ts";
 import { clusterAccessFor, type ClusterAccess } from "./cluster-access.ts";
-import { awaitCompletion, podOutcome } from "./completion.ts";
+import { agentHasExited, awaitCompletion, podOutcome } from "./completion.ts";
 import { parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
 import { ConfigValueError } from "./config-values.ts";
 import { failedRunResult } from "./errors.ts";
@@ -163,6 +163,7 @@ async function runJob<TParsed>(
       log,
       ...(ctx.onRuntimeProgress ? { onRuntimeProgress: ctx.onRuntimeProgress } : {}),
       cancel: stopCancellation.signal,
+      agentExited: () => agentHasExited(runDirectory.exitCode),
       warningEvents: (podName) => listWarningEvents(cluster, plan.namespace, podName),
     });
     if (started.kind === "failed") {

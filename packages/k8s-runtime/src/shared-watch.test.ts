@@ -278,6 +278,45 @@ describe("SharedWatch against the simulated cluster", () => {
     expect(requestCount("watch")).toBe(quietBefore);
   });
 
+  it("replaces a watch that stays connected but delivers nothing, once a list shows what it missed", async () => {
+    const watch = startJobsWatch({ silentAfterMs: 300 });
+    const statuses = recordStatus(watch);
+    await watch.ready();
+    await vi.waitFor(() => expect(watch.status().state).toBe("up"));
+    const missed = uniqueName("missed");
+    const events = recordEvents(watch, missed);
+    const listsBefore = requestCount("list");
+    const watchesBefore = requestCount("watch");
+    expect(cluster.faults.actOnOpenWatches("hold", "jobs")).toBe(1);
+    createJob(missed);
+    await vi.waitFor(() => expect(events).toContainEqual({ type: "ADDED", name: missed, value: undefined, synthetic: true }));
+    await vi.waitFor(() => expect(watch.status().state).toBe("up"));
+    const down = statuses.find((status) => status.state === "down");
+    expect(down?.lastError).toMatch(/^watch connected but delivered nothing for \d+ s while a list found \d+ change\(s\) it missed; replacing it$/);
+    expect(requestCount("list") - listsBefore).toBeGreaterThanOrEqual(1);
+    expect(requestCount("watch") - watchesBefore).toBeGreaterThanOrEqual(1);
+    // The held stream was closed by the client: one watch open again, and it streams.
+    await vi.waitFor(() => expect(cluster.requests.snapshot().openWatches.jobs).toBe(1));
+    const later = uniqueName("later");
+    createJob(later);
+    await vi.waitFor(() => expect(watch.get(later)).toBeDefined());
+  });
+
+  it("keeps a silent watch that missed nothing, and checks nothing while nobody follows it", async () => {
+    const watch = startJobsWatch({ silentAfterMs: 200 });
+    await watch.ready();
+    await vi.waitFor(() => expect(watch.status().state).toBe("up"));
+    const listsBefore = requestCount("list");
+    const watchesBefore = requestCount("watch");
+    cluster.faults.actOnOpenWatches("hold", "jobs");
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(requestCount("list")).toBe(listsBefore);
+    recordEvents(watch, uniqueName("followed"));
+    await vi.waitFor(() => expect(requestCount("list") - listsBefore).toBeGreaterThanOrEqual(2));
+    expect(requestCount("watch")).toBe(watchesBefore);
+    expect(watch.status().state).toBe("up");
+  });
+
   it("stops cleanly: no open watch, ready() rejects", async () => {
     const watch = startJobsWatch();
     await watch.ready();

@@ -17,6 +17,14 @@
  * - a local idle timer restarts a watch that has delivered nothing (no event, no bookmark) for
  *   `idleTimeoutMs`. client-node 2.0.1's own `Watch` also aborts after 30 s without data
  *   (`TimeoutError`), which we treat the same way: a quiet, healthy watch is simply re-opened;
+ * - a watch can stay connected and deliver nothing while things change (a proxy holding its bytes, a
+ *   stuck API server). While anyone is subscribed, a watch silent for `silentAfterMs` is checked
+ *   with one LIST diffed against the cache: what it missed is delivered at once, and the watch is
+ *   replaced (status `down` with the reason, so runs say so in their logs). When the list shows
+ *   nothing missed, the watch was only quiet and stays. So no run waits on a silent watch much
+ *   longer than `silentAfterMs`; an API server that sends bookmarks more often (the simulated one:
+ *   every second) never triggers the check, and one that does not pays one LIST per
+ *   `silentAfterMs` per watch while runs are active, never per run;
  * - while `down`: one bounded LIST every `pollIntervalMs`, shared by all subscribers, and status
  *   listeners are told (so a run can say so in its log); polling stops when the watch is up again;
  * - the cache never goes backwards: it reflects the state at one resourceVersion, and anything
@@ -85,6 +93,8 @@ export interface SharedWatchOptions {
   timeoutSeconds?: number;
   /** Restart a watch that delivered nothing for this long. Default 25 s (see module comment). */
   idleTimeoutMs?: number;
+  /** Check a watch that delivered nothing for this long while runs follow it (see module comment). Default 10 s. */
+  silentAfterMs?: number;
   /** Restart backoff after failures. Default 250 ms doubling to 10 s. */
   backoff?: BackoffOptions;
   /** LIST this often while the watch is down. Default 3 s. */
@@ -100,6 +110,7 @@ export interface SharedWatchOptions {
 
 const DEFAULTS = {
   idleTimeoutMs: 25_000,
+  silentAfterMs: 10_000,
   backoff: { baseDelayMs: 250, maxDelayMs: 10_000 },
   pollIntervalMs: 3_000,
   healthyAfterMs: 1_000,
@@ -200,6 +211,7 @@ class IdleTimer {
 
 type WatchEnd =
   | { kind: "closed" | "idle" | "gone"; healthy: boolean }
+  | { kind: "silent"; healthy: false; reason: string }
   | { kind: "error"; healthy: boolean; error: unknown }
   | { kind: "stopped" };
 
@@ -369,9 +381,11 @@ export class SharedWatch<K extends WatchedKind> {
         const reason =
           end.kind === "error"
             ? describeApiError(end.error)
-            : end.kind === "gone"
-              ? "watch answered 410 Gone right after a fresh list"
-              : "watch closed without delivering anything";
+            : end.kind === "silent"
+              ? end.reason
+              : end.kind === "gone"
+                ? "watch answered 410 Gone right after a fresh list"
+                : "watch closed without delivering anything";
         this.markDown(reason);
       }
       await this.pause(this.restartDelayMs(end.kind === "error" ? end.error : undefined));
@@ -389,8 +403,8 @@ export class SharedWatch<K extends WatchedKind> {
     await abortableSleep(ms, this.stopController.signal).catch(() => undefined);
   }
 
-  /** LIST and apply the diff; `retry` adds the retry policy (the main loop), polls try once. */
-  private async relist(retry: boolean): Promise<void> {
+  /** LIST and apply the diff; `retry` adds the retry policy (the main loop), polls try once. Returns how many objects changed. */
+  private async relist(retry: boolean): Promise<number> {
     const generation = this.upGeneration;
     const spec: KindSpec<WatchedObject<K>> = KINDS[this.kind];
     const signal = this.stopController.signal;
@@ -408,19 +422,20 @@ export class SharedWatch<K extends WatchedKind> {
       : await fetchList();
     if (!list.resourceVersion) throw new Error(`list ${this.describeTarget()}: the answer has no resourceVersion`);
     // A poll that raced with the watch coming back is older than what the watch delivers.
-    if (this.stopped || (!retry && generation !== this.upGeneration)) return;
+    if (this.stopped || (!retry && generation !== this.upGeneration)) return 0;
     // List items come without apiVersion and kind; watch objects carry them. Keep one shape.
     for (const item of list.items) {
       item.apiVersion ??= spec.apiVersion;
       item.kind ??= spec.kind;
     }
-    this.applyList(list.items, list.resourceVersion);
+    const changed = this.applyList(list.items, list.resourceVersion);
     this.needsList = false;
     this.markReady();
+    return changed;
   }
 
-  private applyList(items: WatchedObject<K>[], listVersion: string): void {
-    if (isStale(listVersion, this.version, false)) return;
+  private applyList(items: WatchedObject<K>[], listVersion: string): number {
+    if (isStale(listVersion, this.version, false)) return 0;
     const seen = new Set<string>();
     const changes: WatchEvent<WatchedObject<K>>[] = [];
     for (const object of items) {
@@ -439,6 +454,7 @@ export class SharedWatch<K extends WatchedKind> {
     }
     this.version = listVersion;
     for (const change of changes) this.deliver(change);
+    return changes.length;
   }
 
   private applyWatchEvent(type: WatchEventType, raw: unknown): void {
@@ -483,7 +499,8 @@ export class SharedWatch<K extends WatchedKind> {
     const startedAt = Date.now();
     let delivered = false;
     let connected = false;
-    let abortedBy: "idle" | "error-event" | undefined;
+    let abortedBy: "idle" | "error-event" | "silent" | undefined;
+    let silentReason = "";
     let errorEvent: unknown;
     let controller: AbortController | undefined;
     let resolveEnd: (error: unknown) => void = () => undefined;
@@ -495,11 +512,20 @@ export class SharedWatch<K extends WatchedKind> {
       ended = true;
       resolveEnd(error ?? undefined);
     };
-    const abort = (why: "idle" | "error-event") => {
+    const abort = (why: "idle" | "error-event" | "silent") => {
       abortedBy ??= why;
       controller?.abort();
     };
     const idle = new IdleTimer(this.options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs, () => abort("idle"));
+    const silentAfterMs = this.options.silentAfterMs ?? DEFAULTS.silentAfterMs;
+    const silence: IdleTimer = new IdleTimer(silentAfterMs, () => {
+      void this.missedWhileSilent().then((missed) => {
+        if (ended || abortedBy) return;
+        if (missed === 0) return silence.start();
+        silentReason = `watch connected but delivered nothing for ${Math.round(silentAfterMs / 1000)} s while a list found ${missed} change(s) it missed; replacing it`;
+        abort("silent");
+      });
+    });
     const timeoutSeconds = this.options.timeoutSeconds ?? 240 + Math.floor((this.options.random ?? Math.random)() * 61);
     const query = {
       labelSelector: this.labelSelector,
@@ -514,6 +540,7 @@ export class SharedWatch<K extends WatchedKind> {
         (type: string, object: unknown) => {
           if (abortedBy) return;
           idle.touch();
+          silence.touch();
           delivered = true;
           if (type === "ERROR") {
             errorEvent = object;
@@ -537,10 +564,12 @@ export class SharedWatch<K extends WatchedKind> {
       else {
         this.markUp();
         idle.start();
+        silence.start();
       }
     }
     const error = await end;
     idle.stop();
+    silence.stop();
     this.currentWatch = undefined;
     if (this.stopped) return { kind: "stopped" };
     const healthy = connected && (delivered || Date.now() - startedAt >= (this.options.healthyAfterMs ?? DEFAULTS.healthyAfterMs));
@@ -549,12 +578,27 @@ export class SharedWatch<K extends WatchedKind> {
       if (status?.code === 410 || status?.reason === "Expired" || status?.reason === "Gone") return { kind: "gone", healthy };
       return { kind: "error", healthy, error: Object.assign(new Error("watch ERROR event"), { statusCode: status?.code, body: errorEvent }) };
     }
+    if (abortedBy === "silent") return { kind: "silent", healthy: false, reason: silentReason };
     // A watch we found silent stayed open the whole idle period: restarting it is routine.
     if (abortedBy === "idle") return { kind: "idle", healthy: connected };
     if (error instanceof Error && error.name === "TimeoutError") return { kind: "idle", healthy };
     if (error === undefined) return { kind: "closed", healthy };
     if (httpStatusOf(error) === 410) return { kind: "gone", healthy };
     return { kind: "error", healthy, error };
+  }
+
+  /**
+   * For a watch that has been silent: how many changes a LIST shows that it did not deliver (they are
+   * delivered now). 0 when nobody follows this watch (nothing waits on it) or the list failed.
+   */
+  private async missedWhileSilent(): Promise<number> {
+    if (this.byName.size === 0 && this.filtered.size === 0) return 0;
+    try {
+      return await this.relist(false);
+    } catch (error) {
+      if (!this.stopped) this.currentStatus.lastError = describeApiError(error);
+      return 0;
+    }
   }
 
   private markReady(): void {
