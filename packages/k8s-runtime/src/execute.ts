@@ -19,7 +19,7 @@ import { RunOutput } from "./run-output.ts";
 import { invocationMeta, planRun, type RunPlan } from "./run-plan.ts";
 import { buildRunResult } from "./run-result.ts";
 import { resolvePlacement } from "./self-pod.ts";
-import { acquireSharedWatch, type SharedWatchLease } from "./shared-watch.ts";
+import { acquireSharedWatch, type SharedWatchLease, type WatchStatus } from "./shared-watch.ts";
 import { launchRun } from "./run-launch.ts";
 
 /** How long the guard waits for the shared watch's first list before failing closed. */
@@ -142,13 +142,14 @@ async function runJob<TParsed>(
       failed,
       log,
     });
-  const unwatchStatus = jobs.onStatus((status) => {
+  const logWatchStatus = (kind: string) => (status: WatchStatus) =>
     void log.info(
       status.state === "up"
-        ? "Kubernetes watch restored."
-        : `Kubernetes watch ${status.state}${status.lastError ? ` (${status.lastError})` : ""}; polling every few seconds until it is back.`,
+        ? `Kubernetes ${kind} watch restored.`
+        : `Kubernetes ${kind} watch ${status.state}${status.lastError ? ` (${status.lastError})` : ""}; polling every few seconds until it is back.`,
     );
-  });
+  const unwatchJobStatus = jobs.onStatus(logWatchStatus("Job"));
+  const unwatchPodStatus = pods.onStatus(logWatchStatus("Pod"));
   try {
     // 8. Start and diagnosis
     const started = await awaitPodStart({
@@ -215,7 +216,8 @@ async function runJob<TParsed>(
     await cleanUp(runFailed(result));
     return result;
   } finally {
-    unwatchStatus();
+    unwatchJobStatus();
+    unwatchPodStatus();
     keepalive.stop();
     cancellation.stop();
     tracker.close();
