@@ -45,6 +45,23 @@ export function resilienceScenarios<TParsed>(get: () => ConformanceContext<TPars
     }
   });
 
+  it("429 with a Retry-After beyond the runtime's cap: fails at once, saying what the server asked for", async () => {
+    const t = get();
+    const { faults } = t.cluster.sim;
+    faults.failRequests({ verb: "create", resource: "secrets", response: { kind: "status", status: 429, retryAfterSeconds: 90 }, count: 1 });
+    const secretCreates = () => t.cluster.sim.requests.count({ verb: "create", resource: "secrets" });
+    const before = secretCreates();
+    try {
+      const { result, agentId } = await t.run({ scenario: { chunks: [{ text: "{}\n" }] } });
+      expect(result.errorCode).toBe("k8s_secret_create_failed");
+      expect(result.errorMessage).toMatch(/HTTP 429 TooManyRequests.*the server asked to retry after 90 s, longer than the 60 s this runtime waits/);
+      expect(secretCreates() - before).toBe(1);
+      await t.expectCleanCluster(agentId);
+    } finally {
+      faults.clear();
+    }
+  });
+
   it("a watch that stays connected but sends nothing: detected and replaced, the run says so and still finishes whole", async () => {
     const t = get();
     const { faults, requests } = t.cluster.sim;
