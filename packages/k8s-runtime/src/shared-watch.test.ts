@@ -302,6 +302,25 @@ describe("SharedWatch against the simulated cluster", () => {
     await vi.waitFor(() => expect(watch.get(later)).toBeDefined());
   });
 
+  it("stays down and polls while every new watch is silent too, and comes up once one delivers", async () => {
+    const watch = startJobsWatch({ silentAfterMs: 300 });
+    const statuses = recordStatus(watch);
+    await watch.ready();
+    await vi.waitFor(() => expect(watch.status().state).toBe("up"));
+    recordEvents(watch, uniqueName("followed"));
+    cluster.faults.holdAllWatches("jobs");
+    createJob(uniqueName("first-missed"));
+    await vi.waitFor(() => expect(watch.status()).toMatchObject({ state: "down", polling: true }));
+    const polled = uniqueName("polled");
+    createJob(polled);
+    await vi.waitFor(() => expect(watch.get(polled)).toBeDefined());
+    // A replacement watch was opened, but it is held as well: still down.
+    expect(watch.status().state).toBe("down");
+    cluster.faults.actOnOpenWatches("release", "jobs");
+    await vi.waitFor(() => expect(watch.status().state).toBe("up"));
+    expect(statuses.map((status) => status.state)).toEqual(["up", "down", "up"]);
+  });
+
   it("keeps a silent watch that missed nothing, and checks nothing while nobody follows it", async () => {
     const watch = startJobsWatch({ silentAfterMs: 200 });
     await watch.ready();

@@ -20,8 +20,9 @@
  * - a watch can stay connected and deliver nothing while things change (a proxy holding its bytes, a
  *   stuck API server). While anyone is subscribed, a watch silent for `silentAfterMs` is checked
  *   with one LIST diffed against the cache: what it missed is delivered at once, and the watch is
- *   replaced (status `down` with the reason, so runs say so in their logs). When the list shows
- *   nothing missed, the watch was only quiet and stays. So no run waits on a silent watch much
+ *   replaced (status `down` with the reason, so runs say so in their logs); the status stays `down`,
+ *   polling, until a new watch delivers something (a proxy may hold every stream). When the list
+ *   shows nothing missed, the watch was only quiet and stays. So no run waits on a silent watch much
  *   longer than `silentAfterMs`; an API server that sends bookmarks more often (the simulated one:
  *   every second) never triggers the check, and one that does not pays one LIST per
  *   `silentAfterMs` per watch while runs are active, never per run;
@@ -233,6 +234,8 @@ export class SharedWatch<K extends WatchedKind> {
   private version: string | undefined;
   private needsList = true;
   private failures = 0;
+  /** After a watch was found silent, a new one counts as up only once it delivers something. */
+  private upNeedsDelivery = false;
   /** Incremented whenever the watch comes up: a poll that started before is stale. */
   private upGeneration = 0;
 
@@ -373,6 +376,7 @@ export class SharedWatch<K extends WatchedKind> {
       }
       if (end.kind === "stopped") break;
       if (end.kind === "gone") this.needsList = true;
+      if (end.kind === "silent") this.upNeedsDelivery = true;
       if (end.healthy) this.failures = 0;
       if (end.healthy && end.kind !== "error") continue;
       this.failures++;
@@ -542,6 +546,10 @@ export class SharedWatch<K extends WatchedKind> {
           idle.touch();
           silence.touch();
           delivered = true;
+          if (this.upNeedsDelivery) {
+            this.upNeedsDelivery = false;
+            this.markUp();
+          }
           if (type === "ERROR") {
             errorEvent = object;
             abort("error-event");
@@ -562,7 +570,7 @@ export class SharedWatch<K extends WatchedKind> {
       this.currentWatch = controller;
       if (this.stopped) controller?.abort();
       else {
-        this.markUp();
+        if (!this.upNeedsDelivery) this.markUp();
         idle.start();
         silence.start();
       }
@@ -592,7 +600,8 @@ export class SharedWatch<K extends WatchedKind> {
    * delivered now). 0 when nobody follows this watch (nothing waits on it) or the list failed.
    */
   private async missedWhileSilent(): Promise<number> {
-    if (this.byName.size === 0 && this.filtered.size === 0) return 0;
+    // While down, polls already keep the cache fresh.
+    if (this.currentStatus.state === "down" || (this.byName.size === 0 && this.filtered.size === 0)) return 0;
     try {
       return await this.relist(false);
     } catch (error) {

@@ -21,6 +21,7 @@ describe("parseFaultArgs", () => {
     expect(instruction("drop-open-watches")).toEqual({ dropOpenWatches: true });
     expect(instruction("hold-open-watches", "jobs")).toEqual({ holdOpenWatches: "jobs" });
     expect(instruction("release-open-watches")).toEqual({ releaseOpenWatches: true });
+    expect(instruction("hold-all-watches", "pods")).toEqual({ holdAllWatches: "pods" });
     expect(instruction("expire-open-watches", "pods")).toEqual({ expireOpenWatches: "pods" });
     expect(instruction("oom-kill", "ns", "pod")).toEqual({ oomKill: { namespace: "ns", pod: "pod" } });
     expect(instruction("oom-kill", "ns", "pod", "sidecar")).toEqual({ oomKill: { namespace: "ns", pod: "pod", container: "sidecar" } });

@@ -20,8 +20,9 @@ Sets a fault on a running sim (the server URL comes from the kubeconfig, default
   gone-next-watch [<resource>]     answer the next watch (of any resource by default) with 410 Gone
   drop-open-watches [<resource>]   drop the connections of the watches open now (all resources by default)
   hold-open-watches [<resource>]   keep the watches open now connected but silent (no events, no bookmarks)
+  hold-all-watches [<resource>]    hold the watches open now and every one opened later (a proxy holding them all)
   release-open-watches [<resource>]
-                                   send what held watches held back, and let them stream again
+                                   send what held watches held back, let them stream again, stop holding new ones
   expire-open-watches [<resource>] send 410 Gone (an ERROR event) on the watches open now, ending them
   status-lag --ms <n>              publish a pod's terminal phase this long before its container state
   oom-kill <namespace> <pod> [<container>]
@@ -116,6 +117,7 @@ const ACTIONS = new Map<string, Action>(Object.entries({
   "gone-next-watch": { options: [], positionals: [0, 1], build: (_, [resource]) => ({ goneOnNextWatch: resource ?? true }) },
   "drop-open-watches": { options: [], positionals: [0, 1], build: (_, [resource]) => ({ dropOpenWatches: resource ?? true }) },
   "hold-open-watches": { options: [], positionals: [0, 1], build: (_, [resource]) => ({ holdOpenWatches: resource ?? true }) },
+  "hold-all-watches": { options: [], positionals: [0, 1], build: (_, [resource]) => ({ holdAllWatches: resource ?? true }) },
   "release-open-watches": { options: [], positionals: [0, 1], build: (_, [resource]) => ({ releaseOpenWatches: resource ?? true }) },
   "expire-open-watches": { options: [], positionals: [0, 1], build: (_, [resource]) => ({ expireOpenWatches: resource ?? true }) },
   "status-lag": {

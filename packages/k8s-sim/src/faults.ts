@@ -82,6 +82,16 @@ export class FaultRules {
     return this.openWatches.act(action, resource);
   }
 
+  /**
+   * Holds every watch of `resource` (every resource when omitted), the open ones and those opened
+   * later, as a proxy holding all watch bytes would; `actOnOpenWatches("release", resource)` or
+   * `clear()` ends it. Returns how many open watches it reached.
+   */
+  holdAllWatches(resource?: string): number {
+    this.openWatches.holdNew(resource);
+    return this.openWatches.act("hold", resource);
+  }
+
   /** Keep matching pods in ContainerCreating until released. Key: `namespace/name` or a name prefix ending in `*`. */
   holdInContainerCreating(podKey: string): void {
     this.heldPods.add(podKey);

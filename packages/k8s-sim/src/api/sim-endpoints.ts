@@ -84,7 +84,7 @@ export function applyFaultInstruction(body: unknown, faults: FaultRules, actions
   const known = [
     "clear", "failRequests", "latency", "cutWatches", "goneOnNextWatch", "statusLagMs",
     "holdInContainerCreating", "releaseContainerCreating", "oomKill", "evictPod", "removeNode",
-    ...Object.keys(OPEN_WATCH_ACTIONS),
+    ...Object.keys(OPEN_WATCH_ACTIONS), "holdAllWatches",
   ];
   rejectUnknownKeys(body, "fault instruction", known);
   if (body.clear !== undefined && body.clear !== true) throw badRequest("clear must be true");
@@ -162,11 +162,18 @@ export function applyFaultInstruction(body: unknown, faults: FaultRules, actions
     act((a) => a.removeNode(removeNode));
   }
   const outcome: FaultOutcome = {};
-  for (const [key, action] of Object.entries(OPEN_WATCH_ACTIONS)) {
+  const watchFaults: [string, (resource: string | undefined) => number][] = [
+    ...Object.entries(OPEN_WATCH_ACTIONS).map(([key, action]): [string, (resource: string | undefined) => number] => [
+      key,
+      (resource) => faults.actOnOpenWatches(action, resource),
+    ]),
+    ["holdAllWatches", (resource) => faults.holdAllWatches(resource)],
+  ];
+  for (const [key, run] of watchFaults) {
     const resource = body[key];
     if (resource === undefined) continue;
     if (resource !== true && typeof resource !== "string") throw badRequest(`${key} must be a resource name or true`);
-    outcome.openWatches = (outcome.openWatches ?? 0) + faults.actOnOpenWatches(action, resource === true ? undefined : resource);
+    outcome.openWatches = (outcome.openWatches ?? 0) + run(resource === true ? undefined : resource);
   }
   return outcome;
 }

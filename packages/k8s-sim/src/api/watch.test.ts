@@ -192,6 +192,25 @@ describe("faults on open watches", () => {
     watch.abort();
   });
 
+  it("holds every watch, new ones too, until released", async () => {
+    const open = await record(configMaps, { labelSelector: "suite=hold-all" });
+    await eventually(() => (openConfigMapWatches() === 1 ? true : undefined));
+    expect(sim.cluster.faults.holdAllWatches("configmaps")).toBe(1);
+    const later = await record(configMaps, { labelSelector: "suite=hold-all", allowWatchBookmarks: true });
+    await eventually(() => (openConfigMapWatches() === 2 ? true : undefined));
+    const name = uniqueName("all-held");
+    await sim.core.createNamespacedConfigMap({ namespace: "w", body: { metadata: { name, labels: { suite: "hold-all" } } } });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect([open.events.length, later.events.length]).toEqual([0, 0]);
+    expect(sim.cluster.faults.actOnOpenWatches("release", "configmaps")).toBe(2);
+    for (const watch of [open, later]) await eventually(() => watch.events.find((e) => e.type === "ADDED" && e.name === name));
+    open.abort();
+    later.abort();
+    const fresh = await record(configMaps, { labelSelector: "suite=hold-all" });
+    await eventually(() => fresh.events.find((e) => e.name === name));
+    fresh.abort();
+  });
+
   it("sends 410 Gone on an open watch and ends it", async () => {
     const watch = await record(configMaps, { labelSelector: "suite=expire" });
     await eventually(() => (openConfigMapWatches() === 1 ? true : undefined));
