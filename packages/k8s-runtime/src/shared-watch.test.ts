@@ -2,15 +2,9 @@ import type { V1Job } from "@kubernetes/client-node";
 import { type SimCluster, startSimCluster } from "paperclip-k8s-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { type ClusterAccess, clusterAccessFor, forgetClusterAccess } from "./cluster-access.ts";
-import {
-  type SharedWatchOptions,
-  SharedWatch,
-  type WatchEvent,
-  type WatchStatus,
-  acquireSharedWatch,
-  compareResourceVersions,
-  stopSharedWatches,
-} from "./shared-watch.ts";
+import { acquireSharedWatch, stopSharedWatches } from "./shared-watch.ts";
+import { type SharedWatchOptions, SharedWatch, type WatchStatus } from "./shared-watch-stream.ts";
+import type { WatchEvent } from "./watch-cache.ts";
 
 const NAMESPACE = "default";
 const MANAGED = { "app.kubernetes.io/managed-by": "paperclip" };
@@ -111,16 +105,6 @@ function recordStatus(watch: SharedWatch<"jobs">): WatchStatus[] {
 function requestCount(verb: "list" | "watch", resource = "jobs"): number {
   return cluster.requests.count({ verb, resource });
 }
-
-describe("compareResourceVersions", () => {
-  it("compares integers numerically, beyond 2^53, and refuses anything else", () => {
-    expect(compareResourceVersions("9", "10")).toBe(-1);
-    expect(compareResourceVersions("10", "10")).toBe(0);
-    expect(compareResourceVersions("18014398509481985", "18014398509481984")).toBe(1);
-    expect(compareResourceVersions("abc", "10")).toBeUndefined();
-    expect(compareResourceVersions(undefined, "10")).toBeUndefined();
-  });
-});
 
 describe("SharedWatch against the simulated cluster", () => {
   it("lists managed Jobs as client-node models, then follows them in order", async () => {
