@@ -25,10 +25,11 @@ export interface StartupLimits {
 const RECHECK_MS = 1_000;
 
 /**
- * Waits for the Job's pod to run the agent, from the shared watch's cache, or until the agent's exit code
- * is in the run directory (evidence that needs no watch: a silent watch must not hold the run here). Posts each pod state
- * change to the run log once, and as `adapter_startup` progress where Paperclip takes it; on a start-up failure, surfaces the pod's Warning events (one
- * request, only then) and fails fast with the Kubernetes reason and message.
+ * Waits for the Job's pod to run the agent, from the shared watch's cache, or until the agent's exit
+ * code is in the run directory (evidence that needs no watch: a silent watch must not hold a finished
+ * run here). Posts each pod state change to the run log once, and as `adapter_startup` progress where
+ * Paperclip takes it; on a start-up failure, surfaces the pod's Warning events (one request, only
+ * then) and fails fast with the Kubernetes reason and message.
  */
 export async function awaitPodStart(input: {
   tracker: JobTracker;
