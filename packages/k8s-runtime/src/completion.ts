@@ -32,6 +32,11 @@ async function agentExitCode(exitCodeFile: string): Promise<number | null> {
   });
 }
 
+/** True once the agent's exit code is in its file: proof the container ran, whatever the watch says. */
+export async function agentHasExited(exitCodeFile: string): Promise<boolean> {
+  return (await agentExitCode(exitCodeFile)) !== null;
+}
+
 export async function awaitCompletion(tracker: JobTracker, exitCodeFile: string, cancel: AbortSignal): Promise<Completion> {
   for (;;) {
     if (cancel.aborted) return { kind: "cancelled" };

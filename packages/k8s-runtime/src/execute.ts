@@ -3,7 +3,7 @@ import type { AgentDefinition } from "./agent.ts";
 import { acknowledgeCancellation, installShutdownHook, serverIsShuttingDown, stopCancelledJob, watchCancellation } from "./cancellation.ts";
 import { cleanUpRun, runFailed } from "./cleanup.ts";
 import { clusterAccessFor, type ClusterAccess } from "./cluster-access.ts";
-import { awaitCompletion, podOutcome } from "./completion.ts";
+import { agentHasExited, awaitCompletion, podOutcome } from "./completion.ts";
 import { parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
 import { ConfigValueError } from "./config-values.ts";
 import { failedRunResult } from "./errors.ts";
@@ -21,7 +21,7 @@ import { RunOutput } from "./run-output.ts";
 import { invocationMeta, planRun, type RunPlan } from "./run-plan.ts";
 import { buildRunResult } from "./run-result.ts";
 import { resolvePlacement } from "./self-pod.ts";
-import { acquireSharedWatch, type SharedWatchLease } from "./shared-watch.ts";
+import { acquireSharedWatch, type SharedWatchLease, type WatchStatus } from "./shared-watch.ts";
 import { launchRun } from "./run-launch.ts";
 
 /** How long the guard waits for the shared watch's first list before failing closed. */
@@ -147,13 +147,14 @@ async function runJob<TParsed>(
       graceSec: config.graceSec,
       log,
     });
-  const unwatchStatus = jobs.onStatus((status) => {
+  const logWatchStatus = (kind: string) => (status: WatchStatus) =>
     void log.info(
       status.state === "up"
-        ? "Kubernetes watch restored."
-        : `Kubernetes watch ${status.state}${status.lastError ? ` (${status.lastError})` : ""}; polling every few seconds until it is back.`,
+        ? `Kubernetes ${kind} watch restored.`
+        : `Kubernetes ${kind} watch ${status.state}${status.lastError ? ` (${status.lastError})` : ""}; polling every few seconds until it is back.`,
     );
-  });
+  const unwatchJobStatus = jobs.onStatus(logWatchStatus("Job"));
+  const unwatchPodStatus = pods.onStatus(logWatchStatus("Pod"));
   try {
     // 8. Start and diagnosis
     const started = await awaitPodStart({
@@ -168,6 +169,7 @@ async function runJob<TParsed>(
       log,
       ...(ctx.onRuntimeProgress ? { onRuntimeProgress: ctx.onRuntimeProgress } : {}),
       cancel: stopCancellation.signal,
+      agentExited: () => agentHasExited(runDirectory.exitCode),
       warningEvents: (podName) => listWarningEvents(cluster, plan.namespace, podName),
     });
     if (started.kind === "failed") {
@@ -229,7 +231,8 @@ async function runJob<TParsed>(
     await cleanUp(runFailed(result));
     return result;
   } finally {
-    unwatchStatus();
+    unwatchJobStatus();
+    unwatchPodStatus();
     keepalive.stop();
     cancellation.stop();
     tracker.close();

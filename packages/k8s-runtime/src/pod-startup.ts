@@ -25,9 +25,11 @@ export interface StartupLimits {
 const RECHECK_MS = 1_000;
 
 /**
- * Waits for the Job's pod to run the agent, from the shared watch's cache. Posts each pod state
- * change to the run log once, and as `adapter_startup` progress where Paperclip takes it; on a start-up failure, surfaces the pod's Warning events (one
- * request, only then) and fails fast with the Kubernetes reason and message.
+ * Waits for the Job's pod to run the agent, from the shared watch's cache, or until the agent's exit
+ * code is in the run directory (evidence that needs no watch: a silent watch must not hold a finished
+ * run here). Posts each pod state change to the run log once, and as `adapter_startup` progress where
+ * Paperclip takes it; on a start-up failure, surfaces the pod's Warning events (one request, only
+ * then) and fails fast with the Kubernetes reason and message.
  */
 export async function awaitPodStart(input: {
   tracker: JobTracker;
@@ -37,6 +39,8 @@ export async function awaitPodStart(input: {
   log: RunLog;
   onRuntimeProgress?: RuntimeStatusSink;
   cancel: AbortSignal;
+  /** True once the agent's exit code has been written (a file check, no request). */
+  agentExited: () => Promise<boolean>;
   warningEvents: (podName: string) => Promise<CoreV1Event[]>;
 }): Promise<StartupOutcome> {
   const { tracker, log, cancel } = input;
@@ -49,7 +53,7 @@ export async function awaitPodStart(input: {
       const state = describePodState(pod);
       if (await log.once("pod-state", state)) await reportProgress(input.onRuntimeProgress, state);
     }
-    if (tracker.terminalCondition()) return { kind: "ended" };
+    if (tracker.terminalCondition() || (await input.agentExited())) return { kind: "ended" };
     const diagnosis = diagnosePodStartup(pod, {
       containerName: input.containerName,
       now: Date.now(),

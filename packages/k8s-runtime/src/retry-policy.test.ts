@@ -2,6 +2,7 @@ import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import {
   KubernetesApiError,
+  MAX_RETRY_AFTER_MS,
   backoffDelayMs,
   classifyError,
   describeApiError,
@@ -168,17 +169,35 @@ describe("withRetry", () => {
     expect(delays).toEqual([50]);
   });
 
-  it("fails at once when Retry-After is beyond the time budget", async () => {
+  it("honours a Retry-After longer than the time budget, up to its cap", async () => {
+    const delays: number[] = [];
+    let calls = 0;
+    const result = await withRetry(
+      async () => {
+        if (calls++ === 0) throw apiError(429, undefined, { "retry-after": "0.2" });
+        return "ok";
+      },
+      { ...fast, maxElapsedMs: 50, onRetry: ({ delayMs }) => delays.push(delayMs) },
+    );
+    expect(result).toBe("ok");
+    expect(delays).toEqual([200]);
+  });
+
+  it("fails at once, saying so, when Retry-After asks for more than the cap", async () => {
     let calls = 0;
     const error = await withRetry(
       async () => {
         calls++;
-        throw apiError(429, undefined, { "retry-after": "60" });
+        throw apiError(429, statusBody(429, "TooManyRequests", "slow down"), { "retry-after": "90" });
       },
-      { ...fast, maxElapsedMs: 1_000 },
+      { ...fast, description: "create Secret ns/s" },
     ).catch((caught: unknown) => caught);
     expect(calls).toBe(1);
     expect(httpStatusOf(error)).toBe(429);
+    expect(MAX_RETRY_AFTER_MS).toBe(60_000);
+    expect((error as Error).message).toBe(
+      "create Secret ns/s: HTTP 429 TooManyRequests: slow down; the server asked to retry after 90 s, longer than the 60 s this runtime waits",
+    );
   });
 
   it("treats 409 AlreadyExists on a retried create of our name as success", async () => {

@@ -192,10 +192,11 @@ export class KubernetesApiError extends Error {
   readonly status: ApiStatus | undefined;
   readonly attempts: number;
 
-  constructor(cause: unknown, attempts: number, context?: string) {
+  /** `why` says why the retry policy gave up early, when it did (e.g. a Retry-After beyond its cap). */
+  constructor(cause: unknown, attempts: number, context?: string, why?: string) {
     const description = describeApiError(cause);
     const tries = attempts > 1 ? ` (after ${attempts} attempts)` : "";
-    super(`${context ? `${context}: ` : ""}${description}${tries}`, { cause });
+    super(`${context ? `${context}: ` : ""}${description}${tries}${why ? `; ${why}` : ""}`, { cause });
     this.name = "KubernetesApiError";
     this.code = httpStatusOf(cause);
     this.status = apiStatusOf(cause);
@@ -243,8 +244,13 @@ export interface RetryOptions<T> extends Partial<BackoffOptions> {
   signal?: AbortSignal;
   /** Total tries including the first. Default 6. */
   maxAttempts?: number;
-  /** Give up rather than start a wait that would end later than this after the first try. Default 30 s. */
+  /**
+   * Give up rather than start a wait that would end later than this after the first try. Default 30 s.
+   * A wait the server asks for (429 `Retry-After`) may go past it, up to `maxRetryAfterMs`.
+   */
   maxElapsedMs?: number;
+  /** The longest `Retry-After` honoured; a server asking for more fails the call at once, saying so. Default 60 s. */
+  maxRetryAfterMs?: number;
   /** Prefixes the escaping error's message, e.g. `create Job "x"`. */
   description?: string;
   /**
@@ -259,6 +265,12 @@ export interface RetryOptions<T> extends Partial<BackoffOptions> {
 }
 
 const DEFAULT_RETRY = { baseDelayMs: 200, maxDelayMs: 5_000, maxAttempts: 6, maxElapsedMs: 30_000 };
+/** The longest server-requested wait (`Retry-After`) the retry policy honours; the runtime README documents it. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
 
 function isAlreadyExistsFor(error: unknown, name: string): boolean {
   if (httpStatusOf(error) !== 409) return false;
@@ -274,6 +286,7 @@ export async function withRetry<T>(operation: () => Promise<T>, options: RetryOp
   };
   const maxAttempts = options.maxAttempts ?? DEFAULT_RETRY.maxAttempts;
   const maxElapsedMs = options.maxElapsedMs ?? DEFAULT_RETRY.maxElapsedMs;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? MAX_RETRY_AFTER_MS;
   const startedAt = Date.now();
   for (let attempt = 1; ; attempt++) {
     options.signal?.throwIfAborted();
@@ -289,9 +302,15 @@ export async function withRetry<T>(operation: () => Promise<T>, options: RetryOp
         throw new KubernetesApiError(error, attempt, options.description);
       }
       const jittered = backoffDelayMs(attempt - 1, backoff, options.random);
-      const delayMs =
-        disposition.retry === "rate-limited" ? Math.max(jittered, disposition.retryAfterMs ?? 0) : jittered;
-      if (Date.now() - startedAt + delayMs > maxElapsedMs) {
+      const askedMs = disposition.retry === "rate-limited" ? (disposition.retryAfterMs ?? 0) : 0;
+      const delayMs = Math.max(jittered, askedMs);
+      if (askedMs > maxRetryAfterMs) {
+        const why = `the server asked to retry after ${seconds(askedMs)}, longer than the ${seconds(maxRetryAfterMs)} this runtime waits`;
+        throw new KubernetesApiError(error, attempt, options.description, why);
+      }
+      // A wait the server asked for is honoured even past the time budget (it is capped above).
+      const budgetMs = askedMs > 0 ? Math.max(maxElapsedMs, Date.now() - startedAt + askedMs) : maxElapsedMs;
+      if (Date.now() - startedAt + delayMs > budgetMs) {
         throw new KubernetesApiError(error, attempt, options.description);
       }
       options.onRetry?.({ attempt, delayMs, error });

@@ -2,15 +2,9 @@ import type { V1Job } from "@kubernetes/client-node";
 import { type SimCluster, startSimCluster } from "paperclip-k8s-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { type ClusterAccess, clusterAccessFor, forgetClusterAccess } from "./cluster-access.ts";
-import {
-  type SharedWatchOptions,
-  SharedWatch,
-  type WatchEvent,
-  type WatchStatus,
-  acquireSharedWatch,
-  compareResourceVersions,
-  stopSharedWatches,
-} from "./shared-watch.ts";
+import { acquireSharedWatch, stopSharedWatches } from "./shared-watch.ts";
+import { type SharedWatchOptions, SharedWatch, type WatchStatus } from "./shared-watch-stream.ts";
+import type { WatchEvent } from "./watch-cache.ts";
 
 const NAMESPACE = "default";
 const MANAGED = { "app.kubernetes.io/managed-by": "paperclip" };
@@ -111,16 +105,6 @@ function recordStatus(watch: SharedWatch<"jobs">): WatchStatus[] {
 function requestCount(verb: "list" | "watch", resource = "jobs"): number {
   return cluster.requests.count({ verb, resource });
 }
-
-describe("compareResourceVersions", () => {
-  it("compares integers numerically, beyond 2^53, and refuses anything else", () => {
-    expect(compareResourceVersions("9", "10")).toBe(-1);
-    expect(compareResourceVersions("10", "10")).toBe(0);
-    expect(compareResourceVersions("18014398509481985", "18014398509481984")).toBe(1);
-    expect(compareResourceVersions("abc", "10")).toBeUndefined();
-    expect(compareResourceVersions(undefined, "10")).toBeUndefined();
-  });
-});
 
 describe("SharedWatch against the simulated cluster", () => {
   it("lists managed Jobs as client-node models, then follows them in order", async () => {
@@ -276,6 +260,64 @@ describe("SharedWatch against the simulated cluster", () => {
     const quietBefore = requestCount("watch");
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(requestCount("watch")).toBe(quietBefore);
+  });
+
+  it("replaces a watch that stays connected but delivers nothing, once a list shows what it missed", async () => {
+    const watch = startJobsWatch({ silentAfterMs: 300 });
+    const statuses = recordStatus(watch);
+    await watch.ready();
+    await vi.waitFor(() => expect(watch.status().state).toBe("up"));
+    const missed = uniqueName("missed");
+    const events = recordEvents(watch, missed);
+    const listsBefore = requestCount("list");
+    const watchesBefore = requestCount("watch");
+    expect(cluster.faults.actOnOpenWatches("hold", "jobs")).toBe(1);
+    createJob(missed);
+    await vi.waitFor(() => expect(events).toContainEqual({ type: "ADDED", name: missed, value: undefined, synthetic: true }));
+    await vi.waitFor(() => expect(watch.status().state).toBe("up"));
+    const down = statuses.find((status) => status.state === "down");
+    expect(down?.lastError).toMatch(/^watch connected but delivered nothing for \d+ s while a list found \d+ change\(s\) it missed; replacing it$/);
+    expect(requestCount("list") - listsBefore).toBeGreaterThanOrEqual(1);
+    expect(requestCount("watch") - watchesBefore).toBeGreaterThanOrEqual(1);
+    // The held stream was closed by the client: one watch open again, and it streams.
+    await vi.waitFor(() => expect(cluster.requests.snapshot().openWatches.jobs).toBe(1));
+    const later = uniqueName("later");
+    createJob(later);
+    await vi.waitFor(() => expect(watch.get(later)).toBeDefined());
+  });
+
+  it("stays down and polls while every new watch is silent too, and comes up once one delivers", async () => {
+    const watch = startJobsWatch({ silentAfterMs: 300 });
+    const statuses = recordStatus(watch);
+    await watch.ready();
+    await vi.waitFor(() => expect(watch.status().state).toBe("up"));
+    recordEvents(watch, uniqueName("followed"));
+    cluster.faults.holdAllWatches("jobs");
+    createJob(uniqueName("first-missed"));
+    await vi.waitFor(() => expect(watch.status()).toMatchObject({ state: "down", polling: true }));
+    const polled = uniqueName("polled");
+    createJob(polled);
+    await vi.waitFor(() => expect(watch.get(polled)).toBeDefined());
+    // A replacement watch was opened, but it is held as well: still down.
+    expect(watch.status().state).toBe("down");
+    cluster.faults.actOnOpenWatches("release", "jobs");
+    await vi.waitFor(() => expect(watch.status().state).toBe("up"));
+    expect(statuses.map((status) => status.state)).toEqual(["up", "down", "up"]);
+  });
+
+  it("keeps a silent watch that missed nothing, and checks nothing while nobody follows it", async () => {
+    const watch = startJobsWatch({ silentAfterMs: 200 });
+    await watch.ready();
+    await vi.waitFor(() => expect(watch.status().state).toBe("up"));
+    const listsBefore = requestCount("list");
+    const watchesBefore = requestCount("watch");
+    cluster.faults.actOnOpenWatches("hold", "jobs");
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(requestCount("list")).toBe(listsBefore);
+    recordEvents(watch, uniqueName("followed"));
+    await vi.waitFor(() => expect(requestCount("list") - listsBefore).toBeGreaterThanOrEqual(2));
+    expect(requestCount("watch")).toBe(watchesBefore);
+    expect(watch.status().state).toBe("up");
   });
 
   it("stops cleanly: no open watch, ready() rejects", async () => {

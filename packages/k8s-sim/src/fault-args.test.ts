@@ -18,6 +18,11 @@ describe("parseFaultArgs", () => {
     expect(instruction("gone-next-watch")).toEqual({ goneOnNextWatch: true });
     expect(instruction("gone-next-watch", "pods")).toEqual({ goneOnNextWatch: "pods" });
     expect(instruction("status-lag", "--ms", "500")).toEqual({ statusLagMs: 500 });
+    expect(instruction("drop-open-watches")).toEqual({ dropOpenWatches: true });
+    expect(instruction("hold-open-watches", "jobs")).toEqual({ holdOpenWatches: "jobs" });
+    expect(instruction("release-open-watches")).toEqual({ releaseOpenWatches: true });
+    expect(instruction("hold-all-watches", "pods")).toEqual({ holdAllWatches: "pods" });
+    expect(instruction("expire-open-watches", "pods")).toEqual({ expireOpenWatches: "pods" });
     expect(instruction("oom-kill", "ns", "pod")).toEqual({ oomKill: { namespace: "ns", pod: "pod" } });
     expect(instruction("oom-kill", "ns", "pod", "sidecar")).toEqual({ oomKill: { namespace: "ns", pod: "pod", container: "sidecar" } });
     expect(instruction("evict", "ns", "pod")).toEqual({ evictPod: { namespace: "ns", pod: "pod" } });

@@ -18,6 +18,12 @@ Sets a fault on a running sim (the server URL comes from the kubeconfig, default
   cut-watches (--after-events <n> | --after-ms <n>) [--resource <r>] [--count <n>]
                                    end watch streams early (cleanly, no ERROR event)
   gone-next-watch [<resource>]     answer the next watch (of any resource by default) with 410 Gone
+  drop-open-watches [<resource>]   drop the connections of the watches open now (all resources by default)
+  hold-open-watches [<resource>]   keep the watches open now connected but silent (no events, no bookmarks)
+  hold-all-watches [<resource>]    hold the watches open now and every one opened later (a proxy holding them all)
+  release-open-watches [<resource>]
+                                   send what held watches held back, let them stream again, stop holding new ones
+  expire-open-watches [<resource>] send 410 Gone (an ERROR event) on the watches open now, ending them
   status-lag --ms <n>              publish a pod's terminal phase this long before its container state
   oom-kill <namespace> <pod> [<container>]
                                    kill a running container as the OOM killer would (exit 137, OOMKilled)
@@ -26,7 +32,7 @@ Sets a fault on a running sim (the server URL comes from the kubeconfig, default
   hold <namespace>/<pod>|<prefix>* keep matching pods in ContainerCreating
   release <namespace>/<pod>|<prefix>*
                                    let held pods start
-  clear                            remove every fault rule (held pods are released)
+  clear                            remove every fault rule (held pods and watches are released)
 
 --verb is one of get, list, watch, create, update, patch, delete, deletecollection; --resource is a
 plural such as pods, jobs or pods/log. A rule without --verb or --resource matches every one.`;
@@ -109,6 +115,11 @@ const ACTIONS = new Map<string, Action>(Object.entries({
     },
   },
   "gone-next-watch": { options: [], positionals: [0, 1], build: (_, [resource]) => ({ goneOnNextWatch: resource ?? true }) },
+  "drop-open-watches": { options: [], positionals: [0, 1], build: (_, [resource]) => ({ dropOpenWatches: resource ?? true }) },
+  "hold-open-watches": { options: [], positionals: [0, 1], build: (_, [resource]) => ({ holdOpenWatches: resource ?? true }) },
+  "hold-all-watches": { options: [], positionals: [0, 1], build: (_, [resource]) => ({ holdAllWatches: resource ?? true }) },
+  "release-open-watches": { options: [], positionals: [0, 1], build: (_, [resource]) => ({ releaseOpenWatches: resource ?? true }) },
+  "expire-open-watches": { options: [], positionals: [0, 1], build: (_, [resource]) => ({ expireOpenWatches: resource ?? true }) },
   "status-lag": {
     options: ["ms"],
     positionals: [0, 0],

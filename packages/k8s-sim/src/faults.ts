@@ -1,3 +1,5 @@
+import { type OpenWatchAction, OpenWatches } from "./faults-open-watches.ts";
+
 /** Kubernetes request verbs, as RBAC and audit logs name them. */
 export type Verb = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "deletecollection";
 
@@ -51,6 +53,8 @@ export class FaultRules {
   private heldPods = new Set<string>();
   /** Kubelet publishes the pod's terminal phase this long before the container's terminated state. */
   statusLagMs = 0;
+  /** Watch streams open right now, for the faults that act on them. */
+  readonly openWatches = new OpenWatches();
 
   failRequests(rule: ApiFaultRule): void {
     this.requestFaults.push({ rule, remaining: rule.count ?? Number.POSITIVE_INFINITY });
@@ -69,6 +73,25 @@ export class FaultRules {
     this.goneResources.add(resource);
   }
 
+  /**
+   * Acts on the watches of `resource` (every resource when omitted) that are open right now, and
+   * returns how many: `drop` destroys their connections, `hold` keeps them connected but silent
+   * (nothing sent, not even bookmarks) until `release`, `expire` sends a 410 ERROR event and ends them.
+   */
+  actOnOpenWatches(action: OpenWatchAction, resource?: string): number {
+    return this.openWatches.act(action, resource);
+  }
+
+  /**
+   * Holds every watch of `resource` (every resource when omitted), the open ones and those opened
+   * later, as a proxy holding all watch bytes would; `actOnOpenWatches("release", resource)` or
+   * `clear()` ends it. Returns how many open watches it reached.
+   */
+  holdAllWatches(resource?: string): number {
+    this.openWatches.holdNew(resource);
+    return this.openWatches.act("hold", resource);
+  }
+
   /** Keep matching pods in ContainerCreating until released. Key: `namespace/name` or a name prefix ending in `*`. */
   holdInContainerCreating(podKey: string): void {
     this.heldPods.add(podKey);
@@ -85,6 +108,7 @@ export class FaultRules {
     this.goneResources.clear();
     this.heldPods.clear();
     this.statusLagMs = 0;
+    this.openWatches.releaseAll();
   }
 
   /** Called once per request: the fault to answer with, if any (consumes one count). */

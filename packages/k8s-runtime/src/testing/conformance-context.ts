@@ -42,6 +42,8 @@ export interface FakeAgentScenario {
   killSelf?: "SIGKILL" | "SIGTERM";
   exitCode?: number;
   recordInvocationTo?: string;
+  /** Make the command wrapper's exit-code file impossible to write: the exit code then comes from the container's state. */
+  blockExitCodeFile?: boolean;
   /** File operations of a hostile agent, after its chunks; see `fake-agent.mjs`. */
   fileActions?: FileAction[];
   fileActionsResultTo?: string;

@@ -5,7 +5,7 @@
 // `transcripts/<name>.stdout|.stderr|.meta.json` beside it, or writes scripted chunks.
 // Plain JavaScript on purpose: it runs on whatever Node the simulated image has.
 import { execFileSync } from "node:child_process";
-import { appendFileSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -15,9 +15,25 @@ const match = /FAKE_AGENT_SCENARIO (\{.*\})/.exec(prompt);
 const scenario = match ? JSON.parse(match[1]) : {};
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Resolves once the bytes are in the pipe (the write's callback), not merely queued in this process:
+// a pipe's reader can fall behind, and bytes still queued here when the agent is SIGKILLed never existed.
 function write(stream, data) {
-  return new Promise((resolve) => (stream.write(data) ? resolve() : stream.once("drain", resolve)));
+  return new Promise((resolve) => stream.write(data, () => resolve()));
 }
+
+/** The command wrapper's exit-code file path: its `sh -c` argv, found among this process's ancestors. */
+function wrapperExitCodeFile() {
+  for (let pid = process.ppid; pid > 1; ) {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    if (argv[1] === "-c" && argv[3] === "paperclip-agent") return argv[8];
+    pid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  }
+  throw new Error("fake agent: no command wrapper among its ancestors");
+}
+
+// A directory where the wrapper writes `<exit-code file>.tmp` makes that write fail, so no exit-code file
+// appears and the exit code can only come from the container's terminated state (the status-lag path).
+if (scenario.blockExitCodeFile) mkdirSync(`${wrapperExitCodeFile()}.tmp`, { recursive: true });
 
 if (scenario.recordInvocationTo) {
   writeFileSync(

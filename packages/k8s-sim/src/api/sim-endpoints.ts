@@ -1,4 +1,5 @@
 import type { ApiFaultRule, FaultResponse, FaultRules, RequestMatch, Verb, WatchCutRule } from "../faults.ts";
+import type { OpenWatchAction } from "../faults-open-watches.ts";
 import type { RequestAccounting } from "./accounting.ts";
 import type { HandlerResult } from "./handlers.ts";
 import type { JsonObject } from "./json.ts";
@@ -61,15 +62,29 @@ function podTarget(body: JsonObject, key: "oomKill" | "evictPod"): { namespace: 
   return { namespace, pod, container: stringAt(value, "container") };
 }
 
+const OPEN_WATCH_ACTIONS = {
+  dropOpenWatches: "drop",
+  holdOpenWatches: "hold",
+  releaseOpenWatches: "release",
+  expireOpenWatches: "expire",
+} as const satisfies Record<string, OpenWatchAction>;
+
+/** What applying an instruction did that the caller may want to know. */
+export interface FaultOutcome {
+  /** How many open watches an open-watch action (drop, hold, release, expire) reached. */
+  openWatches?: number;
+}
+
 /**
  * Applies one `POST /_sim/faults` body. Each key is one instruction; several may be combined.
  * Unknown keys are rejected so a typo does not silently inject nothing.
  */
-export function applyFaultInstruction(body: unknown, faults: FaultRules, actions: SimFaultActions | undefined): void {
+export function applyFaultInstruction(body: unknown, faults: FaultRules, actions: SimFaultActions | undefined): FaultOutcome {
   if (!isObject(body)) throw badRequest("the fault instruction must be a JSON object");
   const known = [
     "clear", "failRequests", "latency", "cutWatches", "goneOnNextWatch", "statusLagMs",
     "holdInContainerCreating", "releaseContainerCreating", "oomKill", "evictPod", "removeNode",
+    ...Object.keys(OPEN_WATCH_ACTIONS), "holdAllWatches",
   ];
   rejectUnknownKeys(body, "fault instruction", known);
   if (body.clear !== undefined && body.clear !== true) throw badRequest("clear must be true");
@@ -146,6 +161,21 @@ export function applyFaultInstruction(body: unknown, faults: FaultRules, actions
     if (typeof removeNode !== "string") throw badRequest("removeNode must be a node name");
     act((a) => a.removeNode(removeNode));
   }
+  const outcome: FaultOutcome = {};
+  const watchFaults: [string, (resource: string | undefined) => number][] = [
+    ...Object.entries(OPEN_WATCH_ACTIONS).map(([key, action]): [string, (resource: string | undefined) => number] => [
+      key,
+      (resource) => faults.actOnOpenWatches(action, resource),
+    ]),
+    ["holdAllWatches", (resource) => faults.holdAllWatches(resource)],
+  ];
+  for (const [key, run] of watchFaults) {
+    const resource = body[key];
+    if (resource === undefined) continue;
+    if (resource !== true && typeof resource !== "string") throw badRequest(`${key} must be a resource name or true`);
+    outcome.openWatches = (outcome.openWatches ?? 0) + run(resource === true ? undefined : resource);
+  }
+  return outcome;
 }
 
 /** `/_sim/requests` (GET snapshot, DELETE reset) and `/_sim/faults` (POST instruction). */
@@ -165,8 +195,8 @@ export function handleSimEndpoint(
   }
   if (path === "/_sim/faults") {
     if (method !== "POST") throw methodNotAllowed();
-    applyFaultInstruction(body, deps.faults, deps.actions);
-    return { code: 200, body: { applied: true } };
+    const outcome = applyFaultInstruction(body, deps.faults, deps.actions);
+    return { code: 200, body: { applied: true, ...outcome } };
   }
   throw notFoundPath();
 }

@@ -163,3 +163,77 @@ describe("watch", () => {
     expect(watch.events.map((e) => e.type)).toEqual(["ADDED", "ADDED"]);
   });
 });
+
+describe("faults on open watches", () => {
+  const openConfigMapWatches = () => sim.cluster.requests.snapshot().openWatches.configmaps ?? 0;
+
+  it("drops the connection of an open watch: the client sees an error, not a clean end", async () => {
+    const watch = await record(configMaps, { labelSelector: "suite=drop" });
+    await eventually(() => (openConfigMapWatches() === 1 ? true : undefined));
+    expect(sim.cluster.faults.actOnOpenWatches("drop", "configmaps")).toBe(1);
+    expect(await watch.ended).toBeInstanceOf(Error);
+    await eventually(() => (openConfigMapWatches() === 0 ? true : undefined));
+  });
+
+  it("holds back every byte of an open watch (no events, no bookmarks) until released, connection kept", async () => {
+    const watch = await record(configMaps, { labelSelector: "suite=hold", allowWatchBookmarks: true });
+    await eventually(() => watch.events.find((e) => e.type === "BOOKMARK"));
+    expect(sim.cluster.faults.actOnOpenWatches("hold", "configmaps")).toBe(1);
+    const before = watch.events.length;
+    const name = uniqueName("held");
+    await sim.core.createNamespacedConfigMap({ namespace: "w", body: { metadata: { name, labels: { suite: "hold" } } } });
+    // Bookmarks come every 100 ms here: five intervals of silence show the stream is held.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(watch.events.length).toBe(before);
+    expect(openConfigMapWatches()).toBe(1);
+    expect(sim.cluster.faults.actOnOpenWatches("release", "configmaps")).toBe(1);
+    const added = await eventually(() => watch.events.find((e) => e.type === "ADDED" && e.name === name));
+    expect(added.object.metadata?.name).toBe(name);
+    watch.abort();
+  });
+
+  it("holds every watch, new ones too, until released", async () => {
+    const open = await record(configMaps, { labelSelector: "suite=hold-all" });
+    await eventually(() => (openConfigMapWatches() === 1 ? true : undefined));
+    expect(sim.cluster.faults.holdAllWatches("configmaps")).toBe(1);
+    const later = await record(configMaps, { labelSelector: "suite=hold-all", allowWatchBookmarks: true });
+    await eventually(() => (openConfigMapWatches() === 2 ? true : undefined));
+    const name = uniqueName("all-held");
+    await sim.core.createNamespacedConfigMap({ namespace: "w", body: { metadata: { name, labels: { suite: "hold-all" } } } });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect([open.events.length, later.events.length]).toEqual([0, 0]);
+    expect(sim.cluster.faults.actOnOpenWatches("release", "configmaps")).toBe(2);
+    for (const watch of [open, later]) await eventually(() => watch.events.find((e) => e.type === "ADDED" && e.name === name));
+    open.abort();
+    later.abort();
+    const fresh = await record(configMaps, { labelSelector: "suite=hold-all" });
+    await eventually(() => fresh.events.find((e) => e.name === name));
+    fresh.abort();
+  });
+
+  it("sends 410 Gone on an open watch and ends it", async () => {
+    const watch = await record(configMaps, { labelSelector: "suite=expire" });
+    await eventually(() => (openConfigMapWatches() === 1 ? true : undefined));
+    expect(sim.cluster.faults.actOnOpenWatches("expire")).toBe(1);
+    expect(await watch.ended).toBeNull();
+    expect(watch.events.map((e) => [e.type, e.object.code, e.object.reason])).toEqual([["ERROR", 410, "Expired"]]);
+  });
+
+  it("takes the open-watch faults over HTTP, says how many watches they reached, and clear releases held ones", async () => {
+    const post = async (body: unknown) =>
+      (await fetch(`${sim.cluster.url}/_sim/faults`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })).json();
+    const watch = await record(configMaps, { labelSelector: "suite=http" });
+    await eventually(() => (openConfigMapWatches() === 1 ? true : undefined));
+    expect(await post({ holdOpenWatches: "configmaps" })).toEqual({ applied: true, openWatches: 1 });
+    expect(await post({ dropOpenWatches: "secrets" })).toEqual({ applied: true, openWatches: 0 });
+    const name = uniqueName("cleared");
+    await sim.core.createNamespacedConfigMap({ namespace: "w", body: { metadata: { name, labels: { suite: "http" } } } });
+    expect(await post({ clear: true })).toEqual({ applied: true });
+    await eventually(() => watch.events.find((e) => e.name === name));
+    expect(await post({ expireOpenWatches: true })).toEqual({ applied: true, openWatches: 1 });
+    expect(await watch.ended).toBeNull();
+    expect(watch.events.at(-1)?.object.code).toBe(410);
+    expect(await post({ dropOpenWatches: 3 })).toMatchObject({ code: 400 });
+    expect(JSON.stringify(await post({ dropOpenWatches: 3 }))).toContain("dropOpenWatches must be a resource name or true");
+  });
+});

@@ -51,19 +51,46 @@ export function serveWatch(response: ServerResponse, request: WatchRequest, deps
     unsubscribe?.();
     for (const timer of timers) clearTimeout(timer);
     closeAccounting();
+    unregister();
+    // A held stream ends the way a proxy holding its bytes would: without them.
     if (!response.writableEnded) response.end();
   };
   response.on("close", finish);
 
+  // Bytes held back by the `hold` fault: the connection stays open and silent until released.
+  let held: string[] | undefined;
+  const send = (text: string) => {
+    if (held) held.push(text);
+    else response.write(text);
+  };
   const write = (type: string, object: unknown) => {
     if (ended) return;
-    response.write(`${JSON.stringify({ type, object })}\n`);
+    send(`${JSON.stringify({ type, object })}\n`);
     lastWriteAt = Date.now();
   };
   const expire = (message: string) => {
     write("ERROR", failureStatus(410, "Expired", message));
     finish();
   };
+  const unregister = faults.openWatches.register({
+    resource: resource.plural,
+    drop: () => {
+      response.socket?.destroy();
+      finish();
+    },
+    hold: () => {
+      held ??= [];
+    },
+    release: () => {
+      const pending = held ?? [];
+      held = undefined;
+      if (!response.writableEnded) for (const text of pending) response.write(text);
+    },
+    expire: () => {
+      held = undefined;
+      expire(`too old resource version: ${request.sinceRevision ?? 0} (${store.currentRevision()})`);
+    },
+  });
 
   if (faults.takeGone(resource.plural)) {
     expire(`too old resource version: ${request.sinceRevision ?? 0} (${store.currentRevision()})`);

@@ -128,16 +128,4 @@ export function failureScenarios<TParsed>(get: () => ConformanceContext<TParsed>
     expect(retried.result.errorMessage ?? null).toBeNull();
     expect(retried.result.exitCode).toBe(0);
   });
-
-  it("kubelet status lag: the exit code still comes from the container once kubelet publishes it", async () => {
-    const t = get();
-    t.cluster.sim.faults.statusLagMs = 1_500;
-    try {
-      const { result } = await t.run({ scenario: { chunks: [{ text: "{}\n" }], killSelf: "SIGKILL" } });
-      expect(result.exitCode).toBe(137);
-      expect(result.errorMessage).toMatch(/SIGKILL/);
-    } finally {
-      t.cluster.sim.faults.statusLagMs = 0;
-    }
-  });
 }
