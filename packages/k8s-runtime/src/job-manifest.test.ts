@@ -117,7 +117,7 @@ describe("buildJobManifest", () => {
         { name: "paperclip-shared", mountPath: "/paperclip" },
         { name: "tmp", mountPath: "/tmp" },
       ],
-      terminationMessagePolicy: "FallbackToLogsOnError",
+      terminationMessagePolicy: "File",
     });
     expect(agent.envFrom).toBeUndefined();
   });

@@ -163,7 +163,7 @@ export function buildJobManifest(input: JobManifestInput): V1Job {
                 },
                 { name: TMP_VOLUME_NAME, mountPath: "/tmp" },
               ],
-              terminationMessagePolicy: "FallbackToLogsOnError",
+              terminationMessagePolicy: "File", // never a log tail in the Pod object: anyone who may `get pods` reads it
             },
           ],
         },

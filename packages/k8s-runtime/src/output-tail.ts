@@ -17,7 +17,11 @@ import { watch, type FSWatcher } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 
-export type LineHandler = (line: string) => Promise<void>;
+/**
+ * `cutAt` is set for a line cut at `maxLineBytes`: the index in `line` where the agent's text ends and the
+ * truncation note begins (a secret cut there leaves its first part at that index: see `Redactor.redactCut`).
+ */
+export type LineHandler = (line: string, cutAt?: number) => Promise<void>;
 
 export interface OutputTailerOptions {
   path: string;
@@ -231,9 +235,11 @@ export class OutputTailer {
 
   async #emitLine(): Promise<void> {
     let line: string;
+    let cutAt: number | undefined;
     if (this.#lineFull) {
       this.#truncatedLines++;
       this.#decoder = new TextDecoder();
+      cutAt = this.#line.length;
       line = `${this.#line} … [paperclip] line truncated: ${this.#lineBytes} bytes, first ${Buffer.byteLength(this.#line)} kept`;
     } else {
       line = this.#line + this.#decoder.decode();
@@ -244,7 +250,7 @@ export class OutputTailer {
     this.#lineFedBytes = 0;
     this.#lineFull = false;
     this.#linesEmitted++;
-    await this.#onLine(line);
+    await this.#onLine(line, cutAt);
   }
 
   async #emitPendingLine(): Promise<void> {
