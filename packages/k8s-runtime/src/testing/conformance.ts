@@ -8,6 +8,8 @@ import { outputScenarios } from "./scenarios/output.ts";
 import { rbacScenarios } from "./scenarios/rbac.ts";
 import { resilienceScenarios } from "./scenarios/resilience.ts";
 import { securityScenarios } from "./scenarios/security.ts";
+import { secretRedactionScenarios } from "./scenarios/security-secrets.ts";
+import { callbackFailureScenarios } from "./scenarios/callback-failures.ts";
 import { transcriptScenarios } from "./scenarios/transcripts.ts";
 import { startConformanceCluster } from "./sim-harness.ts";
 
@@ -42,6 +44,8 @@ export function describeAdapterConformance<TParsed>(options: AdapterConformanceO
     describe("lifecycle", () => lifecycleScenarios(get, options.adapterModuleUrl));
     describe("output", () => outputScenarios(get));
     describe("security", () => securityScenarios(get));
+    describe("security: secrets", () => secretRedactionScenarios(get));
+    describe("callback failures", () => callbackFailureScenarios(get));
     describe("resilience", () => resilienceScenarios(get));
     // Last: it checks the requests of every scenario above.
     rbacScenarios(get);
