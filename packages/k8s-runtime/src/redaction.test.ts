@@ -110,6 +110,22 @@ describe("createRedactor", () => {
     expect(result.errorMessage).toContain(jwt);
   });
 
+  it("redacts inside client-node's model objects (the pod status in errorMeta) and copes with cycles", async () => {
+    const { ObjectSerializer } = await import("@kubernetes/client-node/dist/gen/models/ObjectSerializer.js");
+    const terminated = { exitCode: 1, message: `last words: ${jwt}`, finishedAt: "2026-01-01T00:00:00Z" };
+    const status: unknown = ObjectSerializer.deserialize({ phase: "Failed", containerStatuses: [{ name: "agent", state: { terminated } }] }, "V1PodStatus", "");
+    const cyclic: Record<string, unknown> = { note: jwt };
+    cyclic.self = cyclic;
+    const redacted = redactor.redactDeep({ errorMeta: { lastPodStatus: status, cyclic } });
+    const text = JSON.stringify(redacted.errorMeta.lastPodStatus);
+    expect(text).toContain(`last words: ${redactionMarker("PAPERCLIP_API_KEY")}`);
+    expect(text).not.toContain(jwt);
+    expect(text).toContain('"finishedAt":"2026-01-01T00:00:00.000Z"');
+    const copy = redacted.errorMeta.cyclic;
+    expect(copy.note).toBe(redactionMarker("PAPERCLIP_API_KEY"));
+    expect(copy.self).toBe(copy);
+  });
+
   it("with no secrets, hands back what it was given", () => {
     const none = createRedactor({});
     const value = { a: "b" };

@@ -27,7 +27,11 @@ export interface Redactor {
    * tailer's cap): a secret cut in half at that point has its first part redacted too.
    */
   redactCut(text: string, cutAt: number): string;
-  /** A copy of a JSON-like value with every string redacted, deeply; non-plain objects are kept as they are. */
+  /**
+   * A copy of a JSON-like value with every string redacted, deeply (keys too). Objects are copied as what JSON
+   * carries of them, their own enumerable properties (client-node's model classes included); dates and byte arrays
+   * are kept as they are.
+   */
   redactDeep<T>(value: T): T;
 }
 
@@ -67,22 +71,29 @@ export function createRedactor(secrets: Readonly<Record<string, string | undefin
     return cut === null ? kept + rest : `${kept.slice(0, cut.start)}${replace(cut.form)}${rest}`;
   };
 
-  const deep = (value: unknown): unknown => {
+  // `copies` maps each object to its copy, so shared references and cycles are copied once, never followed for ever.
+  const deep = (value: unknown, copies: WeakMap<object, unknown>): unknown => {
     if (typeof value === "string") return redact(value);
-    if (Array.isArray(value)) return value.map(deep);
-    if (isPlainObject(value)) {
-      const copy: Record<string, unknown> = {};
-      for (const [key, entry] of Object.entries(value)) copy[redact(key)] = deep(entry);
+    if (typeof value !== "object" || value === null || value instanceof Date || ArrayBuffer.isView(value)) return value;
+    const known = copies.get(value);
+    if (known !== undefined) return known;
+    if (Array.isArray(value)) {
+      const copy: unknown[] = [];
+      copies.set(value, copy);
+      for (const entry of value) copy.push(deep(entry, copies));
       return copy;
     }
-    return value;
+    const copy: Record<string, unknown> = {};
+    copies.set(value, copy);
+    for (const [key, entry] of Object.entries(value)) copy[redact(key)] = deep(entry, copies);
+    return copy;
   };
 
   return {
     redact,
     redactCut,
-    // Same shape back: strings stay strings, arrays and plain objects are rebuilt key for key.
-    redactDeep: <T>(value: T): T => deep(value) as T,
+    // The same data back (what JSON carries of it): strings stay strings, arrays and objects are rebuilt key for key.
+    redactDeep: <T>(value: T): T => deep(value, new WeakMap()) as T,
   };
 }
 
@@ -188,10 +199,4 @@ function base64Cores(value: string): string[] {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null) return false;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
 }
