@@ -1,6 +1,9 @@
 import type { AdapterExecutionContext, AdapterExecutionResult } from "@paperclipai/adapter-utils";
 import { createRedactor, type Redactor } from "./redaction.ts";
 
+/** How much of a failing callback's error message is kept. */
+const MAX_ERROR_CHARS = 300;
+
 interface CallbackFailure {
   count: number;
   firstError: string;
@@ -85,7 +88,9 @@ export class RunCallbacks {
       known.count++;
       return;
     }
-    const firstError = this.#redactor.redact(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    // One line of reasonable size: it goes into a log line and the result.
+    const firstError = this.#redactor.redact(message.replace(/\s+/g, " ").trim()).slice(0, MAX_ERROR_CHARS);
     this.#failures.set(name, { count: 1, firstError });
     // Once per callback: the server's own log is where an operator looks when Paperclip's side misbehaves.
     console.warn(`[paperclip] run ${this.#runId}: ctx.${name} failed (${firstError}); the run goes on, further failures are counted.`);
