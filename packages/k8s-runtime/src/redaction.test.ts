@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { createRedactor, MIN_SECRET_LENGTH, redactionMarker } from "./redaction.ts";
+import { createRedactor, MIN_CUT_PIECE, MIN_SECRET_LENGTH, redactionMarker } from "./redaction.ts";
+import { oneLine } from "./startup-diagnosis.ts";
 
 const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJydW4tMSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
 const providerKey = "sk-ant-api03-Zq/8+Kx\"quote\\back/slash";
@@ -124,6 +125,21 @@ describe("createRedactor", () => {
     const copy = redacted.errorMeta.cyclic;
     expect(copy.note).toBe(redactionMarker("PAPERCLIP_API_KEY"));
     expect(copy.self).toBe(copy);
+  });
+
+  it("in results, redacts a piece of a secret cut off beside a … (a message shortened to one line, a tail)", () => {
+    const message = `the agent wrote: ${jwt} and more`;
+    for (const maxChars of [22, 24, 40, 60]) {
+      const cut = oneLine(message, maxChars);
+      expect(cut.endsWith("…")).toBe(true);
+      const redacted = redactor.redactDeep({ errorMessage: cut }).errorMessage;
+      expect(redacted).toBe(`the agent wrote: ${redactionMarker("PAPERCLIP_API_KEY")}…`);
+    }
+    const tail = `…${jwt.slice(-20)} and the rest`;
+    expect(redactor.redactDeep([tail])).toEqual([`…${redactionMarker("PAPERCLIP_API_KEY")} and the rest`]);
+    // Pieces shorter than MIN_CUT_PIECE, and ordinary ellipses, stay.
+    const ordinary = `Thinking… done. ${jwt.slice(0, MIN_CUT_PIECE - 1)}… …${jwt.slice(-(MIN_CUT_PIECE - 1))}`;
+    expect(redactor.redactDeep(ordinary)).toBe(ordinary);
   });
 
   it("with no secrets, hands back what it was given", () => {

@@ -15,6 +15,13 @@ import type { V1Job, V1Secret } from "@kubernetes/client-node";
 /** Shortest value (and shortest form of one) that is redacted. */
 export const MIN_SECRET_LENGTH = 8;
 
+/**
+ * Shortest piece of a secret redacted beside a `…` in a result's strings (the mark of text shortened by someone else,
+ * e.g. a message cut to one line): shorter pieces give nothing away, and would make ordinary ellipses look redacted.
+ */
+export const MIN_CUT_PIECE = 4;
+const ELLIPSIS = "…";
+
 export function redactionMarker(name: string): string {
   return `[redacted:${name}]`;
 }
@@ -28,7 +35,8 @@ export interface Redactor {
    */
   redactCut(text: string, cutAt: number): string;
   /**
-   * A copy of a JSON-like value with every string redacted, deeply (keys too). Objects are copied as what JSON
+   * A copy of a JSON-like value with every string redacted, deeply (keys too), including pieces of secrets
+   * (`MIN_CUT_PIECE` or longer) cut off beside a `…`. Objects are copied as what JSON
    * carries of them, their own enumerable properties (client-node's model classes included); dates and byte arrays
    * are kept as they are.
    */
@@ -59,21 +67,58 @@ export function createRedactor(secrets: Readonly<Record<string, string | undefin
     return text.replace(pattern, replace);
   };
 
+  /** The longest beginning of a form (at least `minPiece` long) that `text` ends with. */
+  const beginningAtEnd = (text: string, minPiece: number): { start: number; form: string } | null => {
+    // The earliest start wins: it covers every shorter piece after it.
+    let cut: { start: number; form: string } | null = null;
+    for (const form of forms) {
+      const start = cutSecretStart(text, cut === null ? text.length - minPiece + 1 : cut.start, form);
+      if (start !== -1) cut = { start, form };
+    }
+    return cut;
+  };
+
+  /** The longest end of a form (at least `minPiece` long) that `text` has at `from`. */
+  const endingAt = (text: string, from: number, minPiece: number): { end: number; form: string } | null => {
+    let cut: { end: number; form: string } | null = null;
+    for (const form of forms) {
+      for (let length = Math.min(form.length - 1, text.length - from); length >= Math.max(minPiece, cut === null ? 0 : cut.end - from + 1); length--) {
+        if (text.startsWith(form.slice(form.length - length), from)) {
+          cut = { end: from + length, form };
+          break;
+        }
+      }
+    }
+    return cut;
+  };
+
   const redactCut = (text: string, cutAt: number): string => {
     const kept = redact(text.slice(0, cutAt));
     const rest = redact(text.slice(cutAt));
-    // The earliest start wins: it covers every shorter cut piece after it.
-    let cut: { start: number; form: string } | null = null;
-    for (const form of forms) {
-      const start = cutSecretStart(kept, cut === null ? kept.length : cut.start, form);
-      if (start !== -1) cut = { start, form };
-    }
+    const cut = beginningAtEnd(kept, 1);
     return cut === null ? kept + rest : `${kept.slice(0, cut.start)}${replace(cut.form)}${rest}`;
+  };
+
+  /** Pieces of secrets beside a `…` (text shortened before it reached the runtime's redaction) are redacted too. */
+  const redactAroundEllipses = (text: string): string => {
+    if (!text.includes(ELLIPSIS)) return text;
+    let redacted = "";
+    let from = 0;
+    for (let at = text.indexOf(ELLIPSIS); at !== -1; at = text.indexOf(ELLIPSIS, from)) {
+      const before = text.slice(from, at);
+      const beginning = beginningAtEnd(before, MIN_CUT_PIECE);
+      redacted += beginning === null ? before : `${before.slice(0, beginning.start)}${replace(beginning.form)}`;
+      redacted += ELLIPSIS;
+      const ending = endingAt(text, at + ELLIPSIS.length, MIN_CUT_PIECE);
+      if (ending !== null) redacted += replace(ending.form);
+      from = ending === null ? at + ELLIPSIS.length : ending.end;
+    }
+    return redacted + text.slice(from);
   };
 
   // `copies` maps each object to its copy, so shared references and cycles are copied once, never followed for ever.
   const deep = (value: unknown, copies: WeakMap<object, unknown>): unknown => {
-    if (typeof value === "string") return redact(value);
+    if (typeof value === "string") return redactAroundEllipses(redact(value));
     if (typeof value !== "object" || value === null || value instanceof Date || ArrayBuffer.isView(value)) return value;
     const known = copies.get(value);
     if (known !== undefined) return known;

@@ -40,13 +40,13 @@ async function streamed(stdout: string, stderr: string): Promise<{ logged: { str
 }
 
 describe("RunOutput redaction", () => {
-  it("redacts every line it logs and the stderr tail; the parser gets the agent's own text", async () => {
+  it("redacts every line before the log, the parser and the stderr tail see it", async () => {
     const { logged, parsed, output } = await streamed(`{"key":"${secret}"}\n`, `error: ${secret}\n`);
     // The two files are tailed side by side: their lines may interleave either way.
     expect(logged).toHaveLength(2);
     expect(logged).toContainEqual({ stream: "stdout", text: `{"key":"${redactionMarker("ANTHROPIC_API_KEY")}"}\n` });
     expect(logged).toContainEqual({ stream: "stderr", text: `error: ${redactionMarker("ANTHROPIC_API_KEY")}\n` });
-    expect(parsed).toEqual([`{"key":"${secret}"}`]);
+    expect(parsed).toEqual([`{"key":"${redactionMarker("ANTHROPIC_API_KEY")}"}`]);
     expect(output.stderrTail.toString()).toBe(`error: ${redactionMarker("ANTHROPIC_API_KEY")}`);
   });
 

@@ -10,8 +10,8 @@ export const OUTPUT_SETTLE_MS = 300;
 /**
  * Step 9: the run directory's `stdout` and `stderr`, tailed from the start and sent to the run log
  * line by line; stdout lines also feed the agent's parser, stderr keeps a bounded tail for the result.
- * What leaves here is redacted: a line cut at the tailer's cap has a secret cut in half there redacted too,
- * and the stderr tail is redacted before it is trimmed (trimming could cut a secret in half).
+ * Every line is redacted before anything else sees it (the log, the parser, the stderr tail, which may all shorten
+ * it later); a line cut at the tailer's cap has a secret cut in half there redacted too.
  */
 export class RunOutput<TParsed> {
   readonly stderrTail = new TailBuffer({ maxLines: 40, maxBytes: 8 * 1024 });
@@ -31,9 +31,11 @@ export class RunOutput<TParsed> {
       path: runDirectory.stdout,
       onLine: async (line, cutAt) => {
         onActivity();
-        // The parser gets the agent's own text; the result built from it is redacted as a whole.
-        parser.push(line);
-        await onLog("stdout", `${cutAt === undefined ? redactor.redact(line) : redactor.redactCut(line, cutAt)}\n`);
+        // The parser gets the line redacted too: what it keeps (summary, errors) may be shortened later, and a
+        // secret cut in half there could no longer be found.
+        const redacted = cutAt === undefined ? redactor.redact(line) : redactor.redactCut(line, cutAt);
+        parser.push(redacted);
+        await onLog("stdout", `${redacted}\n`);
       },
     });
     this.#stderr = new OutputTailer({
