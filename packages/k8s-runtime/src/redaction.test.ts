@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { createRedactor, MIN_CUT_PIECE, MIN_SECRET_LENGTH, redactionMarker } from "./redaction.ts";
+import type { V1Job } from "@kubernetes/client-node";
+import { createRedactor, isPublicSetting, MIN_CUT_PIECE, MIN_SECRET_LENGTH, redactionMarker, runSecretValues } from "./redaction.ts";
+import { buildRunSecret, runSecretEnv } from "./run-secret.ts";
 import { oneLine } from "./startup-diagnosis.ts";
 
 const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJydW4tMSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
@@ -147,5 +149,51 @@ describe("createRedactor", () => {
     const value = { a: "b" };
     expect(none.redactDeep(value)).toBe(value);
     expect(none.redact("text")).toBe("text");
+  });
+});
+
+describe("runSecretValues", () => {
+  it("takes the run Secret's values and the server's values of variables passed by secretKeyRef, not public settings", () => {
+    const secret = buildRunSecret({
+      name: "run-secret",
+      namespace: "default",
+      labels: {},
+      values: { PAPERCLIP_API_KEY: jwt, MY_SERVICE_TOKEN: "config-secret-value", ANTHROPIC_MODEL: "claude-sonnet-4-5", AWS_REGION: "us-east-1" },
+    });
+    const job: V1Job = {
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name: "agent",
+                env: [
+                  ...runSecretEnv("run-secret", Object.keys(secret.data ?? {})),
+                  { name: "OPENAI_API_KEY", valueFrom: { secretKeyRef: { name: "server-secrets", key: "openai" } } },
+                  { name: "OPENAI_BASE_URL", valueFrom: { configMapKeyRef: { name: "server-config", key: "url" } } },
+                  { name: "GOOGLE_CLOUD_PROJECT", valueFrom: { secretKeyRef: { name: "server-secrets", key: "project" } } },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    };
+    const processEnv = {
+      OPENAI_API_KEY: "sk-openai-from-server",
+      OPENAI_BASE_URL: "https://llm.example.test/v1",
+      GOOGLE_CLOUD_PROJECT: "my-gcp-project",
+      MY_SERVICE_TOKEN: "the server's own value",
+    };
+    expect(runSecretValues(secret, job, processEnv)).toEqual({
+      PAPERCLIP_API_KEY: jwt,
+      MY_SERVICE_TOKEN: "config-secret-value",
+      OPENAI_API_KEY: "sk-openai-from-server",
+    });
+  });
+
+  it("never counts a name with a secret's word in it as a public setting", () => {
+    expect(["ANTHROPIC_MODEL", "ANTHROPIC_SMALL_FAST_MODEL", "AWS_DEFAULT_REGION", "CLOUD_ML_REGION", "GOOGLE_CLOUD_LOCATION", "NO_PROXY"].every(isPublicSetting)).toBe(true);
+    expect(["ANTHROPIC_API_KEY", "MY_TOKEN_REGION", "AWS_SESSION_TOKEN", "MODEL_PASSWORD", "HTTPS_PROXY", "MODEL"].some(isPublicSetting)).toBe(false);
   });
 });

@@ -143,9 +143,23 @@ export function createRedactor(secrets: Readonly<Record<string, string | undefin
 }
 
 /**
+ * Settings that travel with the secrets but are not secret, and that transcripts and results are full of: a model name
+ * (`ANTHROPIC_MODEL`) is in every CLI's init line and in the result's `model`, a region in every Bedrock model id.
+ * Redacting them would hide nothing and break what Paperclip reads from the output. A name with a secret's word in it
+ * never counts as a setting.
+ */
+const PUBLIC_SETTING = /_(MODEL|REGION|PROJECT|LOCATION)$|^NO_PROXY$/i;
+const SECRET_WORD = /KEY|TOKEN|SECRET|PASS|AUTH|CREDENTIAL|PRIVATE|SESSION|COOKIE/i;
+
+export function isPublicSetting(name: string): boolean {
+  return PUBLIC_SETTING.test(name) && !SECRET_WORD.test(name);
+}
+
+/**
  * The secret values a run carries, by env var name: the per-run Secret's (the run JWT, inherited literal values,
  * config `env` values), and the values of variables the pod gets by `secretKeyRef` as this server sees them (the
- * server's pod gets the same references). Whole Secrets passed by `envFrom` are opaque here: their values are not known.
+ * server's pod gets the same references); public settings (`isPublicSetting`) left out. Whole Secrets passed by
+ * `envFrom` are opaque here: their values are not known.
  */
 export function runSecretValues(
   secret: V1Secret | null,
@@ -161,6 +175,7 @@ export function runSecretValues(
     }
   }
   for (const [name, encoded] of Object.entries(secret?.data ?? {})) values[name] = Buffer.from(encoded, "base64").toString("utf8");
+  for (const name of Object.keys(values)) if (isPublicSetting(name)) delete values[name];
   return values;
 }
 
