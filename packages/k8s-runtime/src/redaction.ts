@@ -36,9 +36,8 @@ export interface Redactor {
   redactCut(text: string, cutAt: number): string;
   /**
    * A copy of a JSON-like value with every string redacted, deeply (keys too), including pieces of secrets
-   * (`MIN_CUT_PIECE` or longer) cut off beside a `…`. Objects are copied as what JSON
-   * carries of them, their own enumerable properties (client-node's model classes included); dates and byte arrays
-   * are kept as they are.
+   * (`MIN_CUT_PIECE` or longer) cut off beside a `…`. Objects are copied as what JSON carries of them, their own
+   * enumerable properties (client-node's model classes included); dates and byte arrays are kept as they are.
    */
   redactDeep<T>(value: T): T;
 }
@@ -82,7 +81,9 @@ export function createRedactor(secrets: Readonly<Record<string, string | undefin
   const endingAt = (text: string, from: number, minPiece: number): { end: number; form: string } | null => {
     let cut: { end: number; form: string } | null = null;
     for (const form of forms) {
-      for (let length = Math.min(form.length - 1, text.length - from); length >= Math.max(minPiece, cut === null ? 0 : cut.end - from + 1); length--) {
+      // Longest first, and only longer than the piece already found.
+      const shortest = Math.max(minPiece, cut === null ? 0 : cut.end - from + 1);
+      for (let length = Math.min(form.length - 1, text.length - from); length >= shortest; length--) {
         if (text.startsWith(form.slice(form.length - length), from)) {
           cut = { end: from + length, form };
           break;
