@@ -43,6 +43,10 @@ export const ERROR_CATALOGUE = {
     meaning: "An agent, company or run id is not safe to use in a path or name.",
     action: "Report it: Paperclip ids are expected to be UUIDs.",
   },
+  k8s_internal_error: {
+    meaning: "The runtime hit an error it does not expect (a bug); the run was stopped and its Job, Secret and files removed (unless `retainJobs`).",
+    action: "Report it with the message; the run can be retried.",
+  },
   k8s_cluster_unreachable: {
     meaning: "The Kubernetes API could not be reached or the credentials were refused.",
     action: "Check `kubeconfig`, the in-cluster service account, and network access to the API server.",
@@ -140,6 +144,12 @@ export function failedRunResult(errorCode: ErrorCode, errorMessage: string, erro
     errorMessage,
     ...(errorMeta === undefined ? {} : { errorMeta }),
   };
+}
+
+/** An unexpected exception as a result: the message names what failed, in one line. */
+export function internalErrorResult(error: unknown): FailedRunResult {
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return failedRunResult("k8s_internal_error", `Unexpected error in the Kubernetes runtime: ${what.replace(/\s+/g, " ").trim()}`);
 }
 
 /** The catalogue as a markdown table (for the README). */

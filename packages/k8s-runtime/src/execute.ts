@@ -6,7 +6,7 @@ import { clusterAccessFor, type ClusterAccess } from "./cluster-access.ts";
 import { agentHasExited, awaitCompletion, podOutcome } from "./completion.ts";
 import { parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
 import { ConfigValueError } from "./config-values.ts";
-import { failedRunResult } from "./errors.ts";
+import { failedRunResult, internalErrorResult } from "./errors.ts";
 import { JobTracker } from "./job-tracker.ts";
 import { UnsafeIdError } from "./names.ts";
 import { WorkspaceRefusedError } from "./pod-volumes.ts";
@@ -20,6 +20,9 @@ import { runLogFor, type RunLog } from "./run-log.ts";
 import { RunOutput } from "./run-output.ts";
 import { invocationMeta, planRun, type RunPlan } from "./run-plan.ts";
 import { buildRunResult } from "./run-result.ts";
+import { runSecretValues } from "./redaction.ts";
+import { RunCallbacks } from "./run-callbacks.ts";
+import { removeRunLeftovers, type RunLeftovers } from "./run-leftovers.ts";
 import { resolvePlacement } from "./self-pod.ts";
 import { acquireSharedWatch, type SharedWatchLease, type WatchStatus } from "./shared-watch.ts";
 import { launchRun } from "./run-launch.ts";
@@ -29,12 +32,37 @@ const GUARD_READY_TIMEOUT_MS = 30_000;
 
 /**
  * One agent run as a Kubernetes Job: DESIGN §3's lifecycle, step by step. Every failure ends as a
- * result with an error code from the catalogue; nothing throws past this function.
+ * result with an error code from the catalogue; nothing throws past this function: Paperclip's callbacks
+ * are guarded, and an unexpected error ends as `k8s_internal_error` after removing what the run created.
+ * The result, like everything sent to the run log, is redacted.
  */
 export async function executeRun<TParsed>(
   agent: AgentDefinition<TParsed>,
-  ctx: AdapterExecutionContext,
+  paperclipCtx: AdapterExecutionContext,
 ): Promise<AdapterExecutionResult> {
+  const callbacks = new RunCallbacks(paperclipCtx);
+  const created: CreatedSoFar = {};
+  let result: AdapterExecutionResult;
+  try {
+    result = await runSteps(agent, callbacks, created);
+  } catch (error) {
+    result = internalErrorResult(error);
+    if (created.leftovers) await removeRunLeftovers(created.leftovers, runLogFor(callbacks.ctx));
+  }
+  return callbacks.finish(result);
+}
+
+/** What the run may have created so far, for the removal after an unexpected error. */
+interface CreatedSoFar {
+  leftovers?: RunLeftovers;
+}
+
+async function runSteps<TParsed>(
+  agent: AgentDefinition<TParsed>,
+  callbacks: RunCallbacks,
+  created: CreatedSoFar,
+): Promise<AdapterExecutionResult> {
+  const { ctx } = callbacks;
   const log = runLogFor(ctx);
 
   // 1. Config
@@ -64,8 +92,9 @@ export async function executeRun<TParsed>(
   let plan: RunPlan;
   try {
     const planned = await planRun(agent, ctx, config, placement, sharedVolume, image);
-    for (const note of planned.notes) await log.info(note);
     plan = planned;
+    callbacks.redactSecrets(runSecretValues(plan.secret, plan.job));
+    for (const note of planned.notes) await log.info(note);
   } catch (error) {
     if (error instanceof UnsafeIdError) return failedRunResult("k8s_agent_id_invalid", error.message);
     if (error instanceof WorkspaceRefusedError) return failedRunResult("k8s_workspace_refused", error.message, { cwd: error.cwd });
@@ -78,8 +107,16 @@ export async function executeRun<TParsed>(
   const jobs = acquireSharedWatch(cluster, plan.namespace, "jobs");
   const pods = acquireSharedWatch(cluster, plan.namespace, "pods");
   ensureReaper(cluster, plan.namespace, config.instanceRoot);
+  created.leftovers = {
+    cluster,
+    namespace: plan.namespace,
+    jobName: plan.jobName,
+    secretName: plan.secret?.metadata?.name ?? null,
+    runDirectory: plan.runDirectory,
+    retain: config.retainJobs,
+  };
   try {
-    return await runJob(agent, ctx, config, cluster, plan, jobs, pods, log);
+    return await runJob(agent, callbacks, config, cluster, plan, jobs, pods, log, created);
   } finally {
     jobs.release();
     pods.release();
@@ -88,14 +125,16 @@ export async function executeRun<TParsed>(
 
 async function runJob<TParsed>(
   agent: AgentDefinition<TParsed>,
-  ctx: AdapterExecutionContext,
+  callbacks: RunCallbacks,
   config: RuntimeConfig,
   cluster: ClusterAccess,
   plan: RunPlan,
   jobs: SharedWatchLease<"jobs">,
   pods: SharedWatchLease<"pods">,
   log: RunLog,
+  created: CreatedSoFar,
 ): Promise<AdapterExecutionResult> {
+  const { ctx } = callbacks;
   try {
     await jobs.ready(AbortSignal.timeout(GUARD_READY_TIMEOUT_MS));
     await pods.ready(AbortSignal.timeout(GUARD_READY_TIMEOUT_MS));
@@ -120,6 +159,8 @@ async function runJob<TParsed>(
   if (launched.kind === "blocked") return launched.result;
   const { runDirectory } = launched;
   const jobName = launched.job.metadata?.name ?? plan.jobName;
+  // A reattached run follows another run's Job and directory.
+  if (created.leftovers) created.leftovers = { ...created.leftovers, jobName, runDirectory };
   const jobCreatedAt = Date.now();
   const tracker = new JobTracker(jobs.watch, pods.watch, jobName);
   const stopCancellation = new AbortController();
@@ -132,7 +173,13 @@ async function runJob<TParsed>(
   void cancellation.cancelled.then(() => stopCancellation.abort());
   const parser = agent.createParser();
   const keepalive = startKeepalive(log, config.keepaliveSec * 1000, () => watchNote(tracker));
-  const output = new RunOutput(runDirectory, ctx.onLog, parser, () => keepalive.activity());
+  const output = new RunOutput({
+    runDirectory,
+    onLog: callbacks.logRedacted,
+    parser,
+    onActivity: () => keepalive.activity(),
+    redactor: callbacks.redactor,
+  });
   // 13. Cleanup, whichever way the run ends
   const cleanUp = (failed: boolean) =>
     cleanUpRun({

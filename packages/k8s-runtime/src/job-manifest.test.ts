@@ -125,7 +125,7 @@ describe("buildJobManifest", () => {
         { name: "paperclip-shared", mountPath: runDirectory.input, subPath: "instances/default/data/k8s-runs/co-1/agent-1/run-1/input", readOnly: true },
         { name: "paperclip-shared", mountPath: runDirectory.output, subPath: "instances/default/data/k8s-runs/co-1/agent-1/run-1/output" },
       ],
-      terminationMessagePolicy: "FallbackToLogsOnError",
+      terminationMessagePolicy: "File",
     });
     expect(agent.envFrom).toBeUndefined();
   });

@@ -173,7 +173,7 @@ export function buildJobManifest(input: JobManifestInput): V1Job {
                   ...(mount.readOnly ? { readOnly: true } : {}),
                 })),
               ],
-              terminationMessagePolicy: "FallbackToLogsOnError",
+              terminationMessagePolicy: "File", // never a log tail in the Pod object: anyone who may `get pods` reads it
             },
           ],
         },

@@ -19,7 +19,11 @@ import type { FileHandle } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { openRegularFile } from "./safe-file.ts";
 
-export type LineHandler = (line: string) => Promise<void>;
+/**
+ * `cutAt` is set for a line cut at `maxLineBytes`: the index in `line` where the agent's text ends and the
+ * truncation note begins (a secret cut there leaves its first part at that index: see `Redactor.redactCut`).
+ */
+export type LineHandler = (line: string, cutAt?: number) => Promise<void>;
 
 export interface OutputTailerOptions {
   path: string;
@@ -230,9 +234,11 @@ export class OutputTailer {
 
   async #emitLine(): Promise<void> {
     let line: string;
+    let cutAt: number | undefined;
     if (this.#lineFull) {
       this.#truncatedLines++;
       this.#decoder = new TextDecoder();
+      cutAt = this.#line.length;
       line = `${this.#line} … [paperclip] line truncated: ${this.#lineBytes} bytes, first ${Buffer.byteLength(this.#line)} kept`;
     } else {
       line = this.#line + this.#decoder.decode();
@@ -243,7 +249,7 @@ export class OutputTailer {
     this.#lineFedBytes = 0;
     this.#lineFull = false;
     this.#linesEmitted++;
-    await this.#onLine(line);
+    await this.#onLine(line, cutAt);
   }
 
   async #emitPendingLine(): Promise<void> {

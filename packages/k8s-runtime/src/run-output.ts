@@ -1,6 +1,7 @@
 import type { AdapterExecutionContext } from "@paperclipai/adapter-utils";
 import type { OutputParser } from "./agent.ts";
 import { OutputTailer, TailBuffer } from "./output-tail.ts";
+import type { Redactor } from "./redaction.ts";
 import type { RunDirectory } from "./run-directory.ts";
 
 /** After the agent exited, the output files must keep their size this long before they count as complete (network filesystems lag). */
@@ -9,32 +10,41 @@ export const OUTPUT_SETTLE_MS = 300;
 /**
  * Step 9: the run directory's `stdout` and `stderr`, tailed from the start and sent to the run log
  * line by line; stdout lines also feed the agent's parser, stderr keeps a bounded tail for the result.
+ * Every line is redacted before anything else sees it (the log, the parser, the stderr tail, which may all shorten
+ * it later); a line cut at the tailer's cap has a secret cut in half there redacted too.
  */
 export class RunOutput<TParsed> {
   readonly stderrTail = new TailBuffer({ maxLines: 40, maxBytes: 8 * 1024 });
   readonly #stdout: OutputTailer;
   readonly #stderr: OutputTailer;
 
-  constructor(
-    runDirectory: RunDirectory,
-    onLog: AdapterExecutionContext["onLog"],
-    parser: OutputParser<TParsed>,
-    onActivity: () => void,
-  ) {
+  constructor(input: {
+    runDirectory: RunDirectory;
+    /** Gets only redacted text (so it need not redact again: `RunCallbacks.logRedacted`). */
+    onLog: AdapterExecutionContext["onLog"];
+    parser: OutputParser<TParsed>;
+    onActivity: () => void;
+    redactor: Redactor;
+  }) {
+    const { runDirectory, onLog, parser, onActivity, redactor } = input;
     this.#stdout = new OutputTailer({
       path: runDirectory.stdout,
-      onLine: async (line) => {
+      onLine: async (line, cutAt) => {
         onActivity();
-        parser.push(line);
-        await onLog("stdout", `${line}\n`);
+        // The parser gets the line redacted too: what it keeps (summary, errors) may be shortened later, and a
+        // secret cut in half there could no longer be found.
+        const redacted = cutAt === undefined ? redactor.redact(line) : redactor.redactCut(line, cutAt);
+        parser.push(redacted);
+        await onLog("stdout", `${redacted}\n`);
       },
     });
     this.#stderr = new OutputTailer({
       path: runDirectory.stderr,
-      onLine: async (line) => {
+      onLine: async (line, cutAt) => {
         onActivity();
-        this.stderrTail.push(line);
-        await onLog("stderr", `${line}\n`);
+        const redacted = cutAt === undefined ? redactor.redact(line) : redactor.redactCut(line, cutAt);
+        this.stderrTail.push(redacted);
+        await onLog("stderr", `${redacted}\n`);
       },
     });
     this.#stdout.start();

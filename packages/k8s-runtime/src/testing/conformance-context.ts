@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
+import type { AdapterExecutionContext, AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
 import { expect, vi } from "vitest";
 import type { AgentDefinition, AgentVerdict } from "../agent.ts";
 import { ANNOTATION_AGENT_ID, LABEL_AGENT_ID, sanitizeLabelValue } from "../labels.ts";
@@ -36,7 +36,16 @@ export interface FakeAgentScenario {
   transcript?: string;
   lineDelayMs?: number;
   stopAfterLines?: number;
-  chunks?: { text?: string; base64?: string; delayMs?: number; stream?: "stdout" | "stderr" }[];
+  chunks?: {
+    text?: string;
+    base64?: string;
+    /** Writes the value of this env var of the agent (its `from`–`to` slice), instead of `text`. */
+    env?: string;
+    from?: number;
+    to?: number;
+    delayMs?: number;
+    stream?: "stdout" | "stderr";
+  }[];
   bigLineBytes?: number;
   sleepMs?: number;
   killSelf?: "SIGKILL" | "SIGTERM";
@@ -78,6 +87,8 @@ export interface RunInput extends Partial<Omit<RunContextInput, "config" | "adap
   promptPadding?: string;
   /** Runs alongside `execute()`; the run is awaited after it. */
   during?: (run: RecordedRun, agentId: string) => Promise<void>;
+  /** The context `execute()` gets instead of the recorded one (e.g. with failing callbacks). */
+  adaptContext?: (ctx: AdapterExecutionContext) => AdapterExecutionContext;
 }
 
 /** The prompt template that makes the fake agent play `scenario`. */
@@ -124,7 +135,7 @@ export class ConformanceContext<TParsed> {
       taskId: input.taskId === undefined ? `task-${agentId}` : input.taskId,
       config: this.cluster.config({ promptTemplate: scenarioPrompt(input.scenario, input.promptPadding), ...input.config }),
     });
-    const execution = this.options.adapter.execute(run.ctx);
+    const execution = this.options.adapter.execute(input.adaptContext ? input.adaptContext(run.ctx) : run.ctx);
     if (input.during) await input.during(run, agentId);
     return { result: await execution, run, agentId };
   }

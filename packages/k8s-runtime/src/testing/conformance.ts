@@ -9,6 +9,8 @@ import { rbacScenarios } from "./scenarios/rbac.ts";
 import { resilienceScenarios } from "./scenarios/resilience.ts";
 import { securityScenarios } from "./scenarios/security.ts";
 import { securityFileScenarios } from "./scenarios/security-files.ts";
+import { secretRedactionScenarios } from "./scenarios/security-secrets.ts";
+import { callbackFailureScenarios } from "./scenarios/callback-failures.ts";
 import { transcriptScenarios } from "./scenarios/transcripts.ts";
 import { startConformanceCluster } from "./sim-harness.ts";
 
@@ -44,6 +46,8 @@ export function describeAdapterConformance<TParsed>(options: AdapterConformanceO
     describe("output", () => outputScenarios(get));
     describe("security", () => securityScenarios(get));
     describe("security: hostile agent files", () => securityFileScenarios(get));
+    describe("security: secrets", () => secretRedactionScenarios(get));
+    describe("callback failures", () => callbackFailureScenarios(get));
     describe("resilience", () => resilienceScenarios(get));
     // Last: it checks the requests of every scenario above.
     rbacScenarios(get);

@@ -50,6 +50,11 @@ for (let seq = 0; seq < (scenario.stampedLines?.count ?? 0); seq++) {
   await sleep(scenario.stampedLines.intervalMs ?? 1000);
 }
 
+// Secret-redaction scenarios: a chunk `{ env: "NAME", from, to }` writes (a slice of) that variable's value.
+for (const chunk of scenario.chunks ?? []) {
+  if (chunk.env !== undefined) chunk.text = (process.env[chunk.env] ?? "").slice(chunk.from ?? 0, chunk.to);
+}
+
 let exitCode = 0;
 if (scenario.transcript) {
   const base = join(here, "transcripts", scenario.transcript);
