@@ -1,3 +1,4 @@
+import type { V1Pod } from "@kubernetes/client-node";
 import type { AdapterExecutionResult } from "@paperclipai/adapter-utils";
 import type { ClusterAccess } from "./cluster-access.ts";
 import type { JobTracker } from "./job-tracker.ts";
@@ -35,7 +36,11 @@ const POD_STOP_WAIT_EXTRA_MS = 30_000;
  */
 export function podHasStopped(tracker: JobTracker): boolean {
   const pod = tracker.pod();
-  if (!pod || tracker.podGone()) return true;
+  return !pod || tracker.podGone() || podIsStopped(pod);
+}
+
+/** No process of this pod can run: its phase is terminal, or every container has terminated. */
+export function podIsStopped(pod: V1Pod): boolean {
   if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") return true;
   const statuses = pod.status?.containerStatuses ?? [];
   const containers = pod.spec?.containers ?? [];

@@ -1,4 +1,4 @@
-import { deleteJob } from "./cleanup.ts";
+import { deleteJob, podIsStopped } from "./cleanup.ts";
 import type { ClusterAccess } from "./cluster-access.ts";
 import { deleteSecret } from "./launch.ts";
 import { describeApiError } from "./retry-policy.ts";
@@ -32,5 +32,28 @@ export async function removeRunLeftovers(leftovers: RunLeftovers, log: RunLog): 
     log.info(`Could not delete Job ${namespace}/${jobName}: ${describeApiError(error)}; the reaper will retry.`),
   );
   if (secretName !== null) await deleteSecret(cluster, namespace, secretName);
+  // A running agent could swap a directory for a link under the removal: wait for its pod to stop first.
+  if (!(await podsStopped(cluster, namespace, jobName))) {
+    await log.info(`The pod of Job ${namespace}/${jobName} has not stopped; the reaper removes ${runDirectory.dir} once it has.`);
+    return;
+  }
   await removeRunDirectory(runDirectory).catch((error: unknown) => log.info(`Could not remove ${runDirectory.dir}: ${String(error)}`));
+}
+
+const POD_STOP_POLL_MS = 500;
+const POD_STOP_LIMIT_MS = 45_000;
+
+/**
+ * True once no pod of the Job can run (none left, or all terminal or with every container terminated). Asks
+ * the API: this path follows an unexpected error, where the run's view of the watch may be gone. False on
+ * timeout or when the API cannot say.
+ */
+async function podsStopped(cluster: ClusterAccess, namespace: string, jobName: string): Promise<boolean> {
+  const deadline = Date.now() + POD_STOP_LIMIT_MS;
+  for (;;) {
+    const pods = await cluster.core.listNamespacedPod({ namespace, labelSelector: `job-name=${jobName}` }).catch(() => null);
+    if (pods !== null && pods.items.every(podIsStopped)) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, POD_STOP_POLL_MS));
+  }
 }
