@@ -11,8 +11,11 @@ export interface ResourceSettings {
   readonly limits?: Readonly<Record<string, string>>;
 }
 
-/** Kubernetes keeps quantities (and the scheduler compares them) as int64 thousandths ("milli" values). */
-const MAX_QUANTITY = Math.floor((2 ** 63 - 1) / 1000);
+/**
+ * Kubernetes keeps quantities (and the scheduler compares them) as int64 thousandths ("milli" values), so about
+ * 9.2e15 at most; the largest integer a double holds exactly lies just below that.
+ */
+const MAX_QUANTITY = Number.MAX_SAFE_INTEGER;
 
 /** Parses an object or JSON text when `raw` is text; other values are returned as they are. */
 function fromJsonText(raw: unknown, key: string): unknown {

@@ -20,6 +20,11 @@ export class ConfigForbiddenError extends ConfigValueError {
   override readonly name: string = "ConfigForbiddenError";
 }
 
+/** The catalogue code for a config error. */
+export function configErrorCode(error: ConfigValueError): "k8s_config_forbidden" | "k8s_config_invalid" {
+  return error instanceof ConfigForbiddenError ? "k8s_config_forbidden" : "k8s_config_invalid";
+}
+
 const MAX_SHOWN_LENGTH = 80;
 
 /**
@@ -93,17 +98,17 @@ export function readNumber(raw: unknown, key: string, rule: NumberRule = {}): nu
   const value = typeof raw === "number" ? raw : typeof raw === "string" ? Number(raw.trim()) : Number.NaN;
   const min = rule.min ?? 0;
   const max = rule.max ?? MAX_INT32;
-  const kind = rule.integer === true ? "an integer" : "a number";
-  if (!Number.isFinite(value) || value < min || value > max || (rule.integer === true && !Number.isInteger(value))) {
-    fail(key, key, `${kind} from ${min} to ${max}`, raw);
-  }
+  const kind = rule.integer === true ? "integer" : "number";
+  const expectation =
+    min === 0 ? `a non-negative ${kind} up to ${max}` : min === 1 && rule.integer === true ? `a positive integer up to ${max}` : `a ${kind} from ${min} to ${max}`;
+  if (!Number.isFinite(value) || value < min || value > max || (rule.integer === true && !Number.isInteger(value))) fail(key, key, expectation, raw);
   return value;
 }
 
 /** A duration in seconds that must be greater than zero. */
 export function readPositiveSeconds(raw: unknown, key: string, max = MAX_INT32): number | undefined {
   const value = readNumber(raw, key, { max });
-  if (value === 0) fail(key, key, `a number of seconds greater than 0 and at most ${max}`, raw);
+  if (value === 0) fail(key, key, `a positive number of seconds up to ${max}`, raw);
   return value;
 }
 

@@ -1,11 +1,13 @@
 /**
  * The runtime's part of an agent's adapter config (`ctx.config`), parsed once into a typed, validated object with
- * defaults applied. Unknown keys are ignored: agents carry their own keys in the same object.
+ * defaults applied. Other keys are left alone here (agents carry their own keys in the same object);
+ * `config-keys.ts` reports the ones nobody knows.
  */
 import { BlockList, isIP } from "node:net";
 import type { V1Toleration } from "@kubernetes/client-node";
 import { resolvePaperclipInstanceRootForAdapter } from "@paperclipai/adapter-utils/server-utils";
 import {
+  configErrorCode,
   ConfigValueError,
   fail,
   isUnset,
@@ -102,7 +104,9 @@ export interface RuntimeConfig {
   readonly retainRunFilesOnFailureSec: number | undefined;
 }
 
-export type RuntimeConfigResult = { ok: true; config: RuntimeConfig } | { ok: false; key: string; message: string };
+export type RuntimeConfigResult =
+  | { ok: true; config: RuntimeConfig }
+  | { ok: false; key: string; message: string; errorCode: "k8s_config_invalid" | "k8s_config_forbidden" };
 
 function readKubeconfig(raw: unknown, key: string): string | undefined {
   if (isUnset(raw)) return undefined;
@@ -263,7 +267,7 @@ export function parseRuntimeConfig(raw: Readonly<Record<string, unknown>>, env: 
   try {
     return { ok: true, config: buildConfig(raw, env) };
   } catch (error) {
-    if (error instanceof ConfigValueError) return { ok: false, key: error.key, message: error.message };
+    if (error instanceof ConfigValueError) return { ok: false, key: error.key, message: error.message, errorCode: configErrorCode(error) };
     throw error;
   }
 }

@@ -2,10 +2,12 @@ import type { AdapterExecutionContext, AdapterExecutionResult } from "@paperclip
 import type { AgentDefinition } from "./agent.ts";
 import { acknowledgeCancellation, installShutdownHook, serverIsShuttingDown, stopCancelledJob, watchCancellation } from "./cancellation.ts";
 import { cleanUpRun, runFailed } from "./cleanup.ts";
-import { clusterAccessFor, type ClusterAccess } from "./cluster-access.ts";
+import { configuredClusterAccess, type ClusterAccess } from "./cluster-access.ts";
 import { awaitCompletion, podOutcome } from "./completion.ts";
 import { parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
-import { ConfigValueError } from "./config-values.ts";
+import { unknownConfigKeys, unknownKeysWarning } from "./config-keys.ts";
+import { configErrorCode, ConfigValueError } from "./config-values.ts";
+import { kubeconfigPolicy } from "./kubeconfig-policy.ts";
 import { failedRunResult } from "./errors.ts";
 import { JobTracker } from "./job-tracker.ts";
 import { UnsafeIdError } from "./names.ts";
@@ -19,6 +21,7 @@ import { RunOutput } from "./run-output.ts";
 import { invocationMeta, planRun, type RunPlan } from "./run-plan.ts";
 import { buildRunResult } from "./run-result.ts";
 import { resolvePlacement } from "./self-pod.ts";
+import { withUsableSession } from "./session-id.ts";
 import { acquireSharedWatch, type SharedWatchLease } from "./shared-watch.ts";
 import { launchRun } from "./run-launch.ts";
 
@@ -37,8 +40,10 @@ export async function executeRun<TParsed>(
 
   // 1. Config
   const parsed = parseRuntimeConfig(ctx.config);
-  if (!parsed.ok) return failedRunResult("k8s_config_invalid", parsed.message, { key: parsed.key });
+  if (!parsed.ok) return failedRunResult(parsed.errorCode, parsed.message, { key: parsed.key });
   const config = parsed.config;
+  const unknownKeys = unknownKeysWarning(unknownConfigKeys(ctx.config, agent.configFields));
+  if (unknownKeys !== null) await log.info(unknownKeys);
 
   // 11. Cancellation opt-in, before any provider work
   await ctx.onCancellationReady?.();
@@ -48,8 +53,10 @@ export async function executeRun<TParsed>(
   // 2. Cluster access
   let cluster: ClusterAccess;
   try {
-    cluster = clusterAccessFor(config.kubeconfig);
+    const scope = { instanceRoot: config.instanceRoot, companyId: ctx.agent.companyId, agentId: ctx.agent.id, env: process.env };
+    cluster = await configuredClusterAccess(config.kubeconfig, kubeconfigPolicy(scope));
   } catch (error) {
+    if (error instanceof ConfigValueError) return failedRunResult(configErrorCode(error), error.message, { key: error.key });
     return failedRunResult("k8s_config_invalid", `kubeconfig: ${error instanceof Error ? error.message : String(error)}`, { key: "kubeconfig" });
   }
 
@@ -66,8 +73,8 @@ export async function executeRun<TParsed>(
     plan = planned;
   } catch (error) {
     if (error instanceof UnsafeIdError) return failedRunResult("k8s_agent_id_invalid", error.message);
-    const key = error instanceof ConfigValueError ? { key: error.key } : undefined;
-    return failedRunResult("k8s_config_invalid", error instanceof Error ? error.message : String(error), key);
+    if (error instanceof ConfigValueError) return failedRunResult(configErrorCode(error), error.message, { key: error.key });
+    return failedRunResult("k8s_config_invalid", error instanceof Error ? error.message : String(error));
   }
   await ctx.onMeta?.(invocationMeta(agent.type, plan, ctx.context));
 
@@ -76,7 +83,11 @@ export async function executeRun<TParsed>(
   const pods = acquireSharedWatch(cluster, plan.namespace, "pods");
   ensureReaper(cluster, plan.namespace, config.instanceRoot);
   try {
-    return await runJob(agent, ctx, config, cluster, plan, jobs, pods, log);
+    const result = await runJob(agent, ctx, config, cluster, plan, jobs, pods, log);
+    const notes: string[] = [];
+    const usable = withUsableSession(result, plan.droppedSession, (note) => notes.push(note));
+    for (const note of notes) await log.info(note);
+    return usable;
   } finally {
     jobs.release();
     pods.release();

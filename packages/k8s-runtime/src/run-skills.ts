@@ -59,7 +59,7 @@ export async function resolveRunSkills(config: Readonly<Record<string, unknown>>
     let source: string | null = null;
     if (entry && problem === null) {
       try {
-        source = await resolveServerPath(sources, "paperclipRuntimeSkills", entry.source);
+        source = resolveServerPath(sources, "paperclipRuntimeSkills", entry.source);
       } catch (error) {
         if (!(error instanceof ConfigValueError)) throw error;
         problem = error.message;

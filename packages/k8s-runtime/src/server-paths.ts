@@ -33,7 +33,8 @@ export interface ServerPathScope {
   /** The instance root the run uses (config `instanceRoot` or Paperclip's). */
   instanceRoot: string;
   companyId: string;
-  agentId: string;
+  /** Null when unknown (the environment test): the agent's own roots are then left out. */
+  agentId: string | null;
   /** The server's environment: the operator's roots and Paperclip's own instance root come from here. */
   env: NodeJS.ProcessEnv;
 }
@@ -108,18 +109,19 @@ function kubeconfigRoots(env: NodeJS.ProcessEnv): Root[] {
 /** The roots and forbidden places for `purpose` in `scope`. */
 export function serverPathPolicy(purpose: ServerPathPurpose, scope: ServerPathScope): ServerPathPolicy {
   const ir = scope.instanceRoot;
-  const agentWorkspace = { path: path.join(ir, "workspaces", scope.agentId), what: "the agent's workspace" };
+  const agentId = scope.agentId;
+  const agentWorkspace = agentId === null ? [] : [{ path: path.join(ir, "workspaces", agentId), what: "the agent's workspace" }];
   const projects = { path: path.join(ir, "projects", scope.companyId), what: "the company's project checkouts" };
   const byPurpose: Record<ServerPathPurpose, () => Root[]> = {
     instructions: () => [
-      { path: path.join(ir, "companies", scope.companyId, "agents", scope.agentId, "instructions"), what: "the agent's managed instructions" },
-      agentWorkspace,
+      ...(agentId === null ? [] : [{ path: path.join(ir, "companies", scope.companyId, "agents", agentId, "instructions"), what: "the agent's managed instructions" }]),
+      ...agentWorkspace,
       projects,
     ],
     skills: () => [
       { path: path.join(ir, "skills", scope.companyId), what: "the company's skill library" },
       ...paperclipSkillDirectories().map((dir) => ({ path: dir, what: "Paperclip's bundled skills" })),
-      agentWorkspace,
+      ...agentWorkspace,
       projects,
     ],
     kubeconfig: () => kubeconfigRoots(scope.env),
@@ -159,23 +161,22 @@ function refusal(policy: ServerPathPolicy, candidate: string): string | null {
  * The real path (every symbolic link resolved) of `value`, a server path from config `key`, when the policy
  * allows it. The path as written is checked before the filesystem is touched (no probing of places outside the
  * roots), then its real path. Throws `ConfigForbiddenError` when refused, `ConfigValueError` when it is not
- * an absolute path or does not exist.
+ * an absolute path or does not exist. Messages show the path, or `shownAs` in its place.
  */
-export async function resolveServerPath(policy: ServerPathPolicy, key: string, value: string): Promise<string> {
-  if (!path.isAbsolute(value)) throw new ConfigValueError(key, `config.${key} must be an absolute path, got ${JSON.stringify(value)}`);
+export function resolveServerPath(policy: ServerPathPolicy, key: string, value: string, options: { shownAs?: string } = {}): string {
+  const shown = options.shownAs ?? `${key} ${JSON.stringify(value)}`;
+  if (!path.isAbsolute(value)) throw new ConfigValueError(key, `config.${shown} must be an absolute path`);
   const written = path.resolve(value);
   const problem = refusal(policy, written);
-  if (problem !== null) throw new ConfigForbiddenError(key, `config.${key} ${JSON.stringify(value)} is refused: ${problem}`);
+  if (problem !== null) throw new ConfigForbiddenError(key, `config.${shown} is refused: ${problem}`);
   let real: string;
   try {
-    real = await realpath(written);
+    real = realpathSync(written);
   } catch {
-    throw new ConfigValueError(key, `config.${key} ${JSON.stringify(value)} does not exist or cannot be read`);
+    throw new ConfigValueError(key, `config.${shown} does not exist or cannot be read`);
   }
   const realProblem = refusal(policy, real);
-  if (realProblem !== null) {
-    throw new ConfigForbiddenError(key, `config.${key} ${JSON.stringify(value)} is refused: it is a link to ${real}, and ${realProblem}`);
-  }
+  if (realProblem !== null) throw new ConfigForbiddenError(key, `config.${shown} is refused: it is a link to ${real}, and ${realProblem}`);
   return real;
 }
 
@@ -185,7 +186,7 @@ export async function resolveServerPath(policy: ServerPathPolicy, key: string, v
  * path checked again (a directory swapped for a link between the check and the open is caught).
  */
 export async function readServerFile(policy: ServerPathPolicy, key: string, value: string, maxBytes: number): Promise<string> {
-  const real = await resolveServerPath(policy, key, value);
+  const real = resolveServerPath(policy, key, value);
   const refuse = (problem: string): never => {
     throw new ConfigForbiddenError(key, `config.${key} ${JSON.stringify(value)} is refused: ${problem}`);
   };
