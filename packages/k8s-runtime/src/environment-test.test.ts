@@ -64,7 +64,7 @@ describe("testEnvironment (simulated cluster)", () => {
     // The config-keys check, then the one that failed: nothing else runs on a config that cannot be parsed.
     expect(result.checks.map((candidate) => candidate.code)).toEqual(["config_keys", "config_invalid"]);
     expect(result.checks[1]).toMatchObject({ code: "config_invalid", level: "error" });
-    expect(result.checks[1]?.message).toBe("config.timeoutSec must be a number from 0 to 2147483647, got -5");
+    expect(result.checks[1]?.message).toBe("config.timeoutSec must be a non-negative number up to 2147483647, got -5");
     expect(result.checks[1]?.hint).toContain("timeoutSec");
   });
 
