@@ -8,6 +8,7 @@ import { outputScenarios } from "./scenarios/output.ts";
 import { rbacScenarios } from "./scenarios/rbac.ts";
 import { resilienceScenarios } from "./scenarios/resilience.ts";
 import { securityScenarios } from "./scenarios/security.ts";
+import { securityConfigScenarios } from "./scenarios/security-config.ts";
 import { transcriptScenarios } from "./scenarios/transcripts.ts";
 import { startConformanceCluster } from "./sim-harness.ts";
 
@@ -42,6 +43,7 @@ export function describeAdapterConformance<TParsed>(options: AdapterConformanceO
     describe("lifecycle", () => lifecycleScenarios(get, options.adapterModuleUrl));
     describe("output", () => outputScenarios(get));
     describe("security", () => securityScenarios(get));
+    describe("security: hostile config", () => securityConfigScenarios(get));
     describe("resilience", () => resilienceScenarios(get));
     // Last: it checks the requests of every scenario above.
     rbacScenarios(get);
