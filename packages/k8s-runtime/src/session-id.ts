@@ -9,13 +9,13 @@ import type { AdapterExecutionResult } from "@paperclipai/adapter-utils";
 
 /** Real ids are ~36 (Claude Code's UUIDs) to ~40 (OpenCode's `ses_…`) characters. */
 export const MAX_SESSION_ID_LENGTH = 256;
-/** Letters, digits and the punctuation ids use; no whitespace, quotes, `$`, or control characters. */
-const SESSION_ID = /^[A-Za-z0-9_][A-Za-z0-9._:@+=-]*$/;
+/** Letters, digits and the punctuation ids use; no whitespace, quotes, `$`, or control characters; never a leading `-` (an option). */
+const SESSION_ID = /^[A-Za-z0-9_][A-Za-z0-9._:@+=/-]*$/;
 
 /** Why `sessionId` may not be used, or null when it may. */
 export function sessionIdProblem(sessionId: string): string | null {
   if (sessionId.length > MAX_SESSION_ID_LENGTH) return `it is ${sessionId.length} characters long (at most ${MAX_SESSION_ID_LENGTH})`;
-  if (!SESSION_ID.test(sessionId)) return "it holds characters a session id never has (only letters, digits and . _ : @ + = - are kept)";
+  if (!SESSION_ID.test(sessionId)) return "it holds characters a session id never has (only letters, digits and . _ : @ + = / - are kept)";
   return null;
 }
 
