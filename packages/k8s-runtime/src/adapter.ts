@@ -12,7 +12,7 @@ export function createK8sAdapter<TParsed>(agent: AgentDefinition<TParsed>): Serv
   return {
     type: agent.type,
     execute: (ctx) => executeRun(agent, ctx),
-    testEnvironment: (ctx) => testEnvironment(agent.type, ctx),
+    testEnvironment: (ctx) => testEnvironment(agent, ctx),
     ...(agent.sessionCodec ? { sessionCodec: agent.sessionCodec } : {}),
     // Paperclip mints the run JWT only for adapters that ask; the pod gets it as PAPERCLIP_API_KEY.
     supportsLocalAgentJwt: true,

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { V1Job } from "@kubernetes/client-node";
@@ -8,13 +9,17 @@ import {
   ClusterAccessError,
   abortableCall,
   clusterAccessFor,
+  configuredClusterAccess,
   forgetClusterAccess,
   isInlineKubeconfig,
   RUNTIME_USER_AGENT,
 } from "./cluster-access.ts";
+import { ConfigForbiddenError, ConfigValueError } from "./config-values.ts";
+import { ALLOW_KUBECONFIG_EXEC_ENV, kubeconfigPolicy } from "./kubeconfig-policy.ts";
 import { KubernetesApiError, withRetry } from "./retry-policy.ts";
+import { ALLOWED_FILE_ROOTS_ENV } from "./server-paths.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "cluster-access-"));
+const dir = realpathSync(mkdtempSync(join(tmpdir(), "cluster-access-")));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function kubeconfigYaml(server: string, namespace?: string): string {
@@ -158,6 +163,85 @@ describe("clusterAccessFor", () => {
     const error = loadError(undefined);
     expect(error.source).toBe("default");
     expect(error.message).toMatch(/no kubeconfig found/);
+  });
+});
+
+describe("configuredClusterAccess (a kubeconfig from agent config)", () => {
+  const allowed = join(dir, "allowed");
+  const outside = join(dir, "outside");
+  mkdirSync(allowed, { recursive: true });
+  mkdirSync(outside, { recursive: true });
+  const policy = (env: NodeJS.ProcessEnv = {}) =>
+    kubeconfigPolicy({ instanceRoot: join(dir, "instance"), companyId: "c1", agentId: "a1", env: { [ALLOWED_FILE_ROOTS_ENV]: allowed, ...env } });
+  const withUser = (user: Record<string, unknown>): string =>
+    kubeconfigYaml("https://agent.example").replace("  user:\n    token: abc\n", `  user: ${JSON.stringify(user)}\n`);
+
+  async function refusal(setting: string, env: NodeJS.ProcessEnv = {}): Promise<ConfigValueError> {
+    const error = await configuredClusterAccess(setting, policy(env)).catch((caught: unknown) => caught);
+    if (error instanceof ConfigValueError) return error;
+    throw new Error(`expected a config error, got ${String(error)}`);
+  }
+
+  it("refuses exec and auth-provider plugins without running them; the operator's env allows them", async () => {
+    const marker = join(outside, "plugin-ran");
+    const exec = withUser({ exec: { apiVersion: "client.authentication.k8s.io/v1", command: "/bin/sh", args: ["-c", `touch ${marker}`] } });
+    const error = await refusal(exec);
+    expect(error).toBeInstanceOf(ConfigForbiddenError);
+    expect(error.key).toBe("kubeconfig");
+    expect(error.message).toBe(
+      `config.kubeconfig is refused: users[0].user uses an exec credential plugin, which would run a program on the Paperclip server; the operator can allow plugins with ${ALLOW_KUBECONFIG_EXEC_ENV}=true on the server`,
+    );
+    expect((await refusal(withUser({ "auth-provider": { name: "gcp", config: { "cmd-path": "/bin/sh" } } }))).message).toContain(
+      "users[0].user uses an auth-provider credential plugin",
+    );
+    const access = await configuredClusterAccess(exec, policy({ [ALLOW_KUBECONFIG_EXEC_ENV]: "true" }));
+    expect(access.server).toBe("https://agent.example");
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("refuses token, certificate and CA files outside the roots (a token file would be sent to the kubeconfig's server)", async () => {
+    for (const [user, where] of [
+      [{ "token-file": "/proc/self/environ" }, "users[0].user.token-file is refused: it lies in /proc"],
+      [{ "client-key": join(outside, "key.pem") }, "users[0].user.client-key is refused: it is outside the allowed roots for kubeconfig"],
+      [{ "client-certificate": "/dev/stdin" }, "users[0].user.client-certificate is refused: it lies in /dev"],
+    ] as const) {
+      const error = await refusal(withUser(user));
+      expect(error).toBeInstanceOf(ConfigForbiddenError);
+      expect(error.message).toContain(where);
+    }
+    const ca = kubeconfigYaml("https://agent.example").replace("    server: https://agent.example", `    server: https://agent.example\n    certificate-authority: ${outside}/ca.pem`);
+    expect((await refusal(ca)).message).toContain("clusters[0].cluster.certificate-authority is refused");
+    writeFileSync(join(allowed, "token"), "allowed-token");
+    const access = await configuredClusterAccess(withUser({ "token-file": join(allowed, "token") }), policy());
+    expect(access.kubeConfig.getCurrentUser()?.token).toBe("allowed-token");
+  });
+
+  it("a kubeconfig path gets the path policy: /proc, outside the roots, a link out of a root, a FIFO are refused", async () => {
+    const secretFile = join(outside, "kubeconfig");
+    writeFileSync(secretFile, kubeconfigYaml("https://outside.example"));
+    symlinkSync(secretFile, join(allowed, "linked"));
+    const fifo = join(allowed, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    expect((await refusal("/proc/self/environ")).message).toContain("lies in /proc");
+    expect((await refusal(secretFile)).message).toContain("outside the allowed roots for kubeconfig");
+    expect((await refusal(join(allowed, "linked"))).message).toMatch(/is a link to .*outside\/kubeconfig/);
+    expect((await refusal(fifo)).message).toMatch(/is refused: .*is a FIFO/);
+    const good = join(allowed, "config.yaml");
+    writeFileSync(good, kubeconfigYaml("https://allowed.example", "agents"));
+    const access = await configuredClusterAccess(good, policy());
+    expect(access).toMatchObject({ source: "file", server: "https://allowed.example", currentNamespace: "agents" });
+    expect(await configuredClusterAccess(good, policy())).toBe(access);
+  });
+
+  it("never quotes the kubeconfig's text in a message (it holds credentials)", async () => {
+    const token = "tok-9f8e7d6c5b4a";
+    for (const text of [`users:\n- name: me\n  user: {token: ${token}\n`, `{"users": [{"token": "${token}"}`]) {
+      const error = await refusal(text);
+      expect(error.message).toMatch(/^config\.kubeconfig is not valid YAML or JSON at line \d+, column \d+/);
+      expect(error.message).not.toContain(token);
+      expect(loadError(text).message).not.toContain(token);
+    }
+    expect((await refusal("- 1\n- 2\n")).message).toBe("config.kubeconfig is not a kubeconfig (a YAML or JSON object)");
   });
 });
 

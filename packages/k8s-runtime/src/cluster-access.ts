@@ -6,9 +6,9 @@
  * 2.0.1 still opens a new connection per API call; at four calls per run that is affordable.)
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import {
   AuthorizationV1Api,
   BatchV1Api,
@@ -23,6 +23,9 @@ import {
   ServerConfiguration,
   Watch,
 } from "@kubernetes/client-node";
+import { ConfigValueError } from "./config-values.ts";
+import { checkKubeconfig, type KubeconfigPolicy, MAX_KUBECONFIG_BYTES, parseKubeconfigText } from "./kubeconfig-policy.ts";
+import { readServerFile } from "./server-paths.ts";
 
 export type KubeconfigSource = "file" | "inline" | "in-cluster" | "default";
 
@@ -110,6 +113,18 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+function digestOf(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+/** Loads kubeconfig text; relative file names in it count from `baseDir` (a file's directory) when given. */
+function loadText(kubeConfig: KubeConfig, text: string, baseDir: string | null): void {
+  // Parsed first for the error message: client-node's would quote the text, which may hold a token.
+  parseKubeconfigText(text);
+  kubeConfig.loadFromString(text);
+  if (baseDir !== null) kubeConfig.makePathsAbsolute(baseDir);
+}
+
 /** Where the credentials come from and the cache key for them, decided without loading anything. */
 function locate(
   setting: string | undefined,
@@ -118,8 +133,7 @@ function locate(
   const value = setting?.trim();
   if (value) {
     if (isInlineKubeconfig(value)) {
-      const digest = createHash("sha256").update(value).digest("hex").slice(0, 16);
-      return { source: "inline", key: `inline:${digest}`, load: (kc) => kc.loadFromString(value) };
+      return { source: "inline", key: `inline:${digestOf(value)}`, load: (kc) => loadText(kc, value, null) };
     }
     const path = resolve(expandHome(value));
     return {
@@ -130,7 +144,7 @@ function locate(
           throw new Error(`file not found: ${path} (the kubeconfig setting is a path, or the kubeconfig text itself)`);
         }
         if (!statSync(path).isFile()) throw new Error(`not a file: ${path}`);
-        kc.loadFromFile(path);
+        loadText(kc, readFileSync(path, "utf8"), dirname(path));
       },
     };
   }
@@ -190,12 +204,8 @@ function loadKubeConfig(source: KubeconfigSource, load: (kubeConfig: KubeConfig)
   return kubeConfig;
 }
 
-/**
- * The client set for a `kubeconfig` config value (see the module comment for the order of
- * sources). Throws `ClusterAccessError` naming the source when the credentials cannot be loaded.
- */
-export function clusterAccessFor(kubeconfigSetting: string | undefined, options: ClusterAccessOptions = {}): ClusterAccess {
-  const { source, key, load } = locate(kubeconfigSetting, options);
+/** The cached client set under `key`, else one loaded now and cached. */
+function cachedAccess(source: KubeconfigSource, key: string, load: (kubeConfig: KubeConfig) => void): ClusterAccess {
   const cached = clientSets.get(key);
   if (cached) return cached;
   const kubeConfig = loadKubeConfig(source, load);
@@ -214,6 +224,43 @@ export function clusterAccessFor(kubeconfigSetting: string | undefined, options:
   };
   clientSets.set(key, access);
   return access;
+}
+
+/**
+ * The client set for a kubeconfig the operator chose (tools, tests), with no policy applied; a kubeconfig from an
+ * agent's config goes through `configuredClusterAccess`. See the module comment for the order of sources. Throws
+ * `ClusterAccessError` naming the source when the credentials cannot be loaded.
+ */
+export function clusterAccessFor(kubeconfigSetting: string | undefined, options: ClusterAccessOptions = {}): ClusterAccess {
+  const { source, key, load } = locate(kubeconfigSetting, options);
+  return cachedAccess(source, key, load);
+}
+
+/**
+ * The client set for the `kubeconfig` value of an agent's config, which is hostile input (see
+ * `kubeconfig-policy.ts`): a path must pass the kubeconfig path policy and is read as a regular file of bounded
+ * size; the text, from the file or inline, may use credential plugins and name files only as `policy` allows.
+ * Checked on every call, before anything is loaded or cached. Without a setting: in-cluster, else default.
+ * Throws `ConfigValueError` (`ConfigForbiddenError` when refused) or `ClusterAccessError`.
+ */
+export async function configuredClusterAccess(
+  setting: string | undefined,
+  policy: KubeconfigPolicy,
+  options: ClusterAccessOptions = {},
+): Promise<ClusterAccess> {
+  const value = setting?.trim();
+  if (!value) return clusterAccessFor(undefined, options);
+  if (isInlineKubeconfig(value)) {
+    if (value.length > MAX_KUBECONFIG_BYTES) throw new ConfigValueError("kubeconfig", `config.kubeconfig is longer than ${MAX_KUBECONFIG_BYTES} characters`);
+    checkKubeconfig(parseKubeconfigText(value), policy, process.cwd());
+    return cachedAccess("inline", `inline:${digestOf(value)}`, (kc) => loadText(kc, value, null));
+  }
+  const file = resolve(expandHome(value));
+  const text = await readServerFile(policy.files, "kubeconfig", file, MAX_KUBECONFIG_BYTES);
+  const baseDir = dirname(realpathSync(file));
+  checkKubeconfig(parseKubeconfigText(text), policy, baseDir);
+  // Keyed by content too: what was checked is what is loaded, even when the file changes later.
+  return cachedAccess("file", `file:${file}:${digestOf(text)}`, (kc) => loadText(kc, text, baseDir));
 }
 
 /** Drops cached client sets (all, or the one with this key), so the next call reloads credentials. */

@@ -11,6 +11,12 @@ export interface ResourceSettings {
   readonly limits?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Kubernetes keeps quantities (and the scheduler compares them) as int64 thousandths ("milli" values), so about
+ * 9.2e15 at most; the largest integer a double holds exactly lies just below that.
+ */
+const MAX_QUANTITY = Number.MAX_SAFE_INTEGER;
+
 /** Parses an object or JSON text when `raw` is text; other values are returned as they are. */
 function fromJsonText(raw: unknown, key: string): unknown {
   if (typeof raw !== "string") return raw;
@@ -24,11 +30,15 @@ function readQuantities(raw: unknown, key: string, section: string): Record<stri
   for (const [name, value] of Object.entries(raw)) {
     const problem = labelKeyProblem(name);
     if (problem !== null) throw new ConfigValueError(key, `config.${key}.${section} has an invalid resource name: ${problem}`);
-    const text = typeof value === "number" ? String(value) : value;
-    if (typeof text !== "string" || parseQuantity(text.trim()) === null) {
-      fail(key, `${key}.${section}.${name}`, "a Kubernetes quantity such as \"500m\", \"2\", \"512Mi\" or \"1Gi\"", value);
+    const text = typeof value === "number" ? String(value) : typeof value === "string" ? value.trim() : null;
+    const amount = text === null ? null : parseQuantity(text);
+    if (text === null || amount === null) {
+      return fail(key, `${key}.${section}.${name}`, "a Kubernetes quantity such as \"500m\", \"2\", \"512Mi\" or \"1Gi\"", value);
     }
-    quantities[name] = text.trim();
+    if (amount > MAX_QUANTITY) {
+      fail(key, `${key}.${section}.${name}`, `a quantity of at most ${MAX_QUANTITY} (Kubernetes counts in 64-bit thousandths)`, value);
+    }
+    quantities[name] = text;
   }
   return quantities;
 }
@@ -80,7 +90,7 @@ function readToleration(raw: unknown, key: string, path: string): V1Toleration {
   if (effect !== undefined && !TOLERATION_EFFECTS.has(effect)) fail(key, `${path}.effect`, "NoSchedule, PreferNoSchedule or NoExecute", effect);
   const seconds = raw.tolerationSeconds;
   if (seconds !== undefined && seconds !== null) {
-    if (typeof seconds !== "number" || !Number.isInteger(seconds)) fail(key, `${path}.tolerationSeconds`, "an integer", seconds);
+    if (typeof seconds !== "number" || !Number.isSafeInteger(seconds)) fail(key, `${path}.tolerationSeconds`, "an integer (int64)", seconds);
     if (effect !== "NoExecute") fail(key, `${path}.effect`, "NoExecute when tolerationSeconds is set", effect ?? "");
   }
   return {
@@ -132,7 +142,7 @@ export function readEnv(raw: unknown, key: string): Record<string, string> | und
   if (isUnset(raw)) return undefined;
   const value = fromJsonText(raw, key);
   const checkName = (name: string): void => {
-    if (!isEnvName(name)) throw new ConfigValueError(key, `config.${key} has an invalid variable name ${show(name)} (use letters, digits and _, not starting with a digit)`);
+    if (!isEnvName(name)) throw new ConfigValueError(key, `config.${key} has an invalid variable name, ${show(name, key)} (use letters, digits and _, not starting with a digit)`);
   };
   if (!isPlainObject(value)) return readStringMap(value, key, (name) => checkName(name));
   const env: Record<string, string> = {};

@@ -6,7 +6,7 @@
 import { isAbsolute, posix } from "node:path";
 
 export class ConfigValueError extends Error {
-  override readonly name = "ConfigValueError";
+  override readonly name: string = "ConfigValueError";
   /** The top-level config key. */
   readonly key: string;
   constructor(key: string, message: string) {
@@ -15,16 +15,39 @@ export class ConfigValueError extends Error {
   }
 }
 
+/** A config value names a server path or program the operator has not allowed (error code `k8s_config_forbidden`). */
+export class ConfigForbiddenError extends ConfigValueError {
+  override readonly name: string = "ConfigForbiddenError";
+}
+
+/** The catalogue code for a config error. */
+export function configErrorCode(error: ConfigValueError): "k8s_config_forbidden" | "k8s_config_invalid" {
+  return error instanceof ConfigForbiddenError ? "k8s_config_forbidden" : "k8s_config_invalid";
+}
+
 const MAX_SHOWN_LENGTH = 80;
 
-/** A bad value as shown in messages: JSON, shortened. */
-export function show(value: unknown): string {
+/**
+ * Keys whose values may carry credentials (env values, kubeconfig tokens, `--api-key=…` arguments): messages
+ * describe their bad values without showing any part of them.
+ */
+const SECRET_BEARING_KEYS: ReadonlySet<string> = new Set(["env", "kubeconfig", "extraArgs"]);
+
+function describeHidden(value: unknown): string {
+  if (typeof value === "string") return `a text of ${value.length} characters (not shown: it may hold a secret)`;
+  if (Array.isArray(value)) return `a list of ${value.length} items (not shown: it may hold a secret)`;
+  return `${value === null ? "null" : typeof value === "object" ? "an object" : `a ${typeof value}`} (not shown: it may hold a secret)`;
+}
+
+/** A bad value as shown in messages: JSON, shortened; never any of it for a secret-bearing `key`. */
+export function show(value: unknown, key?: string): string {
+  if (key !== undefined && SECRET_BEARING_KEYS.has(key)) return describeHidden(value);
   const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > MAX_SHOWN_LENGTH ? `${text.slice(0, MAX_SHOWN_LENGTH)}…` : text;
 }
 
 export function fail(key: string, path: string, expectation: string, value: unknown): never {
-  throw new ConfigValueError(key, `config.${path} must be ${expectation}, got ${show(value)}`);
+  throw new ConfigValueError(key, `config.${path} must be ${expectation}, got ${show(value, key)}`);
 }
 
 export function isUnset(value: unknown): value is undefined | null | "" {
@@ -57,26 +80,35 @@ export function readAbsolutePath(raw: unknown, key: string): string | undefined 
   return normalized.length > 1 ? normalized.replace(/\/+$/, "") : normalized;
 }
 
+/** The largest 32-bit signed integer: Kubernetes' limit for uids, gids and int32 fields. */
+export const MAX_INT32 = 2 ** 31 - 1;
+/** The longest duration a Node timer can wait (its delay is a 32-bit count of milliseconds). */
+export const MAX_TIMER_SECONDS = Math.floor(MAX_INT32 / 1000);
+
 export interface NumberRule {
   integer?: boolean;
   /** Smallest allowed value (default 0). */
   min?: number;
+  /** Largest allowed value (default `MAX_INT32`): what Kubernetes or a Node timer accepts. */
+  max?: number;
 }
 
 export function readNumber(raw: unknown, key: string, rule: NumberRule = {}): number | undefined {
   if (isUnset(raw)) return undefined;
   const value = typeof raw === "number" ? raw : typeof raw === "string" ? Number(raw.trim()) : Number.NaN;
   const min = rule.min ?? 0;
+  const max = rule.max ?? MAX_INT32;
   const kind = rule.integer === true ? "integer" : "number";
-  const expectation = min === 0 ? `a non-negative ${kind}` : min === 1 && rule.integer === true ? "a positive integer" : `a ${kind} ≥ ${min}`;
-  if (!Number.isFinite(value) || value < min || (rule.integer === true && !Number.isInteger(value))) fail(key, key, expectation, raw);
+  const expectation =
+    min === 0 ? `a non-negative ${kind} up to ${max}` : min === 1 && rule.integer === true ? `a positive integer up to ${max}` : `a ${kind} from ${min} to ${max}`;
+  if (!Number.isFinite(value) || value < min || value > max || (rule.integer === true && !Number.isInteger(value))) fail(key, key, expectation, raw);
   return value;
 }
 
 /** A duration in seconds that must be greater than zero. */
-export function readPositiveSeconds(raw: unknown, key: string): number | undefined {
-  const value = readNumber(raw, key);
-  if (value === 0) fail(key, key, "a positive number of seconds", raw);
+export function readPositiveSeconds(raw: unknown, key: string, max = MAX_INT32): number | undefined {
+  const value = readNumber(raw, key, { max });
+  if (value === 0) fail(key, key, `a positive number of seconds up to ${max}`, raw);
   return value;
 }
 
@@ -98,7 +130,9 @@ export function parseJsonText(text: string, key: string): unknown {
   try {
     return JSON.parse(trimmed);
   } catch (error) {
-    throw new ConfigValueError(key, `config.${key} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    // JSON.parse's message quotes the text around the error, which may be a secret: only the position is kept.
+    const position = error instanceof Error ? /position (\d+)/.exec(error.message)?.[1] : undefined;
+    throw new ConfigValueError(key, `config.${key} is not valid JSON${position === undefined ? "" : ` (at character ${position})`}`);
   }
 }
 
@@ -189,7 +223,7 @@ export function splitShellWords(text: string, key: string): string[] {
       inWord = true;
     }
   }
-  if (quote !== null) throw new ConfigValueError(key, `config.${key} has an unterminated ${quote} quote: ${show(text)}`);
+  if (quote !== null) throw new ConfigValueError(key, `config.${key} has an unterminated ${quote} quote: ${show(text, key)}`);
   if (inWord) words.push(word);
   return words;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { runtimeConfigFields, runtimeConfigurationDoc } from "./config-doc.ts";
 import { splitShellWords } from "./config-values.ts";
-import { RUNTIME_CONFIG_DEFAULTS, parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
+import { unknownConfigKeys, unknownKeysWarning } from "./config-keys.ts";
+import { ALLOW_LOOPBACK_API_URL_ENV, isLoopbackUrl, RUNTIME_CONFIG_DEFAULTS, parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
 
 const env = { HOME: "/home/paperclip", PAPERCLIP_HOME: "/paperclip" };
 
@@ -94,24 +95,46 @@ describe("numbers and booleans", () => {
   });
 
   it.each([
-    ["timeoutSec", -5, "config.timeoutSec must be a non-negative number, got -5"],
-    ["timeoutSec", "soon", 'config.timeoutSec must be a non-negative number, got "soon"'],
-    ["graceSec", true, "config.graceSec must be a non-negative number, got true"],
+    ["timeoutSec", -5, "config.timeoutSec must be a non-negative number up to 2147483647, got -5"],
+    ["timeoutSec", "soon", 'config.timeoutSec must be a non-negative number up to 2147483647, got "soon"'],
+    ["graceSec", true, "config.graceSec must be a non-negative number up to 2147483647, got true"],
     ["graceSec", Number.POSITIVE_INFINITY, "config.graceSec must be a non-negative number"],
-    ["ttlSecondsAfterFinished", 1.5, "config.ttlSecondsAfterFinished must be a non-negative integer, got 1.5"],
-    ["scheduleTimeoutSec", 0, "config.scheduleTimeoutSec must be a positive number of seconds, got 0"],
-    ["startupTimeoutSec", "-1", 'config.startupTimeoutSec must be a non-negative number, got "-1"'],
-    ["keepaliveSec", "0", 'config.keepaliveSec must be a positive number of seconds, got "0"'],
-    ["imagePullGraceSec", [], "config.imagePullGraceSec must be a non-negative number, got []"],
-    ["retainRunFilesOnFailureSec", -1, "config.retainRunFilesOnFailureSec must be a non-negative number, got -1"],
+    ["ttlSecondsAfterFinished", 1.5, "config.ttlSecondsAfterFinished must be a non-negative integer up to 2147483647, got 1.5"],
+    ["scheduleTimeoutSec", 0, "config.scheduleTimeoutSec must be a positive number of seconds up to 2147483, got 0"],
+    ["startupTimeoutSec", "-1", 'config.startupTimeoutSec must be a non-negative number up to 2147483, got "-1"'],
+    ["keepaliveSec", "0", 'config.keepaliveSec must be a positive number of seconds up to 2147483, got "0"'],
+    ["imagePullGraceSec", [], "config.imagePullGraceSec must be a non-negative number up to 2147483, got []"],
+    ["retainRunFilesOnFailureSec", -1, "config.retainRunFilesOnFailureSec must be a non-negative number up to 2147483647, got -1"],
     ["runAsUser", 0, "config.runAsUser must not be 0: agent pods run as a non-root user"],
-    ["runAsUser", "1000.5", 'config.runAsUser must be a non-negative integer, got "1000.5"'],
-    ["runAsGroup", -1, "config.runAsGroup must be a non-negative integer, got -1"],
-    ["fsGroup", "x", 'config.fsGroup must be a non-negative integer, got "x"'],
+    ["runAsUser", "1000.5", 'config.runAsUser must be a non-negative integer up to 2147483647, got "1000.5"'],
+    ["runAsGroup", -1, "config.runAsGroup must be a non-negative integer up to 2147483647, got -1"],
+    ["fsGroup", "x", 'config.fsGroup must be a non-negative integer up to 2147483647, got "x"'],
   ])("%s refuses %j", (key, value, message) => {
     const error = refuse({ [key]: value });
     expect(error.key).toBe(key);
     expect(error.message).toContain(message);
+  });
+
+  it.each([
+    ["timeoutSec", 1e20, "config.timeoutSec must be a non-negative number up to 2147483647, got 100000000000000000000"],
+    ["timeoutSec", Number.NaN, "config.timeoutSec must be a non-negative number up to 2147483647"],
+    ["graceSec", "1e12", 'config.graceSec must be a non-negative number up to 2147483647, got "1e12"'],
+    ["ttlSecondsAfterFinished", 2 ** 31, "config.ttlSecondsAfterFinished must be a non-negative integer up to 2147483647, got 2147483648"],
+    ["runAsUser", 2 ** 31, "config.runAsUser must be a non-negative integer up to 2147483647, got 2147483648"],
+    ["runAsGroup", 2 ** 32, "config.runAsGroup must be a non-negative integer up to 2147483647"],
+    ["fsGroup", -1, "config.fsGroup must be a non-negative integer up to 2147483647"],
+    // Waited for with Node timers, whose delay is a 32-bit count of milliseconds.
+    ["startupTimeoutSec", 2147484, "config.startupTimeoutSec must be a non-negative number up to 2147483, got 2147484"],
+    ["keepaliveSec", 1e9, "config.keepaliveSec must be a non-negative number up to 2147483"],
+  ])("%s refuses %j, naming the allowed range", (key, value, message) => {
+    const error = refuse({ [key]: value });
+    expect(error.key).toBe(key);
+    expect(error.message).toContain(message);
+  });
+
+  it("accepts the largest values Kubernetes and the timers take", () => {
+    const config = parse({ timeoutSec: 2 ** 31 - 1, runAsUser: 2 ** 31 - 1, ttlSecondsAfterFinished: 2 ** 31 - 1, startupTimeoutSec: 2147483 });
+    expect([config.timeoutSec, config.runAsUser, config.ttlSecondsAfterFinished, config.startupTimeoutSec]).toEqual([2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1, 2147483]);
   });
 
   it.each(["retainJobs", "reattachOrphanedJobs", "dangerouslySkipPermissions"] as const)("%s accepts booleans and their text", (key) => {
@@ -158,7 +181,7 @@ describe("names and strings", () => {
     ["instanceRoot", "./data", 'config.instanceRoot must be an absolute path, got "./data"'],
     ["paperclipApiUrl", "paperclip:3100", 'config.paperclipApiUrl must be an http(s) URL, got "paperclip:3100"'],
     ["paperclipApiUrl", "ftp://x", 'config.paperclipApiUrl must be an http(s) URL, got "ftp://x"'],
-    ["kubeconfig", { clusters: [] }, 'config.kubeconfig must be a file path or kubeconfig YAML/JSON text, got {"clusters":[]}'],
+    ["kubeconfig", { clusters: [] }, "config.kubeconfig must be a file path or kubeconfig YAML/JSON text, got an object (not shown: it may hold a secret)"],
   ])("%s refuses %j", (key, value, message) => {
     expect(refuse({ [key]: value })).toEqual({ key, message });
   });
@@ -194,7 +217,7 @@ describe("lists", () => {
     expect(parse({ extraArgs: `--append-system-prompt "be brief" --name 'it''s' a\\ b` }).extraArgs).toEqual([
       "--append-system-prompt", "be brief", "--name", "its", "a b",
     ]);
-    expect(refuse({ extraArgs: [1] })).toEqual({ key: "extraArgs", message: "config.extraArgs[0] must be a string, got 1" });
+    expect(refuse({ extraArgs: [1] })).toEqual({ key: "extraArgs", message: "config.extraArgs[0] must be a string, got a number (not shown: it may hold a secret)" });
     expect(refuse({ extraArgs: '--x "open' }).message).toContain("config.extraArgs has an unterminated \" quote");
     expect(refuse({ extraArgs: { a: 1 } }).message).toContain("config.extraArgs must be a list of strings or a command-line string");
   });
@@ -234,13 +257,38 @@ describe("maps", () => {
     expect(unresolved.key).toBe("env");
     expect(unresolved.message).toContain("config.env.API_KEY is a Paperclip secret reference that was not resolved");
     expect(refuse({ env: { "BAD-NAME": "super-secret" } }).message).not.toContain("super-secret");
-    expect(refuse({ env: { "BAD-NAME": "x" } }).message).toContain('invalid variable name "BAD-NAME"');
+    expect(refuse({ env: { "BAD-NAME": "x" } }).message).toContain("invalid variable name, a text of 8 characters (not shown: it may hold a secret)");
     expect(refuse({ env: { X: { value: "hidden-value" } } })).toEqual({
       key: "env",
       message: 'config.env.X must be a string or a {"type":"plain","value":…} binding',
     });
     expect(refuse({ env: "NOEQUALS" }).message).toContain("config.env line 1 must be key=value");
     expect(refuse({ env: 42 }).message).toContain("config.env must be an object, JSON text or key=value lines");
+  });
+
+  it("never shows any part of a secret-bearing value (env, kubeconfig, extraArgs) in a message", () => {
+    const secret = "sk-live-4f9a8b7c6d5e";
+    for (const raw of [
+      { env: `{"API_KEY": "${secret}"` },
+      { env: `{"API_KEY": ${secret}}` },
+      { env: `${secret}` },
+      { env: `API_KEY=ok\n${secret}` },
+      { env: { [secret]: "x" } },
+      { env: { API_KEY: [secret] } },
+      { env: [secret] },
+      { extraArgs: `--api-key "${secret}` },
+      { extraArgs: [secret, 5] },
+      { kubeconfig: { token: secret } },
+    ]) {
+      const error = refuse(raw);
+      for (const part of [secret, secret.slice(0, 8), secret.slice(-8)]) expect(error.message, JSON.stringify(raw)).not.toContain(part);
+    }
+    expect(refuse({ env: `{"API_KEY": "${secret}"` }).message).toMatch(/^config\.env is not valid JSON \(at character \d+\)$/);
+  });
+
+  it("shows other bad values (they are not secrets), shortened", () => {
+    expect(refuse({ labels: '{"team": ' }).message).toMatch(/^config\.labels is not valid JSON/);
+    expect(refuse({ namespace: "X".repeat(200) }).message).toContain(`"${"X".repeat(79)}…`);
   });
 
   it("reads labels and nodeSelector from objects, JSON text and key=value lines", () => {
@@ -270,6 +318,77 @@ describe("maps", () => {
   });
 });
 
+describe("paperclipApiUrl", () => {
+  it.each([
+    "http://127.0.0.1:3100",
+    "http://127.9.8.7",
+    "http://localhost:3100",
+    "http://LOCALHOST.:3100/",
+    "http://api.localhost",
+    "http://[::1]:3100",
+    "http://[0:0:0:0:0:0:0:1]",
+    "http://[::ffff:127.0.0.1]",
+    "http://0.0.0.0:3100",
+    "http://2130706433/",
+    "http://0x7f.1/",
+  ])("refuses the loopback address %s: agent pods cannot reach it", (url) => {
+    const error = refuse({ paperclipApiUrl: url });
+    expect(error.key).toBe("paperclipApiUrl");
+    expect(error.message).toMatch(/is a loopback address: agent pods run on other hosts and cannot reach it/);
+  });
+
+  it.each(["http://paperclip.paperclip.svc:3100", "https://10.0.0.5", "http://127.0.0.1.example.com", "http://[fd00::1]"])("accepts %s", (url) => {
+    expect(parse({ paperclipApiUrl: url }).paperclipApiUrl).toBe(url);
+  });
+
+  it("accepts a loopback address when the server env allows it (the simulated cluster's pods are local processes)", () => {
+    const result = parseRuntimeConfig({ paperclipApiUrl: "http://127.0.0.1:3100" }, { ...env, [ALLOW_LOOPBACK_API_URL_ENV]: "true" });
+    expect(result.ok && result.config.paperclipApiUrl).toBe("http://127.0.0.1:3100");
+    expect(isLoopbackUrl("not a url")).toBe(false);
+  });
+});
+
+describe("unknown keys", () => {
+  const agentFields = [{ key: "effort" }, { key: "maxTurnsPerRun" }];
+
+  it("names keys nobody knows; the runtime's, the agent's and Paperclip's own are known", () => {
+    const config = {
+      timeoutSecs: 5,
+      Namespace: "x",
+      namespace: "y",
+      effort: "high",
+      maxTurnsPerRun: 3,
+      model: "m",
+      promptTemplate: "p",
+      instructionsBundleMode: "managed",
+      instructionsRootPath: "/r",
+      instructionsEntryFile: "AGENTS.md",
+      paperclipRuntimeSkills: [],
+      paperclipSkillSync: {},
+      paperclipFutureKey: 1,
+      paperclipper: 1,
+    };
+    expect(unknownConfigKeys(config, agentFields)).toEqual(["timeoutSecs", "Namespace", "paperclipper"]);
+    expect(unknownKeysWarning(["timeoutSecs"])).toBe('Unknown config key ignored (misspelt?): "timeoutSecs".');
+    expect(unknownKeysWarning([])).toBeNull();
+  });
+
+  it("keeps the warning short whatever the keys (they are agent-written text)", () => {
+    const keys = Array.from({ length: 50 }, (_, index) => `${"k".repeat(10_000)}${index}`);
+    const warning = unknownKeysWarning(keys) ?? "";
+    expect(warning.length).toBeLessThan(1000);
+    expect(warning).toContain("and 40 more");
+  });
+
+  it("every key the parser reads is a known key", () => {
+    const read = new Set<string>();
+    const recording = new Proxy({}, { get: (_, key) => (typeof key === "string" && read.add(key), undefined) });
+    parseRuntimeConfig(recording, env);
+    expect(read.size).toBeGreaterThan(20);
+    expect(unknownConfigKeys(Object.fromEntries([...read].map((key) => [key, 1])), [])).toEqual([]);
+  });
+});
+
 describe("resources", () => {
   it("accepts requests and limits as an object or JSON text", () => {
     const resources = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: 2, memory: "2Gi", "nvidia.com/gpu": "1" } };
@@ -289,6 +408,8 @@ describe("resources", () => {
     [{ requests: { memory: "2Gi" }, limits: { memory: "1Gi" } }, "config.resources.requests.memory (2Gi) must not exceed limits.memory (1Gi)"],
     [{ requests: { "bad name!": "1" } }, "config.resources.requests has an invalid resource name"],
     ["cpu=1", 'config.resources must be an object with requests and/or limits, got "cpu=1"'],
+    [{ limits: { memory: "1e20" } }, 'config.resources.limits.memory must be a quantity of at most 9007199254740991 (Kubernetes counts in 64-bit thousandths), got "1e20"'],
+    [{ requests: { cpu: "10E" } }, "config.resources.requests.cpu must be a quantity of at most 9007199254740991"],
   ])("refuses %j", (resources, message) => {
     const error = refuse({ resources });
     expect(error.key).toBe("resources");
@@ -323,7 +444,8 @@ describe("tolerations", () => {
     [[{ value: "x" }], 'config.tolerations[0].operator must be Exists when key is empty, got "Equal"'],
     [[{ key: "a", operator: "Exists", value: "x" }], 'config.tolerations[0].value must be empty when operator is Exists, got "x"'],
     [[{ key: "a", tolerationSeconds: 30, effect: "NoSchedule" }], 'config.tolerations[0].effect must be NoExecute when tolerationSeconds is set, got "NoSchedule"'],
-    [[{ key: "a", effect: "NoExecute", tolerationSeconds: "30" }], 'config.tolerations[0].tolerationSeconds must be an integer, got "30"'],
+    [[{ key: "a", effect: "NoExecute", tolerationSeconds: "30" }], 'config.tolerations[0].tolerationSeconds must be an integer (int64), got "30"'],
+    [[{ key: "a", effect: "NoExecute", tolerationSeconds: 1e20 }], "config.tolerations[0].tolerationSeconds must be an integer (int64), got 100000000000000000000"],
     [[{ key: "a", Effect: "NoSchedule" }], "config.tolerations[0] must be a toleration with only key, operator, value, effect, tolerationSeconds"],
     [[{ key: "bad key" }], "config.tolerations[0].key is invalid"],
   ])("refuses %j", (tolerations, message) => {

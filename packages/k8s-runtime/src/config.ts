@@ -1,20 +1,25 @@
 /**
  * The runtime's part of an agent's adapter config (`ctx.config`), parsed once into a typed, validated object with
- * defaults applied. Unknown keys are ignored: agents carry their own keys in the same object.
+ * defaults applied. Other keys are left alone here (agents carry their own keys in the same object);
+ * `config-keys.ts` reports the ones nobody knows.
  */
+import { BlockList, isIP } from "node:net";
 import type { V1Toleration } from "@kubernetes/client-node";
 import { resolvePaperclipInstanceRootForAdapter } from "@paperclipai/adapter-utils/server-utils";
 import {
+  configErrorCode,
   ConfigValueError,
   fail,
   isUnset,
   readAbsolutePath,
   readBoolean,
+  MAX_TIMER_SECONDS,
   readChecked,
   readNumber,
   readPositiveSeconds,
   readString,
   readStringList,
+  show,
   splitShellWords,
 } from "./config-values.ts";
 import {
@@ -99,7 +104,9 @@ export interface RuntimeConfig {
   readonly retainRunFilesOnFailureSec: number | undefined;
 }
 
-export type RuntimeConfigResult = { ok: true; config: RuntimeConfig } | { ok: false; key: string; message: string };
+export type RuntimeConfigResult =
+  | { ok: true; config: RuntimeConfig }
+  | { ok: false; key: string; message: string; errorCode: "k8s_config_invalid" | "k8s_config_forbidden" };
 
 function readKubeconfig(raw: unknown, key: string): string | undefined {
   if (isUnset(raw)) return undefined;
@@ -147,7 +154,32 @@ function readRunAsUser(raw: unknown, key: string): number | undefined {
   return value;
 }
 
-function readPaperclipApiUrl(raw: unknown, key: string): string | undefined {
+/** Server env that lets agent pods use a loopback Paperclip URL: only where pods share the server's host (the simulated cluster). */
+export const ALLOW_LOOPBACK_API_URL_ENV = "PAPERCLIP_K8S_ALLOW_LOOPBACK_API_URL";
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+// 0.0.0.0 reaches the local host on Linux.
+LOOPBACK.addSubnet("0.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+LOOPBACK.addAddress("::", "ipv6");
+LOOPBACK.addSubnet("::ffff:127.0.0.0", 104, "ipv6");
+LOOPBACK.addSubnet("::ffff:0.0.0.0", 104, "ipv6");
+
+/** Whether `url` names this host: `localhost` (and `*.localhost`), 127.0.0.0/8, 0.0.0.0, `::1`, and their IPv4-mapped forms. */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
+  } catch {
+    return false;
+  }
+  if (host === "localhost" || host.endsWith(".localhost")) return true;
+  const family = isIP(host);
+  return family === 4 ? LOOPBACK.check(host, "ipv4") : family === 6 ? LOOPBACK.check(host, "ipv6") : false;
+}
+
+function readPaperclipApiUrl(raw: unknown, key: string, env: NodeJS.ProcessEnv): string | undefined {
   const value = readString(raw, key);
   if (value === undefined) return undefined;
   let url: URL;
@@ -157,6 +189,12 @@ function readPaperclipApiUrl(raw: unknown, key: string): string | undefined {
     return fail(key, key, "an http(s) URL", value);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") fail(key, key, "an http(s) URL", value);
+  if (isLoopbackUrl(value) && env[ALLOW_LOOPBACK_API_URL_ENV] !== "true") {
+    throw new ConfigValueError(
+      key,
+      `config.${key} ${show(value)} is a loopback address: agent pods run on other hosts and cannot reach it; use the Paperclip Service URL`,
+    );
+  }
   return value.replace(/\/+$/, "");
 }
 
@@ -190,6 +228,7 @@ function buildConfig(raw: Readonly<Record<string, unknown>>, env: NodeJS.Process
     model: readString(raw.model, "model"),
     extraArgs: readExtraArgs(raw.extraArgs, "extraArgs") ?? [],
     env: readEnv(raw.env, "env") ?? {},
+    // activeDeadlineSeconds and terminationGracePeriodSeconds: whole seconds (rounded up), at most int32.
     timeoutSec: readNumber(raw.timeoutSec, "timeoutSec") ?? defaults.timeoutSec,
     graceSec: readNumber(raw.graceSec, "graceSec") ?? defaults.graceSec,
     retainJobs: readBoolean(raw.retainJobs, "retainJobs") ?? defaults.retainJobs,
@@ -205,16 +244,17 @@ function buildConfig(raw: Readonly<Record<string, unknown>>, env: NodeJS.Process
     instructionsFilePath: readString(raw.instructionsFilePath, "instructionsFilePath"),
     dangerouslySkipPermissions: readBoolean(raw.dangerouslySkipPermissions, "dangerouslySkipPermissions") ?? defaults.dangerouslySkipPermissions,
     inheritEnv: readInheritEnv(raw.inheritEnv, "inheritEnv") ?? [],
-    scheduleTimeoutSec: readPositiveSeconds(raw.scheduleTimeoutSec, "scheduleTimeoutSec") ?? defaults.scheduleTimeoutSec,
-    startupTimeoutSec: readPositiveSeconds(raw.startupTimeoutSec, "startupTimeoutSec") ?? defaults.startupTimeoutSec,
-    imagePullGraceSec: readNumber(raw.imagePullGraceSec, "imagePullGraceSec") ?? defaults.imagePullGraceSec,
-    keepaliveSec: readPositiveSeconds(raw.keepaliveSec, "keepaliveSec") ?? defaults.keepaliveSec,
+    // These four are waited for with Node timers, whose delay is a 32-bit count of milliseconds.
+    scheduleTimeoutSec: readPositiveSeconds(raw.scheduleTimeoutSec, "scheduleTimeoutSec", MAX_TIMER_SECONDS) ?? defaults.scheduleTimeoutSec,
+    startupTimeoutSec: readPositiveSeconds(raw.startupTimeoutSec, "startupTimeoutSec", MAX_TIMER_SECONDS) ?? defaults.startupTimeoutSec,
+    imagePullGraceSec: readNumber(raw.imagePullGraceSec, "imagePullGraceSec", { max: MAX_TIMER_SECONDS }) ?? defaults.imagePullGraceSec,
+    keepaliveSec: readPositiveSeconds(raw.keepaliveSec, "keepaliveSec", MAX_TIMER_SECONDS) ?? defaults.keepaliveSec,
     runAsUser: readRunAsUser(raw.runAsUser, "runAsUser"),
     runAsGroup: readNumber(raw.runAsGroup, "runAsGroup", { integer: true }),
     fsGroup: readNumber(raw.fsGroup, "fsGroup", { integer: true }),
     sharedVolume: readSharedVolume(raw.sharedVolumeClaim, raw.sharedVolumeMountPath),
     instanceRoot: readAbsolutePath(raw.instanceRoot, "instanceRoot") ?? defaultInstanceRoot(env),
-    paperclipApiUrl: readPaperclipApiUrl(raw.paperclipApiUrl, "paperclipApiUrl"),
+    paperclipApiUrl: readPaperclipApiUrl(raw.paperclipApiUrl, "paperclipApiUrl", env),
     retainRunFilesOnFailureSec: readNumber(raw.retainRunFilesOnFailureSec, "retainRunFilesOnFailureSec"),
   };
 }
@@ -227,7 +267,7 @@ export function parseRuntimeConfig(raw: Readonly<Record<string, unknown>>, env: 
   try {
     return { ok: true, config: buildConfig(raw, env) };
   } catch (error) {
-    if (error instanceof ConfigValueError) return { ok: false, key: error.key, message: error.message };
+    if (error instanceof ConfigValueError) return { ok: false, key: error.key, message: error.message, errorCode: configErrorCode(error) };
     throw error;
   }
 }

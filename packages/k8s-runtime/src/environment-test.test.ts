@@ -1,6 +1,13 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { AdapterEnvironmentTestResult } from "@paperclipai/adapter-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ALLOW_LOOPBACK_API_URL_ENV } from "./config.ts";
 import { testEnvironment } from "./environment-test.ts";
+import { ALLOW_KUBECONFIG_EXEC_ENV } from "./kubeconfig-policy.ts";
+import { ALLOWED_FILE_ROOTS_ENV } from "./server-paths.ts";
 import { RUNTIME_PERMISSIONS } from "./permissions.ts";
 import { minimalAgent } from "./testing/minimal-agent.ts";
 import { startConformanceCluster, type ConformanceCluster } from "./testing/sim-harness.ts";
@@ -16,9 +23,13 @@ afterAll(async () => {
   await cluster.stop();
 });
 
-/** The environment test against the simulated cluster, as a server outside any pod with `env` would run it. */
+/**
+ * The environment test against the simulated cluster, as a server outside any pod with `env` would run it. The
+ * operator allows the cluster's kubeconfig file (not the loopback API URL, unless `env` says so).
+ */
 function check(overrides: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<AdapterEnvironmentTestResult> {
-  return testEnvironment("minimal_k8s", { companyId: "company-1", adapterType: "minimal_k8s", config: cluster.config(overrides) }, env);
+  const serverEnv = { [ALLOWED_FILE_ROOTS_ENV]: cluster.sim.kubeconfigPath, ...env };
+  return testEnvironment(minimalAgent(), { companyId: "company-1", adapterType: "minimal_k8s", config: cluster.config(overrides) }, serverEnv);
 }
 
 function checkNamed(result: AdapterEnvironmentTestResult, code: string) {
@@ -50,10 +61,11 @@ describe("testEnvironment (simulated cluster)", () => {
   it("a bad config value fails at once, naming the key", async () => {
     const result = await check({ paperclipApiUrl: SERVICE_URL, timeoutSec: -5 });
     expect(result.status).toBe("fail");
-    expect(result.checks).toHaveLength(1);
-    expect(result.checks[0]).toMatchObject({ code: "config_invalid", level: "error" });
-    expect(result.checks[0]?.message).toContain("timeoutSec");
-    expect(result.checks[0]?.hint).toContain("timeoutSec");
+    // The config-keys check, then the one that failed: nothing else runs on a config that cannot be parsed.
+    expect(result.checks.map((candidate) => candidate.code)).toEqual(["config_keys", "config_invalid"]);
+    expect(result.checks[1]).toMatchObject({ code: "config_invalid", level: "error" });
+    expect(result.checks[1]?.message).toBe("config.timeoutSec must be a non-negative number up to 2147483647, got -5");
+    expect(result.checks[1]?.hint).toContain("timeoutSec");
   });
 
   it.each([
@@ -69,6 +81,85 @@ describe("testEnvironment (simulated cluster)", () => {
     expect(apiUrl.message).toContain(`${source} `);
     expect(apiUrl.message).toMatch(/loopback/);
     expect(apiUrl.hint).toMatch(/paperclipApiUrl/);
+  });
+
+  it("a loopback API URL the operator allowed (single-host or simulated cluster) only warns", async () => {
+    const result = await check({ paperclipApiUrl: "http://127.0.0.1:3100" }, { [ALLOW_LOOPBACK_API_URL_ENV]: "true" });
+    expect(checkNamed(result, "api_url")).toMatchObject({ level: "warn" });
+    expect(checkNamed(result, "api_url").message).toContain(ALLOW_LOOPBACK_API_URL_ENV);
+  });
+
+  it("unknown config keys are a named warning; the runtime's, the agent's and Paperclip's keys are known", async () => {
+    const result = await check({
+      paperclipApiUrl: SERVICE_URL,
+      timeoutSecs: 30,
+      namesapce: "x",
+      promptTemplate: "p",
+      instructionsBundleMode: "managed",
+      paperclipRuntimeSkills: [],
+      paperclipSkillSync: { desiredSkills: [] },
+    }, { PAPERCLIP_AGENT_JWT_SECRET: "secret" });
+    const keys = checkNamed(result, "config_keys");
+    expect(keys.level).toBe("warn");
+    expect(keys.message).toBe('Unknown config keys ignored (misspelt?): "timeoutSecs", "namesapce".');
+    expect(result.status).toBe("warn");
+  });
+
+  describe("config that names server files or programs", () => {
+    let outside: string;
+    beforeAll(async () => {
+      outside = await mkdtemp(path.join(tmpdir(), "env-test-outside-"));
+    });
+    afterAll(async () => {
+      await rm(outside, { recursive: true, force: true });
+    });
+
+    it("an instructions file in /proc, outside the roots, or linked out of a root fails the named check", async () => {
+      const secret = path.join(outside, "secret.md");
+      await writeFile(secret, "server secret");
+      const agentDir = path.join(cluster.instanceRoot, "companies", "company-1", "agents", "agent-7", "instructions");
+      await mkdir(agentDir, { recursive: true });
+      await writeFile(path.join(agentDir, "AGENTS.md"), "# agent 7");
+      await symlink(secret, path.join(agentDir, "linked.md")).catch(() => undefined);
+      for (const [file, problem] of [
+        ["/proc/self/environ", /lies in \/proc/],
+        [secret, /outside the allowed roots for instructions/],
+        [path.join(agentDir, "linked.md"), /is a link to .*secret\.md, and it is outside the allowed roots/],
+      ] as const) {
+        const result = await check({ paperclipApiUrl: SERVICE_URL, instructionsFilePath: file });
+        const instructions = checkNamed(result, "instructions_file");
+        expect(instructions.level).toBe("error");
+        expect(instructions.message).toMatch(problem);
+        expect(instructions.hint).toContain(ALLOWED_FILE_ROOTS_ENV);
+      }
+      const managed = await check({ paperclipApiUrl: SERVICE_URL, instructionsFilePath: path.join(agentDir, "AGENTS.md") });
+      expect(checkNamed(managed, "instructions_file").level).toBe("info");
+    });
+
+    it("a kubeconfig with an exec plugin is refused without running it, unless the operator allows plugins", async () => {
+      const marker = path.join(outside, "exec-ran");
+      const kubeconfig = JSON.stringify({
+        ...cluster.sim.kubeconfig,
+        users: [{ name: "me", user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "/bin/sh", args: ["-c", `touch ${marker}; echo '{}'`] } } }],
+      });
+      const result = await check({ paperclipApiUrl: SERVICE_URL, kubeconfig });
+      const check1 = checkNamed(result, "kubeconfig");
+      expect(check1.level).toBe("error");
+      expect(check1.message).toMatch(/users\[0\]\.user uses an exec credential plugin/);
+      expect(check1.message).not.toContain(marker);
+      expect(check1.hint).toContain(ALLOW_KUBECONFIG_EXEC_ENV);
+      expect(existsSync(marker)).toBe(false);
+      const allowed = await check({ paperclipApiUrl: SERVICE_URL, kubeconfig }, { [ALLOW_KUBECONFIG_EXEC_ENV]: "true" });
+      expect(checkNamed(allowed, "kubeconfig").level).toBe("info");
+    });
+
+    it("a kubeconfig path or token file outside the allowed roots is refused", async () => {
+      const viaPath = await check({ paperclipApiUrl: SERVICE_URL, kubeconfig: "/proc/self/environ" });
+      expect(checkNamed(viaPath, "kubeconfig").message).toMatch(/lies in \/proc/);
+      const tokenFile = JSON.stringify({ ...cluster.sim.kubeconfig, users: [{ name: "me", user: { "token-file": "/proc/self/environ" } }] });
+      const viaToken = await check({ paperclipApiUrl: SERVICE_URL, kubeconfig: tokenFile });
+      expect(checkNamed(viaToken, "kubeconfig").message).toMatch(/users\[0\]\.user\.token-file is refused: it lies in \/proc/);
+    });
   });
 
   it("no API URL at all warns", async () => {

@@ -1,32 +1,25 @@
-import { isIP } from "node:net";
+import path from "node:path";
 import type {
   AdapterEnvironmentCheck,
   AdapterEnvironmentTestContext,
   AdapterEnvironmentTestResult,
 } from "@paperclipai/adapter-utils";
-import { clusterAccessFor, type ClusterAccess } from "./cluster-access.ts";
-import { parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
+import type { AgentDefinition } from "./agent.ts";
+import { configuredClusterAccess, type ClusterAccess } from "./cluster-access.ts";
+import { ALLOW_LOOPBACK_API_URL_ENV, isLoopbackUrl, parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
+import { unknownConfigKeys, unknownKeysWarning } from "./config-keys.ts";
+import { ConfigForbiddenError, ConfigValueError } from "./config-values.ts";
+import { ALLOW_KUBECONFIG_EXEC_ENV, kubeconfigPolicy } from "./kubeconfig-policy.ts";
 import { RUNTIME_PERMISSIONS } from "./permissions.ts";
 import { describeApiError } from "./retry-policy.ts";
 import { discoverPlacement, isWithin, type Placement, type SharedVolume } from "./self-pod.ts";
+import { ALLOWED_FILE_ROOTS_ENV, resolveServerPath, serverPathPolicy } from "./server-paths.ts";
 
 type Check = AdapterEnvironmentCheck;
 
 const pass = (code: string, message: string): Check => ({ code, level: "info", message });
 const warn = (code: string, message: string, hint: string): Check => ({ code, level: "warn", message, hint });
 const fail = (code: string, message: string, hint: string): Check => ({ code, level: "error", message, hint });
-
-function isLoopbackUrl(url: string): boolean {
-  let host: string;
-  try {
-    host = new URL(url).hostname.replace(/^\[|\]$/g, "");
-  } catch {
-    return false;
-  }
-  if (host === "localhost" || host.endsWith(".localhost")) return true;
-  if (isIP(host) === 4) return host.startsWith("127.");
-  return host === "::1";
-}
 
 async function accessChecks(cluster: ClusterAccess, namespace: string): Promise<Check[]> {
   const checks: Check[] = [];
@@ -61,11 +54,12 @@ async function accessChecks(cluster: ClusterAccess, namespace: string): Promise<
  * server's environment (`PAPERCLIP_API_URL`, the JWT secret, the instance root).
  */
 export async function testEnvironment(
-  type: string,
+  agent: Pick<AgentDefinition<unknown>, "type" | "configFields">,
   ctx: AdapterEnvironmentTestContext,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<AdapterEnvironmentTestResult> {
-  const checks = await runChecks(ctx.config, env);
+  const type = agent.type;
+  const checks = [configKeysCheck(ctx.config, agent.configFields), ...(await runChecks(ctx, env))];
   const status = checks.some((check) => check.level === "error")
     ? "fail"
     : checks.some((check) => check.level === "warn")
@@ -74,17 +68,62 @@ export async function testEnvironment(
   return { adapterType: type, status, checks, testedAt: new Date().toISOString() };
 }
 
-async function runChecks(rawConfig: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<Check[]> {
-  const parsed = parseRuntimeConfig(rawConfig, env);
-  if (!parsed.ok) return [fail("config_invalid", parsed.message, `Fix config key ${parsed.key}.`)];
+/** The check a bad value of a config key belongs to: the named checks where there is one. */
+const CHECK_OF_KEY: Readonly<Record<string, string>> = { kubeconfig: "kubeconfig", paperclipApiUrl: "api_url", instructionsFilePath: "instructions_file" };
+
+function configKeysCheck(config: Record<string, unknown>, agentFields: readonly { key: string }[]): Check {
+  const warning = unknownKeysWarning(unknownConfigKeys(config, agentFields));
+  return warning === null
+    ? pass("config_keys", "Every config key is known")
+    : warn("config_keys", warning, "Fix the spelling (keys are case-sensitive) or remove the keys; the runtime ignores them.");
+}
+
+function kubeconfigHint(error: unknown): string {
+  return error instanceof ConfigForbiddenError
+    ? `Use the in-cluster service account (leave kubeconfig empty) or a kubeconfig with a token; the operator can allow credential plugins (${ALLOW_KUBECONFIG_EXEC_ENV}=true) and file roots (${ALLOWED_FILE_ROOTS_ENV}) on the server.`
+    : "Set kubeconfig, or run Paperclip in a pod with a service account.";
+}
+
+/**
+ * Paperclip does not tell the environment test which agent it is for, so agent-specific roots are those of the
+ * agent whose directory the path names (`<ir>/companies/<company>/agents/<agent>/…` or `<ir>/workspaces/<agent>/…`);
+ * a run checks against its own agent's.
+ */
+function agentIdNamedBy(file: string, instanceRoot: string, companyId: string): string | null {
+  const [first, second, third, fourth] = path.relative(instanceRoot, path.resolve(file)).split(path.sep);
+  if (first === "companies" && second === companyId && third === "agents" && fourth) return fourth;
+  if (first === "workspaces" && second) return second;
+  return null;
+}
+
+function instructionsCheck(config: RuntimeConfig, companyId: string, env: NodeJS.ProcessEnv): Check | null {
+  const file = config.instructionsFilePath;
+  if (file === undefined) return null;
+  const agentId = agentIdNamedBy(file, config.instanceRoot, companyId);
+  try {
+    resolveServerPath(serverPathPolicy("instructions", { instanceRoot: config.instanceRoot, companyId, agentId, env }), "instructionsFilePath", file);
+    return pass("instructions_file", `Instructions file ${file} is under an allowed root`);
+  } catch (error) {
+    if (!(error instanceof ConfigValueError)) throw error;
+    return fail("instructions_file", error.message, `Put the file in the agent's instructions directory or workspace, or have the operator add its directory to ${ALLOWED_FILE_ROOTS_ENV} on the server.`);
+  }
+}
+
+async function runChecks(ctx: AdapterEnvironmentTestContext, env: NodeJS.ProcessEnv): Promise<Check[]> {
+  const parsed = parseRuntimeConfig(ctx.config, env);
+  if (!parsed.ok) return [fail(CHECK_OF_KEY[parsed.key] ?? "config_invalid", parsed.message, `Fix config key ${parsed.key}.`)];
   const config: RuntimeConfig = parsed.config;
   const checks: Check[] = [];
+  const instructions = instructionsCheck(config, ctx.companyId, env);
+  if (instructions !== null) checks.push(instructions);
   let cluster: ClusterAccess;
   try {
-    cluster = clusterAccessFor(config.kubeconfig);
+    const scope = { instanceRoot: config.instanceRoot, companyId: ctx.companyId, agentId: null, env };
+    cluster = await configuredClusterAccess(config.kubeconfig, kubeconfigPolicy(scope));
     checks.push(pass("kubeconfig", `Kubernetes credentials loaded (${cluster.source}, ${cluster.server})`));
   } catch (error) {
-    return [fail("kubeconfig", `No usable Kubernetes credentials: ${String(error)}`, "Set kubeconfig, or run Paperclip in a pod with a service account.")];
+    const reason = error instanceof Error ? error.message : String(error);
+    return [...checks, fail("kubeconfig", `No usable Kubernetes credentials: ${reason}`, kubeconfigHint(error))];
   }
   const namespace = config.namespace ?? cluster.currentNamespace;
   try {
@@ -113,7 +152,7 @@ async function runChecks(rawConfig: Record<string, unknown>, env: NodeJS.Process
   checks.push(await sharedVolumeCheck(cluster, namespace, volume, config.instanceRoot));
   const image = config.image ?? placement?.serverImage ?? null;
   checks.push(image ? pass("image", `Agent image: ${image}`) : fail("image", "No agent image configured", "Set image to an image that contains the agent CLI."));
-  checks.push(apiUrlCheck(config.paperclipApiUrl, env.PAPERCLIP_API_URL));
+  checks.push(apiUrlCheck(config.paperclipApiUrl, env));
   checks.push(
     env.PAPERCLIP_AGENT_JWT_SECRET
       ? pass("run_jwt", "Run tokens can be minted (PAPERCLIP_AGENT_JWT_SECRET is set)")
@@ -141,10 +180,13 @@ async function sharedVolumeCheck(cluster: ClusterAccess, namespace: string, volu
     : fail("shared_volume", `Claim ${volume.claimName} ${problems.join(" and ")}`, hint);
 }
 
-function apiUrlCheck(configured: string | undefined, serverEnv: string | undefined): Check {
+function apiUrlCheck(configured: string | undefined, env: NodeJS.ProcessEnv): Check {
   const source = configured !== undefined ? "paperclipApiUrl" : "PAPERCLIP_API_URL";
-  const url = configured ?? serverEnv;
+  const url = configured ?? env.PAPERCLIP_API_URL;
   if (!url) return warn("api_url", "PAPERCLIP_API_URL is not set: agents cannot call Paperclip", "Set paperclipApiUrl to a URL agent pods can reach (the Paperclip Service URL).");
+  if (isLoopbackUrl(url) && env[ALLOW_LOOPBACK_API_URL_ENV] === "true") {
+    return warn("api_url", `${source} ${url} is a loopback address, allowed by ${ALLOW_LOOPBACK_API_URL_ENV}: only pods on the server's own host reach it`, "Unset it outside a single-host or simulated cluster.");
+  }
   if (isLoopbackUrl(url)) {
     return fail("api_url", `${source} ${url} is a loopback address that agent pods cannot reach`, "Set paperclipApiUrl to the Paperclip Service URL, e.g. http://paperclip.<namespace>.svc:3100.");
   }

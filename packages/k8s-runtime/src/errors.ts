@@ -39,6 +39,10 @@ export const ERROR_CATALOGUE = {
     meaning: "A Kubernetes config value of the agent is invalid (the message names the key and the value).",
     action: "Fix the named key in the agent's adapter config.",
   },
+  k8s_config_forbidden: {
+    meaning: "A config value names a server file, directory or program the operator has not allowed (a path outside the allowed roots, `/proc`, Paperclip's secrets, a kubeconfig credential plugin).",
+    action: "Move the file under an allowed root, or have the operator allow it on the server (`PAPERCLIP_K8S_ALLOWED_FILE_ROOTS`, `PAPERCLIP_K8S_ALLOW_KUBECONFIG_EXEC`); see the README's server policy.",
+  },
   k8s_agent_id_invalid: {
     meaning: "An agent, company or run id is not safe to use in a path or name.",
     action: "Report it: Paperclip ids are expected to be UUIDs.",

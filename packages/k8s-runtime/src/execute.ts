@@ -2,10 +2,12 @@ import type { AdapterExecutionContext, AdapterExecutionResult } from "@paperclip
 import type { AgentDefinition } from "./agent.ts";
 import { acknowledgeCancellation, installShutdownHook, serverIsShuttingDown, stopCancelledJob, watchCancellation } from "./cancellation.ts";
 import { cleanUpRun, runFailed } from "./cleanup.ts";
-import { clusterAccessFor, type ClusterAccess } from "./cluster-access.ts";
+import { configuredClusterAccess, type ClusterAccess } from "./cluster-access.ts";
 import { agentHasExited, awaitCompletion, podOutcome } from "./completion.ts";
 import { parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
-import { ConfigValueError } from "./config-values.ts";
+import { unknownConfigKeys, unknownKeysWarning } from "./config-keys.ts";
+import { configErrorCode, ConfigValueError } from "./config-values.ts";
+import { kubeconfigPolicy } from "./kubeconfig-policy.ts";
 import { failedRunResult, internalErrorResult } from "./errors.ts";
 import { JobTracker } from "./job-tracker.ts";
 import { UnsafeIdError } from "./names.ts";
@@ -24,6 +26,7 @@ import { runSecretValues } from "./redaction.ts";
 import { RunCallbacks } from "./run-callbacks.ts";
 import { removeRunLeftovers, type RunLeftovers } from "./run-leftovers.ts";
 import { resolvePlacement } from "./self-pod.ts";
+import { withUsableSession } from "./session-id.ts";
 import { acquireSharedWatch, type SharedWatchLease, type WatchStatus } from "./shared-watch.ts";
 import { launchRun } from "./run-launch.ts";
 
@@ -67,8 +70,10 @@ async function runSteps<TParsed>(
 
   // 1. Config
   const parsed = parseRuntimeConfig(ctx.config);
-  if (!parsed.ok) return failedRunResult("k8s_config_invalid", parsed.message, { key: parsed.key });
+  if (!parsed.ok) return failedRunResult(parsed.errorCode, parsed.message, { key: parsed.key });
   const config = parsed.config;
+  const unknownKeys = unknownKeysWarning(unknownConfigKeys(ctx.config, agent.configFields));
+  if (unknownKeys !== null) await log.info(unknownKeys);
 
   // 11. Cancellation opt-in, before any provider work
   await ctx.onCancellationReady?.();
@@ -78,8 +83,10 @@ async function runSteps<TParsed>(
   // 2. Cluster access
   let cluster: ClusterAccess;
   try {
-    cluster = clusterAccessFor(config.kubeconfig);
+    const scope = { instanceRoot: config.instanceRoot, companyId: ctx.agent.companyId, agentId: ctx.agent.id, env: process.env };
+    cluster = await configuredClusterAccess(config.kubeconfig, kubeconfigPolicy(scope));
   } catch (error) {
+    if (error instanceof ConfigValueError) return failedRunResult(configErrorCode(error), error.message, { key: error.key });
     return failedRunResult("k8s_config_invalid", `kubeconfig: ${error instanceof Error ? error.message : String(error)}`, { key: "kubeconfig" });
   }
 
@@ -98,8 +105,8 @@ async function runSteps<TParsed>(
   } catch (error) {
     if (error instanceof UnsafeIdError) return failedRunResult("k8s_agent_id_invalid", error.message);
     if (error instanceof WorkspaceRefusedError) return failedRunResult("k8s_workspace_refused", error.message, { cwd: error.cwd });
-    const key = error instanceof ConfigValueError ? { key: error.key } : undefined;
-    return failedRunResult("k8s_config_invalid", error instanceof Error ? error.message : String(error), key);
+    if (error instanceof ConfigValueError) return failedRunResult(configErrorCode(error), error.message, { key: error.key });
+    return failedRunResult("k8s_config_invalid", error instanceof Error ? error.message : String(error));
   }
   await ctx.onMeta?.(invocationMeta(agent.type, plan, ctx.context));
 
@@ -116,7 +123,11 @@ async function runSteps<TParsed>(
     retain: config.retainJobs,
   };
   try {
-    return await runJob(agent, callbacks, config, cluster, plan, jobs, pods, log, created);
+    const result = await runJob(agent, callbacks, config, cluster, plan, jobs, pods, log, created);
+    const notes: string[] = [];
+    const usable = withUsableSession(result, plan.droppedSession, (note) => notes.push(note));
+    for (const note of notes) await log.info(note);
+    return usable;
   } finally {
     jobs.release();
     pods.release();

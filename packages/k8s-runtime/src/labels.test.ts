@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  MAX_AGENT_NAME_ANNOTATION_LENGTH,
   ANNOTATION_RETAIN,
   ANNOTATION_RUN_DIRECTORY,
   ANNOTATION_RUN_ID,
@@ -113,6 +114,19 @@ describe("run labels and annotations", () => {
     expect(kept[ANNOTATION_RUN_DIRECTORY]).toBe("/data/k8s-runs/co-1/a/r");
     expect(kept[ANNOTATION_RETAIN]).toBe("true");
     expect(readRunAnnotations(undefined)).toEqual({ agentId: null, runId: null, taskId: null, sessionId: null });
+  });
+
+  it("cuts an overlong agent name in its annotation (all annotations together may hold 256 KiB)", () => {
+    const name = buildRunAnnotations({ ...run, agentName: `Agent ${"n".repeat(300 * 1024)}` })["paperclip.io/agent-name"] ?? "";
+    expect(name).toHaveLength(MAX_AGENT_NAME_ANNOTATION_LENGTH);
+    expect(name.startsWith("Agent nnn")).toBe(true);
+    expect(name.endsWith("…")).toBe(true);
+    // A cut never leaves half of a surrogate pair.
+    const emoji = buildRunAnnotations({ ...run, agentName: "😀".repeat(MAX_AGENT_NAME_ANNOTATION_LENGTH) })["paperclip.io/agent-name"] ?? "";
+    expect(emoji.length).toBeLessThanOrEqual(MAX_AGENT_NAME_ANNOTATION_LENGTH);
+    expect(emoji.endsWith("😀…")).toBe(true);
+    expect(Buffer.from(emoji, "utf8").toString("utf8")).toBe(emoji);
+    expect(buildRunAnnotations({ ...run, agentName: "n".repeat(MAX_AGENT_NAME_ANNOTATION_LENGTH) })["paperclip.io/agent-name"]).toBe("n".repeat(MAX_AGENT_NAME_ANNOTATION_LENGTH));
   });
 
   it("builds selectors and the reattach patch", () => {

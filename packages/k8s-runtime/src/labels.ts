@@ -95,11 +95,24 @@ export function buildRunLabels(run: RunIdentity, userLabels: Readonly<Record<str
   return labels;
 }
 
+/**
+ * The longest agent name kept in its annotation. Names are free text Paperclip does not bound, and all of an
+ * object's annotations together may hold at most 256 KiB: a longer total fails the Job create with 422.
+ */
+export const MAX_AGENT_NAME_ANNOTATION_LENGTH = 1024;
+
+/** `value` cut to `MAX_AGENT_NAME_ANNOTATION_LENGTH` characters (the last one `…` when cut), never splitting a surrogate pair. */
+function cutAnnotationValue(value: string): string {
+  if (value.length <= MAX_AGENT_NAME_ANNOTATION_LENGTH) return value;
+  const kept = Array.from(value.slice(0, MAX_AGENT_NAME_ANNOTATION_LENGTH)).slice(0, -1).join("");
+  return `${kept}…`;
+}
+
 /** Annotations with the full, unsanitized ids (absent task/session ids left out), the run directory and the retain flag. */
 export function buildRunAnnotations(run: RunIdentity): Record<string, string> {
   return {
     [ANNOTATION_ADAPTER_TYPE]: run.adapterType,
-    [ANNOTATION_AGENT_NAME]: run.agentName,
+    [ANNOTATION_AGENT_NAME]: cutAnnotationValue(run.agentName),
     [ANNOTATION_AGENT_ID]: run.agentId,
     [ANNOTATION_RUN_ID]: run.runId,
     ...(run.taskId === null ? {} : { [ANNOTATION_TASK_ID]: run.taskId }),

@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { V1Job, V1Secret } from "@kubernetes/client-node";
 import type { AdapterExecutionContext, AdapterInvocationMeta } from "@paperclipai/adapter-utils";
@@ -17,6 +16,11 @@ import { buildRunSecret } from "./run-secret.ts";
 import { resolveRunSkills, type RunSkill } from "./run-skills.ts";
 import { isWithin, type Placement, type SharedVolume } from "./self-pod.ts";
 import { agentClaimMounts, assertNoLinksIn, operatorWorkspaceRoots, workspaceProblem, WorkspaceRefusedError } from "./pod-volumes.ts";
+import { readServerFile, serverPathPolicy, type ServerPathScope } from "./server-paths.ts";
+import { describeSessionId, sessionIdProblem } from "./session-id.ts";
+
+/** The largest instructions file a run carries (markdown; real ones are a few KiB). */
+export const MAX_INSTRUCTIONS_BYTES = 1024 * 1024;
 
 /** Agent pods run as this user when neither config nor the Paperclip pod says otherwise (never root). */
 export const DEFAULT_AGENT_UID = 1000;
@@ -29,6 +33,8 @@ export interface RunPlan {
   taskId: string | null;
   /** The session this run resumes, or null for a fresh one. */
   resumeSessionId: string | null;
+  /** The saved session was unusable (too long, unsafe characters) and is not resumed: the result clears it. */
+  droppedSession: boolean;
   namespace: string;
   jobName: string;
   cwd: string;
@@ -55,15 +61,19 @@ export function sessionToResume(
   agent: AgentDefinition<unknown>,
   runtime: AdapterExecutionContext["runtime"],
   cwd: string,
-): { sessionId: string | null; note: string | null } {
+): { sessionId: string | null; note: string | null; dropped: boolean } {
   const params = agent.sessionCodec ? agent.sessionCodec.deserialize(runtime.sessionParams) : runtime.sessionParams;
   const sessionId = typeof params?.sessionId === "string" && params.sessionId ? params.sessionId : runtime.sessionId;
-  if (!sessionId) return { sessionId: null, note: null };
+  if (!sessionId) return { sessionId: null, note: null, dropped: false };
+  const problem = sessionIdProblem(sessionId);
+  if (problem !== null) {
+    return { sessionId: null, note: `Session ${describeSessionId(sessionId)} is not resumed and is cleared: ${problem}. The run starts a fresh session.`, dropped: true };
+  }
   const savedCwd = typeof params?.cwd === "string" ? params.cwd : null;
   if (savedCwd && path.resolve(savedCwd) !== path.resolve(cwd)) {
-    return { sessionId: null, note: `Session ${sessionId} was saved for cwd ${savedCwd} and is not resumed in ${cwd}.` };
+    return { sessionId: null, note: `Session ${sessionId} was saved for cwd ${savedCwd} and is not resumed in ${cwd}.`, dropped: false };
   }
-  return { sessionId, note: null };
+  return { sessionId, note: null, dropped: false };
 }
 
 /**
@@ -95,9 +105,12 @@ export async function planRun(
   const resume = sessionToResume(agent, ctx.runtime, cwd);
   if (resume.note) notes.push(resume.note);
   const runDirectory = runDirectoryFor({ instanceRoot: config.instanceRoot, companyId, agentId, runId: ctx.runId });
-  const instructions = config.instructionsFilePath ? await readFile(config.instructionsFilePath, "utf8") : null;
+  const pathScope: ServerPathScope = { instanceRoot: config.instanceRoot, companyId, agentId, env: processEnv };
+  const instructions = config.instructionsFilePath
+    ? await readServerFile(serverPathPolicy("instructions", pathScope), "instructionsFilePath", config.instructionsFilePath, MAX_INSTRUCTIONS_BYTES)
+    : null;
   const prompt = renderRunPrompt(ctx, resume.sessionId !== null);
-  const skills = await resolveRunSkills(ctx.config);
+  const skills = await resolveRunSkills(ctx.config, serverPathPolicy("skills", pathScope));
   notes.push(...skills.notes);
   const command = agent.buildCommand({
     config: ctx.config,
@@ -194,6 +207,7 @@ export async function planRun(
     companyId,
     taskId,
     resumeSessionId: resume.sessionId,
+    droppedSession: resume.dropped,
     namespace: placement.namespace,
     jobName,
     cwd,

@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readFile, readlink, realpath, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PAPERCLIP_OPERATIONAL_SKILL_KEY } from "@paperclipai/adapter-utils/server-utils";
@@ -7,13 +7,23 @@ import { parseRuntimeConfig } from "./config.ts";
 import { prepareRunDirectory } from "./run-directory.ts";
 import { planRun } from "./run-plan.ts";
 import { materializeRunSkills, resolveRunSkills } from "./run-skills.ts";
+import { ALLOWED_FILE_ROOTS_ENV, serverPathPolicy } from "./server-paths.ts";
 import { minimalAgent } from "./testing/minimal-agent.ts";
 import { recordedRun } from "./testing/run-context.ts";
 
 let root: string;
 beforeEach(async () => {
-  root = await mkdtemp(path.join(tmpdir(), "run-skills-test-"));
+  root = await realpath(await mkdtemp(path.join(tmpdir(), "run-skills-test-")));
 });
+
+/** The operator allows `<root>/server-skills` (as PAPERCLIP_K8S_ALLOWED_FILE_ROOTS on the server). */
+function serverEnv(): NodeJS.ProcessEnv {
+  return { [ALLOWED_FILE_ROOTS_ENV]: path.join(root, "server-skills") };
+}
+
+function skillPolicy() {
+  return serverPathPolicy("skills", { instanceRoot: path.join(root, "instance"), companyId: "company-1", agentId: "agent-1", env: serverEnv() });
+}
 afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
@@ -33,7 +43,7 @@ function entry(key: string, source: string, extra: Record<string, unknown> = {})
 
 describe("resolveRunSkills", () => {
   it("brings no skills when Paperclip passed no runtime skills", async () => {
-    expect(await resolveRunSkills({ paperclipSkillSync: { desiredSkills: ["acme/review"] } })).toEqual({ skills: [], notes: [] });
+    expect(await resolveRunSkills({ paperclipSkillSync: { desiredSkills: ["acme/review"] } }, skillPolicy())).toEqual({ skills: [], notes: [] });
   });
 
   it("takes the desired skills plus Paperclip's operational skill, and says why others are left out", async () => {
@@ -49,7 +59,7 @@ describe("resolveRunSkills", () => {
         entry("acme/relative", "skills/relative"),
       ],
       paperclipSkillSync: { desiredSkills: ["acme/review", "acme/gone", "acme/bad-name", "acme/relative", "acme/unknown"] },
-    });
+    }, skillPolicy());
     expect(resolved.skills).toEqual([
       { key: PAPERCLIP_OPERATIONAL_SKILL_KEY, runtimeName: "paperclip", source: operational },
       { key: "acme/review", runtimeName: "review", source: review },
@@ -67,8 +77,36 @@ describe("resolveRunSkills", () => {
     const resolved = await resolveRunSkills({
       paperclipRuntimeSkills: [entry(PAPERCLIP_OPERATIONAL_SKILL_KEY, operational), entry("acme/review", await skillSource("review"))],
       paperclipSkillSync: { desiredSkills: [] },
-    });
+    }, skillPolicy());
     expect(resolved.skills.map((skill) => skill.runtimeName)).toEqual(["paperclip"]);
+  });
+
+  it("refuses sources outside the allowed roots, in the server's private places, or linked out of a root", async () => {
+    const review = await skillSource("review");
+    const outside = path.join(root, "elsewhere", "stolen");
+    await mkdir(outside, { recursive: true });
+    await writeFile(path.join(outside, "SKILL.md"), "---\nname: stolen\n---\n");
+    await symlink(outside, path.join(root, "server-skills", "linked"));
+    const library = path.join(root, "instance", "skills", "company-1", "lib");
+    await mkdir(library, { recursive: true });
+    const resolved = await resolveRunSkills({
+      paperclipRuntimeSkills: [
+        entry("acme/review", review),
+        entry("acme/library", library),
+        entry("acme/outside", outside),
+        entry("acme/linked", path.join(root, "server-skills", "linked")),
+        entry("acme/proc", "/proc/self"),
+        entry("acme/secrets", path.join(root, "instance", "secrets")),
+      ],
+      paperclipSkillSync: { desiredSkills: ["acme/review", "acme/library", "acme/outside", "acme/linked", "acme/proc", "acme/secrets"] },
+    }, skillPolicy());
+    expect(resolved.skills.map((skill) => skill.key)).toEqual(["acme/review", "acme/library"]);
+    expect(resolved.notes).toEqual([
+      expect.stringMatching(/"acme\/outside".*refused: it is outside the allowed roots for skills/),
+      expect.stringMatching(/"acme\/linked".*refused: it is a link to .*elsewhere\/stolen, and it is outside the allowed roots/),
+      expect.stringMatching(/"acme\/proc".*refused: it lies in \/proc/),
+      expect.stringMatching(/"acme\/secrets".*refused: it lies in .*instance\/secrets/),
+    ]);
   });
 });
 
@@ -120,7 +158,7 @@ describe("a run's skills, from config to the run directory", () => {
     if (!parsed.ok) throw new Error(parsed.message);
     const run = recordedRun({ adapterType: agent.type, config, taskId: null });
     const placement = { namespace: "default", serverImage: null, sharedVolume: null, imagePullSecrets: [], serverContainer: null, source: "config" as const };
-    return planRun(agent, run.ctx, parsed.config, placement, { claimName: "data", mountPath: sharedRoot }, "example/agent:1", {});
+    return planRun(agent, run.ctx, parsed.config, placement, { claimName: "data", mountPath: sharedRoot }, "example/agent:1", serverEnv());
   }
 
   it("passes the run's skills directory to the command and copies the skills there before the Job", async () => {

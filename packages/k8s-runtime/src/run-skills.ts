@@ -19,6 +19,8 @@ import {
   resolveLegacyPaperclipDesiredSkillNames,
   type PaperclipSkillEntry,
 } from "@paperclipai/adapter-utils/server-utils";
+import { ConfigValueError } from "./config-values.ts";
+import { resolveServerPath, type ServerPathPolicy } from "./server-paths.ts";
 
 /** One skill to bring into the run. */
 export interface RunSkill {
@@ -40,9 +42,11 @@ const RUNTIME_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 /**
  * The skills this run should carry: the agent's desired skills (Paperclip's operational skill first, as its
- * local adapters do) among the entries Paperclip provided, minus those whose files are unavailable.
+ * local adapters do) among the entries Paperclip provided, minus those whose files are unavailable or whose
+ * source directory `sources` (the server-path policy for skills) refuses. A kept skill's `source` is its real
+ * path, every symbolic link resolved.
  */
-export async function resolveRunSkills(config: Readonly<Record<string, unknown>>): Promise<ResolvedRunSkills> {
+export async function resolveRunSkills(config: Readonly<Record<string, unknown>>, sources: ServerPathPolicy): Promise<ResolvedRunSkills> {
   // Without Paperclip's list, adapter-utils would fall back to skills bundled next to the calling module; the
   // runtime bundles none, so there is nothing to resolve.
   if (!Array.isArray(config.paperclipRuntimeSkills)) return { skills: [], notes: [] };
@@ -51,8 +55,17 @@ export async function resolveRunSkills(config: Readonly<Record<string, unknown>>
   const notes: string[] = [];
   for (const key of resolveLegacyPaperclipDesiredSkillNames(config, available)) {
     const entry = available.find((candidate) => candidate.key === key);
-    const problem = entry ? skillProblem(entry, skills) : "Paperclip did not provide it";
-    if (entry && problem === null) skills.push({ key: entry.key, runtimeName: entry.runtimeName, source: entry.source });
+    let problem = entry ? skillProblem(entry, skills) : "Paperclip did not provide it";
+    let source: string | null = null;
+    if (entry && problem === null) {
+      try {
+        source = resolveServerPath(sources, "paperclipRuntimeSkills", entry.source);
+      } catch (error) {
+        if (!(error instanceof ConfigValueError)) throw error;
+        problem = error.message;
+      }
+    }
+    if (entry && source !== null) skills.push({ key: entry.key, runtimeName: entry.runtimeName, source });
     else notes.push(`Skill "${key}" is enabled for this agent but is not mounted: ${problem}.`);
   }
   return { skills, notes };

@@ -59,7 +59,8 @@ export async function startE2eEnvironment(installDir: string): Promise<E2eEnviro
     // Paperclip's instance root with its default instance id, where it puts each agent's default workspace.
     const instanceRoot = path.join(home, "instances", "default");
 
-    const server = await startPaperclipServer({ installDir, home, user });
+    // The operator's side of the simulated set-up: its kubeconfig file allowed, its loopback API URL too.
+    const server = await startPaperclipServer({ installDir, home, user, env: cluster.serverEnv });
     cleanups.push(() => server.stop());
     const api = paperclipApi(server.url);
     const ofAgent = (resource: "jobs" | "pods", agentId: string): JsonObject[] =>

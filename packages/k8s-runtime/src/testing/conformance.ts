@@ -11,6 +11,7 @@ import { securityScenarios } from "./scenarios/security.ts";
 import { securityFileScenarios } from "./scenarios/security-files.ts";
 import { secretRedactionScenarios } from "./scenarios/security-secrets.ts";
 import { callbackFailureScenarios } from "./scenarios/callback-failures.ts";
+import { securityConfigScenarios } from "./scenarios/security-config.ts";
 import { transcriptScenarios } from "./scenarios/transcripts.ts";
 import { startConformanceCluster } from "./sim-harness.ts";
 
@@ -48,6 +49,7 @@ export function describeAdapterConformance<TParsed>(options: AdapterConformanceO
     describe("security: hostile agent files", () => securityFileScenarios(get));
     describe("security: secrets", () => secretRedactionScenarios(get));
     describe("callback failures", () => callbackFailureScenarios(get));
+    describe("security: hostile config", () => securityConfigScenarios(get));
     describe("resilience", () => resilienceScenarios(get));
     // Last: it checks the requests of every scenario above.
     rbacScenarios(get);

@@ -22,6 +22,8 @@ export interface RunContextInput {
   agentId?: string;
   companyId?: string;
   runId?: string;
+  /** The agent's display name (default "Conformance Agent"). */
+  agentName?: string;
   adapterType: string;
   config: Record<string, unknown>;
   taskId?: string | null;
@@ -52,7 +54,7 @@ export function recordedRun(input: RunContextInput): RecordedRun {
     transcript: () => stdout.filter((chunk) => !chunk.startsWith("[paperclip]")),
     ctx: {
       runId: input.runId ?? randomUUID(),
-      agent: { id: agentId, companyId, name: "Conformance Agent", adapterType: input.adapterType, adapterConfig: input.config },
+      agent: { id: agentId, companyId, name: input.agentName ?? "Conformance Agent", adapterType: input.adapterType, adapterConfig: input.config },
       runtime: {
         sessionId: typeof input.sessionParams?.sessionId === "string" ? input.sessionParams.sessionId : null,
         sessionParams: input.sessionParams ?? null,

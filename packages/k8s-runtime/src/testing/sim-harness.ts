@@ -4,6 +4,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startSimCluster, type SimCluster } from "paperclip-k8s-sim";
 import type { AgentDefinition } from "../agent.ts";
+import { ALLOW_LOOPBACK_API_URL_ENV } from "../config.ts";
+import { ALLOWED_FILE_ROOTS_ENV } from "../server-paths.ts";
 import { agentCliFixturesDir } from "./agent-cli-fixtures.ts";
 import { sampleCommandInput } from "./command-input.ts";
 
@@ -20,6 +22,13 @@ export interface ConformanceCluster {
   instanceRoot: string;
   /** Image reference whose filesystem holds the agent CLI (the fake one by default) under the adapter's executable name. */
   image: string;
+  /**
+   * The server env a Paperclip server needs to run agents on this cluster, as an operator of such a set-up would
+   * set it: the kubeconfig file (a temporary path) is an allowed file root, and the loopback API URL is allowed
+   * because the simulated pods are local processes that do reach 127.0.0.1. Also set on this process's env
+   * while the cluster runs (the tests' `execute()` is the server).
+   */
+  serverEnv: Record<string, string>;
   /** Adapter config that points at this cluster; `overrides` win. */
   config(overrides?: Record<string, unknown>): Record<string, unknown>;
   /** The agent's default workspace on the shared volume (`<instanceRoot>/workspaces/<agentId>`), writable by the agent user. */
@@ -82,8 +91,15 @@ export async function startConformanceCluster(agent: AgentDefinition<unknown>, a
   for (let dir = sharedRoot; dir.startsWith(sim.rootDir); dir = path.dirname(dir)) await chmod(dir, 0o755);
   const instanceRoot = path.join(sharedRoot, "instance");
   await mkdir(instanceRoot, { recursive: true });
+  const serverEnv = {
+    [ALLOWED_FILE_ROOTS_ENV]: [process.env[ALLOWED_FILE_ROOTS_ENV], sim.kubeconfigPath].filter(Boolean).join(":"),
+    [ALLOW_LOOPBACK_API_URL_ENV]: "true",
+  };
+  const savedEnv = Object.fromEntries(Object.keys(serverEnv).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, serverEnv);
   return {
     sim,
+    serverEnv,
     namespace,
     claimName,
     sharedRoot,
@@ -113,6 +129,10 @@ export async function startConformanceCluster(agent: AgentDefinition<unknown>, a
       return dir;
     },
     stop: async () => {
+      for (const [name, value] of Object.entries(savedEnv)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
       await sim.stop();
       await removeImage();
     },
