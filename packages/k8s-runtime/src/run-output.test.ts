@@ -15,7 +15,7 @@ let runDirectory: RunDirectory;
 beforeEach(async () => {
   root = await mkdtemp(path.join(tmpdir(), "run-output-"));
   runDirectory = runDirectoryFor({ instanceRoot: root, companyId: "company-1", agentId: "agent-1", runId: "run-1" });
-  await mkdir(runDirectory.dir, { recursive: true });
+  await mkdir(runDirectory.output, { recursive: true });
 });
 afterEach(async () => {
   await rm(root, { recursive: true, force: true });
