@@ -3,7 +3,8 @@ import type { DeleteRequest, PropagationPolicy } from "../deletion.ts";
 import { PROPAGATION_POLICIES, defaultPropagationPolicy, deleteObject, removeIfFinalized } from "../deletion.ts";
 import type { K8sObject, ObjectStore } from "../store.ts";
 import { StoreError, randomNameSuffix } from "../store.ts";
-import { applyDefaults, prepareForCreate } from "./defaults.ts";
+import { assignClusterIp, keepClusterIp } from "./cluster-ip.ts";
+import { GENERATION_TRACKED, applyDefaults, prepareForCreate } from "./defaults.ts";
 import type { JsonObject } from "./json.ts";
 import { isObject, objectAt, stringAt } from "./json.ts";
 import type { PatchType } from "./patch.ts";
@@ -182,7 +183,7 @@ export function createObject(store: ObjectStore, target: ResourceTarget, body: u
   if (table === "secrets") checkSecretData(object);
   applyDefaults(table, object);
   prepareForCreate(table, object);
-  checkValid(target, object);
+  checkValid(target, object, table === "services" ? assignClusterIp(store, object) : []);
   try {
     return { code: 201, body: store.create(table, object, { uid }) };
   } catch (error) {
@@ -218,9 +219,10 @@ function storeUpdate(store: ObjectStore, target: ResourceTarget, current: K8sObj
   const name = current.metadata.name ?? "";
   const table = target.resource.plural;
   if (table === "secrets") checkSecretData(next);
+  if (table === "services") keepClusterIp(current, next);
   applyDefaults(table, next);
   checkValid(target, next, target.subresource === "status" ? [] : validateUpdate(table, current, next));
-  if (table === "jobs" && JSON.stringify(current.spec) !== JSON.stringify(next.spec)) {
+  if (GENERATION_TRACKED.has(table) && JSON.stringify(current.spec) !== JSON.stringify(next.spec)) {
     next.metadata.generation = Number(current.metadata.generation ?? 1) + 1;
   }
   let stored: K8sObject;

@@ -54,6 +54,26 @@ export const RESOURCES: readonly ResourceInfo[] = [
     shortNames: [], verbs: READ_WRITE, categories: ["all"], subresources: [{ ...STATUS, kind: "Job" }],
   },
   {
+    group: "", version: "v1", kind: "Service", plural: "services", singular: "service", namespaced: true,
+    shortNames: ["svc"], verbs: READ_WRITE, categories: ["all"], subresources: [{ ...STATUS, kind: "Service" }],
+  },
+  {
+    group: "apps", version: "v1", kind: "Deployment", plural: "deployments", singular: "deployment", namespaced: true,
+    shortNames: ["deploy"], verbs: READ_WRITE, categories: ["all"], subresources: [{ ...STATUS, kind: "Deployment" }],
+  },
+  {
+    group: "apps", version: "v1", kind: "ReplicaSet", plural: "replicasets", singular: "replicaset", namespaced: true,
+    shortNames: ["rs"], verbs: READ_WRITE, categories: ["all"], subresources: [{ ...STATUS, kind: "ReplicaSet" }],
+  },
+  {
+    group: "networking.k8s.io", version: "v1", kind: "NetworkPolicy", plural: "networkpolicies", singular: "networkpolicy",
+    namespaced: true, shortNames: ["netpol"], verbs: READ_WRITE, subresources: [],
+  },
+  {
+    group: "policy", version: "v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets", singular: "poddisruptionbudget",
+    namespaced: true, shortNames: ["pdb"], verbs: READ_WRITE, subresources: [{ ...STATUS, kind: "PodDisruptionBudget" }],
+  },
+  {
     group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectAccessReview",
     plural: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview", namespaced: false,
     shortNames: [], verbs: ["create"], subresources: [],

@@ -364,6 +364,71 @@ function validateJob(job: K8sObject): FieldError[] {
   return errors;
 }
 
+/** Deployments and ReplicaSets: a selector that selects the template's labels, and a template that runs forever. */
+function validateWorkload(workload: K8sObject): FieldError[] {
+  const spec = objectAt(workload, "spec") ?? {};
+  const errors = nonNegative(spec, "replicas", "spec");
+  const selector = objectAt(spec, "selector");
+  const template = objectAt(spec, "template");
+  if (!selector) errors.push(fieldRequired("spec.selector"));
+  if (!template) return [...errors, fieldRequired("spec.template")];
+  const templateMeta = objectAt(template, "metadata");
+  const labels = objectAt(templateMeta, "labels") ?? {};
+  const matchLabels = objectAt(selector, "matchLabels") ?? {};
+  if (selector && Object.keys(matchLabels).length === 0 && objectsAt(selector, "matchExpressions").length === 0) {
+    errors.push(fieldInvalid("spec.selector", selector, "empty selector is invalid for deployment"));
+  } else if (Object.entries(matchLabels).some(([key, value]) => labels[key] !== value)) {
+    errors.push(fieldInvalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`"));
+  }
+  errors.push(
+    ...validateLabels(templateMeta?.labels, "spec.template.metadata.labels"),
+    ...validatePodSpec(objectAt(template, "spec") ?? {}, "spec.template.spec"),
+  );
+  const restartPolicy = stringAt(objectAt(template, "spec"), "restartPolicy");
+  if (restartPolicy !== undefined && restartPolicy !== "Always") {
+    errors.push(fieldNotSupported("spec.template.spec.restartPolicy", restartPolicy, ["Always"]));
+  }
+  const strategy = stringAt(objectAt(spec, "strategy"), "type");
+  if (workload.kind === "Deployment" && strategy !== undefined && !["Recreate", "RollingUpdate"].includes(strategy)) {
+    errors.push(fieldNotSupported("spec.strategy.type", strategy, ["Recreate", "RollingUpdate"]));
+  }
+  if (strategy === "Recreate" && objectAt(objectAt(spec, "strategy"), "rollingUpdate")) {
+    errors.push(fieldForbidden("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'"));
+  }
+  return errors;
+}
+
+const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"];
+
+function validateService(service: K8sObject): FieldError[] {
+  const spec = objectAt(service, "spec") ?? {};
+  const errors: FieldError[] = [];
+  const type = stringAt(spec, "type") ?? "ClusterIP";
+  if (!SERVICE_TYPES.includes(type)) errors.push(fieldNotSupported("spec.type", type, SERVICE_TYPES));
+  const ports = objectsAt(spec, "ports");
+  if (ports.length === 0 && type !== "ExternalName" && spec.clusterIP !== "None") errors.push(fieldRequired("spec.ports"));
+  const names = new Set<string>();
+  ports.forEach((port, i) => {
+    const at = `spec.ports[${i}]`;
+    const name = stringAt(port, "name") ?? "";
+    if (ports.length > 1 && name === "") errors.push(fieldRequired(`${at}.name`));
+    if (name !== "" && names.has(name)) errors.push(fieldDuplicate(`${at}.name`, name));
+    names.add(name);
+    const number = port.port;
+    if (typeof number !== "number" || !Number.isInteger(number) || number < 1 || number > 65535) {
+      errors.push(fieldInvalid(`${at}.port`, number ?? null, "must be between 1 and 65535, inclusive"));
+    }
+    const target = port.targetPort;
+    if (typeof target === "number" && (!Number.isInteger(target) || target < 1 || target > 65535)) {
+      errors.push(fieldInvalid(`${at}.targetPort`, target, "must be between 1 and 65535, inclusive"));
+    }
+    const protocol = stringAt(port, "protocol") ?? "TCP";
+    if (!["TCP", "UDP", "SCTP"].includes(protocol)) errors.push(fieldNotSupported(`${at}.protocol`, protocol, ["SCTP", "TCP", "UDP"]));
+  });
+  errors.push(...validateLabels(spec.selector, "spec.selector"));
+  return errors;
+}
+
 const DATA_MAX_BYTES = 1024 * 1024;
 
 function validateDataKeys(data: JsonObject | undefined, field: string): { errors: FieldError[]; size: number } {
@@ -428,6 +493,13 @@ export function validateObject(resource: string, object: K8sObject): FieldError[
     case "persistentvolumeclaims":
       errors.push(...validateClaim(object));
       break;
+    case "deployments":
+    case "replicasets":
+      errors.push(...validateWorkload(object));
+      break;
+    case "services":
+      errors.push(...validateService(object));
+      break;
   }
   return errors;
 }
@@ -457,6 +529,13 @@ export function validateUpdate(resource: string, current: K8sObject, next: K8sOb
       for (const key of ["template", "selector", "completionMode"]) {
         if (!same(before?.[key], after?.[key])) errors.push(fieldInvalid(`spec.${key}`, after?.[key] ?? null, "field is immutable"));
       }
+      break;
+    case "deployments":
+    case "replicasets":
+      if (!same(before?.selector, after?.selector)) errors.push(fieldInvalid("spec.selector", after?.selector ?? null, "field is immutable"));
+      break;
+    case "services":
+      if (!same(before?.clusterIP, after?.clusterIP)) errors.push(fieldInvalid("spec.clusterIPs[0]", after?.clusterIP ?? null, "may not change once set"));
       break;
     case "pods":
       if (!same(podSpecWithoutMutableFields(before), podSpecWithoutMutableFields(after))) {
