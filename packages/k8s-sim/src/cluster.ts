@@ -9,9 +9,11 @@ import { startApiServer } from "./api/server.ts";
 import type { SimFaultActions } from "./api/sim-endpoints.ts";
 import { dns1123LabelErrors, dns1123SubdomainErrors } from "./api/validation.ts";
 import { GarbageCollector } from "./controllers/garbage-collector.ts";
+import { DeploymentController } from "./controllers/deployment-controller.ts";
 import { JobController } from "./controllers/job-controller.ts";
 import { NamespaceController } from "./controllers/namespace-controller.ts";
 import { PodGarbageCollector } from "./controllers/pod-gc.ts";
+import { ReplicaSetController } from "./controllers/replicaset-controller.ts";
 import { Scheduler } from "./controllers/scheduler.ts";
 import { TtlAfterFinishedController } from "./controllers/ttl-after-finished.ts";
 import { deleteObject } from "./deletion.ts";
@@ -182,6 +184,8 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     new GarbageCollector(store),
     new NamespaceController(store),
     new JobController(store),
+    new DeploymentController(store),
+    new ReplicaSetController(store),
     new TtlAfterFinishedController(store),
     new Scheduler(store),
     new PodGarbageCollector(store),
