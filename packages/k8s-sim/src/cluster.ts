@@ -9,6 +9,7 @@ import { startApiServer } from "./api/server.ts";
 import type { SimFaultActions } from "./api/sim-endpoints.ts";
 import { dns1123LabelErrors, dns1123SubdomainErrors } from "./api/validation.ts";
 import { GarbageCollector } from "./controllers/garbage-collector.ts";
+import { AttachDetachController } from "./controllers/attach-detach-controller.ts";
 import { DeploymentController } from "./controllers/deployment-controller.ts";
 import { JobController } from "./controllers/job-controller.ts";
 import { NamespaceController } from "./controllers/namespace-controller.ts";
@@ -188,6 +189,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     new ReplicaSetController(store),
     new TtlAfterFinishedController(store),
     new Scheduler(store),
+    new AttachDetachController(store),
     new PodGarbageCollector(store),
     kubelet,
   ];

@@ -199,6 +199,7 @@ export class Kubelet {
     if (!this.running || !name) return;
     if (event.type !== "DELETED") {
       this.removedNodes.delete(name);
+      for (const worker of this.workers.values()) if (worker.pod.nodeName === name) worker.nudge();
       return;
     }
     // A node that is gone takes its processes with it; nobody is left to report their status.

@@ -17,6 +17,7 @@ import type { ContainerCgroup, MemoryCgroups } from "./memory-cgroup.ts";
 import type { ContainerView, PodView } from "./pod-spec.ts";
 import type { ContainerStatus, PodStatusSnapshot, TerminatedState } from "./pod-status.ts";
 import { applyPodStatus, isTerminated, podPhase, statusTime } from "./pod-status.ts";
+import { attachedVolumeName, singleNodeVolumesOf, volumesAttachedTo } from "../volume-attachment.ts";
 import { VolumeSetupError, containerBindMounts, podHostDir, preparePodVolumes } from "./volumes.ts";
 
 /** How long the kubelet waits before retrying; short by default so tests and demos move quickly. */
@@ -96,6 +97,7 @@ export class PodWorker {
   private ending: Ending | undefined;
   private disruption: PodStatusSnapshot["disruption"];
   private podReason: { reason: string; message: string } | undefined;
+  private nudgePause: (() => void) | undefined;
 
   constructor(context: WorkerContext, object: K8sObject, pod: PodView) {
     this.context = context;
@@ -188,8 +190,9 @@ export class PodWorker {
   private async prepareSandbox(): Promise<boolean> {
     const { faults, store, rootDir, timing } = this.context;
     while (!this.stopped()) {
-      if (faults.isHeldInContainerCreating(this.pod.namespace, this.pod.name)) {
-        await this.pause(timing.retryMs);
+      // A held pod, or one whose single-node volume is not attached to this node yet, stays in ContainerCreating.
+      if (faults.isHeldInContainerCreating(this.pod.namespace, this.pod.name) || !this.volumesAttached()) {
+        await this.pause(timing.retryMs, true);
         continue;
       }
       try {
@@ -206,13 +209,29 @@ export class PodWorker {
     return false;
   }
 
-  /** Sleeps unless the pod ends first. */
-  private async pause(ms: number): Promise<void> {
+  /** Whether every ReadWriteOnce claim the pod mounts is attached to its node (the attach/detach controller's job). */
+  private volumesAttached(): boolean {
+    const { store } = this.context;
+    const attached = volumesAttachedTo(store.get("nodes", undefined, this.pod.nodeName));
+    return singleNodeVolumesOf(store, this.object).every(({ volumeName }) => attached.has(attachedVolumeName(volumeName)));
+  }
+
+  /** Sleeps unless the pod ends first or, when `nudgeable` (waiting for the sandbox), the kubelet nudges it. */
+  private async pause(ms: number, nudgeable = false): Promise<void> {
+    const nudge = new AbortController();
+    if (nudgeable) this.nudgePause = () => nudge.abort();
     try {
-      await sleep(ms, undefined, { signal: this.abort.signal });
+      await sleep(ms, undefined, { signal: AbortSignal.any([this.abort.signal, nudge.signal]) });
     } catch {
-      // ended early
+      // ended or nudged early
+    } finally {
+      this.nudgePause = undefined;
     }
+  }
+
+  /** Something the pod may be waiting for changed (e.g. its node's attached volumes): retry now. */
+  nudge(): void {
+    this.nudgePause?.();
   }
 
   /** One container through pull, config, start and exit, restarting as the restart policy says. */
