@@ -16,6 +16,7 @@ import { NamespaceController } from "./controllers/namespace-controller.ts";
 import { PodGarbageCollector } from "./controllers/pod-gc.ts";
 import { ReplicaSetController } from "./controllers/replicaset-controller.ts";
 import { Scheduler } from "./controllers/scheduler.ts";
+import { ServiceProxy } from "./controllers/service-proxy.ts";
 import { TtlAfterFinishedController } from "./controllers/ttl-after-finished.ts";
 import { deleteObject } from "./deletion.ts";
 import { FaultRules } from "./faults.ts";
@@ -191,6 +192,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     new Scheduler(store),
     new AttachDetachController(store),
     new PodGarbageCollector(store),
+    new ServiceProxy(store),
     kubelet,
   ];
   // ---- end of controllers ----
