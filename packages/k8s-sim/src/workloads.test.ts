@@ -252,5 +252,16 @@ describe("objects the deployment kit applies, through client-node", () => {
       ["Available", "True", "MinimumReplicasAvailable"],
       ["Progressing", "True", "NewReplicaSetAvailable"],
     ]);
+
+    // A pod relabelled out of the selector is released (and replaced); relabelled back, it is adopted and the surplus removed.
+    const [pod] = podNames("quiet");
+    await kubectl("label", "pod", pod ?? "", "app=debug", "--overwrite");
+    const replacement = await eventually(() => podNames("quiet").find((name) => name !== pod), 30_000, "a replacement pod");
+    expect((await kubectl("get", "pod", pod ?? "", "-o", "jsonpath={.metadata.ownerReferences}")).stdout).toBe("");
+    await kubectl("label", "pod", pod ?? "", "app=quiet", "--overwrite");
+    await eventually(() => (podNames("quiet").length === 1 ? true : undefined), 30_000, "the surplus pod to go");
+    const owners = (await kubectl("get", "pods", "-l", "app=quiet", "-o", "jsonpath={range .items[*]}{.metadata.ownerReferences[0].kind}{end}")).stdout;
+    expect(owners).toBe("ReplicaSet");
+    expect([pod, replacement]).toContain(podNames("quiet")[0]);
   });
 });

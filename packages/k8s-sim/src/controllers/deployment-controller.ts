@@ -5,7 +5,7 @@ import { applyDefaults, prepareForCreate } from "../api/defaults.ts";
 import { recordEvent } from "../events.ts";
 import type { K8sObject, ObjectStore, StoreEvent } from "../store.ts";
 import { kubeTimestamp } from "./conditions.ts";
-import { controllerOf, isControlledBy, isPodTerminal } from "./pods.ts";
+import { controllerOf, controllerReference, isControlledBy, isPodTerminal } from "./pods.ts";
 import type { ReconcileErrorHandler } from "./reconcile-loop.ts";
 import { ReconcileLoop, objectKey, splitObjectKey } from "./reconcile-loop.ts";
 
@@ -204,9 +204,7 @@ export class DeploymentController {
           "deployment.kubernetes.io/max-replicas": String(numberAt(spec, "replicas") ?? 1),
           [REVISION]: revision,
         },
-        ownerReferences: [
-          { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name ?? "", uid: deployment.metadata.uid ?? "", controller: true, blockOwnerDeletion: true },
-        ],
+        ownerReferences: [controllerReference(deployment)],
       },
       spec: { replicas, minReadySeconds: numberAt(spec, "minReadySeconds") ?? 0, selector, template },
     };

@@ -38,11 +38,6 @@ export function labelSelectorMatches(selector: JsonObject | undefined, labels: R
   return objectsAt(selector, "matchExpressions").every((expression) => expressionHolds(expression, labels));
 }
 
-/** Whether a selector object has any requirement at all (an empty one selects every pod). */
-export function isEmptySelector(selector: JsonObject | undefined): boolean {
-  return Object.keys(stringMapAt(selector, "matchLabels")).length === 0 && objectsAt(selector, "matchExpressions").length === 0;
-}
-
 /**
  * Required node affinity (`requiredDuringSchedulingIgnoredDuringExecution`): the node must match
  * one of the terms; a term matches when all its matchExpressions (on labels) and matchFields (on

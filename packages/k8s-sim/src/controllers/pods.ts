@@ -69,9 +69,7 @@ export function createPodFromTemplate(store: ObjectStore, request: TemplatePod):
         namespace,
         labels: { ...stringMapAt(templateMeta, "labels"), ...request.labels },
         annotations: { ...stringMapAt(templateMeta, "annotations"), ...request.annotations },
-        ownerReferences: [
-          { apiVersion: owner.apiVersion, kind: owner.kind, name: ownerName, uid: owner.metadata.uid ?? "", controller: true, blockOwnerDeletion: true },
-        ],
+        ownerReferences: [controllerReference(owner)],
       },
       spec: structuredClone(podSpec),
     };
@@ -85,4 +83,9 @@ export function createPodFromTemplate(store: ObjectStore, request: TemplatePod):
       if (!nameTaken || attempt + 1 >= NAME_ATTEMPTS) throw error;
     }
   }
+}
+
+/** The ownerReference a controller puts on what it creates or adopts. */
+export function controllerReference(owner: K8sObject): OwnerReference {
+  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? "", uid: owner.metadata.uid ?? "", controller: true, blockOwnerDeletion: true };
 }

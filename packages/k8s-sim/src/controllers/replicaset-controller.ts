@@ -3,9 +3,10 @@ import { numberAt, objectAt } from "../api/json.ts";
 import type { EventType } from "../events.ts";
 import { recordEvent } from "../events.ts";
 import { deletePod } from "../pod-deletion.ts";
-import type { K8sObject, ObjectStore, StoreEvent } from "../store.ts";
+import type { K8sObject, ObjectStore, OwnerReference, StoreEvent } from "../store.ts";
 import { findCondition } from "./conditions.ts";
-import { controllerOf, createPodFromTemplate, isControlledBy, isPodReady, isPodTerminal, podNodeName } from "./pods.ts";
+import { labelSelectorMatches } from "./label-selector.ts";
+import { controllerOf, controllerReference, createPodFromTemplate, isControlledBy, isPodReady, isPodTerminal, podNodeName } from "./pods.ts";
 import type { ReconcileErrorHandler } from "./reconcile-loop.ts";
 import { ReconcileLoop, objectKey, splitObjectKey } from "./reconcile-loop.ts";
 
@@ -42,7 +43,8 @@ function compareRanks(a: K8sObject, b: K8sObject): number {
 
 /**
  * The ReplicaSet controller: keeps `spec.replicas` active pods from the template (a deleted or
- * finished pod is replaced at once), removes the surplus (least useful first), and reports
+ * finished pod is replaced at once; orphans its selector matches are adopted, pods relabelled out
+ * of it released), removes the surplus (least useful first), and reports
  * replicas / readyReplicas / availableReplicas / observedGeneration in status.
  */
 export class ReplicaSetController {
@@ -67,8 +69,18 @@ export class ReplicaSetController {
   }
 
   private onPodEvent(event: StoreEvent): void {
-    const owner = controllerOf(event.object);
-    if (owner?.kind === "ReplicaSet") this.loop.enqueue(objectKey(event.object.metadata.namespace, owner.name));
+    const pod = event.object;
+    const owner = controllerOf(pod);
+    if (owner?.kind === "ReplicaSet") {
+      this.loop.enqueue(objectKey(pod.metadata.namespace, owner.name));
+    } else if (!owner && event.type !== "DELETED") {
+      // An orphan: the ReplicaSets whose selector matches it may adopt it.
+      const matching = this.store.list("replicasets", {
+        namespace: pod.metadata.namespace,
+        filter: (rs) => labelSelectorMatches(objectAt(objectAt(rs, "spec"), "selector"), pod.metadata.labels ?? {}),
+      }).items;
+      for (const rs of matching) this.loop.enqueue(objectKey(rs.metadata.namespace, rs.metadata.name));
+    }
   }
 
   private sync(key: string): void {
@@ -100,8 +112,28 @@ export class ReplicaSetController {
     for (const [type, reason, message] of events) recordEvent(this.store, replicaSet, type, reason, message, COMPONENT);
   }
 
+  /**
+   * The ReplicaSet's pods, claimed as the real controller claims them: it adopts an orphan its
+   * selector matches and releases a pod of its own whose labels no longer match.
+   */
   private ownedPods(replicaSet: K8sObject): K8sObject[] {
-    return this.store.list("pods", { namespace: replicaSet.metadata.namespace, filter: (pod) => isControlledBy(pod, replicaSet.metadata.uid) }).items;
+    const uid = replicaSet.metadata.uid;
+    const selector = objectAt(objectAt(replicaSet, "spec"), "selector");
+    const owned: K8sObject[] = [];
+    for (const pod of this.store.list("pods", { namespace: replicaSet.metadata.namespace }).items) {
+      const matches = labelSelectorMatches(selector, pod.metadata.labels ?? {});
+      const podName = pod.metadata.name ?? "";
+      if (isControlledBy(pod, uid)) {
+        if (matches) owned.push(pod);
+        else this.store.mutate("pods", pod.metadata.namespace, podName, (current) => dropOwner(current, uid));
+      } else if (matches && !controllerOf(pod) && !pod.metadata.deletionTimestamp && !isPodTerminal(pod)) {
+        const adopted = this.store.mutate("pods", pod.metadata.namespace, podName, (current) => {
+          current.metadata.ownerReferences = [...(current.metadata.ownerReferences ?? []), controllerReference(replicaSet)];
+        });
+        if (adopted) owned.push(adopted);
+      }
+    }
+    return owned;
   }
 
   private writeStatus(replicaSet: K8sObject, active: K8sObject[]): void {
@@ -120,4 +152,10 @@ export class ReplicaSetController {
       if (stored.metadata.uid === replicaSet.metadata.uid) stored.status = status;
     });
   }
+}
+
+function dropOwner(pod: K8sObject, uid: string | undefined): void {
+  const kept = (pod.metadata.ownerReferences ?? []).filter((owner) => owner.uid !== uid);
+  if (kept.length > 0) pod.metadata.ownerReferences = kept;
+  else delete pod.metadata.ownerReferences;
 }
