@@ -11,6 +11,7 @@ import { dns1123LabelErrors, dns1123SubdomainErrors } from "./api/validation.ts"
 import { GarbageCollector } from "./controllers/garbage-collector.ts";
 import { AttachDetachController } from "./controllers/attach-detach-controller.ts";
 import { DeploymentController } from "./controllers/deployment-controller.ts";
+import { EndpointSliceController } from "./controllers/endpointslice-controller.ts";
 import { JobController } from "./controllers/job-controller.ts";
 import { NamespaceController } from "./controllers/namespace-controller.ts";
 import { PodGarbageCollector } from "./controllers/pod-gc.ts";
@@ -192,6 +193,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     new Scheduler(store),
     new AttachDetachController(store),
     new PodGarbageCollector(store),
+    new EndpointSliceController(store),
     new ServiceProxy(store),
     kubelet,
   ];

@@ -99,6 +99,13 @@ describe("Deployments and Services through kubectl", () => {
     const wide = (await kubectl("get", "pods", "-l", "app=web", "-o", "wide")).stdout;
     expect(wide).toMatch(new RegExp(`${first}\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+\\S+\\s+${boundTo}`));
 
+    const podIp = (await kubectl("get", "pod", first ?? "", "-o", "jsonpath={.status.podIP}")).stdout;
+    const endpoints = await eventually(async () => {
+      const line = /Endpoints:\s+(\S+)/.exec((await kubectl("describe", "service", "web")).stdout)?.[1];
+      return line === "<none>" ? undefined : line;
+    }, 30_000, "the Service's endpoints");
+    expect(endpoints).toBe(`${podIp}:${port}`);
+
     // A client pod reaches the Service by its DNS name; its env carries the Service's address.
     const clusterIp = (await kubectl("get", "service", "web", "-o", "jsonpath={.spec.clusterIP}")).stdout;
     const client = 'fetch("http://web.default.svc.cluster.local/").then(r => r.text()).then(t => console.log(process.env.WEB_SERVICE_HOST + ":" + process.env.WEB_SERVICE_PORT + " " + t))';

@@ -66,6 +66,10 @@ export const RESOURCES: readonly ResourceInfo[] = [
     shortNames: ["rs"], verbs: READ_WRITE, categories: ["all"], subresources: [{ ...STATUS, kind: "ReplicaSet" }],
   },
   {
+    group: "discovery.k8s.io", version: "v1", kind: "EndpointSlice", plural: "endpointslices", singular: "endpointslice",
+    namespaced: true, shortNames: [], verbs: READ_WRITE, subresources: [],
+  },
+  {
     group: "networking.k8s.io", version: "v1", kind: "NetworkPolicy", plural: "networkpolicies", singular: "networkpolicy",
     namespaced: true, shortNames: ["netpol"], verbs: READ_WRITE, subresources: [],
   },

@@ -190,6 +190,19 @@ const COLUMNS: Record<string, Column[]> = {
     },
     ageColumn,
   ],
+  endpointslices: [
+    nameColumn,
+    { name: "AddressType", type: "string", cell: (slice) => stringAt(slice, "addressType") ?? "" },
+    {
+      name: "Ports", type: "string",
+      cell: (slice) => objectsAt(slice, "ports").map((p) => String(p.port)).join(",") || "<unset>",
+    },
+    {
+      name: "Endpoints", type: "string",
+      cell: (slice) => objectsAt(slice, "endpoints").flatMap((e) => (Array.isArray(e.addresses) ? e.addresses.map(String) : [])).join(",") || "<unset>",
+    },
+    ageColumn,
+  ],
   poddisruptionbudgets: [
     nameColumn,
     { name: "Min Available", type: "string", cell: (p) => String(objectAt(p, "spec")?.minAvailable ?? "N/A") },

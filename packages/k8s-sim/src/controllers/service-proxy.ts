@@ -1,7 +1,7 @@
 import net from "node:net";
-import { objectAt, objectsAt, stringAt, stringMapAt } from "../api/json.ts";
-import type { K8sObject, ObjectStore } from "../store.ts";
-import { isPodReady, podNodeName } from "./pods.ts";
+import { objectAt, objectsAt, stringAt } from "../api/json.ts";
+import type { ObjectStore } from "../store.ts";
+import { SERVICE_NAME_LABEL } from "./endpointslice-controller.ts";
 import type { ReconcileErrorHandler } from "./reconcile-loop.ts";
 import { ReconcileLoop, objectKey, splitObjectKey } from "./reconcile-loop.ts";
 
@@ -18,8 +18,8 @@ interface Listener {
 /**
  * The sim's kube-proxy: for each TCP port of each Service with a ClusterIP it listens on
  * `<clusterIP>:<port>` (the ClusterIP range is on loopback, see api/cluster-ip.ts) and forwards
- * every connection to a ready pod the Service selects, at its `targetPort` (a number, or a
- * container port name) on 127.0.0.1. With no ready backend the connection is refused (reset).
+ * every connection to a ready endpoint of the Service's EndpointSlices, at the endpoint's port on
+ * 127.0.0.1 (pods share the host's network). With no ready endpoint the connection is reset.
  */
 export class ServiceProxy {
   private readonly store: ObjectStore;
@@ -95,35 +95,16 @@ export class ServiceProxy {
     client.once("error", () => upstream.destroy());
   }
 
-  /** The target port of a ready pod the Service selects (picked at random, as iptables mode does), if any. */
+  /** The port of a ready endpoint of the Service's slices for this Service port (picked at random, as iptables mode does), if any. */
   private pickBackend(namespace: string, name: string, port: number): number | undefined {
-    const service = this.store.get("services", namespace, name);
-    const spec = objectAt(service, "spec");
-    const selector = stringMapAt(spec, "selector");
-    if (Object.keys(selector).length === 0) return undefined;
-    const servicePort = objectsAt(spec, "ports").find((candidate) => candidate.port === port);
-    const targetPort = servicePort?.targetPort ?? port;
-    const backends = this.store
-      .list("pods", {
-        namespace,
-        filter: (pod) =>
-          Object.entries(selector).every(([key, value]) => pod.metadata.labels?.[key] === value) &&
-          podNodeName(pod) !== undefined &&
-          !pod.metadata.deletionTimestamp &&
-          isPodReady(pod),
-      })
-      .items.map((pod) => resolveTargetPort(pod, targetPort))
-      .filter((candidate) => candidate !== undefined);
+    const spec = objectAt(this.store.get("services", namespace, name), "spec");
+    const portName = stringAt(objectsAt(spec, "ports").find((candidate) => candidate.port === port), "name") ?? "";
+    const backends: number[] = [];
+    for (const slice of this.store.list("endpointslices", { namespace, filter: (slice) => slice.metadata.labels?.[SERVICE_NAME_LABEL] === name }).items) {
+      const target = objectsAt(slice, "ports").find((candidate) => (stringAt(candidate, "name") ?? "") === portName)?.port;
+      if (typeof target !== "number") continue;
+      for (const endpoint of objectsAt(slice, "endpoints")) if (objectAt(endpoint, "conditions")?.ready === true) backends.push(target);
+    }
     return backends[Math.floor(Math.random() * backends.length)];
   }
-}
-
-/** A numeric targetPort as is; a named one is the container port of that name in the pod. */
-function resolveTargetPort(pod: K8sObject, targetPort: unknown): number | undefined {
-  if (typeof targetPort === "number") return targetPort;
-  for (const container of objectsAt(objectAt(pod, "spec"), "containers")) {
-    const found = objectsAt(container, "ports").find((port) => port.name === targetPort);
-    if (typeof found?.containerPort === "number") return found.containerPort;
-  }
-  return undefined;
 }
