@@ -163,6 +163,27 @@ describe("Deployments and Services through kubectl", () => {
     ]);
   });
 
+  it("kubectl set env, apply of a changed container and rollout undo change one container field and keep the rest (strategic merge)", async () => {
+    const sleeper: V1Container = { name: "main", image: "busybox", command: ["sh", "-c", "sleep 3600"] };
+    await apply(deploymentOf("edited", sleeper, { type: "Recreate" }));
+    expect((await kubectl("rollout", "status", "deployment/edited", "--timeout=60s")).code).toBe(0);
+    expect((await kubectl("set", "env", "deployment/edited", "GREETING=hi")).stdout).toBe("deployment.apps/edited env updated\n");
+    expect((await kubectl("rollout", "status", "deployment/edited", "--timeout=60s")).code).toBe(0);
+    const container = "jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].command[2]} {.spec.template.spec.containers[0].env[0].value}";
+    expect((await kubectl("get", "deployment", "edited", "-o", container)).stdout).toBe("busybox sleep 3600 hi");
+
+    await apply(deploymentOf("edited", { ...sleeper, command: ["sh", "-c", "sleep 3601"] }, { type: "Recreate" }));
+    expect((await kubectl("rollout", "status", "deployment/edited", "--timeout=60s")).code).toBe(0);
+    expect((await kubectl("get", "deployment", "edited", "-o", container)).stdout).toBe("busybox sleep 3601 hi");
+
+    // Undo brings back revision 2's template, and with it that ReplicaSet (now revision 4): no new one.
+    expect((await kubectl("rollout", "undo", "deployment/edited")).stdout).toBe("deployment.apps/edited rolled back\n");
+    expect((await kubectl("rollout", "status", "deployment/edited", "--timeout=60s")).code).toBe(0);
+    expect((await kubectl("get", "deployment", "edited", "-o", container)).stdout).toBe("busybox sleep 3600 hi");
+    const revisions = (await kubectl("get", "rs", "-l", "app=edited", "-o", "jsonpath={range .items[*]}{.metadata.annotations.deployment\\.kubernetes\\.io/revision}={.spec.replicas} {end}")).stdout;
+    expect(revisions.trim().split(" ").sort()).toEqual(["1=0", "3=0", "4=1"]);
+  });
+
   it("refuses a Deployment whose selector does not select its template's labels", async () => {
     const deployment = deploymentOf("bad", webContainer(1), { type: "Recreate" }, 1, { app: "other" });
     const result = await kubectlWith(sim.cluster.kubeconfigPath, ["create", "--validate=false", "-f", "-"], JSON.stringify(deployment));

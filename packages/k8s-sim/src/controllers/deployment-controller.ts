@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { JsonObject } from "../api/json.ts";
-import { child, numberAt, objectAt, objectsAt, stringAt, stringMapAt } from "../api/json.ts";
+import { child, isObject, numberAt, objectAt, objectsAt, stringAt, stringMapAt } from "../api/json.ts";
 import { applyDefaults, prepareForCreate } from "../api/defaults.ts";
 import { recordEvent } from "../events.ts";
 import type { K8sObject, ObjectStore, StoreEvent } from "../store.ts";
@@ -14,11 +14,15 @@ const HASH_LABEL = "pod-template-hash";
 const REVISION = "deployment.kubernetes.io/revision";
 const SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
-/** JSON with sorted keys, so two templates compare equal whatever order a patch left their keys in. */
+/**
+ * JSON with sorted keys and without null fields, so two templates compare equal whatever order a
+ * patch left their keys in, and however a client spelled an unset field (`creationTimestamp: null`).
+ */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (typeof value === "object" && value !== null) {
-    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`).join(",")}}`;
+  if (isObject(value)) {
+    const keys = Object.keys(value).filter((key) => value[key] !== null && value[key] !== undefined).sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`).join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
 }
@@ -51,6 +55,7 @@ function scaledValue(value: unknown, total: number, roundUp: boolean): number {
 const replicasOf = (rs: K8sObject) => numberAt(objectAt(rs, "spec"), "replicas") ?? 0;
 const statusCount = (rs: K8sObject, field: string) => numberAt(objectAt(rs, "status"), field) ?? 0;
 const revisionOf = (object: K8sObject) => Number(object.metadata.annotations?.[REVISION] ?? 0);
+const nextRevision = (old: K8sObject[]) => String(Math.max(0, ...old.map(revisionOf)) + 1);
 const sum = (items: K8sObject[], count: (rs: K8sObject) => number) => items.reduce((total, rs) => total + count(rs), 0);
 
 interface DeploymentCondition {
@@ -115,6 +120,8 @@ export class DeploymentController {
     let newRs = all.find((rs) => templateIdentity(objectAt(objectAt(rs, "spec"), "template")) === identity);
     const old = all.filter((rs) => rs !== newRs);
     let created = false;
+    // A template that returns to an older ReplicaSet's (rollout undo) makes that one the newest revision.
+    if (newRs && revisionOf(newRs) <= Math.max(0, ...old.map(revisionOf))) newRs = this.setRevision(deployment, newRs, nextRevision(old));
 
     if (stringAt(objectAt(spec, "strategy"), "type") === "Recreate") {
       for (const rs of old) if (replicasOf(rs) > 0) this.scale(deployment, rs, 0);
@@ -190,7 +197,7 @@ export class DeploymentController {
     templateMeta.labels = { ...objectAt(templateMeta, "labels"), [HASH_LABEL]: hash };
     const selector = structuredClone(objectAt(spec, "selector") ?? {});
     selector.matchLabels = { ...objectAt(selector, "matchLabels"), [HASH_LABEL]: hash };
-    const revision = String(Math.max(0, ...old.map(revisionOf)) + 1);
+    const revision = nextRevision(old);
     const name = `${deployment.metadata.name ?? ""}-${hash}`;
     const replicaSet: K8sObject = {
       apiVersion: "apps/v1",
@@ -211,11 +218,24 @@ export class DeploymentController {
     applyDefaults("replicasets", replicaSet);
     prepareForCreate("replicasets", replicaSet);
     const stored = this.store.create("replicasets", replicaSet);
+    this.annotateRevision(deployment, revision);
+    recordEvent(this.store, deployment, "Normal", "ScalingReplicaSet", `Scaled up replica set ${name} from 0 to ${replicas}`, COMPONENT);
+    return stored;
+  }
+
+  private setRevision(deployment: K8sObject, replicaSet: K8sObject, revision: string): K8sObject {
+    const updated = this.store.mutate("replicasets", replicaSet.metadata.namespace, replicaSet.metadata.name ?? "", (current) => {
+      current.metadata.annotations = { ...current.metadata.annotations, [REVISION]: revision };
+    });
+    this.annotateRevision(deployment, revision);
+    return updated ?? replicaSet;
+  }
+
+  /** The Deployment carries the revision of its newest ReplicaSet (what `kubectl rollout history` starts from). */
+  private annotateRevision(deployment: K8sObject, revision: string): void {
     this.store.mutate("deployments", deployment.metadata.namespace, deployment.metadata.name ?? "", (current) => {
       current.metadata.annotations = { ...current.metadata.annotations, [REVISION]: revision };
     });
-    recordEvent(this.store, deployment, "Normal", "ScalingReplicaSet", `Scaled up replica set ${name} from 0 to ${replicas}`, COMPONENT);
-    return stored;
   }
 
   private scale(deployment: K8sObject, replicaSet: K8sObject, replicas: number): K8sObject {
