@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { RequestAccounting } from "./api/accounting.ts";
+import { randomServiceCidr, storeServiceCidr } from "./api/cluster-ip.ts";
 import { createObject } from "./api/handlers.ts";
 import { resourceByPlural } from "./api/resources.ts";
 import type { ApiServer } from "./api/server.ts";
@@ -170,6 +171,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     seed(store, "namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
   }
   for (const node of nodes) seed(store, "nodes", nodeObject(node));
+  storeServiceCidr(store, randomServiceCidr());
 
   // The pod actions reach the kubelet constructed below (only called once the cluster runs).
   const actions: SimFaultActions = {

@@ -258,13 +258,17 @@ describe("objects the deployment kit applies, through client-node", () => {
       namespace: "default",
       body: { metadata: { name: "paperclip" }, spec: { selector: { app: "paperclip" }, ports: [{ port: 3100 }] } },
     });
-    expect(service.spec?.clusterIP).toMatch(/^127\.96\.\d+\.\d+$/);
+    expect(service.spec?.clusterIP).toMatch(/^127\.(9[6-9]|1[01]\d|12[0-7])\.\d+\.\d+$/);
     expect(service.spec?.ports?.[0]).toMatchObject({ port: 3100, targetPort: 3100, protocol: "TCP" });
     const taken = await apiError(
       sim.core.createNamespacedService({ namespace: "default", body: { metadata: { name: "twin" }, spec: { clusterIP: service.spec?.clusterIP, ports: [{ port: 1 }] } } }),
     );
     expect(taken.code).toBe(422);
     expect(String(taken.body.message)).toContain("provided IP is already allocated");
+    const outside = await apiError(
+      sim.core.createNamespacedService({ namespace: "default", body: { metadata: { name: "far" }, spec: { clusterIP: "10.96.0.1", ports: [{ port: 1 }] } } }),
+    );
+    expect(String(outside.body.message)).toMatch(/the provided IP \(10\.96\.0\.1\) is not in the valid range\. The range of valid IPs is 127\.\d+\.\d+\.0\/24/);
   });
 
   it("reports a Deployment's rollout in status for client-node readers", async () => {
