@@ -235,6 +235,19 @@ describe("probes", () => {
   });
 });
 
+describe("probe validation", () => {
+  it("refuses a probe without a handler, naming the field", async () => {
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "no-handler" },
+      spec: { containers: [{ name: "main", image: "busybox", command: ["true"], readinessProbe: { periodSeconds: 1 } }] },
+    };
+    const result = await kubectlWith(sim.cluster.kubeconfigPath, ["create", "--validate=false", "-f", "-"], JSON.stringify(pod));
+    expect(result.stderr).toContain('The Pod "no-handler" is invalid: spec.containers[0].readinessProbe: Required value: must specify a handler type');
+  });
+});
+
 describe("objects the deployment kit applies, through client-node", () => {
   it("stores and returns NetworkPolicies and PodDisruptionBudgets, and gives Services a ClusterIP", async () => {
     const networking = sim.kubeConfig.makeApiClient(NetworkingV1Api);

@@ -265,6 +265,7 @@ function validateContainers(spec: JsonObject, field: string, volumeNames: Set<st
       }
       errors.push(...validateEnv(container, at));
       errors.push(...validateResources(objectAt(container, "resources"), `${at}.resources`));
+      for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) errors.push(...validateProbe(container, probe, at));
       objectsAt(container, "volumeMounts").forEach((mount, j) => {
         const mountName = stringAt(mount, "name") ?? "";
         if (!mountName) errors.push(fieldRequired(`${at}.volumeMounts[${j}].name`));
@@ -282,6 +283,25 @@ function validateContainers(spec: JsonObject, field: string, volumeNames: Set<st
         }
       }
     });
+  }
+  return errors;
+}
+
+const PROBE_HANDLERS = ["exec", "httpGet", "tcpSocket", "grpc"];
+
+/** One handler per probe; liveness and startup probes succeed on the first success. */
+function validateProbe(container: JsonObject, name: string, field: string): FieldError[] {
+  const probe = objectAt(container, name);
+  if (!probe) return [];
+  const at = `${field}.${name}`;
+  const handlers = PROBE_HANDLERS.filter((handler) => probe[handler] !== undefined && probe[handler] !== null);
+  const errors: FieldError[] = [];
+  if (handlers.length === 0) errors.push(fieldRequired(at, "must specify a handler type"));
+  if (handlers.length > 1) errors.push(fieldForbidden(`${at}.${handlers[1] ?? ""}`, "may not specify more than 1 handler type"));
+  for (const key of ["periodSeconds", "timeoutSeconds", "successThreshold", "failureThreshold"]) errors.push(...nonNegative(probe, key, at, 1));
+  errors.push(...nonNegative(probe, "initialDelaySeconds", at));
+  if (name !== "readinessProbe" && probe.successThreshold !== undefined && probe.successThreshold !== 1) {
+    errors.push(fieldInvalid(`${at}.successThreshold`, probe.successThreshold, "must be 1"));
   }
   return errors;
 }

@@ -7,6 +7,7 @@ import { recordEvent } from "../events.ts";
 import type { FaultRules } from "../faults.ts";
 import { podLogDir, podLogPath } from "../pod-log-files.ts";
 import type { K8sObject, ObjectStore } from "../store.ts";
+import { attachedVolumeName, singleNodeVolumesOf, volumesAttachedTo } from "../volume-attachment.ts";
 import { ContainerConfigError, expandReferences, resolveContainerEnv } from "./container-env.ts";
 import type { ExitStatus } from "./container-process.ts";
 import { ContainerProcess, HOST_PATH, imageDirInContainer } from "./container-process.ts";
@@ -21,7 +22,6 @@ import type { ContainerView, PodView } from "./pod-spec.ts";
 import { serviceLinkEnv, servicesWithClusterIp } from "./service-env.ts";
 import type { ContainerStatus, PodStatusSnapshot, TerminatedState } from "./pod-status.ts";
 import { applyPodStatus, isTerminated, podPhase, statusTime } from "./pod-status.ts";
-import { attachedVolumeName, singleNodeVolumesOf, volumesAttachedTo } from "../volume-attachment.ts";
 import { VolumeSetupError, containerBindMounts, podHostDir, preparePodVolumes } from "./volumes.ts";
 
 /** How long the kubelet waits before retrying; short by default so tests and demos move quickly. */
