@@ -278,6 +278,8 @@ describe("objects the deployment kit applies, through client-node", () => {
     );
     expect(taken.code).toBe(422);
     expect(String(taken.body.message)).toContain("provided IP is already allocated");
+    const dotted = await apiError(sim.core.createNamespacedService({ namespace: "default", body: { metadata: { name: "a.b" }, spec: { ports: [{ port: 1 }] } } }));
+    expect(String(dotted.body.message)).toContain('metadata.name: Invalid value: "a.b": a DNS-1035 label must consist of lower case alphanumeric characters');
     const outside = await apiError(
       sim.core.createNamespacedService({ namespace: "default", body: { metadata: { name: "far" }, spec: { clusterIP: "10.96.0.1", ports: [{ port: 1 }] } } }),
     );

@@ -7,6 +7,7 @@ import type { FieldError } from "./status.ts";
 // tests see the same text a cluster would send.
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -16,6 +17,8 @@ const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[numkKMGTPE])
 
 const DNS1123_LABEL_MESSAGE =
   "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const DNS1035_LABEL_MESSAGE =
+  "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
 const DNS1123_SUBDOMAIN_MESSAGE =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const QUALIFIED_NAME_MESSAGE =
@@ -33,6 +36,14 @@ export function dns1123LabelErrors(value: string): string[] {
   const errors: string[] = [];
   if (value.length > 63) errors.push(maxLength(63));
   if (!DNS1123_LABEL.test(value)) errors.push(DNS1123_LABEL_MESSAGE);
+  return errors;
+}
+
+/** Service names: they become DNS labels and environment variable names. */
+export function dns1035LabelErrors(value: string): string[] {
+  const errors: string[] = [];
+  if (value.length > 63) errors.push(maxLength(63));
+  if (!DNS1035_LABEL.test(value)) errors.push(DNS1035_LABEL_MESSAGE);
   return errors;
 }
 
@@ -133,7 +144,8 @@ function validateMetadata(resource: string, object: K8sObject): FieldError[] {
   const name = meta.name ?? "";
   if (!name) errors.push(fieldRequired("metadata.name", "name or generateName is required"));
   else {
-    const problems = resource === "namespaces" ? dns1123LabelErrors(name) : dns1123SubdomainErrors(name);
+    const problems =
+      resource === "namespaces" ? dns1123LabelErrors(name) : resource === "services" ? dns1035LabelErrors(name) : dns1123SubdomainErrors(name);
     errors.push(...each("metadata.name", name, problems));
   }
   errors.push(...validateLabels(meta.labels, "metadata.labels"));
