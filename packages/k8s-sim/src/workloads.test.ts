@@ -184,6 +184,23 @@ describe("Deployments and Services through kubectl", () => {
     expect(revisions.trim().split(" ").sort()).toEqual(["1=0", "3=0", "4=1"]);
   });
 
+  it("kubectl scale goes through the scale subresource to the ReplicaSet's pods", async () => {
+    const sleeper: V1Container = { name: "main", image: "busybox", command: ["sh", "-c", "sleep 3600"] };
+    await apply(deploymentOf("scaled", sleeper, { type: "RollingUpdate" }));
+    expect((await kubectl("scale", "deployment/scaled", "--replicas=3")).stdout).toBe("deployment.apps/scaled scaled\n");
+    expect((await kubectl("rollout", "status", "deployment/scaled", "--timeout=60s")).code).toBe(0);
+    expect(podNames("scaled")).toHaveLength(3);
+    expect(JSON.parse((await kubectl("get", "--raw", "/apis/apps/v1/namespaces/default/deployments/scaled/scale")).stdout)).toMatchObject({
+      kind: "Scale",
+      apiVersion: "autoscaling/v1",
+      spec: { replicas: 3 },
+      status: { replicas: 3, selector: "app=scaled" },
+    });
+    await kubectl("scale", "deployment/scaled", "--replicas=0");
+    await eventually(() => (podNames("scaled").length === 0 ? true : undefined), 30_000, "the pods to go");
+    expect((await kubectl("get", "rs", "-l", "app=scaled", "-o", "jsonpath={.items[0].spec.replicas}")).stdout).toBe("0");
+  });
+
   it("refuses a Deployment whose selector does not select its template's labels", async () => {
     const deployment = deploymentOf("bad", webContainer(1), { type: "Recreate" }, 1, { app: "other" });
     const result = await kubectlWith(sim.cluster.kubeconfigPath, ["create", "--validate=false", "-f", "-"], JSON.stringify(deployment));

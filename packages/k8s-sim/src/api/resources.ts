@@ -10,12 +10,14 @@ export interface ResourceInfo {
   shortNames: string[];
   verbs: string[];
   /** Subresources by name (`status`, `log`): what discovery lists as `<plural>/<name>`. */
-  subresources: { name: string; kind: string; verbs: string[] }[];
+  subresources: { name: string; kind: string; verbs: string[]; group?: string; version?: string }[];
   categories?: string[];
 }
 
 const READ_WRITE = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 const STATUS = { name: "status", verbs: ["get", "patch", "update"] };
+/** `kubectl scale`: an autoscaling/v1 Scale view of `spec.replicas`. */
+const SCALE = { name: "scale", kind: "Scale", group: "autoscaling", version: "v1", verbs: ["get", "patch", "update"] };
 
 export const RESOURCES: readonly ResourceInfo[] = [
   {
@@ -59,11 +61,11 @@ export const RESOURCES: readonly ResourceInfo[] = [
   },
   {
     group: "apps", version: "v1", kind: "Deployment", plural: "deployments", singular: "deployment", namespaced: true,
-    shortNames: ["deploy"], verbs: READ_WRITE, categories: ["all"], subresources: [{ ...STATUS, kind: "Deployment" }],
+    shortNames: ["deploy"], verbs: READ_WRITE, categories: ["all"], subresources: [{ ...STATUS, kind: "Deployment" }, SCALE],
   },
   {
     group: "apps", version: "v1", kind: "ReplicaSet", plural: "replicasets", singular: "replicaset", namespaced: true,
-    shortNames: ["rs"], verbs: READ_WRITE, categories: ["all"], subresources: [{ ...STATUS, kind: "ReplicaSet" }],
+    shortNames: ["rs"], verbs: READ_WRITE, categories: ["all"], subresources: [{ ...STATUS, kind: "ReplicaSet" }, SCALE],
   },
   {
     group: "discovery.k8s.io", version: "v1", kind: "EndpointSlice", plural: "endpointslices", singular: "endpointslice",
