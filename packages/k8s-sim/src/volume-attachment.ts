@@ -10,12 +10,12 @@ import type { K8sObject, ObjectStore } from "./store.ts";
  */
 
 /** The volume's name in events and node status: the bound PersistentVolume's name. */
-export function claimVolumeName(claim: K8sObject): string {
+function claimVolumeName(claim: K8sObject): string {
   return stringAt(objectAt(claim, "spec"), "volumeName") || `pvc-${claim.metadata.uid ?? ""}`;
 }
 
 /** Whether the claim's volume may be attached to only one node at a time. */
-export function isSingleNodeClaim(claim: K8sObject): boolean {
+function isSingleNodeClaim(claim: K8sObject): boolean {
   const modes = objectAt(claim, "status")?.accessModes ?? objectAt(claim, "spec")?.accessModes;
   if (!Array.isArray(modes) || modes.length === 0) return false;
   return !modes.some((mode) => mode === "ReadWriteMany" || mode === "ReadOnlyMany");

@@ -40,7 +40,7 @@ export function dns1123LabelErrors(value: string): string[] {
 }
 
 /** Service names: they become DNS labels and environment variable names. */
-export function dns1035LabelErrors(value: string): string[] {
+function dns1035LabelErrors(value: string): string[] {
   const errors: string[] = [];
   if (value.length > 63) errors.push(maxLength(63));
   if (!DNS1035_LABEL.test(value)) errors.push(DNS1035_LABEL_MESSAGE);

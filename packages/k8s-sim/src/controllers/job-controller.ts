@@ -1,5 +1,5 @@
 import type { JsonObject } from "../api/json.ts";
-import { numberAt, objectAt, stringAt, stringMapAt } from "../api/json.ts";
+import { numberAt, objectAt, stringAt } from "../api/json.ts";
 import type { EventType } from "../events.ts";
 import { recordEvent } from "../events.ts";
 import { deletePod } from "../pod-deletion.ts";

@@ -5,7 +5,7 @@ import { objectAt, objectsAt, stringAt, stringMapAt } from "../api/json.ts";
  * One `matchExpressions` entry: label selectors know In / NotIn / Exists / DoesNotExist, node
  * selector terms add Gt / Lt (integer comparison).
  */
-export function expressionHolds(expression: JsonObject, labels: Readonly<Record<string, string>>): boolean {
+function expressionHolds(expression: JsonObject, labels: Readonly<Record<string, string>>): boolean {
   const key = stringAt(expression, "key") ?? "";
   const values = Array.isArray(expression.values) ? expression.values.map(String) : [];
   const has = Object.hasOwn(labels, key);

@@ -3,7 +3,7 @@ import { numberAt, objectAt } from "../api/json.ts";
 import type { EventType } from "../events.ts";
 import { recordEvent } from "../events.ts";
 import { deletePod } from "../pod-deletion.ts";
-import type { K8sObject, ObjectStore, OwnerReference, StoreEvent } from "../store.ts";
+import type { K8sObject, ObjectStore, StoreEvent } from "../store.ts";
 import { findCondition } from "./conditions.ts";
 import { labelSelectorMatches } from "./label-selector.ts";
 import { controllerOf, controllerReference, createPodFromTemplate, isControlledBy, isPodReady, isPodTerminal, podNodeName } from "./pods.ts";
@@ -13,12 +13,12 @@ import { ReconcileLoop, objectKey, splitObjectKey } from "./reconcile-loop.ts";
 const COMPONENT = "replicaset-controller";
 
 /** Pods that count towards the replica count: neither finished nor being deleted. */
-export function isActivePod(pod: K8sObject): boolean {
+function isActivePod(pod: K8sObject): boolean {
   return !isPodTerminal(pod) && !pod.metadata.deletionTimestamp;
 }
 
 /** Ready for at least `minReadySeconds` (when the pod's Ready condition last turned True). */
-export function isPodAvailable(pod: K8sObject, minReadySeconds: number, now: number): boolean {
+function isPodAvailable(pod: K8sObject, minReadySeconds: number, now: number): boolean {
   if (!isPodReady(pod)) return false;
   if (minReadySeconds <= 0) return true;
   const since = Date.parse(String(findCondition(objectAt(pod, "status"), "Ready")?.lastTransitionTime ?? ""));

@@ -16,7 +16,7 @@ export interface ProbeTarget {
   ports: readonly ContainerPortView[];
 }
 
-export type ProbeResult = { ok: true } | { ok: false; message: string };
+type ProbeResult = { ok: true } | { ok: false; message: string };
 
 /** Pods share the host's network in the sim, so a pod's ports are on the loopback address. */
 const POD_HOST = "127.0.0.1";
@@ -105,7 +105,7 @@ function tcpProbe(action: Extract<ProbeAction, { kind: "tcpSocket" }>, target: P
 }
 
 /** Runs one probe once. */
-export async function probeOnce(action: ProbeAction, target: ProbeTarget, timeoutMs: number): Promise<ProbeResult> {
+async function probeOnce(action: ProbeAction, target: ProbeTarget, timeoutMs: number): Promise<ProbeResult> {
   try {
     switch (action.kind) {
       case "exec":
@@ -120,7 +120,7 @@ export async function probeOnce(action: ProbeAction, target: ProbeTarget, timeou
   }
 }
 
-export type ProbeKind = "Readiness" | "Liveness" | "Startup";
+type ProbeKind = "Readiness" | "Liveness" | "Startup";
 
 export interface ProbeHandlers {
   /** The startup probe succeeded (at once when there is none): readiness and liveness probes begin. */
@@ -146,7 +146,9 @@ export class ContainerProbes {
     target: ProbeTarget,
     handlers: ProbeHandlers,
   ) {
-    void this.run(probes, target, handlers);
+    this.run(probes, target, handlers).catch((error: unknown) => {
+      console.error("[k8s-sim kubelet] a container's prober stopped:", error);
+    });
   }
 
   stop(): void {
