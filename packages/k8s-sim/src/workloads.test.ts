@@ -115,8 +115,16 @@ describe("Deployments and Services through kubectl", () => {
       metadata: { name: "client" },
       spec: { restartPolicy: "Never", containers: [{ name: "main", image: WEB_IMAGE, command: ["node", "-e", client] }] },
     });
-    await kubectl("wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/client", "--timeout=60s");
+    await apply({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "unlinked" },
+      spec: { restartPolicy: "Never", enableServiceLinks: false, containers: [{ name: "main", image: WEB_IMAGE, command: ["node", "-e", client] }] },
+    });
+    await kubectl("wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/client", "pod/unlinked", "--timeout=60s");
     expect((await kubectl("logs", "client")).stdout).toBe(`${clusterIp}:80 hello from ${first}\n`);
+    // Without service links the variables are missing; the DNS name still resolves.
+    expect((await kubectl("logs", "unlinked")).stdout).toBe(`undefined:undefined hello from ${first}\n`);
 
     // A deleted pod is replaced by the ReplicaSet.
     expect((await kubectl("delete", "pod", first ?? "", "--wait=false")).code).toBe(0);
