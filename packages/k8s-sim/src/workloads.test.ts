@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { numberAt, objectAt } from "./api/json.ts";
 import type { V1Container, V1DeploymentStrategy } from "@kubernetes/client-node";
-import { AppsV1Api, NetworkingV1Api, PolicyV1Api } from "@kubernetes/client-node";
+import { AppsV1Api, DiscoveryV1Api, NetworkingV1Api, PolicyV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimClients } from "./testing/clients.ts";
 import { apiError, eventually, startSimWithClients } from "./testing/clients.ts";
@@ -309,6 +310,36 @@ describe("objects the deployment kit applies, through client-node", () => {
       sim.core.createNamespacedService({ namespace: "default", body: { metadata: { name: "far" }, spec: { clusterIP: "10.96.0.1", ports: [{ port: 1 }] } } }),
     );
     expect(String(outside.body.message)).toMatch(/the provided IP \(10\.96\.0\.1\) is not in the valid range\. The range of valid IPs is 127\.\d+\.\d+\.0\/24/);
+  });
+
+  it("proxies a Service without a selector to the EndpointSlice written for it (how a Service can front something outside the pods)", async () => {
+    const server = http.createServer((_request, response) => response.end("outside"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = server.address();
+      if (address === null || typeof address === "string") throw new Error("no port");
+      const service = await sim.core.createNamespacedService({ namespace: "default", body: { metadata: { name: "outside" }, spec: { ports: [{ name: "https", port: 8443 }] } } });
+      const discovery = sim.kubeConfig.makeApiClient(DiscoveryV1Api);
+      await discovery.createNamespacedEndpointSlice({
+        namespace: "default",
+        body: {
+          metadata: { name: "outside-1", labels: { "kubernetes.io/service-name": "outside" } },
+          addressType: "IPv4",
+          endpoints: [{ addresses: ["10.0.0.1"], conditions: { ready: true } }],
+          ports: [{ name: "https", port: address.port, protocol: "TCP" }],
+        },
+      });
+      const body = await eventually(async () => {
+        try {
+          return await (await fetch(`http://${service.spec?.clusterIP ?? ""}:8443/`)).text();
+        } catch {
+          return undefined;
+        }
+      }, 30_000, "the proxy to forward");
+      expect(body).toBe("outside");
+    } finally {
+      server.close();
+    }
   });
 
   it("reports a Deployment's rollout in status for client-node readers", async () => {
