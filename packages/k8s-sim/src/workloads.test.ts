@@ -210,6 +210,16 @@ describe("Deployments and Services through kubectl", () => {
     expect((await kubectl("get", "rs", "-l", "app=scaled", "-o", "jsonpath={.items[0].spec.replicas}")).stdout).toBe("0");
   });
 
+  it("a rollout that stops moving for progressDeadlineSeconds is reported as ProgressDeadlineExceeded, and kubectl rollout status gives up", async () => {
+    const neverReady: V1Container = { name: "main", image: "busybox", command: ["sh", "-c", "sleep 3600"], readinessProbe: { exec: { command: ["false"] }, periodSeconds: 1 } };
+    const deployment = deploymentOf("stuck", neverReady, { type: "Recreate" });
+    await apply({ ...deployment, spec: { ...deployment.spec, progressDeadlineSeconds: 1 } });
+    const status = await kubectl("rollout", "status", "deployment/stuck", "--timeout=60s");
+    expect(status.code).not.toBe(0);
+    expect(status.stderr).toContain('error: deployment "stuck" exceeded its progress deadline');
+    expect((await kubectl("describe", "deployment", "stuck")).stdout).toMatch(/Progressing\s+False\s+ProgressDeadlineExceeded/);
+  });
+
   it("refuses a Deployment whose selector does not select its template's labels", async () => {
     const deployment = deploymentOf("bad", webContainer(1), { type: "Recreate" }, 1, { app: "other" });
     const result = await kubectlWith(sim.cluster.kubeconfigPath, ["create", "--validate=false", "-f", "-"], JSON.stringify(deployment));

@@ -72,7 +72,8 @@ interface DeploymentCondition {
  * one scales up; `RollingUpdate` surges the new one by `maxSurge` and scales old ones down as far
  * as `maxUnavailable` allows. Status counts replicas / updated / ready / available, with the
  * Available and Progressing conditions `kubectl rollout status` reads. Old ReplicaSets beyond
- * `revisionHistoryLimit` are deleted. (No progress deadline and no pause.)
+ * `revisionHistoryLimit` are deleted; `progressDeadlineSeconds` without progress is
+ * ProgressDeadlineExceeded. (No pause.)
  */
 export class DeploymentController {
   private readonly store: ObjectStore;
@@ -261,6 +262,26 @@ export class DeploymentController {
     }
   }
 
+  /**
+   * The Progressing condition: NewReplicaSetAvailable once complete; NewReplicaSetCreated /
+   * ReplicaSetUpdated while it moves; ProgressDeadlineExceeded (status False) once it has not
+   * moved for `progressDeadlineSeconds` (what makes `kubectl rollout status` give up).
+   */
+  private progressing(deployment: K8sObject, rsName: string, complete: boolean, created: boolean, progressed: boolean): DeploymentCondition {
+    if (complete) return { type: "Progressing", status: "True", reason: "NewReplicaSetAvailable", message: `ReplicaSet "${rsName}" has successfully progressed.` };
+    if (created) return { type: "Progressing", status: "True", reason: "NewReplicaSetCreated", message: `Created new replica set "${rsName}"` };
+    const updating: DeploymentCondition = { type: "Progressing", status: "True", reason: "ReplicaSetUpdated", message: `ReplicaSet "${rsName}" is progressing.` };
+    const previous = objectsAt(objectAt(deployment, "status"), "conditions").find((condition) => condition.type === "Progressing");
+    if (progressed || !previous) return updating;
+    const timedOut: DeploymentCondition = { type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded", message: `ReplicaSet "${rsName}" has timed out progressing.` };
+    if (previous.reason === timedOut.reason) return timedOut;
+    const deadlineMs = (numberAt(objectAt(deployment, "spec"), "progressDeadlineSeconds") ?? 600) * 1000;
+    const remainingMs = Date.parse(String(previous.lastUpdateTime ?? "")) + deadlineMs - Date.now();
+    if (remainingMs <= 0) return timedOut;
+    this.loop.enqueueAfter(objectKey(deployment.metadata.namespace, deployment.metadata.name), remainingMs);
+    return { type: "Progressing", status: "True", reason: String(previous.reason ?? updating.reason), message: String(previous.message ?? updating.message) };
+  }
+
   private writeStatus(deployment: K8sObject, desired: number, newRs: K8sObject | undefined, all: K8sObject[], created: boolean): void {
     const spec = objectAt(deployment, "spec") ?? {};
     const current = newRs ? all.find((rs) => rs.metadata.uid === newRs.metadata.uid) : undefined;
@@ -279,18 +300,18 @@ export class DeploymentController {
     };
     const rsName = current?.metadata.name ?? "";
     const complete = current !== undefined && updated === desired && replicas === desired && available === desired;
+    const before = objectAt(deployment, "status");
+    // Progress: a new ReplicaSet, a new spec, or pods moving (the counts changed since the last sync).
+    const progressed =
+      created ||
+      numberAt(before, "observedGeneration") !== (deployment.metadata.generation ?? 1) ||
+      Object.entries(counts).some(([field, value]) => (numberAt(before, field) ?? 0) !== value);
     const candidates: (DeploymentCondition | undefined)[] = [
       available >= desired - maxUnavailable
         ? { type: "Available", status: "True", reason: "MinimumReplicasAvailable", message: "Deployment has minimum availability." }
         : { type: "Available", status: "False", reason: "MinimumReplicasUnavailable", message: "Deployment does not have minimum availability." },
       // Before a Recreate rollout has made its new ReplicaSet there is no progress to report yet.
-      !current
-        ? undefined
-        : complete
-        ? { type: "Progressing", status: "True", reason: "NewReplicaSetAvailable", message: `ReplicaSet "${rsName}" has successfully progressed.` }
-        : created
-          ? { type: "Progressing", status: "True", reason: "NewReplicaSetCreated", message: `Created new replica set "${rsName}"` }
-          : { type: "Progressing", status: "True", reason: "ReplicaSetUpdated", message: `ReplicaSet "${rsName}" is progressing.` },
+      current ? this.progressing(deployment, rsName, complete, created, progressed) : undefined,
     ];
     const conditions = candidates.filter((condition): condition is DeploymentCondition => condition !== undefined);
     this.store.mutate("deployments", deployment.metadata.namespace, deployment.metadata.name ?? "", (stored) => {
@@ -300,18 +321,22 @@ export class DeploymentController {
       for (const [field, value] of Object.entries(counts)) if (value > 0) status[field] = value;
       const previous = objectsAt(objectAt(stored, "status"), "conditions");
       const kept = previous.filter((entry) => !conditions.some((condition) => condition.type === entry.type));
-      status.conditions = [...mergeConditions(previous, conditions), ...kept];
+      status.conditions = [...mergeConditions(previous, conditions, progressed), ...kept];
       stored.status = status;
     });
   }
 }
 
-/** Deployment conditions carry lastUpdateTime (moves on any change) and lastTransitionTime (moves when status flips). */
-function mergeConditions(previous: JsonObject[], next: DeploymentCondition[]): JsonObject[] {
+/**
+ * Deployment conditions carry lastUpdateTime (moves on any change, and for Progressing whenever
+ * the rollout moved) and lastTransitionTime (moves when the status flips).
+ */
+function mergeConditions(previous: JsonObject[], next: DeploymentCondition[], progressed: boolean): JsonObject[] {
   const now = kubeTimestamp();
   return next.map((condition) => {
     const before = previous.find((entry) => entry.type === condition.type);
     const unchanged = before && before.status === condition.status && before.reason === condition.reason && before.message === condition.message;
+    if (unchanged && condition.type === "Progressing" && progressed && condition.status === "True") return { ...before, lastUpdateTime: now };
     if (unchanged) return before;
     return {
       ...condition,
