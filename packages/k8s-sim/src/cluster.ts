@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { RequestAccounting } from "./api/accounting.ts";
+import { randomServiceCidr, storeServiceCidr } from "./api/cluster-ip.ts";
 import { createObject } from "./api/handlers.ts";
 import { resourceByPlural } from "./api/resources.ts";
 import type { ApiServer } from "./api/server.ts";
@@ -9,10 +10,15 @@ import { startApiServer } from "./api/server.ts";
 import type { SimFaultActions } from "./api/sim-endpoints.ts";
 import { dns1123LabelErrors, dns1123SubdomainErrors } from "./api/validation.ts";
 import { GarbageCollector } from "./controllers/garbage-collector.ts";
+import { AttachDetachController } from "./controllers/attach-detach-controller.ts";
+import { DeploymentController } from "./controllers/deployment-controller.ts";
+import { EndpointSliceController } from "./controllers/endpointslice-controller.ts";
 import { JobController } from "./controllers/job-controller.ts";
 import { NamespaceController } from "./controllers/namespace-controller.ts";
 import { PodGarbageCollector } from "./controllers/pod-gc.ts";
+import { ReplicaSetController } from "./controllers/replicaset-controller.ts";
 import { Scheduler } from "./controllers/scheduler.ts";
+import { ServiceProxy } from "./controllers/service-proxy.ts";
 import { TtlAfterFinishedController } from "./controllers/ttl-after-finished.ts";
 import { deleteObject } from "./deletion.ts";
 import { FaultRules } from "./faults.ts";
@@ -165,6 +171,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     seed(store, "namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
   }
   for (const node of nodes) seed(store, "nodes", nodeObject(node));
+  storeServiceCidr(store, randomServiceCidr());
 
   // The pod actions reach the kubelet constructed below (only called once the cluster runs).
   const actions: SimFaultActions = {
@@ -182,9 +189,14 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     new GarbageCollector(store),
     new NamespaceController(store),
     new JobController(store),
+    new DeploymentController(store),
+    new ReplicaSetController(store),
     new TtlAfterFinishedController(store),
     new Scheduler(store),
+    new AttachDetachController(store),
     new PodGarbageCollector(store),
+    new EndpointSliceController(store),
+    new ServiceProxy(store),
     kubelet,
   ];
   // ---- end of controllers ----

@@ -169,7 +169,7 @@ describe("errors as Status objects", () => {
 });
 
 describe("patch", () => {
-  it("applies merge, strategic (as merge) and JSON patches; 415 for server-side apply", async () => {
+  it("applies merge, strategic and JSON patches; 415 for server-side apply", async () => {
     const namespace = await freshNamespace();
     await sim.core.createNamespacedConfigMap({ namespace, body: { metadata: { name: "p", labels: { a: "1", b: "2" } }, data: { x: "1" } } });
     const merge = await sim.core.patchNamespacedConfigMap(

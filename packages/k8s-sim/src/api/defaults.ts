@@ -21,14 +21,34 @@ export function applyDefaults(resource: string, object: K8sObject): void {
       setDefault(spec, "storageClassName", "standard");
       return;
     }
+    case "deployments":
+      defaultDeploymentSpec(child(object, "spec"));
+      return;
+    case "replicasets": {
+      const spec = child(object, "spec");
+      setDefault(spec, "replicas", 1);
+      defaultPodSpec(child(child(spec, "template"), "spec"), false);
+      return;
+    }
+    case "services":
+      defaultServiceSpec(child(object, "spec"));
+      return;
+    case "networkpolicies": {
+      const spec = child(object, "spec");
+      setDefault(spec, "policyTypes", objectsAt(spec, "egress").length > 0 ? ["Ingress", "Egress"] : ["Ingress"]);
+      return;
+    }
     default:
       return;
   }
 }
 
+/** Kinds whose `metadata.generation` counts spec changes (what `status.observedGeneration` answers). */
+export const GENERATION_TRACKED: ReadonlySet<string> = new Set(["jobs", "deployments", "replicasets", "networkpolicies", "poddisruptionbudgets"]);
+
 /**
- * What registry strategies set on create only: initial status, the Job's generated selector and
- * template labels, namespace lifecycle fields, claim binding. Needs `metadata.uid` already set.
+ * What registry strategies set on create only: initial status and generation, the Job's generated
+ * selector and template labels, namespace lifecycle fields, claim binding. Needs `metadata.uid` already set.
  */
 export function prepareForCreate(resource: string, object: K8sObject): void {
   switch (resource) {
@@ -46,8 +66,44 @@ export function prepareForCreate(resource: string, object: K8sObject): void {
     case "persistentvolumeclaims":
       bindClaim(object);
       return;
+    case "deployments":
+    case "replicasets":
+    case "poddisruptionbudgets":
+      object.metadata.generation = 1;
+      object.status = {};
+      return;
+    case "networkpolicies":
+      object.metadata.generation = 1;
+      return;
+    case "services":
+      object.status = { loadBalancer: {} };
+      return;
     default:
       return;
+  }
+}
+
+function defaultDeploymentSpec(spec: JsonObject): void {
+  setDefault(spec, "replicas", 1);
+  const strategy = child(spec, "strategy");
+  setDefault(strategy, "type", "RollingUpdate");
+  if (strategy.type === "RollingUpdate") {
+    const rollingUpdate = child(strategy, "rollingUpdate");
+    setDefault(rollingUpdate, "maxUnavailable", "25%");
+    setDefault(rollingUpdate, "maxSurge", "25%");
+  }
+  setDefault(spec, "revisionHistoryLimit", 10);
+  setDefault(spec, "progressDeadlineSeconds", 600);
+  defaultPodSpec(child(child(spec, "template"), "spec"), false);
+}
+
+function defaultServiceSpec(spec: JsonObject): void {
+  setDefault(spec, "type", "ClusterIP");
+  setDefault(spec, "sessionAffinity", "None");
+  setDefault(spec, "internalTrafficPolicy", "Cluster");
+  for (const port of objectsAt(spec, "ports")) {
+    setDefault(port, "protocol", "TCP");
+    setDefault(port, "targetPort", port.port);
   }
 }
 

@@ -63,6 +63,7 @@ export function discoveryDocument(path: string, serverAddress: string): unknown 
           namespaced: r.namespaced,
           kind: sub.kind,
           verbs: sub.verbs,
+          ...(sub.group === undefined ? {} : { group: sub.group, version: sub.version }),
         })),
       ]),
     };

@@ -3,7 +3,8 @@ import type { DeleteRequest, PropagationPolicy } from "../deletion.ts";
 import { PROPAGATION_POLICIES, defaultPropagationPolicy, deleteObject, removeIfFinalized } from "../deletion.ts";
 import type { K8sObject, ObjectStore } from "../store.ts";
 import { StoreError, randomNameSuffix } from "../store.ts";
-import { applyDefaults, prepareForCreate } from "./defaults.ts";
+import { assignClusterIp, keepClusterIp } from "./cluster-ip.ts";
+import { GENERATION_TRACKED, applyDefaults, prepareForCreate } from "./defaults.ts";
 import type { JsonObject } from "./json.ts";
 import { isObject, objectAt, stringAt } from "./json.ts";
 import type { PatchType } from "./patch.ts";
@@ -13,7 +14,8 @@ import { apiVersionOf, qualifiedResource, resourceByPlural } from "./resources.t
 import type { ObjectFilter } from "./selectors.ts";
 import type { StatusObject } from "./status.ts";
 import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound, successStatus } from "./status.ts";
-import { fieldNotSupported, validateObject, validateUpdate } from "./validation.ts";
+import { requestedReplicas, toScale } from "./scale.ts";
+import { fieldInvalid, fieldNotSupported, validateObject, validateUpdate } from "./validation.ts";
 
 /** Where a resource request points: the resource, its namespace, and optionally one object and subresource. */
 export interface ResourceTarget {
@@ -52,7 +54,22 @@ function getExisting(store: ObjectStore, target: ResourceTarget, name: string): 
 }
 
 export function getObject(store: ObjectStore, target: ResourceTarget, name: string): HandlerResult {
-  return { code: 200, body: getExisting(store, target, name) };
+  const object = getExisting(store, target, name);
+  return { code: 200, body: target.subresource === "scale" ? toScale(object) : object };
+}
+
+/** A write to the `scale` subresource: only `spec.replicas` of the object changes. */
+function updateScale(store: ObjectStore, target: ResourceTarget, current: K8sObject, scale: unknown): HandlerResult {
+  const replicas = requestedReplicas(scale);
+  const name = current.metadata.name ?? "";
+  if (replicas === undefined) {
+    const value = isObject(scale) ? objectAt(scale, "spec")?.replicas : undefined;
+    throw invalid(target.resource, name, [fieldInvalid("spec.replicas", value ?? null, "must be greater than or equal to 0")]);
+  }
+  const next = structuredClone(current);
+  next.spec = { ...objectAt(next, "spec"), replicas };
+  storeUpdate(store, { ...target, subresource: undefined }, current, next, current.metadata.resourceVersion);
+  return { code: 200, body: toScale(getExisting(store, target, name)) };
 }
 
 interface ContinueToken {
@@ -182,7 +199,7 @@ export function createObject(store: ObjectStore, target: ResourceTarget, body: u
   if (table === "secrets") checkSecretData(object);
   applyDefaults(table, object);
   prepareForCreate(table, object);
-  checkValid(target, object);
+  checkValid(target, object, table === "services" ? assignClusterIp(store, object) : []);
   try {
     return { code: 201, body: store.create(table, object, { uid }) };
   } catch (error) {
@@ -218,9 +235,10 @@ function storeUpdate(store: ObjectStore, target: ResourceTarget, current: K8sObj
   const name = current.metadata.name ?? "";
   const table = target.resource.plural;
   if (table === "secrets") checkSecretData(next);
+  if (table === "services") keepClusterIp(current, next);
   applyDefaults(table, next);
   checkValid(target, next, target.subresource === "status" ? [] : validateUpdate(table, current, next));
-  if (table === "jobs" && JSON.stringify(current.spec) !== JSON.stringify(next.spec)) {
+  if (GENERATION_TRACKED.has(table) && JSON.stringify(current.spec) !== JSON.stringify(next.spec)) {
     next.metadata.generation = Number(current.metadata.generation ?? 1) + 1;
   }
   let stored: K8sObject;
@@ -235,6 +253,7 @@ function storeUpdate(store: ObjectStore, target: ResourceTarget, current: K8sObj
 }
 
 export function updateObject(store: ObjectStore, target: ResourceTarget, name: string, body: unknown): HandlerResult {
+  if (target.subresource === "scale") return updateScale(store, target, getExisting(store, target, name), body);
   const requested = asObjectOf(target.resource, body);
   if (requested.metadata.name !== undefined && requested.metadata.name !== name) {
     throw badRequest(`the name of the object (${requested.metadata.name}) does not match the name on the URL (${name})`);
@@ -247,6 +266,7 @@ export function updateObject(store: ObjectStore, target: ResourceTarget, name: s
 
 export function patchObject(store: ObjectStore, target: ResourceTarget, name: string, type: PatchType, patch: unknown): HandlerResult {
   const current = getExisting(store, target, name);
+  if (target.subresource === "scale") return updateScale(store, target, current, applyPatch(type, toScale(current), patch));
   const patchedValue = applyPatch(type, current, patch);
   const patched = asObjectOf(target.resource, patchedValue);
   if (patched.metadata.name !== name) throw badRequest(`metadata.name: Invalid value: "${String(patched.metadata.name)}": field is immutable`);

@@ -1,6 +1,7 @@
 import type { JsonObject } from "./json.ts";
 import { isObject } from "./json.ts";
 import { ApiError, badRequest } from "./status.ts";
+import { applyStrategicMerge } from "./strategic-merge.ts";
 
 export type PatchType = "json" | "merge" | "strategic";
 
@@ -151,15 +152,6 @@ export function applyMergePatch(document: unknown, patch: unknown): unknown {
   return result;
 }
 
-/** Strategic merge directives (`$patch`, `$setElementOrder/...`, `$retainKeys`) have no meaning in a plain merge. */
-function withoutDirectives(patch: unknown): unknown {
-  if (Array.isArray(patch)) return patch.map(withoutDirectives);
-  if (!isObject(patch)) return patch;
-  const result: JsonObject = {};
-  for (const [key, value] of Object.entries(patch)) if (!key.startsWith("$")) result[key] = withoutDirectives(value);
-  return result;
-}
-
 export function applyPatch(type: PatchType, document: unknown, patch: unknown): unknown {
   switch (type) {
     case "json":
@@ -169,6 +161,6 @@ export function applyPatch(type: PatchType, document: unknown, patch: unknown): 
       return applyMergePatch(document, patch);
     case "strategic":
       if (!isObject(patch)) throw badRequest("strategic merge patch must be a JSON object");
-      return applyMergePatch(document, withoutDirectives(patch));
+      return applyStrategicMerge(document, patch);
   }
 }

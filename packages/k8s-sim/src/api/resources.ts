@@ -10,12 +10,14 @@ export interface ResourceInfo {
   shortNames: string[];
   verbs: string[];
   /** Subresources by name (`status`, `log`): what discovery lists as `<plural>/<name>`. */
-  subresources: { name: string; kind: string; verbs: string[] }[];
+  subresources: { name: string; kind: string; verbs: string[]; group?: string; version?: string }[];
   categories?: string[];
 }
 
 const READ_WRITE = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 const STATUS = { name: "status", verbs: ["get", "patch", "update"] };
+/** `kubectl scale`: an autoscaling/v1 Scale view of `spec.replicas`. */
+const SCALE = { name: "scale", kind: "Scale", group: "autoscaling", version: "v1", verbs: ["get", "patch", "update"] };
 
 export const RESOURCES: readonly ResourceInfo[] = [
   {
@@ -52,6 +54,30 @@ export const RESOURCES: readonly ResourceInfo[] = [
   {
     group: "batch", version: "v1", kind: "Job", plural: "jobs", singular: "job", namespaced: true,
     shortNames: [], verbs: READ_WRITE, categories: ["all"], subresources: [{ ...STATUS, kind: "Job" }],
+  },
+  {
+    group: "", version: "v1", kind: "Service", plural: "services", singular: "service", namespaced: true,
+    shortNames: ["svc"], verbs: READ_WRITE, categories: ["all"], subresources: [{ ...STATUS, kind: "Service" }],
+  },
+  {
+    group: "apps", version: "v1", kind: "Deployment", plural: "deployments", singular: "deployment", namespaced: true,
+    shortNames: ["deploy"], verbs: READ_WRITE, categories: ["all"], subresources: [{ ...STATUS, kind: "Deployment" }, SCALE],
+  },
+  {
+    group: "apps", version: "v1", kind: "ReplicaSet", plural: "replicasets", singular: "replicaset", namespaced: true,
+    shortNames: ["rs"], verbs: READ_WRITE, categories: ["all"], subresources: [{ ...STATUS, kind: "ReplicaSet" }, SCALE],
+  },
+  {
+    group: "discovery.k8s.io", version: "v1", kind: "EndpointSlice", plural: "endpointslices", singular: "endpointslice",
+    namespaced: true, shortNames: [], verbs: READ_WRITE, subresources: [],
+  },
+  {
+    group: "networking.k8s.io", version: "v1", kind: "NetworkPolicy", plural: "networkpolicies", singular: "networkpolicy",
+    namespaced: true, shortNames: ["netpol"], verbs: READ_WRITE, subresources: [],
+  },
+  {
+    group: "policy", version: "v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets", singular: "poddisruptionbudget",
+    namespaced: true, shortNames: ["pdb"], verbs: READ_WRITE, subresources: [{ ...STATUS, kind: "PodDisruptionBudget" }],
   },
   {
     group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectAccessReview",

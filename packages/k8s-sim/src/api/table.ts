@@ -82,6 +82,11 @@ function jobStatusText(job: K8sObject): string {
   return job.metadata.deletionTimestamp ? "Terminating" : "Running";
 }
 
+/** A counter in `status` (omitted when zero in the real API). */
+function count(object: K8sObject, field: string): number {
+  return Number(objectAt(object, "status")?.[field] ?? 0);
+}
+
 const ACCESS_MODE_SHORT: Record<string, string> = { ReadWriteOnce: "RWO", ReadOnlyMany: "ROX", ReadWriteMany: "RWX", ReadWriteOncePod: "RWOP" };
 
 const COLUMNS: Record<string, Column[]> = {
@@ -155,6 +160,54 @@ const COLUMNS: Record<string, Column[]> = {
       },
     },
     { name: "StorageClass", type: "string", cell: (c) => stringAt(objectAt(c, "spec"), "storageClassName") ?? "" },
+    ageColumn,
+  ],
+  deployments: [
+    nameColumn,
+    { name: "Ready", type: "string", cell: (d) => `${count(d, "readyReplicas")}/${Number(objectAt(d, "spec")?.replicas ?? 0)}` },
+    { name: "Up-to-date", type: "integer", cell: (d) => count(d, "updatedReplicas") },
+    { name: "Available", type: "integer", cell: (d) => count(d, "availableReplicas") },
+    ageColumn,
+  ],
+  replicasets: [
+    nameColumn,
+    { name: "Desired", type: "integer", cell: (r) => Number(objectAt(r, "spec")?.replicas ?? 0) },
+    { name: "Current", type: "integer", cell: (r) => count(r, "replicas") },
+    { name: "Ready", type: "integer", cell: (r) => count(r, "readyReplicas") },
+    ageColumn,
+  ],
+  services: [
+    nameColumn,
+    { name: "Type", type: "string", cell: (svc) => stringAt(objectAt(svc, "spec"), "type") ?? "" },
+    { name: "Cluster-IP", type: "string", cell: (svc) => stringAt(objectAt(svc, "spec"), "clusterIP") || "<none>" },
+    { name: "External-IP", type: "string", cell: () => "<none>" },
+    {
+      name: "Port(s)", type: "string",
+      cell: (svc) => {
+        const ports = objectsAt(objectAt(svc, "spec"), "ports");
+        return ports.length === 0 ? "<none>" : ports.map((p) => `${String(p.port)}/${String(p.protocol ?? "TCP")}`).join(",");
+      },
+    },
+    ageColumn,
+  ],
+  endpointslices: [
+    nameColumn,
+    { name: "AddressType", type: "string", cell: (slice) => stringAt(slice, "addressType") ?? "" },
+    {
+      name: "Ports", type: "string",
+      cell: (slice) => objectsAt(slice, "ports").map((p) => String(p.port)).join(",") || "<unset>",
+    },
+    {
+      name: "Endpoints", type: "string",
+      cell: (slice) => objectsAt(slice, "endpoints").flatMap((e) => (Array.isArray(e.addresses) ? e.addresses.map(String) : [])).join(",") || "<unset>",
+    },
+    ageColumn,
+  ],
+  poddisruptionbudgets: [
+    nameColumn,
+    { name: "Min Available", type: "string", cell: (p) => String(objectAt(p, "spec")?.minAvailable ?? "N/A") },
+    { name: "Max Unavailable", type: "string", cell: (p) => String(objectAt(p, "spec")?.maxUnavailable ?? "N/A") },
+    { name: "Allowed Disruptions", type: "integer", cell: (p) => count(p, "disruptionsAllowed") },
     ageColumn,
   ],
   events: [

@@ -7,6 +7,7 @@ import type { FieldError } from "./status.ts";
 // tests see the same text a cluster would send.
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -16,6 +17,8 @@ const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[numkKMGTPE])
 
 const DNS1123_LABEL_MESSAGE =
   "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const DNS1035_LABEL_MESSAGE =
+  "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
 const DNS1123_SUBDOMAIN_MESSAGE =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const QUALIFIED_NAME_MESSAGE =
@@ -33,6 +36,14 @@ export function dns1123LabelErrors(value: string): string[] {
   const errors: string[] = [];
   if (value.length > 63) errors.push(maxLength(63));
   if (!DNS1123_LABEL.test(value)) errors.push(DNS1123_LABEL_MESSAGE);
+  return errors;
+}
+
+/** Service names: they become DNS labels and environment variable names. */
+function dns1035LabelErrors(value: string): string[] {
+  const errors: string[] = [];
+  if (value.length > 63) errors.push(maxLength(63));
+  if (!DNS1035_LABEL.test(value)) errors.push(DNS1035_LABEL_MESSAGE);
   return errors;
 }
 
@@ -133,7 +144,8 @@ function validateMetadata(resource: string, object: K8sObject): FieldError[] {
   const name = meta.name ?? "";
   if (!name) errors.push(fieldRequired("metadata.name", "name or generateName is required"));
   else {
-    const problems = resource === "namespaces" ? dns1123LabelErrors(name) : dns1123SubdomainErrors(name);
+    const problems =
+      resource === "namespaces" ? dns1123LabelErrors(name) : resource === "services" ? dns1035LabelErrors(name) : dns1123SubdomainErrors(name);
     errors.push(...each("metadata.name", name, problems));
   }
   errors.push(...validateLabels(meta.labels, "metadata.labels"));
@@ -265,6 +277,7 @@ function validateContainers(spec: JsonObject, field: string, volumeNames: Set<st
       }
       errors.push(...validateEnv(container, at));
       errors.push(...validateResources(objectAt(container, "resources"), `${at}.resources`));
+      for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) errors.push(...validateProbe(container, probe, at));
       objectsAt(container, "volumeMounts").forEach((mount, j) => {
         const mountName = stringAt(mount, "name") ?? "";
         if (!mountName) errors.push(fieldRequired(`${at}.volumeMounts[${j}].name`));
@@ -282,6 +295,25 @@ function validateContainers(spec: JsonObject, field: string, volumeNames: Set<st
         }
       }
     });
+  }
+  return errors;
+}
+
+const PROBE_HANDLERS = ["exec", "httpGet", "tcpSocket", "grpc"];
+
+/** One handler per probe; liveness and startup probes succeed on the first success. */
+function validateProbe(container: JsonObject, name: string, field: string): FieldError[] {
+  const probe = objectAt(container, name);
+  if (!probe) return [];
+  const at = `${field}.${name}`;
+  const handlers = PROBE_HANDLERS.filter((handler) => probe[handler] !== undefined && probe[handler] !== null);
+  const errors: FieldError[] = [];
+  if (handlers.length === 0) errors.push(fieldRequired(at, "must specify a handler type"));
+  if (handlers.length > 1) errors.push(fieldForbidden(`${at}.${handlers[1] ?? ""}`, "may not specify more than 1 handler type"));
+  for (const key of ["periodSeconds", "timeoutSeconds", "successThreshold", "failureThreshold"]) errors.push(...nonNegative(probe, key, at, 1));
+  errors.push(...nonNegative(probe, "initialDelaySeconds", at));
+  if (name !== "readinessProbe" && probe.successThreshold !== undefined && probe.successThreshold !== 1) {
+    errors.push(fieldInvalid(`${at}.successThreshold`, probe.successThreshold, "must be 1"));
   }
   return errors;
 }
@@ -364,6 +396,71 @@ function validateJob(job: K8sObject): FieldError[] {
   return errors;
 }
 
+/** Deployments and ReplicaSets: a selector that selects the template's labels, and a template that runs forever. */
+function validateWorkload(workload: K8sObject): FieldError[] {
+  const spec = objectAt(workload, "spec") ?? {};
+  const errors = nonNegative(spec, "replicas", "spec");
+  const selector = objectAt(spec, "selector");
+  const template = objectAt(spec, "template");
+  if (!selector) errors.push(fieldRequired("spec.selector"));
+  if (!template) return [...errors, fieldRequired("spec.template")];
+  const templateMeta = objectAt(template, "metadata");
+  const labels = objectAt(templateMeta, "labels") ?? {};
+  const matchLabels = objectAt(selector, "matchLabels") ?? {};
+  if (selector && Object.keys(matchLabels).length === 0 && objectsAt(selector, "matchExpressions").length === 0) {
+    errors.push(fieldInvalid("spec.selector", selector, "empty selector is invalid for deployment"));
+  } else if (Object.entries(matchLabels).some(([key, value]) => labels[key] !== value)) {
+    errors.push(fieldInvalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`"));
+  }
+  errors.push(
+    ...validateLabels(templateMeta?.labels, "spec.template.metadata.labels"),
+    ...validatePodSpec(objectAt(template, "spec") ?? {}, "spec.template.spec"),
+  );
+  const restartPolicy = stringAt(objectAt(template, "spec"), "restartPolicy");
+  if (restartPolicy !== undefined && restartPolicy !== "Always") {
+    errors.push(fieldNotSupported("spec.template.spec.restartPolicy", restartPolicy, ["Always"]));
+  }
+  const strategy = stringAt(objectAt(spec, "strategy"), "type");
+  if (workload.kind === "Deployment" && strategy !== undefined && !["Recreate", "RollingUpdate"].includes(strategy)) {
+    errors.push(fieldNotSupported("spec.strategy.type", strategy, ["Recreate", "RollingUpdate"]));
+  }
+  if (strategy === "Recreate" && objectAt(objectAt(spec, "strategy"), "rollingUpdate")) {
+    errors.push(fieldForbidden("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'"));
+  }
+  return errors;
+}
+
+const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"];
+
+function validateService(service: K8sObject): FieldError[] {
+  const spec = objectAt(service, "spec") ?? {};
+  const errors: FieldError[] = [];
+  const type = stringAt(spec, "type") ?? "ClusterIP";
+  if (!SERVICE_TYPES.includes(type)) errors.push(fieldNotSupported("spec.type", type, SERVICE_TYPES));
+  const ports = objectsAt(spec, "ports");
+  if (ports.length === 0 && type !== "ExternalName" && spec.clusterIP !== "None") errors.push(fieldRequired("spec.ports"));
+  const names = new Set<string>();
+  ports.forEach((port, i) => {
+    const at = `spec.ports[${i}]`;
+    const name = stringAt(port, "name") ?? "";
+    if (ports.length > 1 && name === "") errors.push(fieldRequired(`${at}.name`));
+    if (name !== "" && names.has(name)) errors.push(fieldDuplicate(`${at}.name`, name));
+    names.add(name);
+    const number = port.port;
+    if (typeof number !== "number" || !Number.isInteger(number) || number < 1 || number > 65535) {
+      errors.push(fieldInvalid(`${at}.port`, number ?? null, "must be between 1 and 65535, inclusive"));
+    }
+    const target = port.targetPort;
+    if (typeof target === "number" && (!Number.isInteger(target) || target < 1 || target > 65535)) {
+      errors.push(fieldInvalid(`${at}.targetPort`, target, "must be between 1 and 65535, inclusive"));
+    }
+    const protocol = stringAt(port, "protocol") ?? "TCP";
+    if (!["TCP", "UDP", "SCTP"].includes(protocol)) errors.push(fieldNotSupported(`${at}.protocol`, protocol, ["SCTP", "TCP", "UDP"]));
+  });
+  errors.push(...validateLabels(spec.selector, "spec.selector"));
+  return errors;
+}
+
 const DATA_MAX_BYTES = 1024 * 1024;
 
 function validateDataKeys(data: JsonObject | undefined, field: string): { errors: FieldError[]; size: number } {
@@ -428,6 +525,13 @@ export function validateObject(resource: string, object: K8sObject): FieldError[
     case "persistentvolumeclaims":
       errors.push(...validateClaim(object));
       break;
+    case "deployments":
+    case "replicasets":
+      errors.push(...validateWorkload(object));
+      break;
+    case "services":
+      errors.push(...validateService(object));
+      break;
   }
   return errors;
 }
@@ -457,6 +561,13 @@ export function validateUpdate(resource: string, current: K8sObject, next: K8sOb
       for (const key of ["template", "selector", "completionMode"]) {
         if (!same(before?.[key], after?.[key])) errors.push(fieldInvalid(`spec.${key}`, after?.[key] ?? null, "field is immutable"));
       }
+      break;
+    case "deployments":
+    case "replicasets":
+      if (!same(before?.selector, after?.selector)) errors.push(fieldInvalid("spec.selector", after?.selector ?? null, "field is immutable"));
+      break;
+    case "services":
+      if (!same(before?.clusterIP, after?.clusterIP)) errors.push(fieldInvalid("spec.clusterIPs[0]", after?.clusterIP ?? null, "may not change once set"));
       break;
     case "pods":
       if (!same(podSpecWithoutMutableFields(before), podSpecWithoutMutableFields(after))) {

@@ -1,22 +1,17 @@
-import { applyDefaults, prepareForCreate } from "../api/defaults.ts";
 import type { JsonObject } from "../api/json.ts";
-import { numberAt, objectAt, stringAt, stringMapAt } from "../api/json.ts";
+import { numberAt, objectAt, stringAt } from "../api/json.ts";
 import type { EventType } from "../events.ts";
 import { recordEvent } from "../events.ts";
 import { deletePod } from "../pod-deletion.ts";
 import type { K8sObject, ObjectStore, StoreEvent } from "../store.ts";
-import { StoreError, randomNameSuffix } from "../store.ts";
 import type { ConditionUpdate } from "./conditions.ts";
 import { findCondition, isConditionTrue, kubeTimestamp, setCondition } from "./conditions.ts";
-import { controllerOf, isControlledBy, isPodReady, isPodTerminal, podPhase } from "./pods.ts";
+import { controllerOf, createPodFromTemplate, isControlledBy, isPodReady, isPodTerminal, podPhase } from "./pods.ts";
 import type { ReconcileErrorHandler } from "./reconcile-loop.ts";
 import { ReconcileLoop, objectKey, splitObjectKey } from "./reconcile-loop.ts";
 
 const COMPONENT = "job-controller";
 const DEFAULT_BACKOFF_LIMIT = 6;
-/** The API server cuts a generateName base to 58 characters so base + 5-char suffix fits 63. */
-const MAX_GENERATE_NAME_BASE = 58;
-const NAME_ATTEMPTS = 8;
 
 const SUCCESS_CRITERIA_MET: ConditionUpdate = {
   type: "SuccessCriteriaMet",
@@ -292,45 +287,18 @@ export class JobController {
 
   private createPod(job: K8sObject): K8sObject {
     const jobName = job.metadata.name ?? "";
-    const namespace = job.metadata.namespace ?? "default";
     const uid = job.metadata.uid ?? "";
-    const template = objectAt(objectAt(job, "spec"), "template");
-    const podSpec = objectAt(template, "spec");
-    if (!podSpec) throw new Error(`Job ${namespace}/${jobName} has no spec.template.spec to create pods from`);
-    const templateMeta = objectAt(template, "metadata");
-    const generateName = `${jobName}-`;
-    for (let attempt = 0; ; attempt++) {
-      const pod: K8sObject = {
-        apiVersion: "v1",
-        kind: "Pod",
-        metadata: {
-          name: generateName.slice(0, MAX_GENERATE_NAME_BASE) + randomNameSuffix(),
-          generateName,
-          namespace,
-          labels: {
-            ...stringMapAt(templateMeta, "labels"),
-            "batch.kubernetes.io/controller-uid": uid,
-            "batch.kubernetes.io/job-name": jobName,
-            "controller-uid": uid,
-            "job-name": jobName,
-          },
-          annotations: { ...stringMapAt(templateMeta, "annotations"), "batch.kubernetes.io/job-tracking": "" },
-          ownerReferences: [
-            { apiVersion: "batch/v1", kind: "Job", name: jobName, uid, controller: true, blockOwnerDeletion: true },
-          ],
-        },
-        spec: structuredClone(podSpec),
-      };
-      // The pod goes through the same defaulting as one created through the API.
-      applyDefaults("pods", pod);
-      prepareForCreate("pods", pod);
-      try {
-        return this.store.create("pods", pod);
-      } catch (error) {
-        const nameTaken = error instanceof StoreError && error.reason === "AlreadyExists";
-        if (!nameTaken || attempt + 1 >= NAME_ATTEMPTS) throw error;
-      }
-    }
+    return createPodFromTemplate(this.store, {
+      owner: job,
+      template: objectAt(objectAt(job, "spec"), "template"),
+      labels: {
+        "batch.kubernetes.io/controller-uid": uid,
+        "batch.kubernetes.io/job-name": jobName,
+        "controller-uid": uid,
+        "job-name": jobName,
+      },
+      annotations: { "batch.kubernetes.io/job-tracking": "" },
+    });
   }
 }
 

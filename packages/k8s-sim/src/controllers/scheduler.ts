@@ -4,6 +4,7 @@ import { recordEvent } from "../events.ts";
 import { parseQuantity } from "../kubelet/quantity.ts";
 import type { K8sObject, ObjectStore, StoreEvent } from "../store.ts";
 import { isConditionTrue, setCondition } from "./conditions.ts";
+import { requiredNodeAffinityMatches } from "./label-selector.ts";
 import { isPodTerminal, podNodeName } from "./pods.ts";
 import type { ReconcileErrorHandler } from "./reconcile-loop.ts";
 import { ReconcileLoop, objectKey, splitObjectKey } from "./reconcile-loop.ts";
@@ -36,7 +37,7 @@ export interface SchedulerOptions {
 
 /**
  * The default scheduler, reduced to what the sim models: a node must be Ready and schedulable,
- * its taints tolerated, its labels matching `nodeSelector`, and its allocatable resources left
+ * its taints tolerated, its labels matching `nodeSelector` and required node affinity, and its allocatable resources left
  * over enough for the pod's requests. Of the nodes that fit, the least loaded wins. Pods that fit
  * nowhere get `PodScheduled=False` with the real message and a `FailedScheduling` event, and are
  * retried when nodes, claims or other pods change.
@@ -280,7 +281,8 @@ function rejectionBy(
     return { reasons: [`node(s) had untolerated taint {${untolerated.key}: ${untolerated.value}}`], resolvable: false };
   }
   const labels = node.metadata.labels ?? {};
-  if (Object.entries(stringMapAt(spec, "nodeSelector")).some(([key, value]) => labels[key] !== value)) {
+  const selectorMisses = Object.entries(stringMapAt(spec, "nodeSelector")).some(([key, value]) => labels[key] !== value);
+  if (selectorMisses || !requiredNodeAffinityMatches(spec, node.metadata.name ?? "", labels)) {
     return { reasons: ["node(s) didn't match Pod's node affinity/selector"], resolvable: false };
   }
   const capacity = allocatable(node);

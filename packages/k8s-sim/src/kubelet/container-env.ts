@@ -12,6 +12,8 @@ export interface EnvContext {
   pod: K8sObject;
   podIP: string;
   hostIP: string;
+  /** The Service link variables: the lowest layer, which the spec's own variables override and may reference. */
+  serviceEnv?: ReadonlyMap<string, string>;
 }
 
 const SUPPORTED_FIELD_PATHS = new Set([
@@ -60,11 +62,12 @@ function fieldValue(context: EnvContext, fieldPath: string): string {
 }
 
 /**
- * The container's environment exactly as the spec defines it: `envFrom` first (later sources win),
- * then `env` in order with `$(VAR)` expansion against what came before. Nothing from the host.
+ * The container's environment as the kubelet builds it: the Service variables, then `envFrom`
+ * (later sources win), then `env` in order with `$(VAR)` expansion against what came before.
+ * Nothing from the host.
  */
 export function resolveContainerEnv(container: ContainerView, context: EnvContext): Map<string, string> {
-  const env = new Map<string, string>();
+  const env = new Map<string, string>(context.serviceEnv);
   const namespace = context.pod.metadata.namespace ?? "default";
   for (const source of container.envFrom) {
     const data = readConfigData(context.store, namespace, source.source, source.name);

@@ -91,6 +91,14 @@ export class Kubelet {
     // Store listeners run inside the writer's call; handle events after it returns.
     this.unsubscribers.push(this.store.subscribe("pods", (event) => queueMicrotask(() => this.onPodEvent(event))));
     this.unsubscribers.push(this.store.subscribe("nodes", (event) => queueMicrotask(() => this.onNodeEvent(event))));
+    // Service names resolve through each pod's /etc/hosts (the sim has no cluster DNS).
+    this.unsubscribers.push(
+      this.store.subscribe("services", () =>
+        queueMicrotask(() => {
+          for (const worker of this.workers.values()) worker.refreshHosts();
+        }),
+      ),
+    );
     for (const pod of this.store.list("pods").items) this.sync(pod);
   }
 
@@ -199,6 +207,7 @@ export class Kubelet {
     if (!this.running || !name) return;
     if (event.type !== "DELETED") {
       this.removedNodes.delete(name);
+      for (const worker of this.workers.values()) if (worker.pod.nodeName === name) worker.nudge();
       return;
     }
     // A node that is gone takes its processes with it; nobody is left to report their status.

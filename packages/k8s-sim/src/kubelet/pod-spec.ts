@@ -48,6 +48,26 @@ export interface VolumeMountView {
   readOnly: boolean;
 }
 
+export interface ContainerPortView {
+  name?: string;
+  containerPort: number;
+}
+
+export type ProbeAction =
+  | { kind: "exec"; command: string[] }
+  | { kind: "httpGet"; scheme: "HTTP" | "HTTPS"; host?: string; port: number | string; path: string; headers: { name: string; value: string }[] }
+  | { kind: "tcpSocket"; host?: string; port: number | string };
+
+/** A probe with Kubernetes' defaults filled in (period 10 s, timeout 1 s, thresholds 1 and 3). */
+export interface ProbeView {
+  action: ProbeAction;
+  initialDelaySeconds: number;
+  periodSeconds: number;
+  timeoutSeconds: number;
+  successThreshold: number;
+  failureThreshold: number;
+}
+
 export interface ContainerView {
   name: string;
   image: string;
@@ -62,6 +82,10 @@ export interface ContainerView {
   memoryLimitBytes?: number;
   terminationMessagePath: string;
   terminationMessagePolicy: "File" | "FallbackToLogsOnError";
+  ports: ContainerPortView[];
+  readinessProbe?: ProbeView;
+  livenessProbe?: ProbeView;
+  startupProbe?: ProbeView;
 }
 
 export interface KeyToPath {
@@ -193,6 +217,55 @@ function readMemoryLimit(resources: unknown, where: string): number | undefined 
   }
 }
 
+function readPort(value: unknown, where: string): number | string {
+  if (typeof value === "number" && Number.isInteger(value) && value > 0 && value < 65536) return value;
+  if (typeof value === "string" && value !== "") return /^\d+$/.test(value) ? Number(value) : value;
+  throw new PodSpecError(`${where}: must be a port number or a port name`);
+}
+
+function positiveOr(value: unknown, fallback: number, where: string, minimum = 1): number {
+  const number = optionalInteger(value, where) ?? fallback;
+  if (number < minimum) throw new PodSpecError(`${where}: must be greater than or equal to ${minimum}`);
+  return number;
+}
+
+function readProbe(value: unknown, where: string): ProbeView | undefined {
+  if (value === undefined || value === null) return undefined;
+  const probe = record(value, where);
+  let action: ProbeAction;
+  if (probe.exec !== undefined) {
+    const command = optionalStrings(record(probe.exec, `${where}.exec`).command, `${where}.exec.command`) ?? [];
+    if (command.length === 0) throw new PodSpecError(`${where}.exec.command: Required value`);
+    action = { kind: "exec", command };
+  } else if (probe.httpGet !== undefined) {
+    const get = record(probe.httpGet, `${where}.httpGet`);
+    action = {
+      kind: "httpGet",
+      scheme: oneOf(get.scheme, ["HTTP", "HTTPS"], "HTTP", `${where}.httpGet.scheme`) ?? "HTTP",
+      host: optionalString(get.host, `${where}.httpGet.host`) || undefined,
+      port: readPort(get.port, `${where}.httpGet.port`),
+      path: optionalString(get.path, `${where}.httpGet.path`) || "/",
+      headers: list(get.httpHeaders, `${where}.httpGet.httpHeaders`).map((item, i) => {
+        const header = record(item, `${where}.httpGet.httpHeaders[${i}]`);
+        return { name: requiredString(header.name, `${where}.httpGet.httpHeaders[${i}].name`), value: optionalString(header.value, `${where}.httpGet.httpHeaders[${i}].value`) ?? "" };
+      }),
+    };
+  } else if (probe.tcpSocket !== undefined) {
+    const socket = record(probe.tcpSocket, `${where}.tcpSocket`);
+    action = { kind: "tcpSocket", host: optionalString(socket.host, `${where}.tcpSocket.host`) || undefined, port: readPort(socket.port, `${where}.tcpSocket.port`) };
+  } else {
+    throw new PodSpecError(`${where}: probe handler not supported by the sim (supported: exec, httpGet, tcpSocket)`);
+  }
+  return {
+    action,
+    initialDelaySeconds: positiveOr(probe.initialDelaySeconds, 0, `${where}.initialDelaySeconds`, 0),
+    periodSeconds: positiveOr(probe.periodSeconds, 10, `${where}.periodSeconds`),
+    timeoutSeconds: positiveOr(probe.timeoutSeconds, 1, `${where}.timeoutSeconds`),
+    successThreshold: positiveOr(probe.successThreshold, 1, `${where}.successThreshold`),
+    failureThreshold: positiveOr(probe.failureThreshold, 3, `${where}.failureThreshold`),
+  };
+}
+
 function readContainer(value: unknown, where: string): ContainerView {
   const container = record(value, where);
   return {
@@ -218,6 +291,15 @@ function readContainer(value: unknown, where: string): ContainerView {
     terminationMessagePath: optionalString(container.terminationMessagePath, `${where}.terminationMessagePath`) || "/dev/termination-log",
     terminationMessagePolicy:
       oneOf(container.terminationMessagePolicy, ["File", "FallbackToLogsOnError"], "File", `${where}.terminationMessagePolicy`) ?? "File",
+    ports: list(container.ports, `${where}.ports`).map((item, i) => {
+      const port = record(item, `${where}.ports[${i}]`);
+      const containerPort = readPort(port.containerPort, `${where}.ports[${i}].containerPort`);
+      if (typeof containerPort !== "number") throw new PodSpecError(`${where}.ports[${i}].containerPort: must be a port number`);
+      return { name: optionalString(port.name, `${where}.ports[${i}].name`) || undefined, containerPort };
+    }),
+    readinessProbe: readProbe(container.readinessProbe, `${where}.readinessProbe`),
+    livenessProbe: readProbe(container.livenessProbe, `${where}.livenessProbe`),
+    startupProbe: readProbe(container.startupProbe, `${where}.startupProbe`),
   };
 }
 

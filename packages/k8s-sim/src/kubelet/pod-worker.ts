@@ -7,14 +7,19 @@ import { recordEvent } from "../events.ts";
 import type { FaultRules } from "../faults.ts";
 import { podLogDir, podLogPath } from "../pod-log-files.ts";
 import type { K8sObject, ObjectStore } from "../store.ts";
+import { attachedVolumeName, singleNodeVolumesOf, volumesAttachedTo } from "../volume-attachment.ts";
 import { ContainerConfigError, expandReferences, resolveContainerEnv } from "./container-env.ts";
 import type { ExitStatus } from "./container-process.ts";
 import { ContainerProcess, HOST_PATH, imageDirInContainer } from "./container-process.ts";
 import type { ImageReference, ImageRegistry } from "./images.ts";
 import { InvalidImageReferenceError, defaultPullPolicy, imageIdOf, parseImageReference } from "./images.ts";
+import { renderHostsFile } from "./etc-hosts.ts";
 import { ContainerLogWriter } from "./log-writer.ts";
+import type { ProbeTarget } from "./probes.ts";
+import { ContainerProbes } from "./probes.ts";
 import type { ContainerCgroup, MemoryCgroups } from "./memory-cgroup.ts";
 import type { ContainerView, PodView } from "./pod-spec.ts";
+import { serviceLinkEnv, servicesWithClusterIp } from "./service-env.ts";
 import type { ContainerStatus, PodStatusSnapshot, TerminatedState } from "./pod-status.ts";
 import { applyPodStatus, isTerminated, podPhase, statusTime } from "./pod-status.ts";
 import { VolumeSetupError, containerBindMounts, podHostDir, preparePodVolumes } from "./volumes.ts";
@@ -96,6 +101,7 @@ export class PodWorker {
   private ending: Ending | undefined;
   private disruption: PodStatusSnapshot["disruption"];
   private podReason: { reason: string; message: string } | undefined;
+  private nudgePause: (() => void) | undefined;
 
   constructor(context: WorkerContext, object: K8sObject, pod: PodView) {
     this.context = context;
@@ -188,13 +194,15 @@ export class PodWorker {
   private async prepareSandbox(): Promise<boolean> {
     const { faults, store, rootDir, timing } = this.context;
     while (!this.stopped()) {
-      if (faults.isHeldInContainerCreating(this.pod.namespace, this.pod.name)) {
-        await this.pause(timing.retryMs);
+      // A held pod, or one whose single-node volume is not attached to this node yet, stays in ContainerCreating.
+      if (faults.isHeldInContainerCreating(this.pod.namespace, this.pod.name) || !this.volumesAttached()) {
+        await this.pause(timing.retryMs, true);
         continue;
       }
       try {
         this.volumes = preparePodVolumes(store, rootDir, this.pod);
         this.sandboxReady = true;
+        this.refreshHosts();
         this.publish();
         return true;
       } catch (error) {
@@ -206,13 +214,40 @@ export class PodWorker {
     return false;
   }
 
-  /** Sleeps unless the pod ends first. */
-  private async pause(ms: number): Promise<void> {
+  private hostsFile(): string {
+    return path.join(podHostDir(this.context.rootDir, this.pod.uid), "etc-hosts");
+  }
+
+  /** (Re)writes the pod's /etc/hosts in place (containers see the same file through their bind mount). */
+  refreshHosts(): void {
+    if (!this.sandboxReady || this.completed) return;
+    mkdirSync(path.dirname(this.hostsFile()), { recursive: true });
+    writeFileSync(this.hostsFile(), renderHostsFile(this.pod.name, this.pod.namespace, servicesWithClusterIp(this.context.store)));
+  }
+
+  /** Whether every ReadWriteOnce claim the pod mounts is attached to its node (the attach/detach controller's job). */
+  private volumesAttached(): boolean {
+    const { store } = this.context;
+    const attached = volumesAttachedTo(store.get("nodes", undefined, this.pod.nodeName));
+    return singleNodeVolumesOf(store, this.object).every(({ volumeName }) => attached.has(attachedVolumeName(volumeName)));
+  }
+
+  /** Sleeps unless the pod ends first or, when `nudgeable` (waiting for the sandbox), the kubelet nudges it. */
+  private async pause(ms: number, nudgeable = false): Promise<void> {
+    const nudge = new AbortController();
+    if (nudgeable) this.nudgePause = () => nudge.abort();
     try {
-      await sleep(ms, undefined, { signal: this.abort.signal });
+      await sleep(ms, undefined, { signal: AbortSignal.any([this.abort.signal, nudge.signal]) });
     } catch {
-      // ended early
+      // ended or nudged early
+    } finally {
+      this.nudgePause = undefined;
     }
+  }
+
+  /** Something the pod may be waiting for changed (e.g. its node's attached volumes): retry now. */
+  nudge(): void {
+    this.nudgePause?.();
   }
 
   /** One container through pull, config, start and exit, restarting as the restart policy says. */
@@ -316,7 +351,13 @@ export class PodWorker {
     while (!env) {
       if (this.stopped()) return undefined;
       try {
-        const specEnv = resolveContainerEnv(run.spec, { store, pod: this.object, podIP: this.context.podIP, hostIP: this.context.hostIP });
+        const specEnv = resolveContainerEnv(run.spec, {
+          store,
+          pod: this.object,
+          podIP: this.context.podIP,
+          hostIP: this.context.hostIP,
+          serviceEnv: serviceLinkEnv(store, this.object),
+        });
         const imagePath = image.dirs.map((_, index) => imageDirInContainer(index));
         env = new Map([["PATH", [...imagePath, HOST_PATH].join(":")], ["HOSTNAME", this.pod.name], ...specEnv]);
       } catch (error) {
@@ -343,6 +384,10 @@ export class PodWorker {
     chmodSync(terminationFile, 0o666);
     const log = new ContainerLogWriter(podLogPath(rootDir, this.pod.namespace, this.pod.name, this.pod.uid, run.spec.name));
     const cgroup: ContainerCgroup | undefined = cgroups?.create(`${this.pod.uid}-${run.spec.name}-${run.status.restartCount}`, run.spec.memoryLimitBytes);
+    // Container-level securityContext wins over the pod's; root when neither says.
+    const uid = run.spec.securityContext.runAsUser ?? this.pod.securityContext.runAsUser ?? 0;
+    const gid = run.spec.securityContext.runAsGroup ?? this.pod.securityContext.runAsGroup ?? 0;
+    let probes: ContainerProbes | undefined;
     try {
       let process: ContainerProcess;
       try {
@@ -351,10 +396,9 @@ export class PodWorker {
           env: resolvedEnv,
           workingDir: run.spec.workingDir,
           imageDirs: image.dirs,
-          mounts: containerBindMounts(run.spec, this.volumes, terminationFile),
-          // Container-level securityContext wins over the pod's; root when neither says.
-          uid: run.spec.securityContext.runAsUser ?? this.pod.securityContext.runAsUser ?? 0,
-          gid: run.spec.securityContext.runAsGroup ?? this.pod.securityContext.runAsGroup ?? 0,
+          mounts: [...containerBindMounts(run.spec, this.volumes, terminationFile), { source: this.hostsFile(), target: "/etc/hosts", readOnly: false }],
+          uid,
+          gid,
           cgroupProcsFile: cgroup?.procsFile,
           killStragglers: cgroup ? () => cgroup.killAll() : undefined,
           onOutput: (stream, chunk) => log.write(stream, chunk),
@@ -365,11 +409,17 @@ export class PodWorker {
       run.process = process;
       this.event("Normal", "Created", `Created container: ${run.spec.name}`);
       if (await process.started) {
-        run.status = { ...run.status, containerID: id, started: true, ready: true, state: { running: { startedAt } } };
+        const { startupProbe, readinessProbe, livenessProbe } = run.spec;
+        // Without probes a running container is started and ready at once; probes decide otherwise.
+        run.status = { ...run.status, containerID: id, started: !startupProbe, ready: !startupProbe && !readinessProbe, state: { running: { startedAt } } };
         this.event("Normal", "Started", `Started container ${run.spec.name}`);
         this.publish();
+        if (startupProbe || readinessProbe || livenessProbe) {
+          probes = this.startProbes(run, process, { pid: process.pid, env: resolvedEnv, uid, gid, workingDir: run.spec.workingDir, ports: run.spec.ports });
+        }
       }
       const exit = await process.exited;
+      probes?.stop();
       run.process = undefined;
       log.close();
       const oomKilled = run.oomRequested || (cgroup?.oomKilled() ?? false);
@@ -393,9 +443,37 @@ export class PodWorker {
       await this.recordTermination(run, terminated);
       return exit;
     } finally {
+      probes?.stop();
       log.close();
       await cgroup?.remove();
     }
+  }
+
+  /** Runs the container's probes; their verdicts set `started` / `ready`, a failed liveness or startup probe restarts it. */
+  private startProbes(run: ContainerRun, process: ContainerProcess, target: ProbeTarget): ContainerProbes {
+    const current = () => run.process === process && "running" in run.status.state;
+    return new ContainerProbes({ readiness: run.spec.readinessProbe, liveness: run.spec.livenessProbe, startup: run.spec.startupProbe }, target, {
+      started: () => {
+        if (!current() || run.status.started) return;
+        run.status = { ...run.status, started: true, ready: !run.spec.readinessProbe };
+        this.publish();
+      },
+      readiness: (ready) => {
+        if (!current()) return;
+        run.status = { ...run.status, ready };
+        this.publish();
+      },
+      failed: (kind) => {
+        if (!current() || this.stopped()) return;
+        this.event("Normal", "Killing", `Container ${run.spec.name} failed ${kind.toLowerCase()} probe, will be restarted`);
+        process.signal("SIGTERM");
+        const timer = setTimeout(() => process.signalGroup("SIGKILL"), this.pod.terminationGracePeriodSeconds * 1000);
+        void process.exited.finally(() => clearTimeout(timer));
+      },
+      unhealthy: (message) => {
+        if (current()) this.event("Warning", "Unhealthy", message);
+      },
+    });
   }
 
   private async recordStartFailure(run: ContainerRun, id: string, startedAt: string, message: string): Promise<ExitStatus> {
