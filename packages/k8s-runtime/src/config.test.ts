@@ -187,10 +187,16 @@ describe("names and strings", () => {
   });
 
   it("normalizes paths and URLs", () => {
-    const config = parse({ cwd: "/work//repo/", instanceRoot: "/paperclip/instances/x/", paperclipApiUrl: "http://paperclip.svc:3100/" });
+    const config = parse({ cwd: "/work//repo/", instanceRoot: "/paperclip/instances/default/", paperclipApiUrl: "http://paperclip.svc:3100/" });
     expect(config.cwd).toBe("/work/repo");
-    expect(config.instanceRoot).toBe("/paperclip/instances/x");
+    expect(config.instanceRoot).toBe("/paperclip/instances/default");
     expect(config.paperclipApiUrl).toBe("http://paperclip.svc:3100");
+  });
+
+  it("refuses an instanceRoot other than Paperclip's own: agent config may not move where run files go", () => {
+    const result = parseRuntimeConfig({ instanceRoot: "/etc" }, env);
+    expect(result).toMatchObject({ ok: false, key: "instanceRoot", errorCode: "k8s_config_forbidden" });
+    if (!result.ok) expect(result.message).toMatch(/differs from Paperclip's own instance root \/paperclip\/instances\/default/);
   });
 
   it("keeps the kubeconfig setting as given (cluster access tells a path from inline text)", () => {

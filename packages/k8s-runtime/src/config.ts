@@ -4,10 +4,12 @@
  * `config-keys.ts` reports the ones nobody knows.
  */
 import { BlockList, isIP } from "node:net";
+import path from "node:path";
 import type { V1Toleration } from "@kubernetes/client-node";
 import { resolvePaperclipInstanceRootForAdapter } from "@paperclipai/adapter-utils/server-utils";
 import {
   configErrorCode,
+  ConfigForbiddenError,
   ConfigValueError,
   fail,
   isUnset,
@@ -207,6 +209,20 @@ function readSharedVolume(claimRaw: unknown, pathRaw: unknown): RuntimeConfig["s
   return { claimName, mountPath };
 }
 
+/**
+ * Paperclip's own instance root: run directories go under it, and the reaper sweeps it. Agent config (which
+ * agents can write) may repeat it but not move it elsewhere on the server's disk.
+ */
+function readInstanceRoot(raw: unknown, env: NodeJS.ProcessEnv): string {
+  const configured = readAbsolutePath(raw, "instanceRoot");
+  const own = defaultInstanceRoot(env);
+  if (configured === undefined || path.resolve(configured) === path.resolve(own)) return own;
+  throw new ConfigForbiddenError(
+    "instanceRoot",
+    `config.instanceRoot ${show(configured)} differs from Paperclip's own instance root ${own} (from PAPERCLIP_HOME and PAPERCLIP_INSTANCE_ID); agent config may not move where run files are written`,
+  );
+}
+
 function defaultInstanceRoot(env: NodeJS.ProcessEnv): string {
   try {
     return resolvePaperclipInstanceRootForAdapter({ env });
@@ -253,7 +269,7 @@ function buildConfig(raw: Readonly<Record<string, unknown>>, env: NodeJS.Process
     runAsGroup: readNumber(raw.runAsGroup, "runAsGroup", { integer: true }),
     fsGroup: readNumber(raw.fsGroup, "fsGroup", { integer: true }),
     sharedVolume: readSharedVolume(raw.sharedVolumeClaim, raw.sharedVolumeMountPath),
-    instanceRoot: readAbsolutePath(raw.instanceRoot, "instanceRoot") ?? defaultInstanceRoot(env),
+    instanceRoot: readInstanceRoot(raw.instanceRoot, env),
     paperclipApiUrl: readPaperclipApiUrl(raw.paperclipApiUrl, "paperclipApiUrl", env),
     retainRunFilesOnFailureSec: readNumber(raw.retainRunFilesOnFailureSec, "retainRunFilesOnFailureSec"),
   };

@@ -5,6 +5,7 @@ import path from "node:path";
 import type { AdapterEnvironmentTestResult } from "@paperclipai/adapter-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALLOW_LOOPBACK_API_URL_ENV } from "./config.ts";
+import { SHARED_VOLUME_CLAIM_ENV } from "./self-pod.ts";
 import { testEnvironment } from "./environment-test.ts";
 import { ALLOW_KUBECONFIG_EXEC_ENV } from "./kubeconfig-policy.ts";
 import { ALLOWED_FILE_ROOTS_ENV } from "./server-paths.ts";
@@ -28,7 +29,9 @@ afterAll(async () => {
  * operator allows the cluster's kubeconfig file (not the loopback API URL, unless `env` says so).
  */
 function check(overrides: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<AdapterEnvironmentTestResult> {
-  const serverEnv = { [ALLOWED_FILE_ROOTS_ENV]: cluster.sim.kubeconfigPath, ...env };
+  // The operator's server settings of the cluster (instance root, shared volume), but not its loopback allowance.
+  const serverSettings = Object.fromEntries(Object.entries(cluster.serverEnv).filter(([name]) => name !== ALLOW_LOOPBACK_API_URL_ENV));
+  const serverEnv = { ...serverSettings, [ALLOWED_FILE_ROOTS_ENV]: cluster.sim.kubeconfigPath, ...env };
   return testEnvironment(minimalAgent(), { companyId: "company-1", adapterType: "minimal_k8s", config: cluster.config(overrides) }, serverEnv);
 }
 
@@ -174,7 +177,7 @@ describe("testEnvironment (simulated cluster)", () => {
       metadata: { name: "single-node", namespace: cluster.namespace },
       spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
     });
-    const result = await check({ paperclipApiUrl: SERVICE_URL, sharedVolumeClaim: "single-node" });
+    const result = await check({ paperclipApiUrl: SERVICE_URL }, { [SHARED_VOLUME_CLAIM_ENV]: "single-node" });
     expect(result.status).toBe("fail");
     const volume = checkNamed(result, "shared_volume");
     expect(volume.level).toBe("error");
@@ -184,7 +187,7 @@ describe("testEnvironment (simulated cluster)", () => {
   });
 
   it("a claim that does not exist fails naming it, and the other checks still run", async () => {
-    const result = await check({ paperclipApiUrl: SERVICE_URL, sharedVolumeClaim: "no-such-claim" });
+    const result = await check({ paperclipApiUrl: SERVICE_URL }, { [SHARED_VOLUME_CLAIM_ENV]: "no-such-claim" });
     expect(checkNamed(result, "shared_volume")).toMatchObject({ level: "error" });
     expect(checkNamed(result, "shared_volume").message).toMatch(/no-such-claim/);
     expect(checkNamed(result, "image").level).toBe("info");
@@ -192,8 +195,15 @@ describe("testEnvironment (simulated cluster)", () => {
   });
 
   it("an instance root outside the shared volume fails", async () => {
-    const result = await check({ paperclipApiUrl: SERVICE_URL, instanceRoot: "/var/lib/paperclip" });
+    const result = await check({ paperclipApiUrl: SERVICE_URL }, { PAPERCLIP_HOME: "/var/lib/paperclip" });
     expect(checkNamed(result, "shared_volume").message).toMatch(/does not hold the instance root \/var\/lib\/paperclip/);
+  });
+
+  it("agent config naming another claim than the server's fails: the server decides what pods mount", async () => {
+    const result = await check({ paperclipApiUrl: SERVICE_URL, sharedVolumeClaim: "someone-elses", sharedVolumeMountPath: "/" });
+    expect(result.status).toBe("fail");
+    expect(checkNamed(result, "shared_volume")).toMatchObject({ level: "error" });
+    expect(checkNamed(result, "shared_volume").message).toMatch(/agent config may not choose what agent pods mount/);
   });
 
   it("no image (none configured, no Paperclip pod to take it from) fails", async () => {

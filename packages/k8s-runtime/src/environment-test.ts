@@ -12,7 +12,7 @@ import { ConfigForbiddenError, ConfigValueError } from "./config-values.ts";
 import { ALLOW_KUBECONFIG_EXEC_ENV, kubeconfigPolicy } from "./kubeconfig-policy.ts";
 import { RUNTIME_PERMISSIONS } from "./permissions.ts";
 import { describeApiError } from "./retry-policy.ts";
-import { discoverPlacement, isWithin, type Placement, type SharedVolume } from "./self-pod.ts";
+import { chooseSharedVolume, discoverPlacement, isWithin, type Placement, type SharedVolume } from "./self-pod.ts";
 import { ALLOWED_FILE_ROOTS_ENV, resolveServerPath, serverPathPolicy } from "./server-paths.ts";
 
 type Check = AdapterEnvironmentCheck;
@@ -148,8 +148,12 @@ async function runChecks(ctx: AdapterEnvironmentTestContext, env: NodeJS.Process
   } catch (error) {
     checks.push(fail("self_pod", `Could not read the Paperclip pod: ${describeApiError(error)}`, "Allow get on pods in Paperclip's namespace, or configure sharedVolumeClaim, sharedVolumeMountPath and image."));
   }
-  const volume = config.sharedVolume ?? placement?.sharedVolume ?? null;
-  checks.push(await sharedVolumeCheck(cluster, namespace, volume, config.instanceRoot));
+  const chosen = chooseSharedVolume(placement?.sharedVolume ?? null, config.sharedVolume);
+  checks.push(
+    "problem" in chosen
+      ? fail("shared_volume", chosen.problem, "Remove sharedVolumeClaim and sharedVolumeMountPath from the agent's config: the Paperclip pod (or the server's environment) decides.")
+      : await sharedVolumeCheck(cluster, namespace, chosen.volume, config.instanceRoot),
+  );
   const image = config.image ?? placement?.serverImage ?? null;
   checks.push(image ? pass("image", `Agent image: ${image}`) : fail("image", "No agent image configured", "Set image to an image that contains the agent CLI."));
   checks.push(apiUrlCheck(config.paperclipApiUrl, env));

@@ -154,7 +154,7 @@ describe("a run's skills, from config to the run directory", () => {
 
   async function plan(config: Record<string, unknown>) {
     const sharedRoot = path.join(root, "shared");
-    const parsed = parseRuntimeConfig({ instanceRoot: path.join(sharedRoot, "instance"), ...config });
+    const parsed = parseRuntimeConfig(config, { PAPERCLIP_HOME: path.join(sharedRoot, "home") });
     if (!parsed.ok) throw new Error(parsed.message);
     const run = recordedRun({ adapterType: agent.type, config, taskId: null });
     const placement = { namespace: "default", serverImage: null, sharedVolume: null, imagePullSecrets: [], serverContainer: null, source: "config" as const };

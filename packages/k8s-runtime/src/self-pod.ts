@@ -36,9 +36,21 @@ export interface Placement {
 
 export interface PlacementSettings {
   namespace?: string;
-  sharedVolumeClaim?: string;
-  sharedVolumeMountPath?: string;
   instanceRoot: string;
+}
+
+/**
+ * Server environment naming the shared volume when Paperclip does not run in a pod (in a pod it is read from
+ * the pod). The volume is the server's setting: agent config may repeat it, never change it.
+ */
+export const SHARED_VOLUME_CLAIM_ENV = "PAPERCLIP_K8S_SHARED_VOLUME_CLAIM";
+export const SHARED_VOLUME_MOUNT_PATH_ENV = "PAPERCLIP_K8S_SHARED_VOLUME_MOUNT_PATH";
+
+/** The shared volume the server's environment names, or null. */
+export function sharedVolumeFromEnv(env: NodeJS.ProcessEnv): SharedVolume | null {
+  const claimName = env[SHARED_VOLUME_CLAIM_ENV]?.trim();
+  const mountPath = env[SHARED_VOLUME_MOUNT_PATH_ENV]?.trim();
+  return claimName && mountPath && path.isAbsolute(mountPath) ? { claimName, mountPath: path.resolve(mountPath) } : null;
 }
 
 /** Reads the Paperclip pod; injected so discovery is testable against any cluster. */
@@ -102,14 +114,12 @@ export function placementFromPod(pod: V1Pod, settings: PlacementSettings, contai
   };
 }
 
-/** Facts from config when Paperclip runs outside the cluster. */
-export function placementFromConfig(settings: PlacementSettings, defaultNamespace: string): Placement {
-  const { sharedVolumeClaim, sharedVolumeMountPath } = settings;
+/** Facts from the server's environment when Paperclip runs outside the cluster. */
+export function placementFromEnv(settings: PlacementSettings, defaultNamespace: string, env: NodeJS.ProcessEnv): Placement {
   return {
     namespace: settings.namespace ?? defaultNamespace,
     serverImage: null,
-    sharedVolume:
-      sharedVolumeClaim && sharedVolumeMountPath ? { claimName: sharedVolumeClaim, mountPath: sharedVolumeMountPath } : null,
+    sharedVolume: sharedVolumeFromEnv(env),
     imagePullSecrets: [],
     serverContainer: null,
     source: "config",
@@ -120,26 +130,23 @@ const placements = new Map<string, Promise<Placement>>();
 
 /**
  * Placement for a cluster: read the Paperclip pod once per cluster and namespace (cached), or take
- * the facts from config outside a cluster. Config values win over discovered ones.
+ * the facts from the server's environment outside a cluster.
  */
-export function discoverPlacement(
+export async function discoverPlacement(
   clusterKey: string,
   settings: PlacementSettings,
   readPod: PodReader,
   defaultNamespace: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Placement> {
-  const cacheKey = JSON.stringify([clusterKey, settings]);
+  const ownNamespace = await inClusterNamespace(env);
+  const podName = env.PAPERCLIP_POD_NAME ?? env.HOSTNAME;
+  // Outside a pod the facts come from the environment, which is cheap to read every time.
+  if (!ownNamespace || !podName) return placementFromEnv(settings, defaultNamespace, env);
+  const cacheKey = JSON.stringify([clusterKey, settings, ownNamespace, podName]);
   let placement = placements.get(cacheKey);
   if (!placement) {
-    placement = (async () => {
-      const ownNamespace = await inClusterNamespace(env);
-      const podName = env.PAPERCLIP_POD_NAME ?? env.HOSTNAME;
-      if (!ownNamespace || !podName) return placementFromConfig(settings, defaultNamespace);
-      const discovered = placementFromPod(await readPod(ownNamespace, podName), settings, env.PAPERCLIP_CONTAINER_NAME);
-      const configured = placementFromConfig(settings, discovered.namespace);
-      return { ...discovered, sharedVolume: configured.sharedVolume ?? discovered.sharedVolume };
-    })();
+    placement = readPod(ownNamespace, podName).then((pod) => placementFromPod(pod, settings, env.PAPERCLIP_CONTAINER_NAME));
     placements.set(cacheKey, placement);
     // A failed discovery is not cached: the next run tries again.
     placement.catch(() => placements.delete(cacheKey));
@@ -163,15 +170,35 @@ export async function resolvePlacement(
   } catch (error) {
     return failedRunResult("k8s_cluster_unreachable", `Could not read the Paperclip pod: ${describeApiError(error)}`);
   }
-  const sharedVolume = config.sharedVolume ?? placement.sharedVolume;
+  const chosen = chooseSharedVolume(placement.sharedVolume, config.sharedVolume);
+  if ("problem" in chosen) return failedRunResult("k8s_config_forbidden", chosen.problem, { key: "sharedVolumeClaim" });
+  const sharedVolume = chosen.volume;
   if (!sharedVolume) {
     return failedRunResult(
       "k8s_shared_volume_unavailable",
-      `No shared volume holds the instance root ${config.instanceRoot}: mount a ReadWriteMany PersistentVolumeClaim there in the Paperclip pod, or set sharedVolumeClaim and sharedVolumeMountPath.`,
+      `No shared volume holds the instance root ${config.instanceRoot}: mount a ReadWriteMany PersistentVolumeClaim there in the Paperclip pod, or set ${SHARED_VOLUME_CLAIM_ENV} and ${SHARED_VOLUME_MOUNT_PATH_ENV} in the server's environment.`,
       { key: "sharedVolumeClaim" },
     );
   }
   const image = config.image ?? placement.serverImage;
   if (!image) return failedRunResult("k8s_config_invalid", "config.image is required: the agent's container image.", { key: "image" });
   return { placement, sharedVolume, image };
+}
+
+/**
+ * The shared volume decides which directories agent pods mount, so it is the server's (its pod, else its
+ * environment): agent config, which agents can write, may only repeat it. Without a server value, config is
+ * used as it is (a lab set-up outside a cluster; the environment test warns).
+ */
+export function chooseSharedVolume(
+  server: SharedVolume | null,
+  configured: { claimName: string; mountPath: string } | undefined,
+): { volume: SharedVolume | null } | { problem: string } {
+  if (!server || !configured) return { volume: server ?? configured ?? null };
+  const same = configured.claimName === server.claimName && path.resolve(configured.mountPath) === path.resolve(server.mountPath);
+  return same
+    ? { volume: server }
+    : {
+        problem: `config sharedVolumeClaim/sharedVolumeMountPath (${configured.claimName} at ${configured.mountPath}) differ from the server's shared volume (${server.claimName} at ${server.mountPath}); agent config may not choose what agent pods mount`,
+      };
 }

@@ -8,6 +8,7 @@ import { ALLOW_LOOPBACK_API_URL_ENV } from "../config.ts";
 import { ALLOWED_FILE_ROOTS_ENV } from "../server-paths.ts";
 import { agentCliFixturesDir } from "./agent-cli-fixtures.ts";
 import { sampleCommandInput } from "./command-input.ts";
+import { SHARED_VOLUME_CLAIM_ENV, SHARED_VOLUME_MOUNT_PATH_ENV } from "../self-pod.ts";
 
 /** User the simulated agent pods run as (non-root, as in production). */
 export const AGENT_UID = 1000;
@@ -89,11 +90,18 @@ export async function startConformanceCluster(agent: AgentDefinition<unknown>, a
   await mkdir(sharedRoot, { recursive: true });
   // The agent user must be able to walk down to the claim, as on a real node.
   for (let dir = sharedRoot; dir.startsWith(sim.rootDir); dir = path.dirname(dir)) await chmod(dir, 0o755);
-  const instanceRoot = path.join(sharedRoot, "instance");
+  // Paperclip's home and instance root on the shared volume, as in production (the Paperclip e2e's server uses this home).
+  const paperclipHome = path.join(sharedRoot, "paperclip-home");
+  const instanceRoot = path.join(paperclipHome, "instances", "default");
   await mkdir(instanceRoot, { recursive: true });
+  // What an operator sets on the server: the instance root and the shared volume are the server's, never agent config's.
   const serverEnv = {
     [ALLOWED_FILE_ROOTS_ENV]: [process.env[ALLOWED_FILE_ROOTS_ENV], sim.kubeconfigPath].filter(Boolean).join(":"),
     [ALLOW_LOOPBACK_API_URL_ENV]: "true",
+    PAPERCLIP_HOME: paperclipHome,
+    PAPERCLIP_INSTANCE_ID: "default",
+    [SHARED_VOLUME_CLAIM_ENV]: claimName,
+    [SHARED_VOLUME_MOUNT_PATH_ENV]: sharedRoot,
   };
   const savedEnv = Object.fromEntries(Object.keys(serverEnv).map((name) => [name, process.env[name]]));
   Object.assign(process.env, serverEnv);
@@ -110,9 +118,6 @@ export async function startConformanceCluster(agent: AgentDefinition<unknown>, a
       namespace,
       image,
       imagePullPolicy: "IfNotPresent",
-      sharedVolumeClaim: claimName,
-      sharedVolumeMountPath: sharedRoot,
-      instanceRoot,
       runAsUser: AGENT_UID,
       runAsGroup: AGENT_UID,
       paperclipApiUrl: "http://127.0.0.1:3100",
