@@ -54,6 +54,14 @@ export const RESOURCES: readonly ResourceInfo[] = [
     shortNames: [], verbs: READ_WRITE, categories: ["all"], subresources: [{ ...STATUS, kind: "Job" }],
   },
   {
+    group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", singular: "serviceaccount", namespaced: true,
+    shortNames: ["sa"], verbs: READ_WRITE, subresources: [],
+  },
+  ...(["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"] as const).map((kind) => ({
+    group: "rbac.authorization.k8s.io", version: "v1", kind, plural: `${kind.toLowerCase()}s`, singular: kind.toLowerCase(),
+    namespaced: !kind.startsWith("Cluster"), shortNames: [], verbs: READ_WRITE, subresources: [],
+  })),
+  {
     group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectAccessReview",
     plural: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview", namespaced: false,
     shortNames: [], verbs: ["create"], subresources: [],

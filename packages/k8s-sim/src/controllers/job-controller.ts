@@ -1,6 +1,7 @@
 import { applyDefaults, prepareForCreate } from "../api/defaults.ts";
 import type { JsonObject } from "../api/json.ts";
 import { numberAt, objectAt, stringAt, stringMapAt } from "../api/json.ts";
+import { admitPodSecurity, admitServiceAccount } from "../admission/pod-admission.ts";
 import type { EventType } from "../events.ts";
 import { recordEvent } from "../events.ts";
 import { deletePod } from "../pod-deletion.ts";
@@ -324,6 +325,9 @@ export class JobController {
       // The pod goes through the same defaulting as one created through the API.
       applyDefaults("pods", pod);
       prepareForCreate("pods", pod);
+      // ...and the same admission: service account, then Pod Security (a refusal becomes FailedCreate).
+      admitServiceAccount(this.store, pod);
+      admitPodSecurity(this.store, pod);
       try {
         return this.store.create("pods", pod);
       } catch (error) {
