@@ -83,6 +83,8 @@ export interface SimCluster {
   serviceAccountToken(namespace: string, name: string, lifetimeSeconds?: number): string;
   kubeconfigPath: string;
   kubeconfig: KubeconfigObject;
+  /** The admin kubeconfig for the HTTPS listener (with the CA), whatever `tls` says. */
+  httpsKubeconfig: KubeconfigObject;
   store: ObjectStore;
   faults: FaultRules & SimFaultActions;
   requests: RequestAccounting;
@@ -250,6 +252,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     url,
     httpsUrl: server.httpsUrl,
     caCertPem: tls.caCertPem,
+    httpsKubeconfig: kubeconfigFor(server.httpsUrl, tls.caCertPem),
     serviceAccountToken: (namespace, name, lifetimeSeconds = 3600) => {
       const account = store.get("serviceaccounts", namespace, name);
       if (!account?.metadata.uid) throw new Error(`serviceaccount "${name}" not found in namespace "${namespace}"`);
