@@ -20,14 +20,17 @@ afterAll(async () => {
   await cluster.stop();
 });
 
-function clientFor(config: KubeconfigObject): CoreV1Api {
+function clientFor(config: KubeconfigObject | AnonymousKubeconfig): CoreV1Api {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(JSON.stringify(config));
   return kubeConfig.makeApiClient(CoreV1Api);
 }
 
-function withUser(config: KubeconfigObject, user: { token?: string }): KubeconfigObject {
-  return { ...config, users: config.users.map((entry) => ({ ...entry, user })) };
+type AnonymousKubeconfig = Omit<KubeconfigObject, "users"> & { users: { name: string; user: Record<string, never> }[] };
+
+/** The same kubeconfig with no credentials at all. */
+function withoutCredentials(config: KubeconfigObject): AnonymousKubeconfig {
+  return { ...config, users: config.users.map((entry) => ({ name: entry.name, user: {} })) };
 }
 
 describe("the HTTPS listener", () => {
@@ -76,7 +79,7 @@ describe("the HTTPS listener", () => {
   });
 
   it("answers a request without credentials as system:anonymous: version yes, resources 403", async () => {
-    const anonymous = withUser(cluster.kubeconfig, {});
+    const anonymous = withoutCredentials(cluster.kubeconfig);
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromString(JSON.stringify(anonymous));
     expect((await kubeConfig.makeApiClient(VersionApi).getCode()).major).toBe("1");
