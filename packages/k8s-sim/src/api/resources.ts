@@ -55,7 +55,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   },
   {
     group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", singular: "serviceaccount", namespaced: true,
-    shortNames: ["sa"], verbs: READ_WRITE, subresources: [],
+    shortNames: ["sa"], verbs: READ_WRITE, subresources: [{ name: "token", kind: "TokenRequest", verbs: ["create"] }],
   },
   ...(["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"] as const).map((kind) => ({
     group: "rbac.authorization.k8s.io", version: "v1", kind, plural: `${kind.toLowerCase()}s`, singular: kind.toLowerCase(),
@@ -64,6 +64,11 @@ export const RESOURCES: readonly ResourceInfo[] = [
   {
     group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectAccessReview",
     plural: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview", namespaced: false,
+    shortNames: [], verbs: ["create"], subresources: [],
+  },
+  {
+    group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectRulesReview",
+    plural: "selfsubjectrulesreviews", singular: "selfsubjectrulesreview", namespaced: false,
     shortNames: [], verbs: ["create"], subresources: [],
   },
 ];

@@ -2,12 +2,13 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
-import { reviewAccess } from "../auth/access-review.ts";
+import { reviewAccess, reviewRules } from "../auth/access-review.ts";
 import { authenticate, forbidden, impersonate } from "../auth/authenticate.ts";
 import type { ClusterTls } from "../auth/certificates.ts";
 import type { RequestAttributes } from "../auth/rbac.ts";
 import { authorize } from "../auth/rbac.ts";
 import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
+import { requestToken } from "../auth/token-request.ts";
 import type { UserInfo } from "../auth/user.ts";
 import { ANONYMOUS, CLUSTER_ADMIN } from "../auth/user.ts";
 import type { FaultRules, Verb } from "../faults.ts";
@@ -20,12 +21,12 @@ import {
 } from "./handlers.ts";
 import { parseLogOptions, servePodLog } from "./logs.ts";
 import { patchTypeOf } from "./patch.ts";
-import { decodeSelfSubjectAccessReview } from "./protobuf-review.ts";
+import { PROTOBUF_MEDIA_TYPE, decodeProtobufBody } from "./protobuf-bodies.ts";
 import { findResource } from "./resources.ts";
 import { selectorFilter } from "./selectors.ts";
 import type { SimFaultActions } from "./sim-endpoints.ts";
 import { handleSimEndpoint } from "./sim-endpoints.ts";
-import { ApiError, badRequest, methodNotAllowed, notFound, notFoundPath } from "./status.ts";
+import { ApiError, badRequest, methodNotAllowed, notFound, notFoundPath, unsupportedMediaType } from "./status.ts";
 import { toTable, wantsTable } from "./table.ts";
 import { serveWatch } from "./watch.ts";
 
@@ -121,13 +122,11 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 
 const mediaTypeOf = (contentType: string | undefined) => (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
 
-/** A request body as JSON; the one protobuf body the sim reads is kubectl's SelfSubjectAccessReview. */
+/** A request body as JSON; the few protobuf bodies kubectl insists on are decoded, others are 415. */
 async function requestBody(request: IncomingMessage, target: ResourceTarget, verb: Verb): Promise<unknown> {
   const body = await readBody(request);
   const contentType = request.headers["content-type"];
-  if (target.resource.plural === "selfsubjectaccessreviews" && mediaTypeOf(contentType) === "application/vnd.kubernetes.protobuf") {
-    return decodeSelfSubjectAccessReview(body);
-  }
+  if (mediaTypeOf(contentType) === PROTOBUF_MEDIA_TYPE) return decodeProtobufBody(body);
   return parseJson(body.toString("utf8"), verb === "patch" ? undefined : contentType);
 }
 
@@ -149,11 +148,7 @@ function attributesOf(target: ResourceTarget, verb: Verb): RequestAttributes {
 function parseJson(text: string, contentType?: string): unknown {
   const mediaType = mediaTypeOf(contentType);
   if (mediaType !== "" && mediaType !== "application/json" && mediaType !== "*/*") {
-    throw new ApiError(
-      415,
-      "UnsupportedMediaType",
-      `the body of the request was in an unknown format - accepted media types include: application/json`,
-    );
+    throw unsupportedMediaType();
   }
   if (text.trim() === "") return undefined;
   try {
@@ -243,6 +238,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const filter = () => selectorFilter(target.resource.plural, query.get("labelSelector"), query.get("fieldSelector"));
 
     if (target.resource.plural === "selfsubjectaccessreviews") return send(response, reviewAccess(store, user, body));
+    if (target.resource.plural === "selfsubjectrulesreviews") return send(response, reviewRules(store, user, body));
+    if (subresource === "token") return send(response, requestToken(store, options.tokens, target.namespace ?? "", name ?? "", body));
     if (subresource === "log") {
       const pod = store.get("pods", target.namespace, name ?? "");
       if (!pod) throw notFound(target.resource, name ?? "");

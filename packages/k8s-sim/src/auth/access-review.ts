@@ -4,7 +4,7 @@ import { isObject, objectAt } from "../api/json.ts";
 import { ApiError } from "../api/status.ts";
 import type { ObjectStore } from "../store.ts";
 import type { RequestAttributes } from "./rbac.ts";
-import { authorize } from "./rbac.ts";
+import { authorize, rulesFor } from "./rbac.ts";
 import type { UserInfo } from "./user.ts";
 
 const text = (object: JsonObject, key: string) => (typeof object[key] === "string" ? object[key] : "");
@@ -46,6 +46,30 @@ export function reviewAccess(store: ObjectStore, user: UserInfo, body: unknown):
       metadata: { creationTimestamp: null },
       spec: spec ?? {},
       status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) },
+    },
+  };
+}
+
+/** SelfSubjectRulesReview (`kubectl auth can-i --list`): every rule RBAC grants the caller in the namespace. */
+export function reviewRules(store: ObjectStore, user: UserInfo, body: unknown): HandlerResult {
+  const spec = objectAt(isObject(body) ? body : {}, "spec") ?? {};
+  const namespace = text(spec, "namespace") || undefined;
+  const rules = rulesFor(store, user, namespace);
+  const nonEmpty = (key: string, values: string[]) => (values.length ? { [key]: values } : {});
+  return {
+    code: 201,
+    body: {
+      kind: "SelfSubjectRulesReview",
+      apiVersion: "authorization.k8s.io/v1",
+      metadata: { creationTimestamp: null },
+      spec,
+      status: {
+        resourceRules: rules
+          .filter((rule) => rule.nonResourceURLs.length === 0)
+          .map((rule) => ({ verbs: rule.verbs, ...nonEmpty("apiGroups", rule.apiGroups), ...nonEmpty("resources", rule.resources), ...nonEmpty("resourceNames", rule.resourceNames) })),
+        nonResourceRules: rules.filter((rule) => rule.nonResourceURLs.length > 0).map((rule) => ({ verbs: rule.verbs, nonResourceURLs: rule.nonResourceURLs })),
+        incomplete: false,
+      },
     },
   };
 }

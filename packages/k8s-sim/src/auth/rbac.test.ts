@@ -202,6 +202,21 @@ describe("requests with a service-account token", () => {
     expect(await call("GET", "/api/v1/namespaces/team/pods", token)).toEqual({ status: 401, message: "Unauthorized" });
   });
 
+  it("come from kubectl create token too (TokenRequest): for the API audience only, at least 10 minutes", async () => {
+    const created = await kubectl(adminKubeconfig, ["create", "token", "runner", "-n", "team"]);
+    expect(created.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect((await call("GET", "/api/v1/namespaces/team/pods", created.stdout.trim())).status).toBe(200);
+    const otherAudience = await kubectl(adminKubeconfig, ["create", "token", "runner", "-n", "team", "--audience=vault"]);
+    expect(await call("GET", "/api/v1/namespaces/team/pods", otherAudience.stdout.trim())).toEqual({ status: 401, message: "Unauthorized" });
+    expect((await kubectl(adminKubeconfig, ["create", "token", "runner", "-n", "team", "--duration=5m"])).stderr).toBe(
+      'error: failed to create token: TokenRequest.authentication.k8s.io "runner" is invalid: spec.expirationSeconds: Invalid value: 300: may not specify a duration less than 10 minutes\n',
+    );
+    expect((await kubectl(adminKubeconfig, ["create", "token", "ghost", "-n", "team"])).stderr).toBe('error: failed to create token: serviceaccounts "ghost" not found\n');
+    expect((await kubectl(adminKubeconfig, ["create", "token", "runner", "-n", "team", `--token=${runnerToken}`])).stderr).toBe(
+      `error: failed to create token: serviceaccounts "runner" is forbidden: User "${RUNNER}" cannot create resource "serviceaccounts/token" in API group "" in the namespace "team"\n`,
+    );
+  });
+
   it("without credentials on the plain-HTTP listener, a request is the admin (the lab's insecure port)", async () => {
     const response = await fetch(`${cluster.url}/api/v1/nodes`);
     expect(response.status).toBe(200);
@@ -239,6 +254,17 @@ describe("access reviews", () => {
       expect({ canI, answer: answer.stdout.trim() }).toEqual({ canI, answer: enforced.status === 403 ? "no" : "yes" });
     }
     expect((await kubectl(adminKubeconfig, ["auth", "can-i", "delete", "nodes"])).stdout).toBe("yes\n");
+  });
+
+  it("kubectl auth can-i --list lists the rules RBAC grants the account in the namespace", async () => {
+    const listed = await kubectl(adminKubeconfig, ["auth", "can-i", "--list", "-n", "team", `--as=${RUNNER}`]);
+    const rows = listed.stdout.split("\n").map((line) => line.trim().split(/\s{2,}/));
+    expect(rows).toContainEqual(["pods", "[]", "[]", "[get list watch]"]);
+    expect(rows).toContainEqual(["pods/log", "[]", "[]", "[get list watch]"]);
+    expect(rows).toContainEqual(["jobs.batch/status", "[]", "[]", "[get]"]);
+    expect(rows).toContainEqual(["configmaps", "[]", "[allowed-cm]", "[get]"]);
+    expect(rows).toContainEqual(["configmaps", "[]", "[]", "[deletecollection]"]);
+    expect(rows.some((row) => row[0] === "nodes" || row[0] === "*.*")).toBe(false);
   });
 
   it("SelfSubjectAccessReview answers truthfully for the caller, with RBAC's reason", async () => {

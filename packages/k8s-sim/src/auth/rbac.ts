@@ -17,7 +17,7 @@ export interface Decision {
 /** Members of `system:masters` skip authorization, as on a real API server. */
 const SUPERUSER_GROUP = "system:masters";
 
-interface PolicyRule {
+export interface PolicyRule {
   verbs: string[];
   apiGroups: string[];
   resources: string[];
@@ -86,38 +86,54 @@ function describeSubject(subject: Subject): string {
   return subject.kind === "ServiceAccount" ? `ServiceAccount "${subject.name}/${subject.namespace ?? ""}"` : `${subject.kind} "${subject.name}"`;
 }
 
+interface Grant {
+  rules: PolicyRule[];
+  /** `RBAC: allowed by ...`: which binding of which role to which subject. */
+  reason: string;
+}
+
 /**
- * RBAC as the API server enforces it: ClusterRoleBindings grant their ClusterRole everywhere,
- * RoleBindings grant a Role (of their namespace) or a ClusterRole inside their namespace only.
- * Nothing is allowed unless a rule allows it.
+ * Every grant that applies to the user in `namespace` (cluster-wide ones only when undefined):
+ * ClusterRoleBindings grant their ClusterRole everywhere, RoleBindings grant a Role (of their
+ * namespace) or a ClusterRole inside their namespace only.
  */
-export function authorize(store: ObjectStore, user: UserInfo, attributes: RequestAttributes): Decision {
-  if (user.groups.includes(SUPERUSER_GROUP)) return { allowed: true, reason: "" };
+function* grants(store: ObjectStore, user: UserInfo, namespace: string | undefined): Generator<Grant> {
   for (const binding of store.list("clusterrolebindings").items) {
     const subject = matchingSubject(binding, user);
     const roleRef = isObject(binding.roleRef) ? binding.roleRef : {};
     if (!subject || roleRef.kind !== "ClusterRole") continue;
     const roleName = String(roleRef.name ?? "");
-    if (rulesOf(store.get("clusterroles", undefined, roleName)).some((rule) => ruleAllows(rule, attributes))) {
-      return { allowed: true, reason: `RBAC: allowed by ClusterRoleBinding "${binding.metadata.name ?? ""}" of ClusterRole "${roleName}" to ${describeSubject(subject)}` };
-    }
+    yield {
+      rules: rulesOf(store.get("clusterroles", undefined, roleName)),
+      reason: `RBAC: allowed by ClusterRoleBinding "${binding.metadata.name ?? ""}" of ClusterRole "${roleName}" to ${describeSubject(subject)}`,
+    };
   }
-  const namespace = attributes.kind === "resource" ? attributes.namespace : undefined;
-  if (namespace === undefined) return { allowed: false, reason: "" };
+  if (namespace === undefined) return;
   for (const binding of store.list("rolebindings", { namespace }).items) {
     const subject = matchingSubject(binding, user);
     const roleRef = isObject(binding.roleRef) ? binding.roleRef : {};
     if (!subject || (roleRef.kind !== "Role" && roleRef.kind !== "ClusterRole")) continue;
     const roleName = String(roleRef.name ?? "");
     const role = roleRef.kind === "Role" ? store.get("roles", namespace, roleName) : store.get("clusterroles", undefined, roleName);
-    if (rulesOf(role).some((rule) => ruleAllows(rule, attributes))) {
-      return {
-        allowed: true,
-        reason: `RBAC: allowed by RoleBinding "${binding.metadata.name ?? ""}/${namespace}" of ${String(roleRef.kind)} "${roleName}" to ${describeSubject(subject)}`,
-      };
-    }
+    yield {
+      rules: rulesOf(role),
+      reason: `RBAC: allowed by RoleBinding "${binding.metadata.name ?? ""}/${namespace}" of ${String(roleRef.kind)} "${roleName}" to ${describeSubject(subject)}`,
+    };
+  }
+}
+
+/** RBAC as the API server enforces it: nothing is allowed unless a rule of a grant allows it. */
+export function authorize(store: ObjectStore, user: UserInfo, attributes: RequestAttributes): Decision {
+  if (user.groups.includes(SUPERUSER_GROUP)) return { allowed: true, reason: "" };
+  for (const grant of grants(store, user, attributes.kind === "resource" ? attributes.namespace : undefined)) {
+    if (grant.rules.some((rule) => ruleAllows(rule, attributes))) return { allowed: true, reason: grant.reason };
   }
   return { allowed: false, reason: "" };
+}
+
+/** Every rule that applies to the user in a namespace: what SelfSubjectRulesReview (`kubectl auth can-i --list`) lists. */
+export function rulesFor(store: ObjectStore, user: UserInfo, namespace: string | undefined): PolicyRule[] {
+  return [...grants(store, user, namespace)].flatMap((grant) => grant.rules);
 }
 
 /** The message of the 403 a refused request gets, word for word as the API server writes it. */

@@ -51,11 +51,12 @@ export class ServiceAccountTokens {
     this.store = store;
   }
 
-  mint(binding: TokenBinding, lifetimeSeconds = PROJECTED_TOKEN_SECONDS): string {
+  /** A signed token for the binding; only tokens for the API server's audience (the default) authenticate here. */
+  mint(binding: TokenBinding, lifetimeSeconds = PROJECTED_TOKEN_SECONDS, audiences: readonly string[] = [TOKEN_ISSUER]): string {
     const now = Math.floor(Date.now() / 1000);
     const claims: TokenClaims = {
       iss: TOKEN_ISSUER,
-      aud: [TOKEN_ISSUER],
+      aud: [...audiences],
       sub: serviceAccountUser(binding.namespace, binding.serviceAccount.name).username,
       iat: now,
       nbf: now,
@@ -84,6 +85,7 @@ export class ServiceAccountTokens {
       return undefined;
     }
     if (!isClaims(claims) || claims.iss !== TOKEN_ISSUER || claims.exp * 1000 < Date.now()) return undefined;
+    if (!Array.isArray(claims.aud) || !claims.aud.includes(TOKEN_ISSUER)) return undefined;
     const bound = claims["kubernetes.io"];
     const account = this.store.get("serviceaccounts", bound.namespace, bound.serviceaccount.name);
     if (account?.metadata.uid !== bound.serviceaccount.uid) return undefined;
