@@ -1,5 +1,5 @@
 import type { JsonObject } from "../api/json.ts";
-import { isObject, objectAt, objectsAt, stringAt, stringMapAt } from "../api/json.ts";
+import { isObject, objectAt, objectsAt, stringAt } from "../api/json.ts";
 import { ApiError } from "../api/status.ts";
 import type { K8sObject, ObjectStore } from "../store.ts";
 import { randomNameSuffix } from "../store.ts";
@@ -64,7 +64,7 @@ interface NamespacePolicy {
 
 /** The namespace's `pod-security.kubernetes.io/<mode>[-version]` labels; an unknown level counts as restricted, as the plugin does. */
 function namespacePolicy(store: ObjectStore, namespace: string): NamespacePolicy {
-  const labels = stringMapAt(store.get("namespaces", undefined, namespace), "metadata") ? stringMapAt(objectAt(store.get("namespaces", undefined, namespace), "metadata"), "labels") : {};
+  const labels = store.get("namespaces", undefined, namespace)?.metadata.labels ?? {};
   const mode = (name: "enforce" | "warn") => {
     const raw = labels[`pod-security.kubernetes.io/${name}`];
     if (raw === undefined) return undefined;

@@ -211,6 +211,12 @@ describe("requests with a service-account token", () => {
     expect((await kubectl(adminKubeconfig, ["create", "token", "runner", "-n", "team", "--duration=5m"])).stderr).toBe(
       'error: failed to create token: TokenRequest.authentication.k8s.io "runner" is invalid: spec.expirationSeconds: Invalid value: 300: may not specify a duration less than 10 minutes\n',
     );
+    // A token bound to a pod dies with the pod.
+    cluster.store.create("pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "holder", namespace: "team" }, spec: { containers: [] } });
+    const bound = await kubectl(adminKubeconfig, ["create", "token", "runner", "-n", "team", "--bound-object-kind=Pod", "--bound-object-name=holder"]);
+    expect((await call("GET", "/api/v1/namespaces/team/pods", bound.stdout.trim())).status).toBe(200);
+    cluster.store.remove("pods", "team", "holder");
+    expect((await call("GET", "/api/v1/namespaces/team/pods", bound.stdout.trim())).status).toBe(401);
     expect((await kubectl(adminKubeconfig, ["create", "token", "ghost", "-n", "team"])).stderr).toBe('error: failed to create token: serviceaccounts "ghost" not found\n');
     expect((await kubectl(adminKubeconfig, ["create", "token", "runner", "-n", "team", `--token=${runnerToken}`])).stderr).toBe(
       `error: failed to create token: serviceaccounts "runner" is forbidden: User "${RUNNER}" cannot create resource "serviceaccounts/token" in API group "" in the namespace "team"\n`,
