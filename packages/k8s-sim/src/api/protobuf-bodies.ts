@@ -3,7 +3,8 @@ import { badRequest, unsupportedMediaType } from "./status.ts";
 
 /**
  * kubectl sends some requests only as protobuf: `kubectl auth can-i` (SelfSubjectAccessReview),
- * `kubectl auth can-i --list` (SelfSubjectRulesReview) and `kubectl create token` (TokenRequest).
+ * `kubectl auth can-i --list` (SelfSubjectRulesReview), `kubectl auth whoami` (SelfSubjectReview)
+ * and `kubectl create token` (TokenRequest).
  * This reads those messages into their JSON form: the `k8s\0` envelope (runtime.Unknown), then
  * the fields the sim acts on. Everything else stays 415.
  */
@@ -123,6 +124,8 @@ const DECODERS: Record<string, { apiVersion: string; decode: (message: Message) 
   SelfSubjectAccessReview: { apiVersion: "authorization.k8s.io/v1", decode: selfSubjectAccessReview },
   SelfSubjectRulesReview: { apiVersion: "authorization.k8s.io/v1", decode: selfSubjectRulesReview },
   TokenRequest: { apiVersion: "authentication.k8s.io/v1", decode: tokenRequest },
+  // Nothing in it is read: the answer is about the caller.
+  SelfSubjectReview: { apiVersion: "authentication.k8s.io/v1", decode: () => ({}) },
 };
 
 /** The JSON form of a protobuf request body of one of the kinds above; any other kind is 415, as before. */

@@ -67,6 +67,11 @@ export const RESOURCES: readonly ResourceInfo[] = [
     shortNames: [], verbs: ["create"], subresources: [],
   },
   {
+    group: "authentication.k8s.io", version: "v1", kind: "SelfSubjectReview",
+    plural: "selfsubjectreviews", singular: "selfsubjectreview", namespaced: false,
+    shortNames: [], verbs: ["create"], subresources: [],
+  },
+  {
     group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectRulesReview",
     plural: "selfsubjectrulesreviews", singular: "selfsubjectrulesreview", namespaced: false,
     shortNames: [], verbs: ["create"], subresources: [],

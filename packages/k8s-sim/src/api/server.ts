@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
-import { reviewAccess, reviewRules } from "../auth/access-review.ts";
+import { reviewAccess, reviewRules, reviewSelf } from "../auth/access-review.ts";
 import { authenticate, forbidden, impersonate } from "../auth/authenticate.ts";
 import type { ClusterTls } from "../auth/certificates.ts";
 import type { RequestAttributes } from "../auth/rbac.ts";
@@ -239,6 +239,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
     if (target.resource.plural === "selfsubjectaccessreviews") return send(response, reviewAccess(store, user, body));
     if (target.resource.plural === "selfsubjectrulesreviews") return send(response, reviewRules(store, user, body));
+    if (target.resource.plural === "selfsubjectreviews") return send(response, reviewSelf(user));
     if (subresource === "token") return send(response, requestToken(store, options.tokens, target.namespace ?? "", name ?? "", body));
     if (subresource === "log") {
       const pod = store.get("pods", target.namespace, name ?? "");

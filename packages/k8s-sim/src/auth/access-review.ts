@@ -73,3 +73,16 @@ export function reviewRules(store: ObjectStore, user: UserInfo, body: unknown): 
     },
   };
 }
+
+/** SelfSubjectReview (`kubectl auth whoami`): who the API server takes the caller for. */
+export function reviewSelf(user: UserInfo): HandlerResult {
+  return {
+    code: 201,
+    body: {
+      kind: "SelfSubjectReview",
+      apiVersion: "authentication.k8s.io/v1",
+      metadata: { creationTimestamp: null },
+      status: { userInfo: { username: user.username, groups: user.groups } },
+    },
+  };
+}

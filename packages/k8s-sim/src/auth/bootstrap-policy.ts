@@ -37,6 +37,7 @@ export function bootstrapClusterRoles(): K8sObject[] {
     ]),
     clusterRole("system:basic-user", [
       { apiGroups: ["authorization.k8s.io"], resources: ["selfsubjectaccessreviews", "selfsubjectrulesreviews"], verbs: ["create"] },
+      { apiGroups: ["authentication.k8s.io"], resources: ["selfsubjectreviews"], verbs: ["create"] },
     ]),
     clusterRole("system:public-info-viewer", [{ nonResourceURLs: HEALTH_AND_VERSION, verbs: ["get"] }]),
   ];

@@ -235,6 +235,9 @@ describe("User subjects and impersonation", () => {
     expect((await kubectl(adminKubeconfig, ["get", "pods", "--as=jane"])).stderr).toBe(
       'Error from server (Forbidden): pods is forbidden: User "jane" cannot list resource "pods" in API group "" in the namespace "default"\n',
     );
+    // --as-group: the groups' grants apply (system:masters is never refused).
+    expect((await kubectl(adminKubeconfig, ["auth", "can-i", "delete", "nodes", "--as=jane"])).stdout).toBe("no\n");
+    expect((await kubectl(adminKubeconfig, ["auth", "can-i", "delete", "nodes", "--as=jane", "--as-group=system:masters"])).stdout).toBe("yes\n");
     expect((await kubectl(adminKubeconfig, ["get", "nodes", "--as=jane", `--token=${runnerToken}`])).stderr).toBe(
       `Error from server (Forbidden): users "jane" is forbidden: User "${RUNNER}" cannot impersonate resource "users" in API group "" at the cluster scope\n`,
     );
@@ -242,6 +245,15 @@ describe("User subjects and impersonation", () => {
 });
 
 describe("access reviews", () => {
+  it("kubectl auth whoami names the user and groups a credential authenticates as", async () => {
+    expect((await kubectl(adminKubeconfig, ["auth", "whoami", "-o", "jsonpath={.status.userInfo}"])).stdout).toBe(
+      '{"groups":["system:masters","system:authenticated"],"username":"kubernetes-admin"}',
+    );
+    expect((await kubectl(adminKubeconfig, ["auth", "whoami", `--token=${runnerToken}`, "-o", "jsonpath={.status.userInfo}"])).stdout).toBe(
+      `{"groups":["system:serviceaccounts","system:serviceaccounts:team","system:authenticated"],"username":"${RUNNER}"}`,
+    );
+  });
+
   it("kubectl auth can-i --as=<service account> agrees with what the API enforces for that account", async () => {
     const cases: { canI: string[]; request: [string, string] }[] = [
       { canI: ["list", "pods", "-n", "team"], request: ["GET", "/api/v1/namespaces/team/pods"] },
