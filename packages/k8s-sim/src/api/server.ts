@@ -306,7 +306,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         tokens: options.tokens,
         withoutCredentials: secure ? ANONYMOUS : CLUSTER_ADMIN,
       });
-      const user = impersonate(store, caller, request.headers);
+      // headersDistinct: repeated Impersonate-Group headers stay separate values.
+      const user = impersonate(store, caller, request.headersDistinct);
       const target = parseResourcePath(path);
       if (target) return await handleResource(request, response, target, url.searchParams, user);
       requests.recordNonResource(path);

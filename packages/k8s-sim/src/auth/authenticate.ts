@@ -43,19 +43,14 @@ export function authenticate(headers: IncomingHttpHeaders, authenticators: Authe
   return user;
 }
 
-function headerValues(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
 /**
  * `Impersonate-User` / `Impersonate-Group` (kubectl `--as`, `--as-group`): the caller must be
  * allowed to `impersonate` the user (or service account) and each group; the request then runs
  * as that user. A service account gets its groups, and everyone `system:authenticated`.
  */
-export function impersonate(store: ObjectStore, caller: UserInfo, headers: IncomingHttpHeaders): UserInfo {
-  const [username, ...more] = headerValues(headers["impersonate-user"]);
-  const groups = headerValues(headers["impersonate-group"]);
+export function impersonate(store: ObjectStore, caller: UserInfo, headers: NodeJS.Dict<string[]>): UserInfo {
+  const [username, ...more] = headers["impersonate-user"] ?? [];
+  const groups = headers["impersonate-group"] ?? [];
   if (username === undefined) {
     if (groups.length > 0) throw badRequest("Impersonate-Group needs an Impersonate-User as well");
     return caller;

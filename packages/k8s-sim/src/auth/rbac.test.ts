@@ -252,6 +252,9 @@ describe("access reviews", () => {
     expect((await kubectl(adminKubeconfig, ["auth", "whoami", `--token=${runnerToken}`, "-o", "jsonpath={.status.userInfo}"])).stdout).toBe(
       `{"groups":["system:serviceaccounts","system:serviceaccounts:team","system:authenticated"],"username":"${RUNNER}"}`,
     );
+    expect((await kubectl(adminKubeconfig, ["auth", "whoami", "--as=jane", "--as-group=devs", "--as-group=ops", "-o", "jsonpath={.status.userInfo}"])).stdout).toBe(
+      '{"groups":["devs","ops","system:authenticated"],"username":"jane"}',
+    );
   });
 
   it("kubectl auth can-i --as=<service account> agrees with what the API enforces for that account", async () => {
