@@ -329,12 +329,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   };
 
   const listen = async (server: Server, port: number): Promise<number> => {
+    // The raw TCP connection (also under TLS): destroyed on close so streams end at once.
     server.on("connection", (socket) => {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-    });
-    // TLS sockets: the raw connection is what must be destroyed on close.
-    server.on("secureConnection", (socket) => {
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
     });

@@ -76,12 +76,13 @@ export class ServiceAccountTokens {
   authenticate(token: string): UserInfo | undefined {
     const [header, payload, signature, ...extra] = token.split(".");
     if (!header || !payload || !signature || extra.length > 0) return undefined;
-    const signed = verify("sha256", Buffer.from(`${header}.${payload}`), { key: this.publicKey, dsaEncoding: "ieee-p1363" }, Buffer.from(signature, "base64url"));
-    if (!signed) return undefined;
     let claims: unknown;
     try {
+      const signed = verify("sha256", Buffer.from(`${header}.${payload}`), { key: this.publicKey, dsaEncoding: "ieee-p1363" }, Buffer.from(signature, "base64url"));
+      if (!signed) return undefined;
       claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
     } catch {
+      // A token that is not even well-formed is just not ours.
       return undefined;
     }
     if (!isClaims(claims) || claims.iss !== TOKEN_ISSUER || claims.exp * 1000 < Date.now()) return undefined;
