@@ -1,13 +1,15 @@
-import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { get as httpsGet } from "node:https";
 import { connect } from "node:tls";
+import { fileURLToPath } from "node:url";
 import { CoreV1Api, KubeConfig, VersionApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeconfigObject, SimCluster } from "../cluster.ts";
 import { kubeconfigFor, startSimCluster } from "../cluster.ts";
-import { apiError } from "../testing/clients.ts";
+import { apiError, eventually } from "../testing/clients.ts";
 import { kubectl } from "../testing/kubectl.ts";
 import { createClusterTls } from "./certificates.ts";
 
@@ -34,6 +36,27 @@ function withoutCredentials(config: KubeconfigObject): AnonymousKubeconfig {
 }
 
 describe("the HTTPS listener", () => {
+  it("npm run sim -- --https-kubeconfig writes the verified HTTPS kubeconfig next to the plain one", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "sim-cli-tls-"));
+    const httpsKubeconfig = path.join(dir, "https.json");
+    const cli = fileURLToPath(new URL("../cli.ts", import.meta.url));
+    const sim = spawn(process.execPath, ["--conditions=source", cli, "--kubeconfig", path.join(dir, "plain.json"), "--https-kubeconfig", httpsKubeconfig]);
+    try {
+      let output = "";
+      sim.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      await eventually(() => (output.includes("Press Ctrl-C") ? true : undefined), 20_000, "the sim to start");
+      expect(output).toMatch(/HTTPS \(cluster CA\) on https:\/\/127\.0\.0\.1:\d+\n/);
+      const listed = await kubectl(httpsKubeconfig, ["get", "namespace", "default", "-o", "name"]);
+      expect(listed).toMatchObject({ stdout: "namespace/default\n", stderr: "" });
+    } finally {
+      const exited = new Promise((resolve) => sim.once("exit", resolve));
+      sim.kill("SIGTERM");
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+
   it("is what the kubeconfig names with tls: true, verified against the cluster CA (no insecure-skip)", async () => {
     expect(cluster.url).toBe(cluster.httpsUrl);
     expect(cluster.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
