@@ -187,15 +187,15 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   chmodSync(rootDir, 0o755);
   const store = new ObjectStore();
   const requests = new RequestAccounting();
+  const tls = createClusterTls();
+  const tokens = new ServiceAccountTokens(store);
+  for (const role of bootstrapClusterRoles()) seed(store, "clusterroles", role);
+  for (const binding of bootstrapClusterRoleBindings()) seed(store, "clusterrolebindings", binding);
   const nodes = options.nodes ?? [DEFAULT_NODE];
   for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
     seed(store, "namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
   }
   for (const node of nodes) seed(store, "nodes", nodeObject(node));
-  for (const role of bootstrapClusterRoles()) seed(store, "clusterroles", role);
-  for (const binding of bootstrapClusterRoleBindings()) seed(store, "clusterrolebindings", binding);
-  const tls = createClusterTls();
-  const tokens = new ServiceAccountTokens(store);
 
   // The pod actions reach the kubelet constructed below (only called once the cluster runs).
   const actions: SimFaultActions = {

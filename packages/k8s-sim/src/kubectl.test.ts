@@ -1,12 +1,13 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimCluster } from "./cluster.ts";
 import { startSimCluster } from "./cluster.ts";
 import { eventually } from "./testing/clients.ts";
-import { kubectl as runKubectl } from "./testing/kubectl.ts";
 
+const run = promisify(execFile);
 let cluster: SimCluster;
 
 beforeAll(async () => {
@@ -16,7 +17,15 @@ afterAll(async () => {
   await cluster.stop();
 });
 
-const kubectl = (...args: string[]) => runKubectl(cluster.kubeconfigPath, args);
+async function kubectl(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run("kubectl", ["--kubeconfig", cluster.kubeconfigPath, ...args], { timeout: 30_000 });
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const failure = error as { stdout?: string; stderr?: string; code?: number };
+    return { stdout: failure.stdout ?? "", stderr: failure.stderr ?? "", code: typeof failure.code === "number" ? failure.code : 1 };
+  }
+}
 
 function jobManifest(name: string, script: string, labels: Record<string, string> = {}): string {
   const file = path.join(cluster.rootDir, `${name}.json`);

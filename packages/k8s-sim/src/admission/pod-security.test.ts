@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimCluster } from "../cluster.ts";
 import { startSimCluster } from "../cluster.ts";
 import { eventually } from "../testing/clients.ts";
-import { kubectl } from "../testing/kubectl.ts";
+import { kubectlWith as kubectl } from "../testing/kubectl.ts";
 import { describeViolations, podSecurityViolations } from "./pod-security.ts";
 
 // The expected messages are the real admission plugin's, as clusters print them.

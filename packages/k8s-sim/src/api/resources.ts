@@ -41,6 +41,14 @@ export const RESOURCES: readonly ResourceInfo[] = [
     shortNames: ["cm"], verbs: READ_WRITE, subresources: [],
   },
   {
+    group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", singular: "serviceaccount", namespaced: true,
+    shortNames: ["sa"], verbs: READ_WRITE, subresources: [{ name: "token", kind: "TokenRequest", verbs: ["create"] }],
+  },
+  ...(["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"] as const).map((kind) => ({
+    group: "rbac.authorization.k8s.io", version: "v1", kind, plural: `${kind.toLowerCase()}s`, singular: kind.toLowerCase(),
+    namespaced: !kind.startsWith("Cluster"), shortNames: [], verbs: READ_WRITE, subresources: [],
+  })),
+  {
     group: "", version: "v1", kind: "Event", plural: "events", singular: "event", namespaced: true,
     shortNames: ["ev"], verbs: READ_WRITE, subresources: [],
   },
@@ -53,14 +61,6 @@ export const RESOURCES: readonly ResourceInfo[] = [
     group: "batch", version: "v1", kind: "Job", plural: "jobs", singular: "job", namespaced: true,
     shortNames: [], verbs: READ_WRITE, categories: ["all"], subresources: [{ ...STATUS, kind: "Job" }],
   },
-  {
-    group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", singular: "serviceaccount", namespaced: true,
-    shortNames: ["sa"], verbs: READ_WRITE, subresources: [{ name: "token", kind: "TokenRequest", verbs: ["create"] }],
-  },
-  ...(["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"] as const).map((kind) => ({
-    group: "rbac.authorization.k8s.io", version: "v1", kind, plural: `${kind.toLowerCase()}s`, singular: kind.toLowerCase(),
-    namespaced: !kind.startsWith("Cluster"), shortNames: [], verbs: READ_WRITE, subresources: [],
-  })),
   {
     group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectAccessReview",
     plural: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview", namespaced: false,

@@ -416,6 +416,12 @@ function validateClaim(claim: K8sObject): FieldError[] {
 export function validateObject(resource: string, object: K8sObject): FieldError[] {
   const errors = validateMetadata(resource, object);
   switch (resource) {
+    case "roles":
+    case "clusterroles":
+    case "rolebindings":
+    case "clusterrolebindings":
+      errors.push(...validateRbacObject(resource, object));
+      break;
     case "pods":
       errors.push(...validatePodSpec(objectAt(object, "spec") ?? {}, "spec"));
       break;
@@ -431,8 +437,6 @@ export function validateObject(resource: string, object: K8sObject): FieldError[
     case "persistentvolumeclaims":
       errors.push(...validateClaim(object));
       break;
-    default:
-      if (RBAC_RESOURCES.has(resource)) errors.push(...validateRbacObject(resource, object));
   }
   return errors;
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimCluster } from "../cluster.ts";
 import { startSimCluster } from "../cluster.ts";
 import { eventually } from "../testing/clients.ts";
-import { kubectl } from "../testing/kubectl.ts";
+import { kubectlWith as kubectl } from "../testing/kubectl.ts";
 
 const LIST_PODS_SCRIPT = fileURLToPath(new URL("../testing/in-cluster-list-pods.mjs", import.meta.url));
 const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimCluster } from "../cluster.ts";
 import { startSimCluster } from "../cluster.ts";
 import { apiError } from "../testing/clients.ts";
-import { kubectl } from "../testing/kubectl.ts";
+import { kubectlWith as kubectl } from "../testing/kubectl.ts";
 
 let cluster: SimCluster;
 /** The admin kubeconfig for the HTTPS listener (kubectl verifies the CA). */

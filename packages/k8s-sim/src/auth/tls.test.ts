@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeconfigObject, SimCluster } from "../cluster.ts";
 import { kubeconfigFor, startSimCluster } from "../cluster.ts";
 import { apiError, eventually } from "../testing/clients.ts";
-import { kubectl } from "../testing/kubectl.ts";
+import { kubectlWith as kubectl } from "../testing/kubectl.ts";
 import { createClusterTls } from "./certificates.ts";
 
 let cluster: SimCluster;

@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
 
 export interface KubectlResult {
   stdout: string;
@@ -6,13 +9,17 @@ export interface KubectlResult {
   code: number;
 }
 
-/** Runs the real kubectl against a kubeconfig; never throws for a non-zero exit (the result says). */
-export function kubectl(kubeconfigPath: string, args: readonly string[], stdin?: string): Promise<KubectlResult> {
-  return new Promise((resolve) => {
-    const child = execFile("kubectl", ["--kubeconfig", kubeconfigPath, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      resolve({ stdout, stderr, code });
-    });
-    if (stdin !== undefined) child.stdin?.end(stdin);
-  });
+/** Runs the real kubectl against a kubeconfig; a failing command resolves with its exit code and output. */
+export async function kubectlWith(kubeconfigPath: string, args: readonly string[], input?: string): Promise<KubectlResult> {
+  try {
+    const child = run("kubectl", ["--kubeconfig", kubeconfigPath, ...args], { timeout: 60_000 });
+    if (input !== undefined) {
+      child.child.stdin?.end(input);
+    }
+    const { stdout, stderr } = await child;
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const failure = error as { stdout?: string; stderr?: string; code?: number };
+    return { stdout: failure.stdout ?? "", stderr: failure.stderr ?? "", code: typeof failure.code === "number" ? failure.code : 1 };
+  }
 }
