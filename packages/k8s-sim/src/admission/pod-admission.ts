@@ -92,7 +92,7 @@ export function admitPodSecurity(store: ObjectStore, pod: K8sObject): string[] {
   return violations.length ? [warningHeader(`would violate PodSecurity "${policy.warn.label}": ${describeViolations(violations)}`)] : [];
 }
 
-/** Workloads are not refused, but their pod template gets warnings for the enforce and warn levels it breaks. */
+/** Workloads (anything with a pod `spec.template`) are not refused, but get warnings for the enforce and warn levels their template breaks. */
 export function podTemplateWarnings(store: ObjectStore, namespace: string, workload: JsonObject): string[] {
   const template = objectAt(objectAt(workload, "spec"), "template");
   if (!template || !isObject(template.spec)) return [];

@@ -181,12 +181,13 @@ export function createObject(store: ObjectStore, target: ResourceTarget, body: u
   const uid = randomUUID();
   meta.uid = uid;
   if (table === "secrets") checkSecretData(object);
+  if (table === "pods") admitServiceAccount(store, object);
   applyDefaults(table, object);
   prepareForCreate(table, object);
-  if (table === "pods") admitServiceAccount(store, object);
   checkValid(target, object);
-  const warnings = table === "pods" ? admitPodSecurity(store, object) : table === "jobs" ? podTemplateWarnings(store, target.namespace ?? "", object) : [];
   try {
+    // Validating admission comes after validation, as in the API server: Pod Security refuses or warns.
+    const warnings = table === "pods" ? admitPodSecurity(store, object) : podTemplateWarnings(store, target.namespace ?? "", object);
     return { code: 201, body: store.create(table, object, { uid }), headers: warnings.length ? { Warning: warnings.join(", ") } : undefined };
   } catch (error) {
     throw fromStoreError(error, target.resource, name);
