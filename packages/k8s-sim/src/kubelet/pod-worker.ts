@@ -331,8 +331,8 @@ export class PodWorker {
         const imagePath = image.dirs.map((_, index) => imageDirInContainer(index));
         const service = this.context.kubernetesService;
         // As the kubelet does: the API server's service variables first, so the pod's own env can override them.
-        const serviceEnv: [string, string][] = service ? [["KUBERNETES_SERVICE_HOST", service.host], ["KUBERNETES_SERVICE_PORT", String(service.port)]] : [];
-        env = new Map([["PATH", [...imagePath, HOST_PATH].join(":")], ["HOSTNAME", this.pod.name], ...serviceEnv, ...specEnv]);
+        const apiServerEnv: [string, string][] = service ? [["KUBERNETES_SERVICE_HOST", service.host], ["KUBERNETES_SERVICE_PORT", String(service.port)]] : [];
+        env = new Map([["PATH", [...imagePath, HOST_PATH].join(":")], ["HOSTNAME", this.pod.name], ...apiServerEnv, ...specEnv]);
       } catch (error) {
         if (!(error instanceof ContainerConfigError)) throw error;
         this.event("Warning", "Failed", `Error: ${error.message}`);
