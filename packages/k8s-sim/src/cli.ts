@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { SimNodeSpec } from "./cluster.ts";
@@ -12,7 +13,8 @@ Starts a simulated Kubernetes cluster in the foreground and writes a kubeconfig 
 
   --port <n>                 API server port on 127.0.0.1 (default: a free port)
   --root-dir <dir>           where logs and volumes live (default: a temp dir, removed on exit)
-  --kubeconfig <path>        kubeconfig to write (default: ./sim-kubeconfig.json)
+  --kubeconfig <path>        kubeconfig to write (default: ./sim-kubeconfig.json; plain HTTP)
+  --https-kubeconfig <path>  also write a kubeconfig for the HTTPS listener, with the cluster CA
   --image <ref>=<dir>[:dir]  an image and the host directories standing in for it (repeatable)
   --accept-any-image         run unregistered images with the host PATH
   --node <name>[:k=v,...]    a node with labels (repeatable; default: one node sim-node-1)
@@ -50,6 +52,7 @@ async function serve(args: string[]): Promise<void> {
         port: { type: "string" },
         "root-dir": { type: "string" },
         kubeconfig: { type: "string", default: DEFAULT_KUBECONFIG },
+        "https-kubeconfig": { type: "string" },
         image: { type: "string", multiple: true, default: [] },
         "accept-any-image": { type: "boolean", default: false },
         node: { type: "string", multiple: true, default: [] },
@@ -79,7 +82,13 @@ async function serve(args: string[]): Promise<void> {
     nodes: nodes.length > 0 ? nodes : undefined,
   });
   console.log(`Simulated cluster listening on ${cluster.url}`);
+  console.log(`HTTPS (cluster CA) on ${cluster.httpsUrl}`);
   console.log(`Kubeconfig: ${cluster.kubeconfigPath}`);
+  const httpsKubeconfig = values["https-kubeconfig"];
+  if (httpsKubeconfig !== undefined) {
+    writeFileSync(path.resolve(httpsKubeconfig), `${JSON.stringify(cluster.httpsKubeconfig, null, 2)}\n`, { mode: 0o600 });
+    console.log(`HTTPS kubeconfig: ${path.resolve(httpsKubeconfig)}`);
+  }
   console.log(`  export KUBECONFIG=${cluster.kubeconfigPath}`);
   console.log("Press Ctrl-C to stop.");
 

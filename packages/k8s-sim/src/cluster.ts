@@ -9,12 +9,16 @@ import type { ApiServer } from "./api/server.ts";
 import { startApiServer } from "./api/server.ts";
 import type { SimFaultActions } from "./api/sim-endpoints.ts";
 import { dns1123LabelErrors, dns1123SubdomainErrors } from "./api/validation.ts";
+import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from "./auth/bootstrap-policy.ts";
+import { createClusterTls } from "./auth/certificates.ts";
+import { ServiceAccountTokens } from "./auth/service-account-tokens.ts";
 import { GarbageCollector } from "./controllers/garbage-collector.ts";
 import { AttachDetachController } from "./controllers/attach-detach-controller.ts";
 import { DeploymentController } from "./controllers/deployment-controller.ts";
 import { EndpointSliceController } from "./controllers/endpointslice-controller.ts";
 import { JobController } from "./controllers/job-controller.ts";
 import { NamespaceController } from "./controllers/namespace-controller.ts";
+import { NamespaceDefaultsController } from "./controllers/namespace-defaults.ts";
 import { PodGarbageCollector } from "./controllers/pod-gc.ts";
 import { ReplicaSetController } from "./controllers/replicaset-controller.ts";
 import { Scheduler } from "./controllers/scheduler.ts";
@@ -36,8 +40,15 @@ export interface SimNodeSpec {
 export interface SimClusterOptions {
   /** Where logs, volumes and the kubeconfig live. Default: a new temp dir, removed on stop. */
   rootDir?: string;
-  /** API server port on 127.0.0.1. Default 0 (a free port). */
+  /** API server port (plain HTTP) on 127.0.0.1. Default 0 (a free port). */
   port?: number;
+  /** API server HTTPS port on 127.0.0.1. Default 0 (a free port). */
+  httpsPort?: number;
+  /**
+   * Make `url` and the kubeconfig point at the HTTPS listener, verified with the cluster CA
+   * (`certificate-authority-data`). Default false: plain HTTP, as the older tests expect.
+   */
+  tls?: boolean;
   /** Default: one node `sim-node-1` with 8 CPU, 32Gi, 110 pods. */
   nodes?: SimNodeSpec[];
   /** Image reference → host directories of executables (the image's filesystem). */
@@ -54,7 +65,7 @@ export interface SimClusterOptions {
 export interface KubeconfigObject {
   apiVersion: "v1";
   kind: "Config";
-  clusters: { name: string; cluster: { server: string; "insecure-skip-tls-verify": true } }[];
+  clusters: { name: string; cluster: { server: string; "insecure-skip-tls-verify": true } | { server: string; "certificate-authority-data": string } }[];
   users: { name: string; user: { token: string } }[];
   contexts: { name: string; context: { cluster: string; user: string; namespace: string } }[];
   "current-context": string;
@@ -68,9 +79,18 @@ interface SimController {
 }
 
 export interface SimCluster {
+  /** The URL the kubeconfig uses: `httpsUrl` with `tls: true`, else the plain-HTTP one. */
   url: string;
+  /** The HTTPS listener (always on): what pods reach as `KUBERNETES_SERVICE_HOST` / `_PORT`. */
+  httpsUrl: string;
+  /** The cluster CA (PEM) that signed the API server's certificate. */
+  caCertPem: string;
+  /** A token for a service account, as `kubectl create token` gives (not bound to a pod). */
+  serviceAccountToken(namespace: string, name: string, lifetimeSeconds?: number): string;
   kubeconfigPath: string;
   kubeconfig: KubeconfigObject;
+  /** The admin kubeconfig for the HTTPS listener (with the CA), whatever `tls` says. */
+  httpsKubeconfig: KubeconfigObject;
   store: ObjectStore;
   faults: FaultRules & SimFaultActions;
   requests: RequestAccounting;
@@ -144,13 +164,20 @@ function seed(store: ObjectStore, plural: string, body: Record<string, unknown>)
   createObject(store, { resource, namespace: undefined, name: undefined, subresource: undefined }, body);
 }
 
-export function kubeconfigFor(url: string): KubeconfigObject {
+/** The admin kubeconfig's bearer token: the API server treats it as cluster-admin. */
+const ADMIN_TOKEN = "sim-token";
+
+/** The admin kubeconfig for the sim at `url`; with the CA (PEM) for an https URL, verified against it. */
+export function kubeconfigFor(url: string, caCertPem?: string): KubeconfigObject {
+  const cluster = caCertPem
+    ? { server: url, "certificate-authority-data": Buffer.from(caCertPem).toString("base64") }
+    : // client-node 2.x refuses a plain-http server unless TLS verification is declared skipped.
+      { server: url, "insecure-skip-tls-verify": true as const };
   return {
     apiVersion: "v1",
     kind: "Config",
-    // client-node 2.x refuses a plain-http server unless TLS verification is declared skipped.
-    clusters: [{ name: KUBECONFIG_NAME, cluster: { server: url, "insecure-skip-tls-verify": true } }],
-    users: [{ name: KUBECONFIG_NAME, user: { token: "sim-token" } }],
+    clusters: [{ name: KUBECONFIG_NAME, cluster }],
+    users: [{ name: KUBECONFIG_NAME, user: { token: ADMIN_TOKEN } }],
     contexts: [{ name: KUBECONFIG_NAME, context: { cluster: KUBECONFIG_NAME, user: KUBECONFIG_NAME, namespace: "default" } }],
     "current-context": KUBECONFIG_NAME,
     preferences: {},
@@ -166,6 +193,10 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   chmodSync(rootDir, 0o755);
   const store = new ObjectStore();
   const requests = new RequestAccounting();
+  const tls = createClusterTls();
+  const tokens = new ServiceAccountTokens(store);
+  for (const role of bootstrapClusterRoles()) seed(store, "clusterroles", role);
+  for (const binding of bootstrapClusterRoleBindings()) seed(store, "clusterrolebindings", binding);
   const nodes = options.nodes ?? [DEFAULT_NODE];
   for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
     seed(store, "namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
@@ -182,12 +213,26 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     },
   };
   const faults: FaultRules & SimFaultActions = Object.assign(new FaultRules(), actions);
-  const kubelet = new Kubelet({ store, faults, rootDir, images: options.images, acceptAnyImage: options.acceptAnyImage });
+  let server: ApiServer;
+  try {
+    server = await startApiServer({
+      store, faults, requests, rootDir, port: options.port, httpsPort: options.httpsPort, bookmarkIntervalMs: options.bookmarkIntervalMs, actions,
+      tls, adminToken: ADMIN_TOKEN, tokens,
+    });
+  } catch (error) {
+    if (ownsRootDir) rmSync(rootDir, { recursive: true, force: true });
+    throw error;
+  }
+  const kubelet = new Kubelet({
+    store, faults, rootDir, images: options.images, acceptAnyImage: options.acceptAnyImage,
+    tokens, kubernetesService: { host: "127.0.0.1", port: server.httpsPort },
+  });
 
   // ---- Controllers: constructed here, started in this order, stopped in reverse. ----
   const controllers: SimController[] = [
     new GarbageCollector(store),
     new NamespaceController(store),
+    new NamespaceDefaultsController(store, tls.caCertPem),
     new JobController(store),
     new DeploymentController(store),
     new ReplicaSetController(store),
@@ -201,22 +246,30 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   ];
   // ---- end of controllers ----
 
-  let server: ApiServer;
   try {
     for (const controller of controllers) controller.start();
-    server = await startApiServer({ store, faults, requests, rootDir, port: options.port, bookmarkIntervalMs: options.bookmarkIntervalMs, actions });
   } catch (error) {
     for (const controller of [...controllers].reverse()) await controller.stop();
+    await server.close();
     if (ownsRootDir) rmSync(rootDir, { recursive: true, force: true });
     throw error;
   }
-  const kubeconfig = kubeconfigFor(server.url);
+  const url = options.tls ? server.httpsUrl : server.url;
+  const kubeconfig = options.tls ? kubeconfigFor(url, tls.caCertPem) : kubeconfigFor(url);
   const kubeconfigPath = options.kubeconfigPath ?? path.join(rootDir, "kubeconfig");
   writeFileSync(kubeconfigPath, `${JSON.stringify(kubeconfig, null, 2)}\n`, { mode: 0o600 });
 
   let stopped: Promise<void> | undefined;
   return {
-    url: server.url,
+    url,
+    httpsUrl: server.httpsUrl,
+    caCertPem: tls.caCertPem,
+    httpsKubeconfig: kubeconfigFor(server.httpsUrl, tls.caCertPem),
+    serviceAccountToken: (namespace, name, lifetimeSeconds = 3600) => {
+      const account = store.get("serviceaccounts", namespace, name);
+      if (!account?.metadata.uid) throw new Error(`serviceaccount "${name}" not found in namespace "${namespace}"`);
+      return tokens.mint({ namespace, serviceAccount: { name, uid: account.metadata.uid } }, lifetimeSeconds);
+    },
     kubeconfigPath,
     kubeconfig,
     store,

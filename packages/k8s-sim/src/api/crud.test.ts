@@ -29,7 +29,8 @@ describe("create, get, list", () => {
     const read = await sim.core.readNamespacedConfigMap({ namespace, name: created.metadata?.name ?? "" });
     expect(read.data).toEqual({ a: "1" });
     const list = await sim.core.listNamespacedConfigMap({ namespace });
-    expect(list.items.map((i) => i.metadata?.name)).toEqual([created.metadata?.name]);
+    // Every namespace also holds the root-CA publisher's ConfigMap, as on a real cluster.
+    expect(list.items.map((i) => i.metadata?.name)).toEqual([created.metadata?.name, "kube-root-ca.crt"]);
     expect(Number(list.metadata?.resourceVersion)).toBeGreaterThanOrEqual(Number(created.metadata?.resourceVersion));
   });
 
@@ -58,11 +59,11 @@ describe("create, get, list", () => {
     for (const name of ["a", "b", "c", "d", "e"]) await sim.core.createNamespacedConfigMap({ namespace, body: { metadata: { name } } });
     const first = await sim.core.listNamespacedConfigMap({ namespace, limit: 2 });
     expect(first.items.map((i) => i.metadata?.name)).toEqual(["a", "b"]);
-    expect(first.metadata?.remainingItemCount).toBe(3);
+    expect(first.metadata?.remainingItemCount).toBe(4);
     const second = await sim.core.listNamespacedConfigMap({ namespace, limit: 2, _continue: first.metadata?._continue });
     expect(second.items.map((i) => i.metadata?.name)).toEqual(["c", "d"]);
     const last = await sim.core.listNamespacedConfigMap({ namespace, limit: 2, _continue: second.metadata?._continue });
-    expect(last.items.map((i) => i.metadata?.name)).toEqual(["e"]);
+    expect(last.items.map((i) => i.metadata?.name)).toEqual(["e", "kube-root-ca.crt"]);
     expect(last.metadata?._continue).toBeUndefined();
   });
 });
@@ -241,13 +242,14 @@ describe("selectors", () => {
       (await sim.core.listNamespacedConfigMap({ namespace, labelSelector, fieldSelector })).items.map((i) => i.metadata?.name).sort();
     expect(await names("tier=web")).toEqual(["one", "three"]);
     expect(await names("tier==web,env=prod")).toEqual(["one"]);
-    expect(await names("env!=prod")).toEqual(["three", "two"]);
+    // kube-root-ca.crt (in every namespace) has no env label.
+    expect(await names("env!=prod")).toEqual(["kube-root-ca.crt", "three", "two"]);
     expect(await names("env in (prod, dev)")).toEqual(["one", "two"]);
-    expect(await names("env notin (prod)")).toEqual(["three", "two"]);
+    expect(await names("env notin (prod)")).toEqual(["kube-root-ca.crt", "three", "two"]);
     expect(await names("env")).toEqual(["one", "two"]);
-    expect(await names("!env")).toEqual(["three"]);
+    expect(await names("!env")).toEqual(["kube-root-ca.crt", "three"]);
     expect(await names(undefined, "metadata.name=two")).toEqual(["two"]);
-    expect(await names(undefined, "metadata.name!=two,metadata.namespace=" + namespace)).toEqual(["one", "three"]);
+    expect(await names(undefined, "metadata.name!=two,metadata.namespace=" + namespace)).toEqual(["kube-root-ca.crt", "one", "three"]);
     expect((await apiError(sim.core.listNamespacedConfigMap({ namespace, labelSelector: "env in (" }))).code).toBe(400);
     const unsupported = await apiError(sim.core.listNamespacedConfigMap({ namespace, fieldSelector: "data.x=1" }));
     expect(unsupported.code).toBe(400);
@@ -256,7 +258,7 @@ describe("selectors", () => {
 });
 
 describe("SelfSubjectAccessReview", () => {
-  it("allows everything (no RBAC in the sim)", async () => {
+  it("allows the admin kubeconfig everything", async () => {
     const { AuthorizationV1Api } = await import("@kubernetes/client-node");
     const authz = sim.kubeConfig.makeApiClient(AuthorizationV1Api);
     const review = await authz.createSelfSubjectAccessReview({

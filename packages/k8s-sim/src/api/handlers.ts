@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { admitPodSecurity, admitServiceAccount, podTemplateWarnings } from "../admission/pod-admission.ts";
 import type { DeleteRequest, PropagationPolicy } from "../deletion.ts";
 import { PROPAGATION_POLICIES, defaultPropagationPolicy, deleteObject, removeIfFinalized } from "../deletion.ts";
 import type { K8sObject, ObjectStore } from "../store.ts";
@@ -197,11 +198,14 @@ export function createObject(store: ObjectStore, target: ResourceTarget, body: u
   const uid = randomUUID();
   meta.uid = uid;
   if (table === "secrets") checkSecretData(object);
+  if (table === "pods") admitServiceAccount(store, object);
   applyDefaults(table, object);
   prepareForCreate(table, object);
   checkValid(target, object, table === "services" ? assignClusterIp(store, object) : []);
   try {
-    return { code: 201, body: store.create(table, object, { uid }) };
+    // Validating admission comes after validation, as in the API server: Pod Security refuses or warns.
+    const warnings = table === "pods" ? admitPodSecurity(store, object) : podTemplateWarnings(store, target.namespace ?? "", object);
+    return { code: 201, body: store.create(table, object, { uid }), headers: warnings.length ? { Warning: warnings.join(", ") } : undefined };
   } catch (error) {
     throw fromStoreError(error, target.resource, name);
   }
@@ -358,19 +362,4 @@ export function deleteCollection(
     });
   }
   return { code: 200, body: { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 200 } };
-}
-
-/** SelfSubjectAccessReview: the sim enforces no RBAC, so every request is allowed. */
-export function reviewAccess(body: unknown): HandlerResult {
-  const review = isObject(body) ? body : {};
-  return {
-    code: 201,
-    body: {
-      kind: "SelfSubjectAccessReview",
-      apiVersion: "authorization.k8s.io/v1",
-      metadata: { creationTimestamp: null },
-      spec: review.spec ?? {},
-      status: { allowed: true, reason: "the simulated cluster enforces no RBAC" },
-    },
-  };
 }

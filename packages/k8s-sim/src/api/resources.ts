@@ -43,6 +43,14 @@ export const RESOURCES: readonly ResourceInfo[] = [
     shortNames: ["cm"], verbs: READ_WRITE, subresources: [],
   },
   {
+    group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", singular: "serviceaccount", namespaced: true,
+    shortNames: ["sa"], verbs: READ_WRITE, subresources: [{ name: "token", kind: "TokenRequest", verbs: ["create"] }],
+  },
+  ...(["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"] as const).map((kind) => ({
+    group: "rbac.authorization.k8s.io", version: "v1", kind, plural: `${kind.toLowerCase()}s`, singular: kind.toLowerCase(),
+    namespaced: !kind.startsWith("Cluster"), shortNames: [], verbs: READ_WRITE, subresources: [],
+  })),
+  {
     group: "", version: "v1", kind: "Event", plural: "events", singular: "event", namespaced: true,
     shortNames: ["ev"], verbs: READ_WRITE, subresources: [],
   },
@@ -82,6 +90,16 @@ export const RESOURCES: readonly ResourceInfo[] = [
   {
     group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectAccessReview",
     plural: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview", namespaced: false,
+    shortNames: [], verbs: ["create"], subresources: [],
+  },
+  {
+    group: "authentication.k8s.io", version: "v1", kind: "SelfSubjectReview",
+    plural: "selfsubjectreviews", singular: "selfsubjectreview", namespaced: false,
+    shortNames: [], verbs: ["create"], subresources: [],
+  },
+  {
+    group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectRulesReview",
+    plural: "selfsubjectrulesreviews", singular: "selfsubjectrulesreview", namespaced: false,
     shortNames: [], verbs: ["create"], subresources: [],
   },
 ];

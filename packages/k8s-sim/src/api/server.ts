@@ -1,21 +1,32 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
+import { reviewAccess, reviewRules, reviewSelf } from "../auth/access-review.ts";
+import { authenticate, forbidden, impersonate } from "../auth/authenticate.ts";
+import type { ClusterTls } from "../auth/certificates.ts";
+import type { RequestAttributes } from "../auth/rbac.ts";
+import { authorize } from "../auth/rbac.ts";
+import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
+import { requestToken } from "../auth/token-request.ts";
+import type { UserInfo } from "../auth/user.ts";
+import { ANONYMOUS, CLUSTER_ADMIN } from "../auth/user.ts";
 import type { FaultRules, Verb } from "../faults.ts";
 import type { K8sObject, ObjectStore } from "../store.ts";
 import type { RequestAccounting } from "./accounting.ts";
 import { SIM_VERSION, discoveryDocument } from "./discovery.ts";
 import type { HandlerResult, ResourceTarget } from "./handlers.ts";
 import {
-  createObject, deleteCollection, deleteOne, getObject, listBody, listPage, parseDeleteOptions, patchObject, reviewAccess, updateObject,
+  createObject, deleteCollection, deleteOne, getObject, listBody, listPage, parseDeleteOptions, patchObject, updateObject,
 } from "./handlers.ts";
 import { parseLogOptions, servePodLog } from "./logs.ts";
 import { patchTypeOf } from "./patch.ts";
+import { PROTOBUF_MEDIA_TYPE, decodeProtobufBody } from "./protobuf-bodies.ts";
 import { findResource } from "./resources.ts";
 import { selectorFilter } from "./selectors.ts";
 import type { SimFaultActions } from "./sim-endpoints.ts";
 import { handleSimEndpoint } from "./sim-endpoints.ts";
-import { ApiError, badRequest, methodNotAllowed, notFound, notFoundPath } from "./status.ts";
+import { ApiError, badRequest, methodNotAllowed, notFound, notFoundPath, unsupportedMediaType } from "./status.ts";
 import { toTable, wantsTable } from "./table.ts";
 import { serveWatch } from "./watch.ts";
 
@@ -27,6 +38,14 @@ export interface ApiServerOptions {
   rootDir: string;
   /** Default 0: a free port. Always on 127.0.0.1. */
   port?: number;
+  /** The HTTPS listener's port (default 0: a free port), also on 127.0.0.1. */
+  httpsPort?: number;
+  /** The HTTPS listener's certificate and key. */
+  tls: ClusterTls;
+  /** The admin kubeconfig's bearer token (cluster-admin). */
+  adminToken: string;
+  /** Authenticates service-account tokens. */
+  tokens: ServiceAccountTokens;
   /** How long a watch with `allowWatchBookmarks` may be quiet before a BOOKMARK. Default 1000. */
   bookmarkIntervalMs?: number;
   /** Pod and node actions for `POST /_sim/faults` (the cluster wires them). */
@@ -34,8 +53,12 @@ export interface ApiServerOptions {
 }
 
 export interface ApiServer {
+  /** `http://127.0.0.1:<port>`: plain HTTP, where a request without credentials is the admin. */
   url: string;
   port: number;
+  /** `https://127.0.0.1:<httpsPort>`: TLS with the cluster CA, where a request without credentials is anonymous. */
+  httpsUrl: string;
+  httpsPort: number;
   /** Ends every open watch and log stream and stops listening. */
   close(): Promise<void>;
 }
@@ -91,21 +114,41 @@ function verbOf(method: string, target: ResourceTarget, query: URLSearchParams):
   }
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
+async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+const mediaTypeOf = (contentType: string | undefined) => (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+
+/** A request body as JSON; the few protobuf bodies kubectl insists on are decoded, others are 415. */
+async function requestBody(request: IncomingMessage, target: ResourceTarget, verb: Verb): Promise<unknown> {
+  const body = await readBody(request);
+  const contentType = request.headers["content-type"];
+  if (mediaTypeOf(contentType) === PROTOBUF_MEDIA_TYPE) return decodeProtobufBody(body);
+  return parseJson(body.toString("utf8"), verb === "patch" ? undefined : contentType);
+}
+
+/** The RBAC attributes of a resource request (a namespace's own name is its namespace, as the request-info resolver has it). */
+function attributesOf(target: ResourceTarget, verb: Verb): RequestAttributes {
+  const namespace = target.resource.plural === "namespaces" && target.name !== undefined ? target.name : target.namespace;
+  return {
+    kind: "resource",
+    verb,
+    apiGroup: target.resource.group,
+    resource: target.resource.plural,
+    subresource: target.subresource,
+    name: target.name,
+    namespace,
+  };
 }
 
 /** Parses a JSON body; any other media type (protobuf, YAML) is 415 so clients fall back to JSON. */
 function parseJson(text: string, contentType?: string): unknown {
-  const mediaType = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  const mediaType = mediaTypeOf(contentType);
   if (mediaType !== "" && mediaType !== "application/json" && mediaType !== "*/*") {
-    throw new ApiError(
-      415,
-      "UnsupportedMediaType",
-      `the body of the request was in an unknown format - accepted media types include: application/json`,
-    );
+    throw unsupportedMediaType();
   }
   if (text.trim() === "") return undefined;
   try {
@@ -156,9 +199,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const { store, faults, requests } = options;
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 1000;
   const sockets = new Set<Socket>();
-  let serverAddress = "127.0.0.1:0";
 
-  const handleResource = async (request: IncomingMessage, response: ServerResponse, target: ResourceTarget, query: URLSearchParams) => {
+  const handleResource = async (request: IncomingMessage, response: ServerResponse, target: ResourceTarget, query: URLSearchParams, user: UserInfo) => {
     const method = request.method ?? "GET";
     const verb = verbOf(method, target, query);
     const resourceKey = target.subresource ? `${target.resource.plural}/${target.subresource}` : target.resource.plural;
@@ -167,6 +209,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       ? (target.resource.subresources.find((s) => s.name === target.subresource)?.verbs ?? [])
       : target.resource.verbs;
     if (!allowedVerbs.includes(verb)) throw methodNotAllowed();
+    const attributes = attributesOf(target, verb);
+    if (!authorize(store, user, attributes).allowed) throw forbidden(user, attributes);
 
     const latency = faults.latencyMs(verb, resourceKey);
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
@@ -188,12 +232,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       throw new ApiError(fault.status, reasons[fault.status], messages[fault.status], details, headers);
     }
 
-    const body = method === "GET" ? undefined : parseJson(await readBody(request), verb === "patch" ? undefined : request.headers["content-type"]);
+    const body = method === "GET" ? undefined : await requestBody(request, target, verb);
     const { name, subresource } = target;
     const asTable = wantsTable(request.headers.accept);
     const filter = () => selectorFilter(target.resource.plural, query.get("labelSelector"), query.get("fieldSelector"));
 
-    if (target.resource.plural === "selfsubjectaccessreviews") return send(response, reviewAccess(body));
+    if (target.resource.plural === "selfsubjectaccessreviews") return send(response, reviewAccess(store, user, body));
+    if (target.resource.plural === "selfsubjectrulesreviews") return send(response, reviewRules(store, user, body));
+    if (target.resource.plural === "selfsubjectreviews") return send(response, reviewSelf(user));
+    if (subresource === "token") return send(response, requestToken(store, options.tokens, target.namespace ?? "", name ?? "", body));
     if (subresource === "log") {
       const pod = store.get("pods", target.namespace, name ?? "");
       if (!pod) throw notFound(target.resource, name ?? "");
@@ -245,26 +292,35 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
   };
 
-  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+  const handle = async (request: IncomingMessage, response: ServerResponse, secure: boolean) => {
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
     const method = request.method ?? "GET";
     try {
       if (path.startsWith("/_sim/")) {
-        const body = method === "POST" ? parseJson(await readBody(request)) : undefined;
+        const body = method === "POST" ? parseJson((await readBody(request)).toString("utf8")) : undefined;
         return send(response, handleSimEndpoint(method, path, body, { faults, requests, actions: options.actions }));
       }
+      const caller = authenticate(request.headers, {
+        adminToken: options.adminToken,
+        tokens: options.tokens,
+        withoutCredentials: secure ? ANONYMOUS : CLUSTER_ADMIN,
+      });
+      // headersDistinct: repeated Impersonate-Group headers stay separate values.
+      const user = impersonate(store, caller, request.headersDistinct);
       const target = parseResourcePath(path);
-      if (target) return await handleResource(request, response, target, url.searchParams);
+      if (target) return await handleResource(request, response, target, url.searchParams, user);
       requests.recordNonResource(path);
       if (method !== "GET") throw methodNotAllowed();
+      const attributes: RequestAttributes = { kind: "nonResource", verb: "get", path };
+      if (!authorize(store, user, attributes).allowed) throw forbidden(user, attributes);
       if (path === "/version") return send(response, { code: 200, body: SIM_VERSION });
       if (/^\/(healthz|readyz|livez)(\/.*)?$/.test(path)) {
         response.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" });
         response.end("ok");
         return;
       }
-      const document = discoveryDocument(path, serverAddress);
+      const document = discoveryDocument(path, `127.0.0.1:${request.socket.localPort ?? 0}`);
       if (document !== undefined) return send(response, { code: 200, body: document });
       throw notFoundPath();
     } catch (error) {
@@ -272,26 +328,41 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
   };
 
+  const listen = async (server: Server, port: number): Promise<number> => {
+    // The raw TCP connection (also under TLS): destroyed on close so streams end at once.
+    server.on("connection", (socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => resolve());
+    });
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("the API server did not get a TCP address");
+    return address.port;
+  };
   const server = createServer((request, response) => {
-    void handle(request, response);
+    void handle(request, response, false);
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
+  const secureServer = createHttpsServer({ cert: options.tls.serverCertPem, key: options.tls.serverKeyPem }, (request, response) => {
+    void handle(request, response, true);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the API server did not get a TCP address");
-  serverAddress = `127.0.0.1:${address.port}`;
-
+  const port = await listen(server, options.port ?? 0);
+  let httpsPort: number;
+  try {
+    httpsPort = await listen(secureServer, options.httpsPort ?? 0);
+  } catch (error) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw error;
+  }
   return {
-    url: `http://${serverAddress}`,
-    port: address.port,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    httpsUrl: `https://127.0.0.1:${httpsPort}`,
+    httpsPort,
     close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = Promise.all([server, secureServer].map((each) => new Promise<void>((resolve) => each.close(() => resolve()))));
       for (const socket of sockets) socket.destroy();
       await closed;
     },

@@ -98,6 +98,11 @@ export function badRequest(message: string): ApiError {
   return new ApiError(400, "BadRequest", message);
 }
 
+/** 415: what clients get for a body in a format the sim does not read (protobuf, YAML), so they fall back to JSON. */
+export function unsupportedMediaType(): ApiError {
+  return new ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json");
+}
+
 export function methodNotAllowed(): ApiError {
   return new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
 }

@@ -89,6 +89,32 @@ function count(object: K8sObject, field: string): number {
 
 const ACCESS_MODE_SHORT: Record<string, string> = { ReadWriteOnce: "RWO", ReadOnlyMany: "ROX", ReadWriteMany: "RWX", ReadWriteOncePod: "RWOP" };
 
+/** The subjects of a binding of one kind, as `kubectl get rolebindings -o wide` lists them. */
+function subjectsOf(binding: K8sObject, kind: string): string {
+  return objectsAt(binding, "subjects")
+    .filter((subject) => subject.kind === kind)
+    .map((subject) => (kind === "ServiceAccount" ? `${stringAt(subject, "namespace") ?? ""}/${stringAt(subject, "name") ?? ""}` : (stringAt(subject, "name") ?? "")))
+    .join(", ");
+}
+
+const createdAtColumn: Column = { name: "Created At", type: "date", cell: (o) => o.metadata.creationTimestamp ?? "" };
+const bindingColumns: Column[] = [
+  nameColumn,
+  { name: "Role", type: "string", cell: (b) => `${stringAt(objectAt(b, "roleRef"), "kind") ?? ""}/${stringAt(objectAt(b, "roleRef"), "name") ?? ""}` },
+  ageColumn,
+  { name: "Users", type: "string", priority: 1, cell: (b) => subjectsOf(b, "User") },
+  { name: "Groups", type: "string", priority: 1, cell: (b) => subjectsOf(b, "Group") },
+  { name: "ServiceAccounts", type: "string", priority: 1, cell: (b) => subjectsOf(b, "ServiceAccount") },
+];
+
+const RBAC_COLUMNS: Record<string, Column[]> = {
+  serviceaccounts: [nameColumn, { name: "Secrets", type: "integer", cell: (a) => objectsAt(a, "secrets").length }, ageColumn],
+  roles: [nameColumn, createdAtColumn],
+  clusterroles: [nameColumn, createdAtColumn],
+  rolebindings: bindingColumns,
+  clusterrolebindings: bindingColumns,
+};
+
 const COLUMNS: Record<string, Column[]> = {
   pods: [
     nameColumn,
@@ -223,6 +249,7 @@ const COLUMNS: Record<string, Column[]> = {
     },
     { name: "Message", type: "string", cell: (e) => stringAt(e, "message") ?? "" },
   ],
+  ...RBAC_COLUMNS,
 };
 
 function columnsFor(resource: string): Column[] {

@@ -2,6 +2,7 @@ import type { K8sObject } from "../store.ts";
 import type { JsonObject } from "./json.ts";
 import { isObject, objectAt, objectsAt, stringAt } from "./json.ts";
 import type { FieldError } from "./status.ts";
+import { pathSegmentNameErrors, validateRbacObject, validateRbacUpdate } from "../auth/rbac-validation.ts";
 
 // Messages and limits are the real API server's (k8s.io/apimachinery validation), so clients and
 // tests see the same text a cluster would send.
@@ -31,6 +32,8 @@ const CONFIG_KEY_MESSAGE =
   "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
 const maxLength = (n: number) => `must be no more than ${n} characters`;
+
+const RBAC_RESOURCES = new Set(["roles", "clusterroles", "rolebindings", "clusterrolebindings"]);
 
 export function dns1123LabelErrors(value: string): string[] {
   const errors: string[] = [];
@@ -145,7 +148,13 @@ function validateMetadata(resource: string, object: K8sObject): FieldError[] {
   if (!name) errors.push(fieldRequired("metadata.name", "name or generateName is required"));
   else {
     const problems =
-      resource === "namespaces" ? dns1123LabelErrors(name) : resource === "services" ? dns1035LabelErrors(name) : dns1123SubdomainErrors(name);
+      resource === "namespaces"
+        ? dns1123LabelErrors(name)
+        : resource === "services"
+          ? dns1035LabelErrors(name)
+          : RBAC_RESOURCES.has(resource)
+            ? pathSegmentNameErrors(name)
+            : dns1123SubdomainErrors(name);
     errors.push(...each("metadata.name", name, problems));
   }
   errors.push(...validateLabels(meta.labels, "metadata.labels"));
@@ -510,6 +519,12 @@ function validateClaim(claim: K8sObject): FieldError[] {
 export function validateObject(resource: string, object: K8sObject): FieldError[] {
   const errors = validateMetadata(resource, object);
   switch (resource) {
+    case "roles":
+    case "clusterroles":
+    case "rolebindings":
+    case "clusterrolebindings":
+      errors.push(...validateRbacObject(resource, object));
+      break;
     case "pods":
       errors.push(...validatePodSpec(objectAt(object, "spec") ?? {}, "spec"));
       break;
@@ -556,6 +571,7 @@ export function validateUpdate(resource: string, current: K8sObject, next: K8sOb
   const errors: FieldError[] = [];
   const before = objectAt(current, "spec");
   const after = objectAt(next, "spec");
+  errors.push(...validateRbacUpdate(resource, current, next));
   switch (resource) {
     case "jobs":
       for (const key of ["template", "selector", "completionMode"]) {

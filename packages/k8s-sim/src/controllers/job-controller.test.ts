@@ -11,6 +11,8 @@ const errors: unknown[] = [];
 
 beforeEach(() => {
   store = new ObjectStore();
+  // The Job controller's pods go through service-account admission: the account the service-account controller keeps.
+  store.create("serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: "default" } });
   errors.length = 0;
   controller = new JobController(store, { backoffBaseMs: 1, backoffMaxMs: 5, onError: (error) => errors.push(error) });
   controller.start();

@@ -14,6 +14,8 @@ let unsubscribe: () => void;
 
 beforeEach(() => {
   store = new ObjectStore();
+  // The Job controller's pods go through service-account admission: the account the service-account controller keeps.
+  store.create("serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: "default" } });
   errors.length = 0;
   removedPods = [];
   unsubscribe = store.subscribe("pods", (event: StoreEvent) => {

@@ -1,4 +1,5 @@
 import { applyDefaults, prepareForCreate } from "../api/defaults.ts";
+import { admitPodSecurity, admitServiceAccount } from "../admission/pod-admission.ts";
 import type { JsonObject } from "../api/json.ts";
 import { objectAt, stringAt, stringMapAt } from "../api/json.ts";
 import type { K8sObject, ObjectStore, OwnerReference } from "../store.ts";
@@ -76,6 +77,9 @@ export function createPodFromTemplate(store: ObjectStore, request: TemplatePod):
     if (Object.keys(pod.metadata.annotations ?? {}).length === 0) delete pod.metadata.annotations;
     applyDefaults("pods", pod);
     prepareForCreate("pods", pod);
+    // The same admission as a pod created through the API: service account, then Pod Security (a refusal becomes the owner's FailedCreate).
+    admitServiceAccount(store, pod);
+    admitPodSecurity(store, pod);
     try {
       return store.create("pods", pod);
     } catch (error) {

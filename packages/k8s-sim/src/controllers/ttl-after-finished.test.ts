@@ -12,6 +12,8 @@ const errors: unknown[] = [];
 
 beforeEach(() => {
   store = new ObjectStore();
+  // The Job controller's pods go through service-account admission: the account the service-account controller keeps.
+  store.create("serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: "default" } });
   errors.length = 0;
   controllers = [new TtlAfterFinishedController(store, { onError: (error) => errors.push(error) })];
   for (const controller of controllers) controller.start();

@@ -1,12 +1,13 @@
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
+import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
 import { recordEvent } from "../events.ts";
 import type { FaultRules } from "../faults.ts";
 import type { K8sObject, ObjectStore, StoreEvent } from "../store.ts";
 import { CONTAINER_RUNTIME_DIR } from "./container-process.ts";
 import { ImageRegistry } from "./images.ts";
 import { MemoryCgroups } from "./memory-cgroup.ts";
-import type { KubeletTiming, WorkerContext } from "./pod-worker.ts";
+import type { KubeletTiming, KubernetesService, WorkerContext } from "./pod-worker.ts";
 import { PodWorker } from "./pod-worker.ts";
 import { PodSpecError, isRecord, readPod } from "./pod-spec.ts";
 
@@ -22,6 +23,10 @@ export interface KubeletOptions {
   /** Serve only pods bound to these nodes. Default: every bound pod. */
   nodeNames?: readonly string[];
   timing?: Partial<KubeletTiming>;
+  /** Mints the tokens of projected service-account volumes. Without it, such volumes fail to mount. */
+  tokens?: ServiceAccountTokens;
+  /** The API server's HTTPS endpoint as pods reach it; given to every container as `KUBERNETES_SERVICE_HOST` / `_PORT`. */
+  kubernetesService?: KubernetesService;
 }
 
 const DEFAULT_TIMING: KubeletTiming = { retryMs: 200, backoffMs: 500, maxBackoffMs: 5000 };
@@ -50,6 +55,8 @@ export class Kubelet {
   private readonly rootDir: string;
   private readonly registry = new ImageRegistry();
   private readonly acceptAnyImage: boolean;
+  private readonly tokens: ServiceAccountTokens | undefined;
+  private readonly kubernetesService: KubernetesService | undefined;
   private readonly nodeNames: ReadonlySet<string> | undefined;
   private readonly removedNodes = new Set<string>();
   private readonly timing: KubeletTiming;
@@ -65,6 +72,8 @@ export class Kubelet {
     this.faults = options.faults;
     this.rootDir = options.rootDir;
     this.acceptAnyImage = options.acceptAnyImage ?? false;
+    this.tokens = options.tokens;
+    this.kubernetesService = options.kubernetesService;
     this.nodeNames = options.nodeNames ? new Set(options.nodeNames) : undefined;
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
     for (const [reference, dirs] of Object.entries(options.images ?? {})) {
@@ -196,6 +205,8 @@ export class Kubelet {
       timing: this.timing,
       hostIP: this.hostIpOf(view.nodeName),
       podIP: this.allocatePodIp(),
+      tokens: this.tokens,
+      kubernetesService: this.kubernetesService,
     };
     const worker = new PodWorker(context, pod, view);
     this.workers.set(view.uid, worker);

@@ -7,6 +7,7 @@ export interface PodView {
   name: string;
   uid: string;
   nodeName: string;
+  serviceAccountName: string;
   restartPolicy: "Always" | "OnFailure" | "Never";
   terminationGracePeriodSeconds: number;
   securityContext: RunAs;
@@ -98,7 +99,14 @@ export type VolumeSource =
   | { kind: "emptyDir" }
   | { kind: "secret" | "configMap"; name: string; items?: KeyToPath[]; defaultMode: number; optional: boolean }
   | { kind: "persistentVolumeClaim"; claimName: string; readOnly: boolean }
-  | { kind: "hostPath"; path: string };
+  | { kind: "hostPath"; path: string }
+  | { kind: "projected"; sources: ProjectionSource[]; defaultMode: number };
+
+/** One source of a `projected` volume, as the ServiceAccount admission writes them (and users may). */
+export type ProjectionSource =
+  | { kind: "secret" | "configMap"; name: string; items?: KeyToPath[]; optional: boolean }
+  | { kind: "downwardAPI"; items: { path: string; fieldPath: string; mode?: number }[] }
+  | { kind: "serviceAccountToken"; path: string; expirationSeconds: number };
 
 export interface VolumeView {
   name: string;
@@ -317,6 +325,40 @@ function readKeyToPaths(value: unknown, where: string): KeyToPath[] | undefined 
 
 const DEFAULT_PROJECTION_MODE = 0o644;
 
+function readProjection(value: unknown, where: string): ProjectionSource {
+  const source = record(value, where);
+  if (source.secret !== undefined || source.configMap !== undefined) {
+    const kind = source.secret !== undefined ? "secret" : "configMap";
+    const config = record(source[kind], `${where}.${kind}`);
+    return {
+      kind,
+      name: requiredString(config.name, `${where}.${kind}.name`),
+      items: readKeyToPaths(config.items, `${where}.${kind}.items`),
+      optional: config.optional === true,
+    };
+  }
+  if (source.downwardAPI !== undefined) {
+    const items = list(record(source.downwardAPI, `${where}.downwardAPI`).items, `${where}.downwardAPI.items`).map((item, i) => {
+      const entry = record(item, `${where}.downwardAPI.items[${i}]`);
+      return {
+        path: requiredString(entry.path, `${where}.downwardAPI.items[${i}].path`),
+        fieldPath: requiredString(record(entry.fieldRef, `${where}.downwardAPI.items[${i}].fieldRef`).fieldPath, `${where}.downwardAPI.items[${i}].fieldRef.fieldPath`),
+        mode: optionalInteger(entry.mode, `${where}.downwardAPI.items[${i}].mode`),
+      };
+    });
+    return { kind: "downwardAPI", items };
+  }
+  if (source.serviceAccountToken !== undefined) {
+    const token = record(source.serviceAccountToken, `${where}.serviceAccountToken`);
+    return {
+      kind: "serviceAccountToken",
+      path: requiredString(token.path, `${where}.serviceAccountToken.path`),
+      expirationSeconds: optionalInteger(token.expirationSeconds, `${where}.serviceAccountToken.expirationSeconds`) ?? 3600,
+    };
+  }
+  throw new PodSpecError(`${where}: projection not supported by the sim (supported: secret, configMap, downwardAPI, serviceAccountToken)`);
+}
+
 function readVolume(value: unknown, where: string): VolumeView {
   const volume = record(value, where);
   const name = requiredString(volume.name, `${where}.name`);
@@ -351,7 +393,18 @@ function readVolume(value: unknown, where: string): VolumeView {
     const hostPath = record(volume.hostPath, `${where}.hostPath`);
     return { name, source: { kind: "hostPath", path: requiredString(hostPath.path, `${where}.hostPath.path`) } };
   }
-  throw new PodSpecError(`${where}: volume type not supported by the sim (supported: emptyDir, secret, configMap, persistentVolumeClaim, hostPath)`);
+  if (volume.projected !== undefined) {
+    const projected = record(volume.projected, `${where}.projected`);
+    return {
+      name,
+      source: {
+        kind: "projected",
+        sources: list(projected.sources, `${where}.projected.sources`).map((item, i) => readProjection(item, `${where}.projected.sources[${i}]`)),
+        defaultMode: optionalInteger(projected.defaultMode, `${where}.projected.defaultMode`) ?? DEFAULT_PROJECTION_MODE,
+      },
+    };
+  }
+  throw new PodSpecError(`${where}: volume type not supported by the sim (supported: emptyDir, secret, configMap, persistentVolumeClaim, hostPath, projected)`);
 }
 
 /** Reads a stored pod; throws PodSpecError naming the first field that is wrong. */
@@ -364,6 +417,7 @@ export function readPod(pod: K8sObject): PodView {
     name: requiredString(pod.metadata.name, "metadata.name"),
     uid: requiredString(pod.metadata.uid, "metadata.uid"),
     nodeName: requiredString(spec.nodeName, "spec.nodeName"),
+    serviceAccountName: optionalString(spec.serviceAccountName, "spec.serviceAccountName") || "default",
     restartPolicy: oneOf(spec.restartPolicy, ["Always", "OnFailure", "Never"], "Always", "spec.restartPolicy") ?? "Always",
     terminationGracePeriodSeconds: optionalInteger(spec.terminationGracePeriodSeconds, "spec.terminationGracePeriodSeconds") ?? 30,
     securityContext: readRunAs(spec.securityContext, "spec.securityContext"),

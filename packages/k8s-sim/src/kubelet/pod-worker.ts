@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, openSync, closeSync, readSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
 import type { EventType } from "../events.ts";
 import { recordEvent } from "../events.ts";
 import type { FaultRules } from "../faults.ts";
@@ -33,6 +34,12 @@ export interface KubeletTiming {
   maxBackoffMs: number;
 }
 
+/** Where pods reach the API server (the `kubernetes` service's address). */
+export interface KubernetesService {
+  host: string;
+  port: number;
+}
+
 /** What a pod worker needs from its kubelet. */
 export interface WorkerContext {
   store: ObjectStore;
@@ -45,6 +52,10 @@ export interface WorkerContext {
   timing: KubeletTiming;
   hostIP: string;
   podIP: string;
+  /** Mints the projected service-account tokens. */
+  tokens: ServiceAccountTokens | undefined;
+  /** The API server as pods reach it (`KUBERNETES_SERVICE_HOST` / `_PORT`). */
+  kubernetesService: KubernetesService | undefined;
 }
 
 type Ending =
@@ -200,7 +211,7 @@ export class PodWorker {
         continue;
       }
       try {
-        this.volumes = preparePodVolumes(store, rootDir, this.pod);
+        this.volumes = preparePodVolumes(store, rootDir, this.pod, { object: this.object, tokens: this.context.tokens });
         this.sandboxReady = true;
         this.refreshHosts();
         this.publish();
@@ -359,7 +370,10 @@ export class PodWorker {
           serviceEnv: serviceLinkEnv(store, this.object),
         });
         const imagePath = image.dirs.map((_, index) => imageDirInContainer(index));
-        env = new Map([["PATH", [...imagePath, HOST_PATH].join(":")], ["HOSTNAME", this.pod.name], ...specEnv]);
+        const service = this.context.kubernetesService;
+        // As the kubelet does: the API server's service variables first, so the pod's own env can override them.
+        const apiServerEnv: [string, string][] = service ? [["KUBERNETES_SERVICE_HOST", service.host], ["KUBERNETES_SERVICE_PORT", String(service.port)]] : [];
+        env = new Map([["PATH", [...imagePath, HOST_PATH].join(":")], ["HOSTNAME", this.pod.name], ...apiServerEnv, ...specEnv]);
       } catch (error) {
         if (!(error instanceof ContainerConfigError)) throw error;
         this.event("Warning", "Failed", `Error: ${error.message}`);

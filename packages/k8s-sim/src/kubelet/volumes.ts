@@ -1,8 +1,10 @@
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { ObjectStore } from "../store.ts";
+import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
+import type { K8sObject, ObjectStore } from "../store.ts";
 import { configNotFoundMessage, readConfigData } from "./config-data.ts";
-import type { ContainerView, PodView, VolumeSource } from "./pod-spec.ts";
+import type { ContainerView, KeyToPath, PodView, ProjectionSource } from "./pod-spec.ts";
+import { readFieldPath } from "./pod-spec.ts";
 
 /** A volume cannot be set up yet (`FailedMount`); the kubelet retries. */
 export class VolumeSetupError extends Error {}
@@ -38,13 +40,21 @@ function relativeInside(base: string, relative: string, what: string): string {
   return path.join(base, relative);
 }
 
-function project(store: ObjectStore, pod: PodView, volumeName: string, source: Extract<VolumeSource, { name: string }>, dir: string): void {
-  const data = readConfigData(store, pod.namespace, source.kind === "secret" ? "Secret" : "ConfigMap", source.name);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
+type ConfigSource = { kind: "secret" | "configMap"; name: string; items?: KeyToPath[]; optional: boolean };
+
+function writeFile(dir: string, relative: string, content: string | Buffer, mode: number): void {
+  const file = relativeInside(dir, relative, "item path");
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+  writeFileSync(file, content);
+  chmodSync(file, mode);
+}
+
+/** Writes a Secret's or ConfigMap's keys (or the chosen `items`) as files into `dir`. */
+function writeConfigFiles(store: ObjectStore, pod: PodView, volumeName: string, source: ConfigSource, dir: string, defaultMode: number): void {
+  const kind = source.kind === "secret" ? "Secret" : "ConfigMap";
+  const data = readConfigData(store, pod.namespace, kind, source.name);
   if (!data) {
     if (source.optional) return;
-    const kind = source.kind === "secret" ? "Secret" : "ConfigMap";
     throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volumeName}" : ${configNotFoundMessage(kind, source.name)}`);
   }
   const files = source.items ?? [...data.keys()].map((key) => ({ key, path: key, mode: undefined }));
@@ -52,13 +62,45 @@ function project(store: ObjectStore, pod: PodView, volumeName: string, source: E
     const content = data.get(item.key);
     if (content === undefined) {
       if (source.optional) continue;
-      const kind = source.kind === "secret" ? "secret" : "configmap";
-      throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volumeName}" : ${kind} references non-existent ${kind === "secret" ? "secret" : "config"} key: ${item.key}`);
+      const lower = source.kind === "secret" ? "secret" : "configmap";
+      throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volumeName}" : ${lower} references non-existent ${lower === "secret" ? "secret" : "config"} key: ${item.key}`);
     }
-    const file = relativeInside(dir, item.path, "item path");
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-    writeFileSync(file, content);
-    chmodSync(file, item.mode ?? source.defaultMode);
+    writeFile(dir, item.path, content, item.mode ?? defaultMode);
+  }
+}
+
+function freshDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+}
+
+/** What a pod's volumes may draw on beyond the store: the pod object (downward API) and the token issuer. */
+export interface VolumeSources {
+  object: K8sObject;
+  tokens: ServiceAccountTokens | undefined;
+}
+
+function writeProjection(store: ObjectStore, pod: PodView, volumeName: string, source: ProjectionSource, dir: string, defaultMode: number, from: VolumeSources): void {
+  switch (source.kind) {
+    case "secret":
+    case "configMap":
+      writeConfigFiles(store, pod, volumeName, source, dir, defaultMode);
+      return;
+    case "downwardAPI":
+      for (const item of source.items) writeFile(dir, item.path, readFieldPath(from.object, item.fieldPath) ?? "", item.mode ?? defaultMode);
+      return;
+    case "serviceAccountToken": {
+      const account = store.get("serviceaccounts", pod.namespace, pod.serviceAccountName);
+      if (!account?.metadata.uid || !from.tokens) {
+        throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volumeName}" : failed to fetch token: serviceaccounts "${pod.serviceAccountName}" not found`);
+      }
+      const token = from.tokens.mint(
+        { namespace: pod.namespace, serviceAccount: { name: pod.serviceAccountName, uid: account.metadata.uid }, pod: { name: pod.name, uid: pod.uid } },
+        source.expirationSeconds,
+      );
+      writeFile(dir, source.path, token, defaultMode);
+      return;
+    }
   }
 }
 
@@ -66,7 +108,7 @@ function project(store: ObjectStore, pod: PodView, volumeName: string, source: E
  * Sets up every volume of a pod on the host: emptyDir (fresh, world-writable as Kubernetes makes
  * it), secret/configMap projections (`items`, `defaultMode`), PVC directories (created on demand).
  */
-export function preparePodVolumes(store: ObjectStore, rootDir: string, pod: PodView): Map<string, PreparedVolume> {
+export function preparePodVolumes(store: ObjectStore, rootDir: string, pod: PodView, from: VolumeSources): Map<string, PreparedVolume> {
   const prepared = new Map<string, PreparedVolume>();
   const volumesDir = path.join(podHostDir(rootDir, pod.uid), "volumes");
   for (const volume of pod.volumes) {
@@ -82,7 +124,8 @@ export function preparePodVolumes(store: ObjectStore, rootDir: string, pod: PodV
         break;
       case "secret":
       case "configMap":
-        project(store, pod, volume.name, source, dir);
+        freshDir(dir);
+        writeConfigFiles(store, pod, volume.name, source, dir, source.defaultMode);
         // Kubernetes always mounts these read-only.
         prepared.set(volume.name, { hostPath: dir, readOnly: true });
         break;
@@ -95,6 +138,11 @@ export function preparePodVolumes(store: ObjectStore, rootDir: string, pod: PodV
         prepared.set(volume.name, { hostPath: claimDir, readOnly: source.readOnly });
         break;
       }
+      case "projected":
+        freshDir(dir);
+        for (const projection of source.sources) writeProjection(store, pod, volume.name, projection, dir, source.defaultMode, from);
+        prepared.set(volume.name, { hostPath: dir, readOnly: true });
+        break;
       case "hostPath":
         prepared.set(volume.name, { hostPath: source.path, readOnly: false });
         break;
