@@ -136,6 +136,7 @@ async function runJob<TParsed>(
       cluster,
       namespace: plan.namespace,
       jobName,
+      secret: launched.secret,
       runDirectory,
       retain: config.retainJobs,
       retainFilesOnFailureSec: config.retainRunFilesOnFailureSec,
