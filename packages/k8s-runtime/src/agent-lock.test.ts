@@ -32,6 +32,9 @@ describe("judgeRunSecret", () => {
     expect(judgeRunSecret(secret(0, "job-uid"), job({ active: 1 }, { deletionTimestamp: new Date(NOW) }), NOW, GRACE).stale).toBe(true);
     expect(judgeRunSecret(secret(0, "job-uid"), null, NOW, GRACE)).toEqual({ stale: true, why: "its Job pc-agent-run-1 is gone" });
     expect(judgeRunSecret(secret(0, "old-uid"), job({ active: 1 }), NOW, GRACE).stale).toBe(true);
+    // Its Job deleted with orphan propagation: the owner is stripped, the uid annotation of the owner patch stays.
+    const orphaned: V1Secret = { metadata: { ...secret(0).metadata, annotations: { "paperclip.io/job-name": "pc-agent-run-1", "paperclip.io/job-uid": "job-uid" } } };
+    expect(judgeRunSecret(orphaned, null, NOW, GRACE)).toEqual({ stale: true, why: "its Job pc-agent-run-1 is gone" });
   });
 
   it("an ownerless Secret without its Job is held for the grace period (the Job may be on its way), stale after", () => {

@@ -9,7 +9,7 @@ import type { ClusterAccess } from "./cluster-access.ts";
 import { ANNOTATION_RUN_ID } from "./labels.ts";
 import { jobIsFinished } from "./launch-guard.ts";
 import { apiStatusOf, describeApiError, httpStatusOf, withRetry, type RetryOptions } from "./retry-policy.ts";
-import { holderJobOf, ownerJobOf } from "./run-secret.ts";
+import { holderJobOf, holderJobUidOf } from "./run-secret.ts";
 import type { RunLog } from "./run-log.ts";
 
 /**
@@ -28,14 +28,14 @@ export type RunSecretVerdict = { stale: false; why: string } | { stale: true; wh
  * read now, or null when there is none. Pure: the lock reads the Job from the API, the reaper from the watch.
  */
 export function judgeRunSecret(secret: V1Secret, holderJob: V1Job | null, now: number, graceMs: number): RunSecretVerdict {
-  const owner = ownerJobOf(secret);
-  const job = holderJob && (owner === null || owner.uid === holderJob.metadata?.uid) ? holderJob : null;
+  const holderUid = holderJobUidOf(secret);
+  const job = holderJob && (holderUid === null || holderUid === holderJob.metadata?.uid) ? holderJob : null;
   const jobName = holderJobOf(secret) ?? "unknown";
   if (job) {
     if (jobIsFinished(job) || job.metadata?.deletionTimestamp) return { stale: true, why: `its Job ${jobName} has finished` };
     return { stale: false, why: `its Job ${jobName} is running` };
   }
-  if (owner) return { stale: true, why: `its Job ${jobName} is gone` };
+  if (holderUid) return { stale: true, why: `its Job ${jobName} is gone` };
   const created = secret.metadata?.creationTimestamp ? new Date(secret.metadata.creationTimestamp).getTime() : Number.NaN;
   if (!Number.isFinite(created) || now - created >= graceMs) {
     return { stale: true, why: `its Job ${jobName} was never created or never took it over, for longer than ${Math.round(graceMs / 1000)}s` };

@@ -49,8 +49,9 @@ describe("ownerReferenceTo", () => {
 
   it("points at the created Job", () => {
     expect(ownerReferenceTo(job)).toEqual({ apiVersion: "batch/v1", kind: "Job", name: "pc-a-b-123", uid: "9d1c-uid" });
-    expect(ownerReferencePatch(job)).toEqual({ metadata: { ownerReferences: [ownerReferenceTo(job)] } });
-    expect(ownerReferencePatch(job, "42")).toEqual({ metadata: { ownerReferences: [ownerReferenceTo(job)], resourceVersion: "42" } });
+    const annotations = { "paperclip.io/job-uid": "9d1c-uid" };
+    expect(ownerReferencePatch(job)).toEqual({ metadata: { ownerReferences: [ownerReferenceTo(job)], annotations } });
+    expect(ownerReferencePatch(job, "42")).toEqual({ metadata: { ownerReferences: [ownerReferenceTo(job)], annotations, resourceVersion: "42" } });
   });
 
   it("refuses a Job that has not been created yet", () => {

@@ -10,6 +10,8 @@ import { ANNOTATION_AGENT_ID, ANNOTATION_RUN_ID } from "./labels.ts";
 
 /** The Job of the run that holds the Secret: set at create, before the Job exists and before its ownerReference. */
 export const ANNOTATION_HOLDER_JOB = "paperclip.io/job-name";
+/** That Job's uid, set with the ownerReference; it stays when a delete with orphan propagation strips the owner. */
+export const ANNOTATION_HOLDER_JOB_UID = "paperclip.io/job-uid";
 
 /** Kubernetes refuses Secrets whose data exceeds 1 MiB. */
 export const MAX_SECRET_DATA_BYTES = 1024 * 1024;
@@ -75,14 +77,18 @@ export function ownerReferenceTo(job: V1Job): V1OwnerReference {
 }
 
 /**
- * Body of the merge patch that hands the Secret to its Job. With the Secret's `resourceVersion`, the API server
- * refuses (409) to patch a Secret that changed since: one another process recreated after judging ours stale.
+ * Body of the merge patch that hands the Secret to its Job (ownerReference, and the Job's uid as an annotation).
+ * With the Secret's `resourceVersion`, the API server refuses (409) to patch a Secret that changed since: one
+ * another process recreated after judging ours stale.
  */
 export function ownerReferencePatch(
   job: V1Job,
   resourceVersion?: string,
-): { metadata: { ownerReferences: V1OwnerReference[]; resourceVersion?: string } } {
-  return { metadata: { ownerReferences: [ownerReferenceTo(job)], ...(resourceVersion ? { resourceVersion } : {}) } };
+): { metadata: { ownerReferences: V1OwnerReference[]; annotations: Record<string, string>; resourceVersion?: string } } {
+  const owner = ownerReferenceTo(job);
+  return {
+    metadata: { ownerReferences: [owner], annotations: { [ANNOTATION_HOLDER_JOB_UID]: owner.uid }, ...(resourceVersion ? { resourceVersion } : {}) },
+  };
 }
 
 /** The Job name of the run holding the Secret: its annotation, else its owner's name. */
@@ -93,4 +99,9 @@ export function holderJobOf(secret: V1Secret): string | null {
 /** The Job the Secret belongs to by ownerReference, if its owner patch happened. */
 export function ownerJobOf(secret: V1Secret): V1OwnerReference | null {
   return secret.metadata?.ownerReferences?.find((owner) => owner.kind === "Job" && owner.apiVersion === "batch/v1") ?? null;
+}
+
+/** The uid of the Job that took the Secret over (owner, else the annotation the owner patch left), or null if none did. */
+export function holderJobUidOf(secret: V1Secret): string | null {
+  return ownerJobOf(secret)?.uid ?? secret.metadata?.annotations?.[ANNOTATION_HOLDER_JOB_UID] ?? null;
 }
