@@ -1,5 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { AdapterExecutionResult } from "@paperclipai/adapter-utils";
+import { releaseAgentLock, type RunSecretRef } from "./agent-lock.ts";
 import type { ClusterAccess } from "./cluster-access.ts";
 import type { JobTracker } from "./job-tracker.ts";
 import { describeApiError, httpStatusOf, withRetry } from "./retry-policy.ts";
@@ -59,7 +60,8 @@ export async function awaitPodStopped(tracker: JobTracker, timeoutMs: number): P
 }
 
 /**
- * Step 13: the run's Job and files go unless `retainJobs`; a failed run's files stay
+ * Step 13: the run's Secret always goes (also with `retainJobs`: a finished Job needs no credentials, and the
+ * Secret is the agent's lock); the run's Job and files go unless `retainJobs`; a failed run's files stay
  * `retainFilesOnFailureSec` longer (recorded in `retain-until`, for the reaper). The files are removed only
  * once the pod has stopped: until then a hostile agent could swap a directory for a link under the removal.
  * Failures are logged, never thrown: the run's result is already decided, and the reaper retries what is left.
@@ -68,6 +70,7 @@ export async function cleanUpRun(input: {
   cluster: ClusterAccess;
   namespace: string;
   jobName: string;
+  secret: RunSecretRef;
   runDirectory: RunDirectory;
   retain: boolean;
   retainFilesOnFailureSec: number | undefined;
@@ -77,14 +80,22 @@ export async function cleanUpRun(input: {
   graceSec: number;
   log: RunLog;
 }): Promise<void> {
+  if (!input.retain) {
+    try {
+      await deleteJob(input.cluster, input.namespace, input.jobName);
+    } catch (error) {
+      await input.log.info(`Could not delete Job ${input.namespace}/${input.jobName}: ${describeApiError(error)}; the reaper will retry.`);
+    }
+  }
+  // Explicitly, not only through the Job's ownerReference: the owner patch may have failed, and a retained Job stays.
+  try {
+    await releaseAgentLock(input.cluster, input.secret);
+  } catch (error) {
+    await input.log.info(`Could not delete Secret ${input.secret.namespace}/${input.secret.name}: ${describeApiError(error)}; the reaper will retry.`);
+  }
   if (input.retain) {
     await input.log.info(`retainJobs: keeping Job ${input.namespace}/${input.jobName} and ${input.runDirectory.dir}`);
     return;
-  }
-  try {
-    await deleteJob(input.cluster, input.namespace, input.jobName);
-  } catch (error) {
-    await input.log.info(`Could not delete Job ${input.namespace}/${input.jobName}: ${describeApiError(error)}; the reaper will retry.`);
   }
   const retainSec = input.failed ? (input.retainFilesOnFailureSec ?? 0) : 0;
   if (retainSec > 0) {

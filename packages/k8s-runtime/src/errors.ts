@@ -96,8 +96,9 @@ export const ERROR_CATALOGUE = {
     action: "Delete the orphaned Job (label `paperclip.io/agent-id`) and retry.",
   },
   k8s_concurrent_run_blocked: {
-    meaning: "Another Job of this agent is still running for a different task (or reattaching is disabled).",
-    action: "Wait for it to finish, or delete it with `kubectl delete job <name>`.",
+    meaning:
+      "Another Job of this agent is still running for a different task (or reattaching is disabled), or another Paperclip process is starting or running a run of this agent (it holds the agent's run Secret).",
+    action: "Wait for it to finish, or delete it with `kubectl delete job <name>`; a run Secret left by a crashed server frees itself after 2 minutes.",
   },
   k8s_orphan_task_unknown: {
     meaning: "A Job of this agent is still running and it is unknown whether it works on the same task.",

@@ -118,7 +118,7 @@ async function runSteps<TParsed>(
     cluster,
     namespace: plan.namespace,
     jobName: plan.jobName,
-    secretName: plan.secret?.metadata?.name ?? null,
+    secret: null,
     runDirectory: plan.runDirectory,
     retain: config.retainJobs,
   };
@@ -171,7 +171,7 @@ async function runJob<TParsed>(
   const { runDirectory } = launched;
   const jobName = launched.job.metadata?.name ?? plan.jobName;
   // A reattached run follows another run's Job and directory.
-  if (created.leftovers) created.leftovers = { ...created.leftovers, jobName, runDirectory };
+  if (created.leftovers) created.leftovers = { ...created.leftovers, jobName, runDirectory, secret: launched.secret };
   const jobCreatedAt = Date.now();
   const tracker = new JobTracker(jobs.watch, pods.watch, jobName);
   const stopCancellation = new AbortController();
@@ -197,6 +197,7 @@ async function runJob<TParsed>(
       cluster,
       namespace: plan.namespace,
       jobName,
+      secret: launched.secret,
       runDirectory,
       retain: config.retainJobs,
       retainFilesOnFailureSec: config.retainRunFilesOnFailureSec,

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { wrapAgentCommand } from "./command-wrapper.ts";
 import { buildJobManifest, type JobManifestInput } from "./job-manifest.ts";
 import { buildRunAnnotations, buildRunLabels } from "./labels.ts";
-import { jobNameFor, secretNameFor } from "./names.ts";
+import { jobNameFor, runSecretNameFor } from "./names.ts";
 import { collectInheritedEnv } from "./pod-env.ts";
 import { agentClaimMounts } from "./pod-volumes.ts";
 import { runDirectoryFor } from "./run-directory.ts";
@@ -37,7 +37,7 @@ const secretValues = {
   MY_CONFIG_TOKEN: "config-env-secret-value",
   PAPERCLIP_API_KEY: "eyJhbGciOi.run-jwt.signature",
 };
-const secret = buildRunSecret({ name: secretNameFor(name), namespace: "agents", labels, values: secretValues });
+const secret = buildRunSecret({ name: runSecretNameFor("agent-1"), namespace: "agents", labels, holder: { agentId: "agent-1", runId: "run-1", jobName: name }, values: secretValues });
 
 function input(overrides: Partial<JobManifestInput> = {}): JobManifestInput {
   return {
@@ -61,7 +61,7 @@ function input(overrides: Partial<JobManifestInput> = {}): JobManifestInput {
       plain: { PAPERCLIP_RUN_ID: "run-1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1", MY_CONFIG_TOKEN: "overridden" },
       references: inherited.references,
       envFrom: inherited.envFrom,
-      secret: { name: secretNameFor(name), keys: Object.keys(secretValues) },
+      secret: { name: runSecretNameFor("agent-1"), keys: Object.keys(secretValues) },
     },
     homeDir: runDirectory.home,
     sharedVolume: { claimName: "paperclip-data", mounts: agentClaimMounts({ claimName: "paperclip-data", mountPath: "/paperclip" }, runDirectory, workspace) },
@@ -153,7 +153,7 @@ describe("buildJobManifest", () => {
     expect(byName.get("OPENAI_API_KEY")).toEqual({ name: "OPENAI_API_KEY", valueFrom: { secretKeyRef: { name: "llm-keys", key: "openai" } } });
     expect(byName.get("PAPERCLIP_RUN_ID")).toEqual({ name: "PAPERCLIP_RUN_ID", value: "run-1" });
     expect(byName.get("HOME")).toEqual({ name: "HOME", value: input().homeDir });
-    const secretName = secretNameFor(name);
+    const secretName = runSecretNameFor("agent-1");
     for (const key of ["ANTHROPIC_API_KEY", "MY_CONFIG_TOKEN", "PAPERCLIP_API_KEY"]) {
       expect(byName.get(key)).toEqual({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } });
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_PATH_SEGMENT_LENGTH, UnsafeIdError, assertSafePathSegment, jobNameFor, secretNameFor } from "./names.ts";
+import { MAX_PATH_SEGMENT_LENGTH, UnsafeIdError, assertSafePathSegment, jobNameFor, runSecretNameFor } from "./names.ts";
 import { randomText } from "./testing/random-text.ts";
 
 const random = randomText(1123);
@@ -36,10 +36,13 @@ describe("jobNameFor", () => {
     }
   });
 
-  it("keeps the secret name a valid DNS subdomain", () => {
-    const secret = secretNameFor(jobNameFor("agent", "run"));
+  it("names one run Secret per agent: a valid DNS label, the same for every run, different per agent and from its Jobs", () => {
+    const secret = runSecretNameFor("7f3c2a10-aaaa-bbbb-cccc-000000000001");
     expect(secret).toMatch(DNS1123_LABEL);
-    expect(secret.endsWith("-env")).toBe(true);
+    expect(runSecretNameFor("7f3c2a10-aaaa-bbbb-cccc-000000000001")).toBe(secret);
+    expect(runSecretNameFor("7f3c2a10-aaaa-bbbb-cccc-000000000002")).not.toBe(secret);
+    expect(secret).not.toBe(jobNameFor("7f3c2a10-aaaa-bbbb-cccc-000000000001", "run"));
+    expect(runSecretNameFor("!!!")).toMatch(DNS1123_LABEL);
   });
 });
 

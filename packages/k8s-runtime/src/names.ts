@@ -60,7 +60,12 @@ export function jobNameFor(agentId: string, runId: string): string {
     .join("-");
 }
 
-/** The per-run Secret that holds the run's credentials. */
-export function secretNameFor(jobName: string): string {
-  return `${jobName}-env`;
+/**
+ * The Secret that holds the credentials of the agent's current run: one name per agent (not per run), so it is
+ * also the agent's lock across Paperclip processes: a second run's create of it meets 409 AlreadyExists.
+ * `pc-<agent prefix>-<hash of the agent id>-run`, a DNS-1123 label of at most 28 characters.
+ */
+export function runSecretNameFor(agentId: string): string {
+  const hash = createHash("sha256").update("run-secret\0").update(agentId).digest("hex");
+  return ["pc", namePrefix(agentId), hash.slice(0, NAME_HASH_LENGTH), "run"].filter((part) => part.length > 0).join("-");
 }

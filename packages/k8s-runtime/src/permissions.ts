@@ -12,7 +12,12 @@ export interface Permission {
 export const RUNTIME_PERMISSIONS: readonly Permission[] = [
   { group: "batch", resource: "jobs", verbs: ["create", "get", "list", "watch", "patch", "delete"], why: "run, follow, reattach and clean up agent Jobs" },
   { group: "", resource: "pods", verbs: ["get", "list", "watch"], why: "follow agent pods; read the Paperclip pod (self-discovery)" },
-  { group: "", resource: "secrets", verbs: ["create", "get", "patch", "delete"], why: "the per-run Secret with the run's credentials" },
+  {
+    group: "",
+    resource: "secrets",
+    verbs: ["create", "get", "list", "patch", "delete"],
+    why: "the run Secret with the run's credentials, which is also the agent's lock; list: the reaper finds run Secrets left behind",
+  },
   { group: "", resource: "events", verbs: ["list"], why: "explain a pod that fails to start" },
   { group: "", resource: "persistentvolumeclaims", verbs: ["get"], why: "check the shared claim is ReadWriteMany (environment test)" },
 ];

@@ -158,6 +158,7 @@ describe("runSecretValues", () => {
       name: "run-secret",
       namespace: "default",
       labels: {},
+      holder: { agentId: "agent-1", runId: "run-1", jobName: "job-1" },
       values: { PAPERCLIP_API_KEY: jwt, MY_SERVICE_TOKEN: "config-secret-value", ANTHROPIC_MODEL: "claude-sonnet-4-5", AWS_REGION: "us-east-1" },
     });
     const job: V1Job = {

@@ -1,6 +1,6 @@
 import { deleteJob, podIsStopped } from "./cleanup.ts";
 import type { ClusterAccess } from "./cluster-access.ts";
-import { deleteSecret } from "./launch.ts";
+import { releaseAgentLock, type RunSecretRef } from "./agent-lock.ts";
 import { describeApiError } from "./retry-policy.ts";
 import { removeRunDirectory, type RunDirectory } from "./run-directory.ts";
 import type { RunLog } from "./run-log.ts";
@@ -10,8 +10,8 @@ export interface RunLeftovers {
   cluster: ClusterAccess;
   namespace: string;
   jobName: string;
-  /** Null when the run needs no Secret. */
-  secretName: string | null;
+  /** The run Secret once this run holds it (it is the agent's lock: never delete another run's by name). */
+  secret: RunSecretRef | null;
   runDirectory: RunDirectory;
   /** `retainJobs`: the operator keeps everything for analysis. */
   retain: boolean;
@@ -23,7 +23,13 @@ export interface RunLeftovers {
  * and a piece that is not there counts as removed. Never throws; failures are said in the run log.
  */
 export async function removeRunLeftovers(leftovers: RunLeftovers, log: RunLog): Promise<void> {
-  const { cluster, namespace, jobName, secretName, runDirectory } = leftovers;
+  const { cluster, namespace, jobName, secret, runDirectory } = leftovers;
+  // The Secret goes even with retainJobs: a finished Job needs no credentials, and it is the agent's lock.
+  if (secret !== null) {
+    await releaseAgentLock(cluster, secret).catch((error: unknown) =>
+      log.info(`Could not delete Secret ${secret.namespace}/${secret.name}: ${describeApiError(error)}; the reaper will retry.`),
+    );
+  }
   if (leftovers.retain) {
     await log.info(`retainJobs: keeping Job ${namespace}/${jobName} and ${runDirectory.dir} after the error`);
     return;
@@ -31,7 +37,6 @@ export async function removeRunLeftovers(leftovers: RunLeftovers, log: RunLog): 
   await deleteJob(cluster, namespace, jobName).catch((error: unknown) =>
     log.info(`Could not delete Job ${namespace}/${jobName}: ${describeApiError(error)}; the reaper will retry.`),
   );
-  if (secretName !== null) await deleteSecret(cluster, namespace, secretName);
   // A running agent could swap a directory for a link under the removal: wait for its pod to stop first.
   if (!(await podsStopped(cluster, namespace, jobName))) {
     await log.info(`The pod of Job ${namespace}/${jobName} has not stopped; the reaper removes ${runDirectory.dir} once it has.`);

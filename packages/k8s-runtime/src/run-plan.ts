@@ -7,7 +7,7 @@ import { wrapAgentCommand } from "./command-wrapper.ts";
 import type { RuntimeConfig } from "./config.ts";
 import { buildJobManifest } from "./job-manifest.ts";
 import { ANNOTATION_RETAIN, ANNOTATION_RUN_DIRECTORY, buildRunAnnotations, buildRunLabels } from "./labels.ts";
-import { jobNameFor, secretNameFor } from "./names.ts";
+import { jobNameFor, runSecretNameFor } from "./names.ts";
 import { collectInheritedEnv } from "./pod-env.ts";
 import { renderRunPrompt, type RenderedPrompt } from "./prompt.ts";
 import { agentHomeFor, ANNOTATION_RUN_LAYOUT, runDirectoryFor, type RunDirectory } from "./run-directory.ts";
@@ -51,7 +51,8 @@ export interface RunPlan {
   runAsUser: number;
   runAsGroup: number;
   job: V1Job;
-  secret: V1Secret | null;
+  /** The run Secret, created before the Job even when it holds no values: the agent's lock. */
+  secret: V1Secret;
   /** Paperclip's API as this server reaches it (for run-status polling). */
   serverApiUrl: string;
 }
@@ -137,7 +138,7 @@ export async function planRun(
   });
   const secretValues = { ...inherited.secretValues, ...runEnv.secret };
   const jobName = jobNameFor(agentId, ctx.runId);
-  const secretName = secretNameFor(jobName);
+  const secretName = runSecretNameFor(agentId);
   const taskId = taskIdOf(ctx.context);
   const identity = {
     agentId,
@@ -197,10 +198,14 @@ export async function planRun(
     ...(placement.dnsPolicy ? { dnsPolicy: placement.dnsPolicy } : {}),
     ...(placement.dnsConfig ? { dnsConfig: placement.dnsConfig } : {}),
   });
-  const secret =
-    secretKeys.length > 0
-      ? buildRunSecret({ name: secretName, namespace: placement.namespace, labels, values: secretValues })
-      : null;
+  // Created even without values: it is the agent's lock across Paperclip processes (agent-lock.ts).
+  const secret = buildRunSecret({
+    name: secretName,
+    namespace: placement.namespace,
+    labels,
+    holder: { agentId, runId: ctx.runId, jobName },
+    values: secretValues,
+  });
   return {
     runId: ctx.runId,
     agentId,

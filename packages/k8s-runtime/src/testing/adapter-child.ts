@@ -2,7 +2,7 @@
  * Runs one `execute()` of an adapter package in its own process, so a conformance test can kill -9
  * it mid-run like a crashed Paperclip server. Usage:
  *   node --conditions=source adapter-child.ts <adapter module URL> <RunContextInput as JSON>
- * Prints one JSON line per `onLog` chunk, then the result.
+ * Prints one JSON line per `onLog` chunk, then the result, and exits.
  */
 import type { ServerAdapterModule } from "@paperclipai/adapter-utils";
 import { recordedRun, type RunContextInput } from "./run-context.ts";
@@ -20,3 +20,5 @@ const result = await adapterModule.createServerAdapter().execute({
   },
 });
 print({ result });
+// Like a server that is done: its shared watches and reaper would keep the process alive.
+process.exit(0);

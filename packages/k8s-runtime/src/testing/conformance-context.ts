@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { AdapterExecutionContext, AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
 import { expect, vi } from "vitest";
 import type { AgentDefinition, AgentVerdict } from "../agent.ts";
 import { ANNOTATION_AGENT_ID, LABEL_AGENT_ID, sanitizeLabelValue } from "../labels.ts";
+import { runDirectoryFor, type RunIds } from "../run-directory.ts";
 import { parseStdout, readCliFixture, type CliFixture } from "./agent-cli-fixtures.ts";
 import { recordedRun, type RecordedRun, type RunContextInput } from "./run-context.ts";
 import type { ConformanceCluster } from "./sim-harness.ts";
@@ -99,6 +100,8 @@ export function scenarioPrompt(scenario: FakeAgentScenario, padding = ""): strin
 export class ConformanceContext<TParsed> {
   readonly options: ConformanceOptions<TParsed>;
   readonly cluster: ConformanceCluster;
+  /** Runs of the current scenario, checked for leftovers after it (`expectNothingLeftBehind`). */
+  private readonly runsToCheck: RunIds[] = [];
 
   constructor(options: ConformanceOptions<TParsed>, cluster: ConformanceCluster) {
     this.options = options;
@@ -135,9 +138,37 @@ export class ConformanceContext<TParsed> {
       taskId: input.taskId === undefined ? `task-${agentId}` : input.taskId,
       config: this.cluster.config({ promptTemplate: scenarioPrompt(input.scenario, input.promptPadding), ...input.config }),
     });
+    this.track({ companyId: run.ctx.agent.companyId, agentId, runId: run.ctx.runId });
     const execution = this.options.adapter.execute(input.adaptContext ? input.adaptContext(run.ctx) : run.ctx);
     if (input.during) await input.during(run, agentId);
     return { result: await execution, run, agentId };
+  }
+
+  /** Adds a run made outside `run()` (e.g. in a child process) to the leftovers check after the scenario. */
+  track(ids: RunIds): void {
+    this.runsToCheck.push(ids);
+  }
+
+  /**
+   * After each scenario: no Job, pod or Secret of its agents is left in the namespace, and no run directory of
+   * its runs on the volume (scenarios with `retainJobs` or retained files clean up themselves). Waits for garbage
+   * collection and pod termination; then forgets the runs.
+   */
+  async expectNothingLeftBehind(): Promise<void> {
+    const runs = this.runsToCheck.splice(0);
+    const agents = [...new Set(runs.map((run) => run.agentId))];
+    const directories = runs.map((run) => runDirectoryFor({ instanceRoot: this.cluster.instanceRoot, ...run }).dir);
+    const existing = async () => {
+      const found = await Promise.all(directories.map(async (dir) => ((await stat(dir).catch(() => null)) ? [dir] : [])));
+      return found.flat();
+    };
+    await vi.waitFor(
+      async () => {
+        expect(agents.flatMap((agentId) => this.leftovers(agentId))).toEqual([]);
+        expect(await existing()).toEqual([]);
+      },
+      { timeout: 30_000, interval: 200 },
+    );
   }
 
   /** A file the fake agent can write and the test can read: in the agent's workspace, the part of the shared volume its pod mounts. */

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe } from "vitest";
+import { afterAll, afterEach, beforeAll, describe } from "vitest";
 import { stopReapers } from "../reaper.ts";
 import { stopSharedWatches } from "../shared-watch.ts";
 import { ConformanceContext, type ConformanceOptions } from "./conformance-context.ts";
+import { agentLockScenarios } from "./scenarios/agent-lock.ts";
 import { failureScenarios } from "./scenarios/failures.ts";
 import { lifecycleScenarios } from "./scenarios/lifecycle.ts";
 import { outputScenarios } from "./scenarios/output.ts";
@@ -35,6 +36,10 @@ export function describeAdapterConformance<TParsed>(options: AdapterConformanceO
     beforeAll(async () => {
       context = new ConformanceContext(options, await startConformanceCluster(options.agent));
     });
+    // Every scenario leaves nothing behind: no Job, pod or Secret of its runs, no run directory.
+    afterEach(async () => {
+      await context?.expectNothingLeftBehind();
+    });
     afterAll(async () => {
       stopReapers();
       await stopSharedWatches();
@@ -44,6 +49,7 @@ export function describeAdapterConformance<TParsed>(options: AdapterConformanceO
     describe("recorded transcripts", () => transcriptScenarios(options, get));
     describe("failures", () => failureScenarios(get));
     describe("lifecycle", () => lifecycleScenarios(get, options.adapterModuleUrl));
+    describe("one Job per agent, nothing left behind", () => agentLockScenarios(get, options.adapterModuleUrl));
     describe("output", () => outputScenarios(get));
     describe("security", () => securityScenarios(get));
     describe("security: hostile agent files", () => securityFileScenarios(get));

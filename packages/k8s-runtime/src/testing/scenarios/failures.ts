@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import { expect, it } from "vitest";
 import { runDirectoryFor } from "../../run-directory.ts";
 import type { RecordedRun } from "../run-context.ts";
@@ -109,6 +109,8 @@ export function failureScenarios<TParsed>(get: () => ConformanceContext<TParsed>
     expect(until).toBeLessThanOrEqual(Date.now() + 600_000);
     expect(failed.run.stdout.join("")).toMatch(/Keeping the failed run's files/);
     await t.expectCleanCluster(failed.agentId);
+    // Retained on purpose; the reaper would remove them only after the deadline, so the scenario does.
+    await rm(kept.dir, { recursive: true, force: true });
 
     const succeeded = await t.run({ config, scenario: { transcript: t.transcript(t.options.transcripts.happy) } });
     expect(succeeded.result.exitCode).toBe(0);

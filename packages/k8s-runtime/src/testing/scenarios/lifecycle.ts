@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { expect, it, vi } from "vitest";
 import { ANNOTATION_AGENT_ID, ANNOTATION_RUN_ID, ANNOTATION_SESSION_ID, ANNOTATION_TASK_ID, LABEL_AGENT_ID, LABEL_MANAGED_BY } from "../../labels.ts";
+import { startAdapterProcess } from "../adapter-process.ts";
 import { scenarioPrompt, type ConformanceContext } from "../conformance-context.ts";
 import { countRequests } from "../request-counts.ts";
 
@@ -61,15 +60,8 @@ export function lifecycleScenarios<TParsed>(get: () => ConformanceContext<TParse
     const taskId = `task-${agentId}`;
     const workspaceCwd = await t.cluster.workspace(agentId);
     const config = t.cluster.config({ promptTemplate: scenarioPrompt({ transcript: t.transcript(transcripts.happy), lineDelayMs: 150 }) });
-    const child = spawn(
-      process.execPath,
-      ["--conditions=source", fileURLToPath(new URL("../adapter-child.ts", import.meta.url)), adapterModuleUrl,
-        JSON.stringify({ agentId, taskId, workspaceCwd, adapterType: t.agent.type, config })],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    let childOutput = "";
-    child.stdout.on("data", (chunk: Buffer) => (childOutput += chunk.toString()));
-    await vi.waitFor(() => expect(childOutput.split("\n").filter((line) => line.includes('"stdout"') && !line.includes("[paperclip]")).length).toBeGreaterThanOrEqual(2), { timeout: 30_000, interval: 50 });
+    const { child, output } = startAdapterProcess(adapterModuleUrl, { agentId, taskId, workspaceCwd, adapterType: t.agent.type, config });
+    await vi.waitFor(() => expect(output().split("\n").filter((line) => line.includes('"stdout"') && !line.includes("[paperclip]")).length).toBeGreaterThanOrEqual(2), { timeout: 30_000, interval: 50 });
     child.kill("SIGKILL");
     await new Promise((resolve) => child.once("exit", resolve));
 

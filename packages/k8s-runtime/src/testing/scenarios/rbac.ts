@@ -12,8 +12,6 @@ const GRANTED_TO_EVERY_USER = new Set(["create selfsubjectaccessreviews"]);
 /** Verbs the Role grants that no scenario can reach on the simulated cluster, and why the Role still needs them. */
 const NOT_REACHABLE_IN_THE_SUITE: Record<string, string> = {
   "get pods": "reading Paperclip's own pod (self-discovery) happens only when the server runs in a pod, and the suite's does not",
-  "get jobs": "a retried create that meets 409 AlreadyExists reads the Job its lost first attempt made; the sim drops requests before they land",
-  "get secrets": "the same read-back for the run's Secret",
 };
 
 const granted = RUNTIME_PERMISSIONS.flatMap((permission) => permission.verbs.map((verb) => `${verb} ${permission.resource}`));
