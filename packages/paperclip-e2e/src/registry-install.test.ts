@@ -10,6 +10,7 @@ import { execFile } from "node:child_process";
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { loadUiParser } from "paperclip-k8s-runtime/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { repoRoot, startE2eEnvironment, type E2eEnvironment } from "./e2e-environment.ts";
 import { startLocalRegistry, type LocalRegistry } from "./local-registry.ts";
@@ -41,7 +42,8 @@ function run(file: string, args: string[], options: { cwd: string; env?: Record<
 /** Copies what the release needs: the root manifest, changesets and scripts, each workspace package without its sources. */
 async function copyReleaseInputs(): Promise<string> {
   const root = await mkdtemp(path.join(os.tmpdir(), "paperclip-release-"));
-  for (const entry of ["package.json", ".changeset", "scripts"]) await cp(path.join(repoRoot, entry), path.join(root, entry), { recursive: true });
+  // package-lock.json: changesets finds the workspace through it (npm).
+  for (const entry of ["package.json", "package-lock.json", ".changeset", "scripts"]) await cp(path.join(repoRoot, entry), path.join(root, entry), { recursive: true });
   await symlink(path.join(repoRoot, "node_modules"), path.join(root, "node_modules"));
   for (const dir of ["k8s-runtime", "adapter-claude", "adapter-opencode", "k8s-sim", "paperclip-e2e"]) {
     const from = path.join(repoRoot, "packages", dir);
@@ -142,6 +144,28 @@ describe("adapters published to a registry and installed by name", { timeout: 60
     for (const adapter of [CLAUDE, OPENCODE]) {
       const finished = await runTask(adapter, "after restart");
       expect(finished.status, JSON.stringify(finished.error)).toBe("succeeded");
+    }
+  });
+
+  it("each package installs alone from the registry into an empty directory and loads on Node 24 without the repo", async () => {
+    for (const pkg of PUBLISHED) {
+      const dir = await mkdtemp(path.join(os.tmpdir(), "paperclip-install-alone-"));
+      try {
+        await writeFile(path.join(dir, "package.json"), JSON.stringify({ name: "install-alone", private: true, type: "module" }));
+        await run("npm", ["install", "--no-audit", "--no-fund", pkg.name], { cwd: dir, env: registry.npmEnv() });
+        // Default conditions only (no `source`), from outside the repo: what an operator's Node sees.
+        const probe = `const m = await import(${JSON.stringify(pkg.name)}); console.log(JSON.stringify(typeof m.createServerAdapter === "function" ? { type: m.createServerAdapter().type } : { exports: Object.keys(m).length }));`;
+        const printed = JSON.parse(await run(process.execPath, ["--input-type=module", "-e", probe], { cwd: dir }));
+        if ("type" in pkg) {
+          expect(printed).toEqual({ type: pkg.type });
+          const parser = loadUiParser(await readFile(path.join(dir, "node_modules", pkg.name, "dist", "ui-parser.cjs"), "utf8"));
+          expect(parser.parseStdoutLine("not json", "2026-01-01T00:00:00.000Z")).toEqual(expect.any(Array));
+        } else {
+          expect(printed.exports).toBeGreaterThan(0);
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     }
   });
 
