@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { bundleUiParser, UI_PARSER_OUTFILE } from "../packages/k8s-runtime/src/testing/ui-parser-bundle.ts";
+import { bundleUiParser, UI_PARSER_OUTFILE, UI_PARSER_TYPES_OUTFILE } from "../packages/k8s-runtime/src/testing/ui-parser-bundle.ts";
 
 /** The declarations of every adapter's parser: the one function Paperclip's UI worker calls. */
 const UI_PARSER_DECLARATIONS = `import type { TranscriptEntry } from "@paperclipai/adapter-utils" with { "resolution-mode": "import" };
@@ -19,5 +19,5 @@ const outfile = path.join(packageDir, UI_PARSER_OUTFILE);
 const source = await bundleUiParser(packageDir);
 mkdirSync(path.dirname(outfile), { recursive: true });
 writeFileSync(outfile, source);
-writeFileSync(outfile.replace(/\.cjs$/, ".d.cts"), UI_PARSER_DECLARATIONS);
+writeFileSync(path.join(packageDir, UI_PARSER_TYPES_OUTFILE), UI_PARSER_DECLARATIONS);
 console.log(`${path.relative(process.cwd(), outfile)} written (${source.length} bytes) with its declarations`);
