@@ -3,8 +3,8 @@
  * temporary directory, with no uplinks, so nothing is fetched from or sent to the internet.
  *
  * Without uplinks the registry holds only what the test puts in it. `seedDependencies` copies in, from the repo's
- * own install, every third-party package the published packages need at run time, so npm can install them by
- * name from this registry alone.
+ * own install (npm's cache of the tarballs it downloaded), every third-party package the published packages need
+ * at run time, so npm can install them by name from this registry alone.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -24,8 +24,11 @@ export interface LocalRegistry {
   readonly userconfig: string;
   /** Environment that points npm at this registry. */
   npmEnv(): Record<string, string>;
-  /** Puts the installed packages under `packageDirs` (and what they need, recursively) into the registry. */
-  seedDependencies(packageDirs: string[]): Promise<number>;
+  /**
+   * Puts the third-party packages that the workspace packages in `packageDirs` need at run time (recursively, as
+   * installed in `workspaceRoot`) into the registry, each as the tarball npm downloaded for that install.
+   */
+  seedDependencies(packageDirs: string[], workspaceRoot: string): Promise<number>;
   /** Every version the registry holds of `name`. */
   versions(name: string): Promise<string[]>;
   stop(): Promise<void>;
@@ -62,7 +65,6 @@ function resolvePackageDir(fromDir: string, name: string): string | undefined {
  */
 async function runtimeClosure(roots: string[], ownDir: string): Promise<string[]> {
   const found = new Set<string>();
-  const byVersion = new Map<string, string>();
   const visit = async (dir: string): Promise<void> => {
     const manifest = await readManifest(dir);
     const optionalPeers = isObject(manifest.peerDependenciesMeta) ? manifest.peerDependenciesMeta : {};
@@ -76,14 +78,11 @@ async function runtimeClosure(roots: string[], ownDir: string): Promise<string[]
       const resolved = resolvePackageDir(dir, name);
       if (resolved === undefined || resolved.startsWith(ownDir + path.sep) || found.has(resolved)) continue;
       found.add(resolved);
-      const manifest = await readManifest(resolved);
-      // The same version installed in two places is one package to the registry.
-      byVersion.set(`${String(manifest.name)}@${String(manifest.version)}`, resolved);
       await visit(resolved);
     }
   };
   for (const root of roots) await visit(root);
-  return [...byVersion.values()];
+  return [...found];
 }
 
 function run(file: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
@@ -197,23 +196,32 @@ export async function startLocalRegistry(): Promise<LocalRegistry> {
       url,
       userconfig,
       npmEnv,
-      seedDependencies: async (packageDirs) => {
-        const ownDir = path.resolve(packageDirs[0] ?? dir, "..");
-        const closure = await runtimeClosure(packageDirs, ownDir);
-        const packs = path.join(dir, "seed");
-        await rm(packs, { recursive: true, force: true });
-        await run("mkdir", ["-p", packs], { cwd: dir, env: process.env });
-        // One npm process packs them all; installed directories hold exactly what their package published.
-        const packed: unknown = JSON.parse(
-          await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", packs, ...closure], { cwd: dir, env: { ...process.env, ...npmEnv() } }),
-        );
-        if (!Array.isArray(packed) || packed.length !== closure.length) throw new Error(`npm pack packed ${JSON.stringify(packed).slice(0, 300)}`);
-        for (const [index, entry] of packed.entries()) {
-          const source = closure[index];
-          if (!isObject(entry) || typeof entry.filename !== "string" || source === undefined) throw new Error(`unexpected npm pack entry ${JSON.stringify(entry)}`);
-          await publishTarball(await readManifest(source), await readFile(path.join(packs, path.basename(entry.filename))));
+      seedDependencies: async (packageDirs, workspaceRoot) => {
+        const closure = await runtimeClosure(packageDirs, path.join(workspaceRoot, "packages"));
+        const lockfile: unknown = JSON.parse(await readFile(path.join(workspaceRoot, "package-lock.json"), "utf8"));
+        const locked = isObject(lockfile) && isObject(lockfile.packages) ? lockfile.packages : {};
+        const cache = (await run("npm", ["config", "get", "cache"], { cwd: workspaceRoot, env: process.env })).trim();
+        const published = new Set<string>();
+        for (const dir of closure) {
+          const entry = locked[path.relative(workspaceRoot, dir)];
+          // Bundled dependencies travel inside their parent's tarball.
+          if (isObject(entry) && entry.inBundle === true) continue;
+          const manifest = await readManifest(dir);
+          const id = `${String(manifest.name)}@${String(manifest.version)}`;
+          // The same version installed in two places is one package to the registry.
+          if (published.has(id)) continue;
+          published.add(id);
+          // The tarball npm downloaded for the repo's install, from npm's content-addressed cache: installed
+          // directories are not what was published once install scripts have run in them.
+          const integrity = isObject(entry) && typeof entry.integrity === "string" ? entry.integrity : "";
+          const sha512 = /^sha512-(\S+)$/.exec(integrity.split(" ")[0] ?? "")?.[1];
+          if (sha512 === undefined) throw new Error(`package-lock.json has no sha512 integrity for ${dir}`);
+          const hex = Buffer.from(sha512, "base64").toString("hex");
+          const cached = path.join(cache, "_cacache", "content-v2", "sha512", hex.slice(0, 2), hex.slice(2, 4), hex.slice(4));
+          if (!existsSync(cached)) throw new Error(`${dir}'s tarball is not in npm's cache (${cached}); run npm ci first`);
+          await publishTarball(manifest, await readFile(cached));
         }
-        return closure.length;
+        return published.size;
       },
       versions: async (name) => {
         const response = await fetch(`${url}${name.replace("/", "%2f")}`);

@@ -107,7 +107,7 @@ async function runTask(adapter: typeof CLAUDE | typeof OPENCODE, label: string):
 beforeAll(async () => {
   registry = await startLocalRegistry();
   // The third-party packages the published ones need, from the repo's own install (the registry has no uplink).
-  await registry.seedDependencies(PUBLISHED.map((pkg) => path.join(repoRoot, "packages", pkg.dir)));
+  await registry.seedDependencies(PUBLISHED.map((pkg) => path.join(repoRoot, "packages", pkg.dir)), repoRoot);
   releaseRoot = await copyReleaseInputs();
   await release();
   // Only the registry's address: Paperclip's npm reads npm_config_registry from the server's environment.
