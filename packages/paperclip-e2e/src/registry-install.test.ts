@@ -148,7 +148,8 @@ describe("adapters published to a registry and installed by name", { timeout: 60
   });
 
   it("each package installs alone from the registry into an empty directory and loads on Node 24 without the repo", async () => {
-    for (const pkg of PUBLISHED) {
+    // Side by side: each in its own empty directory.
+    const installAlone = async (pkg: (typeof PUBLISHED)[number]): Promise<void> => {
       const dir = await mkdtemp(path.join(os.tmpdir(), "paperclip-install-alone-"));
       try {
         await writeFile(path.join(dir, "package.json"), JSON.stringify({ name: "install-alone", private: true, type: "module" }));
@@ -166,7 +167,8 @@ describe("adapters published to a registry and installed by name", { timeout: 60
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
-    }
+    };
+    await Promise.all(PUBLISHED.map(installAlone));
   });
 
   it("upgrade: a newer release installed by name replaces one adapter and keeps the other", async () => {
@@ -175,6 +177,8 @@ describe("adapters published to a registry and installed by name", { timeout: 60
     await run(path.join(repoRoot, "node_modules", ".bin", "changeset"), ["version"], { cwd: releaseRoot });
     const upgraded = await versionInCopy(CLAUDE.dir);
     expect(upgraded).not.toBe(before);
+    // changesets wrote the package's CHANGELOG, which the tarball ships.
+    expect(await readFile(path.join(releaseRoot, "packages", CLAUDE.dir, "CHANGELOG.md"), "utf8")).toContain(`## ${upgraded}`);
     await release();
     expect(await registry.versions(CLAUDE.name)).toEqual(expect.arrayContaining([before, upgraded]));
 
