@@ -7,7 +7,7 @@ import path from "node:path";
 import { expect, it } from "vitest";
 import { repoRoot } from "./e2e-environment.ts";
 
-it("npm run check:packages: every published package is publint- and attw-clean", async () => {
+it("npm run check:packages: every published package is clean (publint, attw esm-only, manifest paths)", async () => {
   const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ""}` };
   const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
     execFile("npm", ["run", "--silent", "check:packages"], { cwd: repoRoot, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
@@ -15,5 +15,5 @@ it("npm run check:packages: every published package is publint- and attw-clean",
     });
   });
   expect(code, output).toBe(0);
-  for (const dir of ["k8s-runtime", "adapter-claude", "adapter-opencode"]) expect(output).toContain(`packages/${dir}: publint and attw (esm-only) clean`);
+  for (const dir of ["k8s-runtime", "adapter-claude", "adapter-opencode"]) expect(output).toContain(`packages/${dir}: publint, attw (esm-only) and manifest paths clean`);
 }, 300_000);
