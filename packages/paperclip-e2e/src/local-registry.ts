@@ -20,9 +20,7 @@ const READY_TIMEOUT_MS = 60_000;
 export interface LocalRegistry {
   /** `http://127.0.0.1:<port>/` */
   readonly url: string;
-  /** An npm user config (`npm_config_userconfig`) naming this registry and a publish token for it. */
-  readonly userconfig: string;
-  /** Environment that points npm at this registry. */
+  /** Environment that points npm at this registry, with a publish token for it (an npm user config). */
   npmEnv(): Record<string, string>;
   /**
    * Puts the third-party packages that the workspace packages in `packageDirs` need at run time (recursively, as
@@ -194,7 +192,6 @@ export async function startLocalRegistry(): Promise<LocalRegistry> {
 
     return {
       url,
-      userconfig,
       npmEnv,
       seedDependencies: async (packageDirs, workspaceRoot) => {
         const closure = await runtimeClosure(packageDirs, path.join(workspaceRoot, "packages"));
