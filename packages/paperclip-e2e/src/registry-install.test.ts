@@ -121,7 +121,7 @@ afterAll(async () => {
 });
 
 describe("adapters published to a registry and installed by name", { timeout: 600_000 }, () => {
-  it("the release command published the runtime and both adapters; each installs alone, and the second install keeps the first", async () => {
+  it("the release command publishes the runtime and both adapters; installed by name one after the other, both stay, load after a restart and run a task", async () => {
     for (const pkg of PUBLISHED) expect(await registry.versions(pkg.name), pkg.name).toEqual([await versionInCopy(pkg.dir)]);
 
     // The API, as the UI calls it.
