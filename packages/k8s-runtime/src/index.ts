@@ -11,3 +11,4 @@ export { RUNTIME_PERMISSIONS } from "./permissions.ts";
 export type { Permission } from "./permissions.ts";
 export { stopSharedWatches } from "./shared-watch.ts";
 export { stopReapers } from "./reaper.ts";
+export { pinInPaperclipPlugins, PAPERCLIP_PLUGINS_MANIFEST_NAME, type PluginPinOutcome } from "./plugin-pin.ts";

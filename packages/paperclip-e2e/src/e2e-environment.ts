@@ -43,7 +43,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-export async function startE2eEnvironment(installDir: string): Promise<E2eEnvironment> {
+export interface E2eOptions {
+  /** Extra environment for the Paperclip server (e.g. `npm_config_registry`). */
+  serverEnv?: Record<string, string>;
+  /** Install both adapters from the repo (`isLocalPath`); default true. Off when the test installs them itself. */
+  installFromRepo?: boolean;
+}
+
+export async function startE2eEnvironment(installDir: string, options: E2eOptions = {}): Promise<E2eEnvironment> {
   const user = process.getuid?.() === 0 ? lookUpUser(process.env.PAPERCLIP_USER ?? "paperclip") : undefined;
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async (): Promise<void> => {
@@ -59,15 +66,18 @@ export async function startE2eEnvironment(installDir: string): Promise<E2eEnviro
     // Paperclip's instance root with its default instance id, where it puts each agent's default workspace.
     const instanceRoot = path.join(home, "instances", "default");
 
-    // The operator's side of the simulated set-up: its kubeconfig file allowed, its loopback API URL too.
-    const server = await startPaperclipServer({ installDir, home, user, env: cluster.serverEnv });
+    // The operator's side of the simulated set-up (its kubeconfig file allowed, its loopback API URL too, the
+    // instance root and shared volume), plus what the test adds (e.g. the registry npm installs from).
+    const server = await startPaperclipServer({ installDir, home, user, env: { ...cluster.serverEnv, ...options.serverEnv } });
     cleanups.push(() => server.stop());
     const api = paperclipApi(server.url);
     const ofAgent = (resource: "jobs" | "pods", agentId: string): JsonObject[] =>
       cluster.sim.store
         .list(resource, { namespace: cluster.namespace })
         .items.filter((item) => isRecord(item.metadata) && isRecord(item.metadata.labels) && item.metadata.labels["paperclip.io/agent-id"] === agentId);
-    for (const pkg of ["adapter-claude", "adapter-opencode"]) await api.installAdapter(path.join(repoRoot, "packages", pkg));
+    if (options.installFromRepo ?? true) {
+      for (const pkg of ["adapter-claude", "adapter-opencode"]) await api.installAdapter(path.join(repoRoot, "packages", pkg));
+    }
     const companyId = await api.createCompany(`E2E ${Date.now()}`);
     let tasksTitled = 0;
 

@@ -6,7 +6,7 @@ export { recordedRun, type RecordedRun, type RunContextInput } from "./run-conte
 export { buildFakeAgentImage, startConformanceCluster, type AgentImage, type ConformanceCluster } from "./sim-harness.ts";
 export { describeGeneratedReadme, fillGeneratedSections } from "./generated-readme.ts";
 export { sampleCommandInput } from "./command-input.ts";
-export { bundleUiParser, loadUiParser, UI_PARSER_ENTRY, UI_PARSER_OUTFILE, type LoadedUiParser } from "./ui-parser-bundle.ts";
+export { bundleUiParser, loadUiParser, UI_PARSER_ENTRY, UI_PARSER_OUTFILE, UI_PARSER_TYPES_OUTFILE, type LoadedUiParser } from "./ui-parser-bundle.ts";
 export { describeUiParserParity, type UiParserParityOptions } from "./ui-parser-parity.ts";
 export {
   startScriptedLlmServer,

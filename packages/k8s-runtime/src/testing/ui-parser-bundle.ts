@@ -12,6 +12,8 @@ import { build } from "esbuild";
 export const UI_PARSER_ENTRY = "src/ui-parser.ts";
 /** The built parser inside an adapter package; `exports["./ui-parser"]` points here. */
 export const UI_PARSER_OUTFILE = "dist/ui-parser.cjs";
+/** Its type declarations, `exports["./ui-parser"].types`. */
+export const UI_PARSER_TYPES_OUTFILE = "dist/ui-parser.d.cts";
 
 /**
  * Bundles `<packageDir>/src/ui-parser.ts` with everything it imports into one CommonJS text with
@@ -25,6 +27,8 @@ export async function bundleUiParser(packageDir: string): Promise<string> {
     bundle: true,
     format: "cjs",
     platform: "neutral",
+    // Names the export for Node's CommonJS lexer, so `import { parseStdoutLine }` from ESM works too; never runs.
+    footer: { js: "0 && (module.exports = { parseStdoutLine });" },
     write: false,
     logLevel: "silent",
   });

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isJsonObject } from "../agent-kit/json-fields.ts";
 import { cliFixtureScenarios, readCliFixture } from "./agent-cli-fixtures.ts";
-import { bundleUiParser, loadUiParser, UI_PARSER_OUTFILE, type LoadedUiParser } from "./ui-parser-bundle.ts";
+import { bundleUiParser, loadUiParser, UI_PARSER_OUTFILE, UI_PARSER_TYPES_OUTFILE, type LoadedUiParser } from "./ui-parser-bundle.ts";
 
 export interface UiParserParityOptions {
   /** The adapter package's root directory (holds `package.json` and `src/ui-parser.ts`). */
@@ -46,7 +46,7 @@ export function describeUiParserParity(options: UiParserParityOptions): void {
       if (!isJsonObject(manifest) || !isJsonObject(manifest.exports) || !isJsonObject(manifest.paperclip)) {
         throw new Error("package.json lacks an exports or paperclip object");
       }
-      expect(manifest.exports["./ui-parser"]).toBe(`./${UI_PARSER_OUTFILE}`);
+      expect(manifest.exports["./ui-parser"]).toEqual({ types: `./${UI_PARSER_TYPES_OUTFILE}`, default: `./${UI_PARSER_OUTFILE}` });
       expect(String(manifest.paperclip.adapterUiParser)).toMatch(/^1\./);
       expect(manifest.files).toContain("dist");
     });
