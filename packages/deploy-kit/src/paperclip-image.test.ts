@@ -3,9 +3,20 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { repoRoot } from "./rendered-kit.ts";
+import { at, repoRoot } from "./rendered-kit.ts";
 
-const registerScript = path.join(repoRoot, "deploy", "images", "paperclip", "register-adapters.mjs");
+const recipeDir = path.join(repoRoot, "deploy", "images", "paperclip");
+const registerScript = path.join(recipeDir, "register-adapters.mjs");
+
+/** `name@version` of each adapter package in this repository, as the Paperclip image installs them by default. */
+async function repoAdapterSpecs(): Promise<string[]> {
+  const specs: string[] = [];
+  for (const dir of ["adapter-claude", "adapter-opencode"]) {
+    const manifest: unknown = JSON.parse(await readFile(path.join(repoRoot, "packages", dir, "package.json"), "utf8"));
+    specs.push(`${String(at(manifest, "name"))}@${String(at(manifest, "version"))}`);
+  }
+  return specs;
+}
 
 function register(home: string): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
@@ -36,6 +47,14 @@ async function installPackages(home: string, packages: FakePackage[]): Promise<v
 
 const ADAPTER: FakePackage = { name: "paperclip-adapter-one-k8s", version: "1.2.3", source: `export function createServerAdapter() { return { type: "one_k8s" }; }\n` };
 const LIBRARY: FakePackage = { name: "support-library", version: "0.1.0", source: `export const helper = 1;\n` };
+
+describe("deploy/images/paperclip", () => {
+  it("installs this repository's adapters at their current versions by default", async () => {
+    const specs = (await repoAdapterSpecs()).join(" ");
+    expect(await readFile(path.join(recipeDir, "install.sh"), "utf8")).toContain(`set -- ${specs}\n`);
+    expect(await readFile(path.join(recipeDir, "Dockerfile"), "utf8")).toContain(`ARG ADAPTERS="${specs}"\n`);
+  });
+});
 
 describe("deploy/images/paperclip/register-adapters.mjs", () => {
   let home = "";
