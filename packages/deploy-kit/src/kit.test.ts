@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { paperclipConfigSchema } from "@paperclipai/shared";
 import { RUNTIME_PERMISSIONS } from "paperclip-k8s-runtime";
 import { beforeAll, describe, expect, it } from "vitest";
 import { restrictedViolations } from "./pod-security.ts";
-import { at, listAt, recordAt, renderKit, repoRoot, textAt, type JsonRecord, type RenderedKit } from "./rendered-kit.ts";
+import { at, listAt, recordAt, renderKit, renderKustomization, repoRoot, textAt, type JsonRecord, type RenderedKit } from "./rendered-kit.ts";
 
 /** The labels every agent pod carries (DESIGN §3 "Labels and names": operators select on them). */
 const AGENT_POD_LABELS = { "app.kubernetes.io/managed-by": "paperclip", "app.kubernetes.io/component": "agent-job" };
@@ -168,5 +170,24 @@ describe.each([
     const uid = at(deployment, "spec", "template", "spec", "securityContext", "runAsUser");
     expect(recipe).toContain(`useradd --uid ${String(uid)}`);
     expect(recipe).toContain(`USER ${String(uid)}:`);
+  });
+});
+
+describe("docs/deploy.md", () => {
+  it("has an example overlay that renders, with the operator's image and storage class", async () => {
+    const guide = readFileSync(path.join(repoRoot, "docs", "deploy.md"), "utf8");
+    const example = /```yaml\n# my-paperclip\/kustomization.yaml\n([\s\S]*?)```/.exec(guide)?.[1];
+    if (example === undefined) throw new Error("docs/deploy.md has no my-paperclip/kustomization.yaml example");
+    const dir = await mkdtemp(path.join(tmpdir(), "deploy-kit-overlay-"));
+    try {
+      // The guide's overlay sits beside deploy/ at the repository root; this copy sits in a temp directory.
+      const kitFromHere = path.relative(dir, path.join(repoRoot, "deploy"));
+      await writeFile(path.join(dir, "kustomization.yaml"), example.replaceAll("../deploy/", `${kitFromHere}/`));
+      const kit = await renderKustomization(dir);
+      expect(textAt(paperclipContainer(kit.one("Deployment")), "image")).toBe("my-registry.example.org/paperclip/paperclip-server:2026.916.1");
+      expect(at(kit.one("PersistentVolumeClaim"), "spec")).toMatchObject({ accessModes: ["ReadWriteMany"], storageClassName: "nfs-client" });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -61,21 +61,26 @@ function run(file: string, args: string[]): Promise<string> {
   });
 }
 
-/** Renders an overlay of the kit with `kubectl kustomize`. */
-export async function renderKit(overlay: string): Promise<RenderedKit> {
-  const text = await run("kubectl", ["kustomize", path.join("deploy", "overlays", overlay)]);
+/** Renders a kustomization directory (relative to the repository root, or absolute) with `kubectl kustomize`. */
+export async function renderKustomization(dir: string): Promise<RenderedKit> {
+  const text = await run("kubectl", ["kustomize", dir]);
   const objects = parseAllDocuments(text).map((document, index) => {
-    if (document.errors.length > 0) throw new Error(`document ${index} of ${overlay}: ${document.errors[0]?.message}`);
+    if (document.errors.length > 0) throw new Error(`document ${index} of ${dir}: ${document.errors[0]?.message}`);
     const object: unknown = document.toJS();
-    if (!isRecord(object)) throw new Error(`document ${index} of ${overlay} is not an object`);
+    if (!isRecord(object)) throw new Error(`document ${index} of ${dir} is not an object`);
     return object;
   });
   return {
     objects,
     one(kind, name) {
       const matches = objects.filter((object) => object.kind === kind && (name === undefined || at(object, "metadata", "name") === name));
-      if (matches.length !== 1 || matches[0] === undefined) throw new Error(`expected one ${kind}${name ? ` ${name}` : ""} in ${overlay}, found ${matches.length}`);
+      if (matches.length !== 1 || matches[0] === undefined) throw new Error(`expected one ${kind}${name ? ` ${name}` : ""} in ${dir}, found ${matches.length}`);
       return matches[0];
     },
   };
+}
+
+/** Renders one of the kit's overlays (`deploy/overlays/<overlay>`). */
+export function renderKit(overlay: string): Promise<RenderedKit> {
+  return renderKustomization(path.join("deploy", "overlays", overlay));
 }
