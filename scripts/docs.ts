@@ -1,8 +1,8 @@
-/** Rewrites the generated sections of the package READMEs from the code (`npm run docs`). */
+/** Rewrites the generated sections of the package READMEs, and the deployment kit's Role, from the code (`npm run docs`). */
 import { readFileSync, writeFileSync } from "node:fs";
 import { claudeAgent } from "paperclip-adapter-claude-k8s";
 import { opencodeAgent } from "paperclip-adapter-opencode-k8s";
-import { generatedReadmeSections } from "../packages/k8s-runtime/src/docs.ts";
+import { DEPLOY_KIT_ROLE_PATH, deployKitRoleYaml, generatedReadmeSections } from "../packages/k8s-runtime/src/docs.ts";
 import { fillGeneratedSections } from "../packages/k8s-runtime/src/testing/generated-readme.ts";
 
 const readmes: [string, Record<string, string>][] = [
@@ -15,3 +15,5 @@ for (const [relative, sections] of readmes) {
   writeFileSync(path, fillGeneratedSections(readFileSync(path, "utf8"), sections));
   console.log(`${relative.slice(3)} updated`);
 }
+writeFileSync(new URL(`../${DEPLOY_KIT_ROLE_PATH}`, import.meta.url), deployKitRoleYaml());
+console.log(`${DEPLOY_KIT_ROLE_PATH} updated`);
