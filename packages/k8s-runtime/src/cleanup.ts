@@ -29,7 +29,9 @@ export function runFailed(result: Pick<AdapterExecutionResult, "errorCode" | "ex
 }
 
 /** How long cleanup waits, beyond the pod's grace period, for its containers to stop before leaving the files to the reaper. */
-const POD_STOP_WAIT_EXTRA_MS = 30_000;
+export const POD_STOP_WAIT_EXTRA_MS = 30_000;
+/** The same wait when someone else deleted the Job: its pod may be orphaned and run on. */
+export const JOB_GONE_POD_STOP_WAIT_MS = 3_000;
 
 /**
  * True once no process of the pod can run any more: the pod is gone or never appeared, its phase is
@@ -75,9 +77,9 @@ export async function cleanUpRun(input: {
   retain: boolean;
   retainFilesOnFailureSec: number | undefined;
   failed: boolean;
-  /** The run's view of its pod: the files wait for it to stop. */
+  /** The run's view of its pod: the files wait for it to stop, at most `podStopWaitMs`. */
   tracker: JobTracker;
-  graceSec: number;
+  podStopWaitMs: number;
   log: RunLog;
 }): Promise<void> {
   if (!input.retain) {
@@ -105,7 +107,9 @@ export async function cleanUpRun(input: {
     );
     return;
   }
-  if (!(await awaitPodStopped(input.tracker, input.graceSec * 1000 + POD_STOP_WAIT_EXTRA_MS))) {
+  if (!(await awaitPodStopped(input.tracker, input.podStopWaitMs))) {
+    // An expired retention: the reaper's sweep removes the files once no Job or pod points at them any more.
+    await retainRunDirectory(input.runDirectory, Date.now()).catch(() => {});
     await input.log.info(`The pod of Job ${input.namespace}/${input.jobName} has not stopped; the reaper removes ${input.runDirectory.dir} once it has.`);
     return;
   }

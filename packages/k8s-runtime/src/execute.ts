@@ -1,7 +1,7 @@
 import type { AdapterExecutionContext, AdapterExecutionResult } from "@paperclipai/adapter-utils";
 import type { AgentDefinition } from "./agent.ts";
 import { acknowledgeCancellation, installShutdownHook, serverIsShuttingDown, stopCancelledJob, watchCancellation } from "./cancellation.ts";
-import { cleanUpRun, runFailed } from "./cleanup.ts";
+import { cleanUpRun, JOB_GONE_POD_STOP_WAIT_MS, POD_STOP_WAIT_EXTRA_MS, runFailed } from "./cleanup.ts";
 import { configuredClusterAccess, type ClusterAccess } from "./cluster-access.ts";
 import { agentHasExited, awaitCompletion, podOutcome } from "./completion.ts";
 import { parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
@@ -192,7 +192,7 @@ async function runJob<TParsed>(
     redactor: callbacks.redactor,
   });
   // 13. Cleanup, whichever way the run ends
-  const cleanUp = (failed: boolean) =>
+  const cleanUp = (failed: boolean, podStopWaitMs = config.graceSec * 1000 + POD_STOP_WAIT_EXTRA_MS) =>
     cleanUpRun({
       cluster,
       namespace: plan.namespace,
@@ -203,7 +203,7 @@ async function runJob<TParsed>(
       retainFilesOnFailureSec: config.retainRunFilesOnFailureSec,
       failed,
       tracker,
-      graceSec: config.graceSec,
+      podStopWaitMs,
       log,
     });
   const logWatchStatus = (kind: string) => (status: WatchStatus) =>
@@ -268,7 +268,8 @@ async function runJob<TParsed>(
 
     // 12. Result
     if (completion.kind === "job-gone") {
-      await cleanUp(true);
+      // Whoever deleted the Job decides about its pod (it may be orphaned and keep running): no long wait for it.
+      await cleanUp(true, JOB_GONE_POD_STOP_WAIT_MS);
       return failedRunResult(
         "k8s_job_deleted_externally",
         `Job ${plan.namespace}/${jobName} was deleted by someone else while the run was active; ${outcome.description}. The agent printed ${output.stdoutLines} lines.`,

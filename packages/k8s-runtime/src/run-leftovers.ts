@@ -3,6 +3,7 @@ import type { ClusterAccess } from "./cluster-access.ts";
 import { releaseAgentLock, type RunSecretRef } from "./agent-lock.ts";
 import { describeApiError } from "./retry-policy.ts";
 import { removeRunDirectory, type RunDirectory } from "./run-directory.ts";
+import { retainRunDirectory } from "./run-retention.ts";
 import type { RunLog } from "./run-log.ts";
 
 /** What a run may have created, by name: the Job (its pod goes with it), the per-run Secret, the run directory. */
@@ -39,6 +40,7 @@ export async function removeRunLeftovers(leftovers: RunLeftovers, log: RunLog): 
   );
   // A running agent could swap a directory for a link under the removal: wait for its pod to stop first.
   if (!(await podsStopped(cluster, namespace, jobName))) {
+    await retainRunDirectory(runDirectory, Date.now()).catch(() => {});
     await log.info(`The pod of Job ${namespace}/${jobName} has not stopped; the reaper removes ${runDirectory.dir} once it has.`);
     return;
   }

@@ -5,6 +5,7 @@ import type { AdapterExecutionContext, AdapterExecutionResult, ServerAdapterModu
 import { expect, vi } from "vitest";
 import type { AgentDefinition, AgentVerdict } from "../agent.ts";
 import { ANNOTATION_AGENT_ID, LABEL_AGENT_ID, sanitizeLabelValue } from "../labels.ts";
+import { runReapersOnce } from "../reaper.ts";
 import { runDirectoryFor, type RunIds } from "../run-directory.ts";
 import { parseStdout, readCliFixture, type CliFixture } from "./agent-cli-fixtures.ts";
 import { recordedRun, type RecordedRun, type RunContextInput } from "./run-context.ts";
@@ -164,6 +165,8 @@ export class ConformanceContext<TParsed> {
     };
     await vi.waitFor(
       async () => {
+        // The reaper is part of the cleanup: files a run had to leave while its pod was still running go in its sweep.
+        await runReapersOnce();
         expect(agents.flatMap((agentId) => this.leftovers(agentId))).toEqual([]);
         expect(await existing()).toEqual([]);
       },
