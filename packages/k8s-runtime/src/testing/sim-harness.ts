@@ -92,8 +92,8 @@ export async function startConformanceCluster(agent: AgentDefinition<unknown>, a
   for (let dir = sharedRoot; dir.startsWith(sim.rootDir); dir = path.dirname(dir)) await chmod(dir, 0o755);
   // Paperclip's home and instance root on the shared volume, as in production (the Paperclip e2e's server uses this home).
   const paperclipHome = path.join(sharedRoot, "paperclip-home");
+  // Not created here: a Paperclip server started on this home (the e2e) creates it as its own user.
   const instanceRoot = path.join(paperclipHome, "instances", "default");
-  await mkdir(instanceRoot, { recursive: true });
   // What an operator sets on the server: the instance root and the shared volume are the server's, never agent config's.
   const serverEnv = {
     [ALLOWED_FILE_ROOTS_ENV]: [process.env[ALLOWED_FILE_ROOTS_ENV], sim.kubeconfigPath].filter(Boolean).join(":"),
