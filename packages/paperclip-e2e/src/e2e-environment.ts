@@ -29,7 +29,7 @@ export interface E2eEnvironment {
   agentConfig(overrides?: JsonObject): JsonObject;
   /** A new task's title that makes the fake agent play `scenario` (Paperclip puts the title in every prompt, resumed or not). */
   taskTitle(scenario: FakeAgentScenario): string;
-  /** A file in the agent's default workspace (the part of the shared volume its pods mount) where the fake agent can record its invocation. */
+  /** Where a file the fake agent wrote at `name` relative to its working directory (Paperclip's default workspace of the agent) lies on the server. */
   invocationFile(agentId: string, name: string): string;
   readInvocation(file: string): Promise<Invocation>;
   /** Jobs of one agent in the simulated cluster. */
@@ -99,7 +99,7 @@ export async function startE2eEnvironment(installDir: string, options: E2eOption
         }),
       // Numbered: Paperclip hands back the existing issue when a new one has the same title.
       taskTitle: (scenario) => `FAKE_AGENT_SCENARIO ${JSON.stringify(scenario)} (task ${++tasksTitled})`,
-      invocationFile: (agentId, name) => path.join(instanceRoot, "workspaces", agentId, `.invocation-${name}.json`),
+      invocationFile: (agentId, name) => path.join(instanceRoot, "workspaces", agentId, name),
       readInvocation: async (file) => {
         const recorded: unknown = JSON.parse(await readFile(file, "utf8"));
         if (!isRecord(recorded) || !Array.isArray(recorded.argv) || typeof recorded.cwd !== "string") {

@@ -75,7 +75,9 @@ describe.each(ADAPTER_TYPES)("%s in a real Paperclip", (adapterType) => {
   it("runs a task to success with transcript, usage, cost and session stored, then resumes the session", async () => {
     const { api } = env;
     const agentId = await api.createAgent(env.companyId, { name: `${adapterType} happy`, adapterType, adapterConfig: env.agentConfig() });
-    const record = env.invocationFile(agentId, `${adapterType}-happy`);
+    // Relative: the fake agent writes it in its working directory, the agent's workspace. (Short on purpose: Paperclip
+    // cuts long task titles in resumed prompts, and its recovery refuses titles over 240 characters.)
+    const record = `.invocation-${adapterType}-happy.json`;
     const taskId = await api.createIssue(env.companyId, env.taskTitle({ transcript: HAPPY[adapterType], recordInvocationTo: record }), agentId);
 
     const first = await finished((await firstRunOf(agentId)).id);
@@ -94,7 +96,7 @@ describe.each(ADAPTER_TYPES)("%s in a real Paperclip", (adapterType) => {
     const second = await finished((await api.wake(agentId, taskId)).id);
     expect(second.status, JSON.stringify(second.error)).toBe("succeeded");
     expect(second.sessionIdBefore, JSON.stringify({ source: second.invocationSource, context: second.contextSnapshot })).toBe(session);
-    const invocation = await env.readInvocation(record);
+    const invocation = await env.readInvocation(env.invocationFile(agentId, record));
     expect(invocation.argv).toContain(session);
   });
 
