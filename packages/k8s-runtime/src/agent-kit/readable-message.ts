@@ -37,7 +37,10 @@ export function readableMessage(text: string, maxChars = DEFAULT_MAX_CHARS): str
   for (const line of readableLines(text)) {
     for (const part of line.split(/;\s+/)) {
       const readable = withoutRawJson(part);
-      if (readable === "" || kept.some((earlier) => earlier.includes(readable))) continue;
+      // "stderr: X" after a termination message that already said X says it twice.
+      const unlabelled = readable.replace(/^[\w ]{1,24}:\s+/, "");
+      const said = (earlier: string) => earlier.includes(readable) || (unlabelled.length >= 8 && earlier.includes(unlabelled));
+      if (readable === "" || kept.some(said)) continue;
       // A later, fuller part replaces the earlier ones it contains.
       for (let index = kept.length - 1; index >= 0; index -= 1) if (readable.includes(kept[index] ?? "")) kept.splice(index, 1);
       kept.push(readable);
