@@ -166,7 +166,7 @@ describe("interpretClaude on other outcomes", () => {
     expect(unauthorized.errorCode).toBe("llm_auth_error");
     expect(unauthorized.errorFamily).toBeNull();
     expect(unauthorized.retryNotBefore).toBeNull();
-    expect(unauthorized.errorMessage).toMatch(/^Claude could not authenticate with the model provider: .*API Error: 401/);
+    expect(unauthorized.errorMessage).toMatch(/^Claude could not authenticate with the model provider \(HTTP 401: API Error: 401 .*\)\. Check ANTHROPIC_API_KEY/);
     expect(verdictOfLines([init, apiError(403, "API Error: 403 forbidden")]).errorCode).toBe("llm_auth_error");
     const noStatus = { type: "result", subtype: "success", is_error: true, result: "Invalid API key · Please run /login", session_id: "s-1" };
     expect(verdictOfLines([init, noStatus]).errorCode).toBe("llm_auth_error");

@@ -17,7 +17,12 @@ const UNKNOWN_SESSION =
 const PROVIDER_QUOTA =
   /usage limit reached|you(?:'|’)ve hit your (?:\w+ )?limit|session limit (?:reached|exceeded)|out of extra usage|usage cap reached|weekly limit reached|servicequotaexceededexception/i;
 const TURN_LIMIT_REASONS = new Set(["max_turns", "max_turns_exhausted", "turn_limit", "turn_limit_exhausted"]);
-const CLAUDE: AgentCliTerms = { name: "Claude", terminalEvent: "a result line", truncatedErrorCode: "claude_truncated" };
+const CLAUDE: AgentCliTerms = {
+  name: "Claude",
+  terminalEvent: "a result line",
+  truncatedErrorCode: "claude_truncated",
+  credentials: "ANTHROPIC_API_KEY, CLAUDE_CODE_OAUTH_TOKEN or the AWS_* credentials for Bedrock, as the pod gets them",
+};
 
 /**
  * What a Claude Code run's output means. The model is the one the CLI reports; `facts.model` (what the
@@ -71,7 +76,7 @@ export function interpretClaude(
   }
   if (failed) {
     if (isProviderAuthFailure(result.apiErrorStatus, [result.text, ...result.errors].join("\n"))) {
-      return authFailureVerdict(verdict, CLAUDE, describeFailure(result));
+      return authFailureVerdict(verdict, CLAUDE, { status: result.apiErrorStatus, detail: result.text || result.errors[0] || "" });
     }
     const family = errorFamily(result);
     return {

@@ -92,7 +92,7 @@ describe.concurrent("claude_k8s with the real claude CLI", () => {
     expect(refused.result.errorCode).toBe("llm_auth_error");
     expect(refused.result.errorFamily ?? null).toBeNull();
     expect(refused.result.retryNotBefore ?? null).toBeNull();
-    expect(refused.result.errorMessage).toMatch(/^Claude could not authenticate with the model provider: /);
+    expect(refused.result.errorMessage).toMatch(/^Claude could not authenticate with the model provider \(HTTP 401: .+\)\. Check /);
     expect(refused.result.errorMessage).not.toMatch(/\u001b|\{"/);
     expect(refused.llmRequests().filter((request) => request.method === "POST").map((request) => request.status)).toContain(401);
     expectAgreesWithPaperclip(refused);

@@ -143,7 +143,7 @@ describe("interpretOpenCode on other outcomes", () => {
     expect(verdict.errorCode).toBe("llm_auth_error");
     expect(verdict.errorFamily).toBeNull();
     expect(verdict.retryNotBefore).toBeNull();
-    expect(verdict.errorMessage).toBe("OpenCode could not authenticate with the model provider: HTTP 401");
+    expect(verdict.errorMessage).toMatch(/^OpenCode could not authenticate with the model provider \(HTTP 401: HTTP 401\)\. Check the provider's API key/);
     expect(verdictOfLines([apiError(403)]).errorCode).toBe("llm_auth_error");
   });
 

@@ -12,7 +12,12 @@ import type { OpenCodeError, OpenCodeParsed } from "./parse-output.ts";
 /** OpenCode's wording for a `--session` id it does not know (Paperclip's opencode_local matches the same). */
 const UNKNOWN_SESSION =
   /unknown\s+session|session\b.*\bnot\s+found|resource\s+not\s+found:.*[\\/]session[\\/].*\.json|notfounderror|no session/i;
-const OPENCODE: AgentCliTerms = { name: "OpenCode", terminalEvent: "its final step", truncatedErrorCode: "opencode_truncated" };
+const OPENCODE: AgentCliTerms = {
+  name: "OpenCode",
+  terminalEvent: "its final step",
+  truncatedErrorCode: "opencode_truncated",
+  credentials: "the provider's API key (OPENAI_API_KEY, ANTHROPIC_API_KEY, … or apiKey in its OpenCode config), as the pod gets it",
+};
 
 /** What an OpenCode run's output means; OpenCode never names its model, so `facts.model` (`provider/model`) does. */
 export function interpretOpenCode(
@@ -41,9 +46,8 @@ export function interpretOpenCode(
   }
   if (parsed.errors.length > 0) {
     const message = parsed.errors.map((error) => error.message).join("\n");
-    if (parsed.errors.some((error) => isProviderAuthFailure(error.statusCode, error.message))) {
-      return authFailureVerdict(verdict, OPENCODE, message);
-    }
+    const refused = parsed.errors.find((error) => isProviderAuthFailure(error.statusCode, error.message));
+    if (refused !== undefined) return authFailureVerdict(verdict, OPENCODE, { status: refused.statusCode, detail: refused.message });
     const family = errorFamily(parsed.errors);
     return {
       ...verdict,

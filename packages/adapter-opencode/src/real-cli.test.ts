@@ -81,7 +81,7 @@ describe("opencode_k8s with the real opencode CLI", { timeout: 120_000 }, () => 
     expect(refused.result.errorCode).toBe("llm_auth_error");
     expect(refused.result.errorFamily ?? null).toBeNull();
     expect(refused.result.retryNotBefore ?? null).toBeNull();
-    expect(refused.result.errorMessage).toMatch(/^OpenCode could not authenticate with the model provider: /);
+    expect(refused.result.errorMessage).toMatch(/^OpenCode could not authenticate with the model provider \(HTTP 401: .+\)\. Check /);
     expect(refused.result.errorMessage).not.toMatch(/\u001b|\{"/);
     expect(refused.llmRequests().filter((request) => request.method === "POST").map((request) => request.status)).toContain(401);
     expectAgreesWithPaperclip(refused);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { AgentVerdict, PodOutcome } from "../agent.ts";
 import { authFailureVerdict, finishedRunVerdict, isProviderAuthFailure, unfinishedRunVerdict, type AgentCliTerms } from "./run-policies.ts";
 
-const terms: AgentCliTerms = { name: "MyCli", terminalEvent: "its done event", truncatedErrorCode: "mycli_truncated" };
+const terms: AgentCliTerms = { name: "MyCli", terminalEvent: "its done event", truncatedErrorCode: "mycli_truncated", credentials: "MYCLI_API_KEY" };
 const verdict: AgentVerdict = { sessionId: "s-1", summary: "partial" };
 const outcome = (overrides: Partial<PodOutcome>): PodOutcome => ({
   exitCode: 1,
@@ -60,12 +60,15 @@ describe("shared run policies", () => {
     expect(isProviderAuthFailure(null, '{"type":"authentication_error","message":"invalid x-api-key"}')).toBe(true);
     expect(isProviderAuthFailure(500, "Internal server error")).toBe(false);
     expect(isProviderAuthFailure(429, "rate limited")).toBe(false);
-    const refused = authFailureVerdict({ ...verdict, errorFamily: "transient_upstream", retryNotBefore: "2030-01-01T00:00:00.000Z" }, terms, "HTTP 401");
-    expect(refused).toMatchObject({
+    const earlier = { ...verdict, errorFamily: "transient_upstream" as const, retryNotBefore: "2030-01-01T00:00:00.000Z" };
+    expect(authFailureVerdict(earlier, terms, { status: 401, detail: "invalid x-api-key" })).toMatchObject({
       errorCode: "llm_auth_error",
       errorFamily: null,
       retryNotBefore: null,
-      errorMessage: "MyCli could not authenticate with the model provider: HTTP 401",
+      errorMessage: "MyCli could not authenticate with the model provider (HTTP 401: invalid x-api-key). Check MYCLI_API_KEY.",
     });
+    expect(authFailureVerdict(verdict, terms, { status: null, detail: " " }).errorMessage).toBe(
+      "MyCli could not authenticate with the model provider. Check MYCLI_API_KEY.",
+    );
   });
 });

@@ -14,6 +14,8 @@ export interface AgentCliTerms {
   terminalEvent: string;
   /** `<cli>_truncated`. */
   truncatedErrorCode: string;
+  /** The credentials the CLI authenticates with, named in `llm_auth_error` messages, e.g. `ANTHROPIC_API_KEY`. */
+  credentials: string;
 }
 
 /** The CLI exited non-zero on its own (no signal) without printing a single stdout line. */
@@ -85,12 +87,13 @@ export function isProviderAuthFailure(status: number | null, text: string): bool
  * `llm_auth_error`: retrying cannot help until someone fixes the credential, so no error family (Paperclip does not
  * retry) and no retry time.
  */
-export function authFailureVerdict(verdict: AgentVerdict, terms: AgentCliTerms, detail: string): AgentVerdict {
+export function authFailureVerdict(verdict: AgentVerdict, terms: AgentCliTerms, refusal: { status: number | null; detail: string }): AgentVerdict {
+  const said = [refusal.status === null ? null : `HTTP ${refusal.status}`, refusal.detail.trim() || null].filter((part) => part !== null);
   return {
     ...verdict,
     errorCode: "llm_auth_error",
     errorFamily: null,
     retryNotBefore: null,
-    errorMessage: `${terms.name} could not authenticate with the model provider: ${detail}`,
+    errorMessage: `${terms.name} could not authenticate with the model provider${said.length > 0 ? ` (${said.join(": ")})` : ""}. Check ${terms.credentials}.`,
   };
 }
