@@ -70,6 +70,9 @@ Resuming needs the same HOME and working directory as the run that made the sess
 the shared volume. An unknown session (\`No conversation found\`) fails the run with
 \`session_unavailable\` and clears the session. An API error after the CLI's own retries fails with
 \`llm_api_error\` (HTTP 5xx: retried as a transient upstream error; 429 and usage limits: provider
-quota, with the retry time when Claude states one). An empty reply fails with \`llm_api_error\`. Output
-that stops before Claude's \`result\` line (the pod was killed, OOM, …) fails with \`claude_truncated\`.
+quota, with the retry time when Claude states one). A refused credential (HTTP 401/403, invalid API key)
+fails with \`llm_auth_error\` and is not retried. An empty reply fails with \`llm_api_error\`. A CLI that
+exits with an error before printing anything fails with \`agent_start_failed\` and its own first stderr
+line. Output that stops before Claude's \`result\` line (the pod was killed, OOM, …) fails with
+\`claude_truncated\`.
 `;

@@ -17,7 +17,8 @@ function verdictOf(scenario: string): AgentVerdict {
 
 function verdictOfLines(lines: object[], outcome: Partial<PodOutcome> = {}): AgentVerdict {
   const parsed = parseStdout(createClaudeParser(), lines.map((line) => JSON.stringify(line)).join("\n"));
-  return interpretClaude(parsed, { exitCode: 1, signal: null, reason: "Error", description: "container exited 1", stderrTail: "", ...outcome });
+  const failed = { exitCode: 1, signal: null, reason: "Error", description: "container exited 1", stderrTail: "", stdoutLines: lines.length };
+  return interpretClaude(parsed, { ...failed, ...outcome });
 }
 
 describe("interpretClaude on real CLI output", () => {
@@ -138,16 +139,37 @@ describe("interpretClaude on other outcomes", () => {
   it("a success result with a non-zero exit still fails, saying why", () => {
     const success = { type: "result", subtype: "success", is_error: false, result: "done", usage: { output_tokens: 3 } };
     const verdict = verdictOfLines([init, success], { exitCode: 2, description: "container exited 2" });
-    expect(verdict.errorMessage).toBe("Claude reported success but exited with code 2: container exited 2");
+    expect(verdict.errorMessage).toBe("Claude finished its turn but exited with code 2: container exited 2");
     expect(verdict.summary).toBe("done");
     expect(verdictOfLines([init, success], { exitCode: 0 }).errorMessage ?? null).toBeNull();
   });
 
-  it("no output at all carries the stderr line into the truncation message", () => {
-    const verdict = verdictOfLines([], { stderrTail: "\u001b[31mError: Invalid API key\u001b[0m\n" });
-    expect(verdict.errorCode).toBe("claude_truncated");
-    expect(verdict.errorMessage).toBe("Claude output ended without a result line: container exited 1; stderr: Error: Invalid API key");
+  it("a CLI that exits non-zero before any output failed to start: its own first stderr line, without colours", () => {
+    const verdict = verdictOfLines([], { stderrTail: "\n\u001b[31mError: EACCES: permission denied, mkdir '/home/agent/.claude'\u001b[0m\n    at x\n" });
+    expect(verdict.errorCode).toBe("agent_start_failed");
+    expect(verdict.errorMessage).toBe("Error: EACCES: permission denied, mkdir '/home/agent/.claude'");
     expect(verdict.sessionId).toBeNull();
+    expect(verdictOfLines([], { stderrTail: "" }).errorMessage).toBe("Claude exited with code 1 before printing anything, and said nothing on stderr");
+  });
+
+  it("output cut short after it started is truncated, with the stderr line", () => {
+    const verdict = verdictOfLines([init], { stderrTail: "\u001b[31mError: socket hang up\u001b[0m\n" });
+    expect(verdict.errorCode).toBe("claude_truncated");
+    expect(verdict.errorMessage).toBe("Claude output ended without a result line: container exited 1; stderr: Error: socket hang up");
+    // Killed before printing anything is not a refused start: the kill is the cause.
+    const killed = verdictOfLines([], { exitCode: 137, signal: "SIGKILL", description: "container exited 137 (SIGKILL)" });
+    expect(killed.errorCode).toBe("claude_truncated");
+  });
+
+  it("401, 403 or refused-key wording is llm_auth_error, never retried", () => {
+    const unauthorized = verdictOfLines([init, apiError(401, 'API Error: 401 {"type":"error","error":{"type":"authentication_error"')]);
+    expect(unauthorized.errorCode).toBe("llm_auth_error");
+    expect(unauthorized.errorFamily).toBeNull();
+    expect(unauthorized.retryNotBefore).toBeNull();
+    expect(unauthorized.errorMessage).toMatch(/^Claude could not authenticate with the model provider \(HTTP 401: API Error: 401 .*\)\. Check ANTHROPIC_API_KEY/);
+    expect(verdictOfLines([init, apiError(403, "API Error: 403 forbidden")]).errorCode).toBe("llm_auth_error");
+    const noStatus = { type: "result", subtype: "success", is_error: true, result: "Invalid API key · Please run /login", session_id: "s-1" };
+    expect(verdictOfLines([init, noStatus]).errorCode).toBe("llm_auth_error");
   });
 
   it("an unknown session reported only on stderr still clears the session", () => {

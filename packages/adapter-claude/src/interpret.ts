@@ -1,6 +1,14 @@
 import type { AgentVerdict, PodOutcome, RunFacts } from "paperclip-k8s-runtime";
+import {
+  authFailureVerdict,
+  finishedRunVerdict,
+  firstReadableLine,
+  isProviderAuthFailure,
+  retryNotBeforeFromText,
+  unfinishedRunVerdict,
+  type AgentCliTerms,
+} from "paperclip-k8s-runtime/agent-kit";
 import type { ClaudeParsed, ClaudeResult } from "./parse-output.ts";
-import { retryNotBeforeFromText } from "paperclip-k8s-runtime/agent-kit";
 
 /** The CLI's wording for a `--resume` id it does not know (Paperclip's claude_local matches the same). */
 const UNKNOWN_SESSION =
@@ -9,6 +17,12 @@ const UNKNOWN_SESSION =
 const PROVIDER_QUOTA =
   /usage limit reached|you(?:'|’)ve hit your (?:\w+ )?limit|session limit (?:reached|exceeded)|out of extra usage|usage cap reached|weekly limit reached|servicequotaexceededexception/i;
 const TURN_LIMIT_REASONS = new Set(["max_turns", "max_turns_exhausted", "turn_limit", "turn_limit_exhausted"]);
+const CLAUDE: AgentCliTerms = {
+  name: "Claude",
+  terminalEvent: "a result line",
+  truncatedErrorCode: "claude_truncated",
+  credentials: "ANTHROPIC_API_KEY, CLAUDE_CODE_OAUTH_TOKEN or the AWS_* credentials for Bedrock, as the pod gets them",
+};
 
 /**
  * What a Claude Code run's output means. The model is the one the CLI reports; `facts.model` (what the
@@ -32,16 +46,11 @@ export function interpretClaude(
     summary: result !== null && result.text.trim() !== "" ? result.text.trim() : parsed.assistantText,
     resultJson: result?.line ?? null,
   };
-  const stderr = firstLine(outcome.stderrTail);
-  const stderrUnknownSession = UNKNOWN_SESSION.test(outcome.stderrTail) ? stderr : null;
+  const stderrUnknownSession = UNKNOWN_SESSION.test(outcome.stderrTail) ? firstReadableLine(outcome.stderrTail) : null;
 
   if (result === null) {
     if (stderrUnknownSession !== null) return unknownSession(verdict, stderrUnknownSession);
-    return {
-      ...verdict,
-      errorCode: "claude_truncated",
-      errorMessage: `Claude output ended without a result line: ${outcome.description}${stderr ? `; stderr: ${stderr}` : ""}`,
-    };
+    return unfinishedRunVerdict(verdict, outcome, CLAUDE);
   }
 
   const failed = result.isError || (result.subtype !== null && result.subtype !== "success");
@@ -66,6 +75,9 @@ export function interpretClaude(
     };
   }
   if (failed) {
+    if (isProviderAuthFailure(result.apiErrorStatus, [result.text, ...result.errors].join("\n"))) {
+      return authFailureVerdict(verdict, CLAUDE, { status: result.apiErrorStatus, detail: result.text || result.errors[0] || "" });
+    }
     const family = errorFamily(result);
     return {
       ...verdict,
@@ -75,20 +87,7 @@ export function interpretClaude(
       errorMessage: describeFailure(result),
     };
   }
-  if (result.text.trim() === "" && result.usage.outputTokens === 0) {
-    // The CLI already nudged the model once ("no visible output"); a second empty reply means the
-    // provider is not answering properly, and a retry is the useful response.
-    return {
-      ...verdict,
-      errorCode: "llm_api_error",
-      errorFamily: "transient_upstream",
-      errorMessage: "Claude returned an empty reply (no text, 0 output tokens)",
-    };
-  }
-  if (outcome.exitCode !== null && outcome.exitCode !== 0) {
-    return { ...verdict, errorMessage: `Claude reported success but exited with code ${outcome.exitCode}: ${outcome.description}` };
-  }
-  return verdict;
+  return finishedRunVerdict(verdict, outcome, CLAUDE, { text: result.text, outputTokens: result.usage.outputTokens });
 }
 
 function unknownSession(verdict: AgentVerdict, detail: string): AgentVerdict {
@@ -134,14 +133,4 @@ function billing(model: string | null, apiKeySource: string | null): Pick<AgentV
   }
   if (apiKeySource === null) return { biller: "anthropic", billingType: "unknown" };
   return { biller: "anthropic", billingType: apiKeySource === "none" ? "subscription" : "api" };
-}
-
-function firstLine(text: string): string {
-  return (
-    text
-      .replace(/\x1b\[[0-9;]*m/g, "")
-      .split(/\r?\n/)
-      .map((line) => line.trim())
-      .find((line) => line !== "") ?? ""
-  );
 }

@@ -86,6 +86,18 @@ describe.concurrent("claude_k8s with the real claude CLI", () => {
     expectAgreesWithPaperclip(failed);
   });
 
+  it("API error 401 (invalid key): llm_auth_error, not retried, a readable message", async () => {
+    const refused = await cluster().run({ scenario: "error401" });
+    expect(refused.result.exitCode).not.toBe(0);
+    expect(refused.result.errorCode).toBe("llm_auth_error");
+    expect(refused.result.errorFamily ?? null).toBeNull();
+    expect(refused.result.retryNotBefore ?? null).toBeNull();
+    expect(refused.result.errorMessage).toMatch(/^Claude could not authenticate with the model provider \(HTTP 401: .+\)\. Check /);
+    expect(refused.result.errorMessage).not.toMatch(/\u001b|\{"/);
+    expect(refused.llmRequests().filter((request) => request.method === "POST").map((request) => request.status)).toContain(401);
+    expectAgreesWithPaperclip(refused);
+  });
+
   it("empty reply: an empty-reply error the scheduler may retry", async () => {
     const empty = await cluster().run({ scenario: "empty" });
     expect(empty.result.errorCode).toBe("llm_api_error");

@@ -63,8 +63,10 @@ working directory) and \`OPENCODE_DISABLE_AUTOUPDATE=1\`. Provider credentials (
 Resuming needs the same HOME as the run that made the session: keep HOME on the shared volume. An
 unknown session (\`Session not found\`) fails the run with \`session_unavailable\` and clears the session.
 An \`error\` event fails the run with \`llm_api_error\` (HTTP 429: provider quota; 5xx or retryable:
-transient upstream, with the provider's \`retry-after\` when sent). An empty reply fails with
-\`llm_api_error\`. Output that stops before OpenCode's final step (the pod was killed, OOM, …) fails
+transient upstream, with the provider's \`retry-after\` when sent); with HTTP 401/403 it fails with
+\`llm_auth_error\`, not retried. An empty reply fails with \`llm_api_error\`. A CLI that exits with an
+error before printing anything (a rejected flag, HOME not writable) fails with \`agent_start_failed\`
+and its own first stderr line. Output that stops before OpenCode's final step (the pod was killed, OOM, …) fails
 with \`opencode_truncated\`. OpenCode's step limit (\`agent.<name>.steps\`) leaves no marker in the output:
 such runs end normally with the model's last reply.
 `;

@@ -10,12 +10,12 @@ function verdictOf(scenario: string): AgentVerdict {
   return interpretOpenCode(parseStdout(createOpenCodeParser(), fixture.stdout), fixture.outcome, { model: "mock/mock-model" });
 }
 
-const failedOutcome: PodOutcome = { exitCode: 1, signal: null, reason: "Error", description: "container exited 1", stderrTail: "" };
+const failedOutcome: PodOutcome = { exitCode: 1, signal: null, reason: "Error", description: "container exited 1", stderrTail: "", stdoutLines: 0 };
 const now = new Date("2026-11-24T09:00:00.000Z");
 
 function verdictOfLines(lines: object[], outcome: Partial<PodOutcome> = {}): AgentVerdict {
   const parsed = parseStdout(createOpenCodeParser(), lines.map((line) => JSON.stringify(line)).join("\n"));
-  return interpretOpenCode(parsed, { ...failedOutcome, ...outcome }, { model: null }, now);
+  return interpretOpenCode(parsed, { ...failedOutcome, stdoutLines: lines.length, ...outcome }, { model: null }, now);
 }
 
 describe("interpretOpenCode on real CLI output", () => {
@@ -78,7 +78,7 @@ describe("interpretOpenCode on real CLI output", () => {
   it("killed-midstream: no final stop step is a truncated run described by the pod", () => {
     const verdict = verdictOf("killed-midstream");
     expect(verdict.errorCode).toBe("opencode_truncated");
-    expect(verdict.errorMessage).toBe("OpenCode output ended before its final step: container exited 137 (SIGKILL)");
+    expect(verdict.errorMessage).toBe("OpenCode output ended without its final step: container exited 137 (SIGKILL)");
     expect(verdict.summary).toBe("I'll run the command.");
   });
 
@@ -126,8 +126,25 @@ describe("interpretOpenCode on other outcomes", () => {
 
   it("a finished run that exits non-zero reports the first stderr line", () => {
     const finished = [{ type: "text", part: { text: "done" } }, stop];
-    expect(verdictOfLines(finished, { stderrTail: "\n\u001b[91mboom\u001b[0m\nmore\n" }).errorMessage).toBe("boom");
-    expect(verdictOfLines(finished).errorMessage).toBe("OpenCode exited with code 1");
+    expect(verdictOfLines(finished, { stderrTail: "\n\u001b[91mboom\u001b[0m\nmore\n" }).errorMessage).toBe(
+      "OpenCode finished its turn but exited with code 1: boom",
+    );
+    expect(verdictOfLines(finished).errorMessage).toBe("OpenCode finished its turn but exited with code 1: container exited 1");
+  });
+
+  it("a CLI that exits non-zero before any output failed to start: its own first stderr line, without colours", () => {
+    const verdict = verdictOfLines([], { stderrTail: "\u001b[91m\u001b[1mError: \u001b[0mUnknown option --bogus\n" });
+    expect(verdict.errorCode).toBe("agent_start_failed");
+    expect(verdict.errorMessage).toBe("Error: Unknown option --bogus");
+  });
+
+  it("401 or 403 from the provider is llm_auth_error, never retried", () => {
+    const verdict = verdictOfLines([apiError(401)]);
+    expect(verdict.errorCode).toBe("llm_auth_error");
+    expect(verdict.errorFamily).toBeNull();
+    expect(verdict.retryNotBefore).toBeNull();
+    expect(verdict.errorMessage).toMatch(/^OpenCode could not authenticate with the model provider \(HTTP 401: HTTP 401\)\. Check the provider's API key/);
+    expect(verdictOfLines([apiError(403)]).errorCode).toBe("llm_auth_error");
   });
 
   it("a stop followed by a new step is not finished", () => {

@@ -1,9 +1,23 @@
 import type { AgentVerdict, PodOutcome, RunFacts } from "paperclip-k8s-runtime";
+import {
+  authFailureVerdict,
+  finishedRunVerdict,
+  isProviderAuthFailure,
+  readableLines,
+  unfinishedRunVerdict,
+  type AgentCliTerms,
+} from "paperclip-k8s-runtime/agent-kit";
 import type { OpenCodeError, OpenCodeParsed } from "./parse-output.ts";
 
 /** OpenCode's wording for a `--session` id it does not know (Paperclip's opencode_local matches the same). */
 const UNKNOWN_SESSION =
   /unknown\s+session|session\b.*\bnot\s+found|resource\s+not\s+found:.*[\\/]session[\\/].*\.json|notfounderror|no session/i;
+const OPENCODE: AgentCliTerms = {
+  name: "OpenCode",
+  terminalEvent: "its final step",
+  truncatedErrorCode: "opencode_truncated",
+  credentials: "the provider's API key (OPENAI_API_KEY, ANTHROPIC_API_KEY, … or apiKey in its OpenCode config), as the pod gets it",
+};
 
 /** What an OpenCode run's output means; OpenCode never names its model, so `facts.model` (`provider/model`) does. */
 export function interpretOpenCode(
@@ -23,10 +37,7 @@ export function interpretOpenCode(
     costUsd: parsed.costUsd,
     summary: parsed.text,
   };
-  const stderr = stripAnsi(outcome.stderrTail)
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== "");
+  const stderr = readableLines(outcome.stderrTail);
   const exitedNonZero = outcome.exitCode !== null && outcome.exitCode !== 0;
 
   const unknownSession = [...parsed.errors.map((error) => error.message), ...stderr].find((line) => UNKNOWN_SESSION.test(line));
@@ -34,33 +45,20 @@ export function interpretOpenCode(
     return { ...verdict, errorCode: "session_unavailable", errorMessage: `OpenCode session is unavailable: ${unknownSession}`, clearSession: true };
   }
   if (parsed.errors.length > 0) {
+    const message = parsed.errors.map((error) => error.message).join("\n");
+    const refused = parsed.errors.find((error) => isProviderAuthFailure(error.statusCode, error.message));
+    if (refused !== undefined) return authFailureVerdict(verdict, OPENCODE, { status: refused.statusCode, detail: refused.message });
     const family = errorFamily(parsed.errors);
     return {
       ...verdict,
       errorCode: "llm_api_error",
       errorFamily: family,
       retryNotBefore: family === null ? null : retryNotBefore(parsed.errors, now),
-      errorMessage: parsed.errors.map((error) => error.message).join("\n"),
+      errorMessage: message,
     };
   }
-  if (!parsed.finished) {
-    const detail = stderr[0] ? `; stderr: ${stderr[0]}` : "";
-    return { ...verdict, errorCode: "opencode_truncated", errorMessage: `OpenCode output ended before its final step: ${outcome.description}${detail}` };
-  }
-  if (parsed.text === "" && parsed.usage.outputTokens === 0) {
-    // The model answered with nothing at all: the provider is not answering properly; retrying helps.
-    return {
-      ...verdict,
-      errorCode: "llm_api_error",
-      errorFamily: "transient_upstream",
-      errorMessage: "OpenCode returned an empty reply (no text, 0 output tokens)",
-    };
-  }
-  if (exitedNonZero) {
-    // opencode_local's wording: the first stderr line, else the exit code.
-    return { ...verdict, errorMessage: stderr[0] ?? `OpenCode exited with code ${outcome.exitCode}` };
-  }
-  return verdict;
+  if (!parsed.finished) return unfinishedRunVerdict(verdict, outcome, OPENCODE);
+  return finishedRunVerdict(verdict, outcome, OPENCODE, { text: parsed.text, outputTokens: parsed.usage.outputTokens });
 }
 
 /** 429 means quota; 5xx or an error OpenCode marks retryable is a transient upstream failure. */
@@ -78,8 +76,4 @@ function retryNotBefore(errors: OpenCodeError[], now: Date): string | null {
   if (!header) return null;
   const at = /^\d+(?:\.\d+)?$/.test(header) ? now.getTime() + Number(header) * 1000 : Date.parse(header);
   return Number.isFinite(at) ? new Date(at).toISOString() : null;
-}
-
-function stripAnsi(text: string): string {
-  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
 }

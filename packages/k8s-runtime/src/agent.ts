@@ -55,6 +55,8 @@ export interface PodOutcome {
   description: string;
   /** The last lines of the agent's stderr (bounded). */
   stderrTail: string;
+  /** How many lines the agent printed on stdout (0: it never started its work, e.g. a refused flag). */
+  stdoutLines: number;
 }
 
 /** Facts about the run that the output may not repeat (OpenCode never names its model). */

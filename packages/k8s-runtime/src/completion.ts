@@ -80,7 +80,7 @@ export async function podOutcome(
   containerName: string,
   completion: Exclude<Completion, { kind: "cancelled" }>,
   exitCodeFile: string,
-  stderrTail: string,
+  output: Pick<PodOutcome, "stderrTail" | "stdoutLines">,
 ): Promise<PodOutcome> {
   const exitCodeFromFile = completion.kind === "exited" ? completion.exitCode : await agentExitCode(exitCodeFile);
   const final =
@@ -92,5 +92,5 @@ export async function podOutcome(
     podGone: tracker.podGone(),
     statusPublished: final.statusPublished,
   });
-  return { ...termination, stderrTail };
+  return { ...termination, ...output };
 }

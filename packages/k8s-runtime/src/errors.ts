@@ -27,12 +27,20 @@ export const ERROR_CATALOGUE = {
     meaning: "The LLM provider returned an error (rate limit, overload, server error) or an empty reply.",
     action: "Check the provider's status and quota; Paperclip retries transient errors.",
   },
+  llm_auth_error: {
+    meaning: "The LLM provider refused the agent's credentials (HTTP 401/403: invalid, expired or missing API key or token). Not retried.",
+    action: "Fix the provider credential the agent's pod gets (`ANTHROPIC_API_KEY`, `CLAUDE_CODE_OAUTH_TOKEN`, `OPENAI_API_KEY`, … through the env allowlist or config `env`), then run again.",
+  },
+  agent_start_failed: {
+    meaning: "The agent CLI exited with an error before printing any output; the message is the CLI's own first stderr line.",
+    action: "Check the image has the CLI on its PATH, HOME and /tmp are writable for the pod's user, and `extraArgs`/`model` are flags and values the CLI accepts.",
+  },
   claude_truncated: {
-    meaning: "Claude Code's output ended without its final result event (killed, OOM, crashed).",
+    meaning: "Claude Code's output was cut short: it ended without its final result event (killed, OOM, crashed mid-run).",
     action: "Read the pod's termination reason in the message; raise memory limits if it was OOMKilled.",
   },
   opencode_truncated: {
-    meaning: "OpenCode's output ended without its final step (killed, OOM, crashed).",
+    meaning: "OpenCode's output was cut short: it ended without its final step (killed, OOM, crashed mid-run).",
     action: "Read the pod's termination reason in the message; raise memory limits if it was OOMKilled.",
   },
   k8s_config_invalid: {

@@ -264,7 +264,10 @@ async function runJob<TParsed>(
       await cleanUp(true);
       return failedRunResult("k8s_agent_output_refused", `The agent tampered with its output: ${unreadable.message}. The output up to then was streamed.`, { jobName });
     }
-    const outcome = await podOutcome(tracker, agent.containerName, completion, runDirectory.exitCode, output.stderrTail.toString());
+    const outcome = await podOutcome(tracker, agent.containerName, completion, runDirectory.exitCode, {
+      stderrTail: output.stderrTail.toString(),
+      stdoutLines: output.stdoutLines,
+    });
 
     // 12. Result
     if (completion.kind === "job-gone") {

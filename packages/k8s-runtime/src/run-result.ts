@@ -1,5 +1,6 @@
 import type { AdapterExecutionResult } from "@paperclipai/adapter-utils";
 import type { AgentVerdict, PodOutcome } from "./agent.ts";
+import { readableMessage } from "./agent-kit/readable-message.ts";
 import type { WorkspaceContext } from "./run-env.ts";
 
 export interface RunFactsForResult {
@@ -15,7 +16,8 @@ export interface RunFactsForResult {
 
 /**
  * Step 12: the agent's meaning plus the runtime's facts. Precedence: a deadline is a timeout whatever
- * the output says; then the agent's own error; then a non-zero exit in words.
+ * the output says; then the agent's own error; then a non-zero exit in words. The message is made readable here, once for every agent:
+ * its text comes from the agent (stderr, output, termination message).
  */
 export function buildRunResult(verdict: AgentVerdict, outcome: PodOutcome, facts: RunFactsForResult): AdapterExecutionResult {
   const sessionParams =
@@ -41,7 +43,7 @@ export function buildRunResult(verdict: AgentVerdict, outcome: PodOutcome, facts
     signal: outcome.signal,
     timedOut: facts.deadlineExceeded,
     errorCode,
-    errorMessage,
+    errorMessage: errorMessage === null ? null : readableMessage(errorMessage),
     ...(verdict.errorFamily ? { errorFamily: verdict.errorFamily } : {}),
     ...(verdict.retryNotBefore ? { retryNotBefore: verdict.retryNotBefore } : {}),
     usage: verdict.usage ?? undefined,

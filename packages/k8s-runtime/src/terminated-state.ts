@@ -52,8 +52,8 @@ function signalNote(signal: string, reason: string | null): string {
   return signal;
 }
 
-/** `exitCode`, `signal`, `reason` and `description` of a `PodOutcome` (the caller adds `stderrTail`). */
-export function describeTermination(facts: TerminationFacts): Omit<PodOutcome, "stderrTail"> {
+/** `exitCode`, `signal`, `reason` and `description` of a `PodOutcome` (the caller adds what the output showed). */
+export function describeTermination(facts: TerminationFacts): Omit<PodOutcome, "stderrTail" | "stdoutLines"> {
   const { pod, containerName } = facts;
   const terminated = terminatedStateOf(pod, containerName);
   const exitCode = facts.exitCodeFromFile ?? terminated?.exitCode ?? null;

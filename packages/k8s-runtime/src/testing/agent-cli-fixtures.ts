@@ -39,23 +39,24 @@ export function readCliFixture(cli: string, scenario: string): CliFixture {
     throw new Error(`fixture ${cli}/${scenario}: meta.json lacks exit_code or cmd`);
   }
   const stderr = read("stderr");
+  const stdout = read("stdout");
   return {
     cli,
     scenario,
-    stdout: read("stdout"),
+    stdout,
     stderr,
     argv: meta.cmd.filter((arg): arg is string => typeof arg === "string"),
     meta,
-    outcome: podOutcome(meta.exit_code, stderr),
+    outcome: podOutcome(meta.exit_code, stderr, stdout.split("\n").filter((line) => line.trim() !== "").length),
   };
 }
 
 /** A negative recorded exit code means the CLI was killed by that signal; a container reports 128 + n. */
-function podOutcome(recordedExitCode: number, stderr: string): PodOutcome {
+function podOutcome(recordedExitCode: number, stderr: string, stdoutLines: number): PodOutcome {
   if (recordedExitCode < 0) {
     const signal = -recordedExitCode === 9 ? "SIGKILL" : -recordedExitCode === 15 ? "SIGTERM" : `signal ${-recordedExitCode}`;
     const exitCode = 128 - recordedExitCode;
-    return { exitCode, signal, reason: "Error", description: `container exited ${exitCode} (${signal})`, stderrTail: stderr };
+    return { exitCode, signal, reason: "Error", description: `container exited ${exitCode} (${signal})`, stderrTail: stderr, stdoutLines };
   }
   return {
     exitCode: recordedExitCode,
@@ -63,6 +64,7 @@ function podOutcome(recordedExitCode: number, stderr: string): PodOutcome {
     reason: recordedExitCode === 0 ? "Completed" : "Error",
     description: `container exited ${recordedExitCode}`,
     stderrTail: stderr,
+    stdoutLines,
   };
 }
 

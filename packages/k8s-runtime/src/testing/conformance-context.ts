@@ -3,11 +3,12 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { AdapterExecutionContext, AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
 import { expect, vi } from "vitest";
-import type { AgentDefinition, AgentVerdict } from "../agent.ts";
+import type { AgentDefinition } from "../agent.ts";
 import { ANNOTATION_AGENT_ID, LABEL_AGENT_ID, sanitizeLabelValue } from "../labels.ts";
 import { runReapersOnce } from "../reaper.ts";
 import { runDirectoryFor, type RunIds } from "../run-directory.ts";
-import { parseStdout, readCliFixture, type CliFixture } from "./agent-cli-fixtures.ts";
+import { readCliFixture, type CliFixture } from "./agent-cli-fixtures.ts";
+import { readFixtureVerdict, type FixtureVerdict } from "./fixture-verdict.ts";
 import { recordedRun, type RecordedRun, type RunContextInput } from "./run-context.ts";
 import type { ConformanceCluster } from "./sim-harness.ts";
 
@@ -122,10 +123,12 @@ export class ConformanceContext<TParsed> {
     return readCliFixture(this.options.transcripts.cli, scenario);
   }
 
-  /** The agent's own reading of a recorded transcript: what `execute()` must agree with. */
-  expectedVerdict(scenario: string): AgentVerdict {
-    const fixture = this.fixture(scenario);
-    return this.agent.interpret(parseStdout(this.agent.createParser(), fixture.stdout), fixture.outcome, { model: null });
+  /**
+   * What an outside authority (Paperclip's own parser, the recorded exit code) says a recorded transcript means,
+   * stored beside it: what `execute()` must agree with. Never the agent's own `interpret()`.
+   */
+  expectedVerdict(scenario: string): FixtureVerdict {
+    return readFixtureVerdict(this.options.transcripts.cli, scenario);
   }
 
   async run(input: RunInput): Promise<ScenarioRun> {
