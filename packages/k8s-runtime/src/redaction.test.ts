@@ -194,7 +194,9 @@ describe("runSecretValues", () => {
   });
 
   it("never counts a name with a secret's word in it as a public setting", () => {
-    expect(["ANTHROPIC_MODEL", "ANTHROPIC_SMALL_FAST_MODEL", "AWS_DEFAULT_REGION", "CLOUD_ML_REGION", "GOOGLE_CLOUD_LOCATION", "NO_PROXY"].every(isPublicSetting)).toBe(true);
-    expect(["ANTHROPIC_API_KEY", "MY_TOKEN_REGION", "AWS_SESSION_TOKEN", "MODEL_PASSWORD", "HTTPS_PROXY", "MODEL"].some(isPublicSetting)).toBe(false);
+    expect(
+      ["ANTHROPIC_MODEL", "ANTHROPIC_SMALL_FAST_MODEL", "AWS_DEFAULT_REGION", "CLOUD_ML_REGION", "GOOGLE_CLOUD_LOCATION", "NO_PROXY", "PAPERCLIP_GITHUB_HOST_HOME", "PAPERCLIP_TASK_SCRATCH_DIR", "PAPERCLIP_WORKSPACE_CWD"].every(isPublicSetting),
+    ).toBe(true);
+    expect(["ANTHROPIC_API_KEY", "MY_TOKEN_REGION", "AWS_SESSION_TOKEN", "MODEL_PASSWORD", "HTTPS_PROXY", "MODEL", "SECRET_KEY_PATH", "AUTH_HOME"].some(isPublicSetting)).toBe(false);
   });
 });

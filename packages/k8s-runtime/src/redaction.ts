@@ -145,11 +145,13 @@ export function createRedactor(secrets: Readonly<Record<string, string | undefin
 
 /**
  * Settings that travel with the secrets but are not secret, and that transcripts and results are full of: a model name
- * (`ANTHROPIC_MODEL`) is in every CLI's init line and in the result's `model`, a region in every Bedrock model id.
- * Redacting them would hide nothing and break what Paperclip reads from the output. A name with a secret's word in it
+ * (`ANTHROPIC_MODEL`) is in every CLI's init line and in the result's `model`, a region in every Bedrock model id, a
+ * directory (Paperclip's heartbeat puts e.g. `PAPERCLIP_GITHUB_HOST_HOME` in the adapter's env) in every path the
+ * agent prints and in the session's saved `cwd`. Redacting them would hide nothing and break what Paperclip reads
+ * from the output (a redacted `cwd` made every resume fail). A name with a secret's word in it
  * never counts as a setting.
  */
-const PUBLIC_SETTING = /_(MODEL|REGION|PROJECT|LOCATION)$|^NO_PROXY$/i;
+const PUBLIC_SETTING = /_(MODEL|REGION|PROJECT|LOCATION|HOME|DIR|PATH|ROOT|CWD)$|^NO_PROXY$/i;
 const SECRET_WORD = /KEY|TOKEN|SECRET|PASS|AUTH|CREDENTIAL|PRIVATE|SESSION|COOKIE/i;
 
 export function isPublicSetting(name: string): boolean {
