@@ -323,6 +323,33 @@ describe("against the simulated cluster", () => {
     expect(cluster.requests.snapshot().byUserAgent).toEqual({ [RUNTIME_USER_AGENT]: { pods: { list: 1, watch: 1 } } });
   });
 
+  // undici hands a socket back to its pool a moment after the body was read, so a call made right after another may
+  // open a second connection; from then on they take turns. client-node alone opens one connection per call.
+  const POOLED_CONNECTIONS = 2;
+
+  it("sends the calls of a client set over its keep-alive pool, not a connection per call", async () => {
+    const access = clusterAccessFor(cluster.kubeconfigPath);
+    forgetClusterAccess(access.key);
+    const fresh = clusterAccessFor(cluster.kubeconfigPath);
+    cluster.requests.reset();
+    for (let call = 0; call < 10; call++) await fresh.core.listNamespacedPod({ namespace: "default" });
+    await fresh.batch.createNamespacedJob({ namespace: "default", body: job("over-one-pool") });
+    await fresh.batch.deleteNamespacedJob({ name: "over-one-pool", namespace: "default" });
+    const snapshot = cluster.requests.snapshot();
+    expect(snapshot.total).toBe(12);
+    expect(snapshot.connectionsOpened).toBeLessThanOrEqual(POOLED_CONNECTIONS);
+  });
+
+  it("over TLS with the cluster's CA and a bearer token, the calls share the pool's connections (and their handshakes)", async () => {
+    const access = clusterAccessFor(JSON.stringify(cluster.httpsKubeconfig));
+    cluster.requests.reset();
+    for (let call = 0; call < 10; call++) await access.core.listNamespacedPod({ namespace: "default" });
+    const snapshot = cluster.requests.snapshot();
+    // The HTTPS listener takes a call without credentials as anonymous, which may not list pods: the token was sent.
+    expect(snapshot.byResource).toEqual({ pods: { list: 10 } });
+    expect(snapshot.connectionsOpened).toBeLessThanOrEqual(POOLED_CONNECTIONS);
+  });
+
   it("abortableCall aborts a generated API call in flight", async () => {
     const access = clusterAccessFor(cluster.kubeconfigPath);
     cluster.faults.addLatency({ verb: "list", resource: "pods", ms: 2_000 });
