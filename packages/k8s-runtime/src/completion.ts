@@ -14,8 +14,11 @@ export type Completion =
   | { kind: "job-gone" }
   | { kind: "cancelled" };
 
-/** The exit-code file is a local stat; checking it this often keeps completion detection well under 0.3 s. */
-const EXIT_FILE_CHECK_MS = 150;
+/**
+ * The exit-code file is read when the watch reports a change of the Job or its pod (the container ending is one),
+ * and this often besides, in case the watch is late or down: a fast timer per run was most of the runtime's CPU.
+ */
+const EXIT_FILE_FALLBACK_MS = 1_000;
 
 export function podIsTerminal(pod: V1Pod | undefined): boolean {
   return pod?.status?.phase === "Succeeded" || pod?.status?.phase === "Failed";
@@ -45,7 +48,7 @@ export async function awaitCompletion(tracker: JobTracker, exitCodeFile: string,
     const exitCode = await agentExitCode(exitCodeFile);
     if (exitCode !== null) return { kind: "exited", exitCode };
     if (tracker.terminalCondition() || podIsTerminal(tracker.pod()) || tracker.podGone()) return { kind: "terminal" };
-    await tracker.nextChange(EXIT_FILE_CHECK_MS, cancel);
+    await tracker.nextChange(EXIT_FILE_FALLBACK_MS, cancel);
   }
 }
 
