@@ -14,6 +14,7 @@ import {
   isInlineKubeconfig,
   RUNTIME_USER_AGENT,
 } from "./cluster-access.ts";
+import { CALL_CONNECTIONS } from "./cluster-connections.ts";
 import { ConfigForbiddenError, ConfigValueError } from "./config-values.ts";
 import { ALLOW_KUBECONFIG_EXEC_ENV, kubeconfigPolicy } from "./kubeconfig-policy.ts";
 import { KubernetesApiError, withRetry } from "./retry-policy.ts";
@@ -348,6 +349,25 @@ describe("against the simulated cluster", () => {
     // The HTTPS listener takes a call without credentials as anonymous, which may not list pods: the token was sent.
     expect(snapshot.byResource).toEqual({ pods: { list: 10 } });
     expect(snapshot.connectionsOpened).toBeLessThanOrEqual(POOLED_CONNECTIONS);
+  });
+
+  it("a burst of calls shares a few connections; watches, which hold theirs, never leave calls waiting", async () => {
+    const access = clusterAccessFor(cluster.kubeconfigPath);
+    forgetClusterAccess(access.key);
+    const fresh = clusterAccessFor(cluster.kubeconfigPath);
+    cluster.requests.reset();
+    await Promise.all(Array.from({ length: 40 }, () => fresh.core.listNamespacedPod({ namespace: "default" })));
+    expect(cluster.requests.snapshot().connectionsOpened).toBeLessThanOrEqual(CALL_CONNECTIONS);
+    const watches = await Promise.all(
+      Array.from({ length: CALL_CONNECTIONS + 2 }, () => fresh.watch.watch("/api/v1/namespaces/default/pods", {}, () => {}, () => {})),
+    );
+    try {
+      expect(cluster.requests.snapshot().openWatches).toEqual({ pods: CALL_CONNECTIONS + 2 });
+      const list = await fresh.core.listNamespacedPod({ namespace: "default" });
+      expect(list.items).toBeInstanceOf(Array);
+    } finally {
+      for (const watching of watches) watching.abort();
+    }
   });
 
   it("abortableCall aborts a generated API call in flight", async () => {

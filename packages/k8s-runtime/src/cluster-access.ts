@@ -102,8 +102,8 @@ class RuntimeKubeConfig extends KubeConfig {
       for (const [name, value] of Object.entries(options.headers ?? {})) {
         if (value !== undefined) context.setHeaderParam(name, String(value));
       }
-      const dispatcher = this.connections.dispatcherFor(dispatcherOptions);
-      if (dispatcher) context.setDispatcher(dispatcher);
+      const kind = new URL(context.getUrl()).searchParams.get("watch") === "true" ? "watch" : "call";
+      context.setDispatcher(this.connections.dispatcherFor(dispatcherOptions, kind));
     }
     context.setHeaderParam("User-Agent", RUNTIME_USER_AGENT);
   }

@@ -4,7 +4,9 @@
  * every API call and watch (`KubeConfig.applySecurityAuthentication`). `KeepAlivePool` replaces it: a pool built
  * from the options client-node's public `createDispatcherOptions` derives from the TLS material, kept while they stay
  * the same and replaced (the old pool closed once its requests are done) when they change, e.g. when an exec
- * plugin rotates the client certificate.
+ * plugin rotates the client certificate. Calls share a few connections (a burst of runs queues briefly rather
+ * than opening a connection per call); each watch, a stream that holds its connection, gets one of its own from
+ * a second pool, so watches never starve calls.
  */
 import { createHash } from "node:crypto";
 import type { AgentOptions, RequestOptions } from "node:https";
@@ -25,34 +27,41 @@ export function tlsMaterial(options: RequestOptions): AgentOptions {
 
 type PooledOptions = Exclude<DispatcherOptions, { type: "socks" }>;
 
-function newDispatcher(options: PooledOptions): Dispatcher | undefined {
+/** Connections the calls of one cluster share; a call beyond them waits for one to be free. */
+export const CALL_CONNECTIONS = 8;
+
+/** What a request is: a call gets its answer and frees the connection; a watch streams on it until it ends. */
+export type RequestKind = "call" | "watch";
+
+function newDispatcher(options: PooledOptions, kind: RequestKind): Dispatcher {
+  const connections = kind === "call" ? CALL_CONNECTIONS : null;
   switch (options.type) {
     case "agent":
-      return new Agent({ connect: options.connect });
+      return new Agent({ connect: options.connect, connections });
     case "proxy":
-      return new ProxyAgent({ uri: options.uri, requestTls: options.requestTls, connect: options.connect });
+      return new ProxyAgent({ uri: options.uri, requestTls: options.requestTls, connect: options.connect, connections });
     case "none":
-      return undefined; // undici's global dispatcher, itself a keep-alive pool
+      return new Agent({ connections });
   }
 }
 
 export class KeepAlivePool {
-  private current: { digest: string; dispatcher: Dispatcher | undefined } | undefined;
+  private current: { digest: string; pools: Record<RequestKind, Dispatcher> } | undefined;
 
   /** The pool for requests with these options (a SOCKS proxy is client-node's to connect: its connector is not public). */
-  dispatcherFor(options: PooledOptions): Dispatcher | undefined {
+  dispatcherFor(options: PooledOptions, kind: RequestKind): Dispatcher {
     const digest = createHash("sha256").update(JSON.stringify(options)).digest("hex");
     if (this.current?.digest !== digest) {
-      // close() lets requests in flight finish; it only stops the old pool taking new ones.
-      void this.current?.dispatcher?.close().catch(() => undefined);
-      this.current = { digest, dispatcher: newDispatcher(options) };
+      // close() lets requests in flight finish; it only stops the old pools taking new ones.
+      void this.close();
+      this.current = { digest, pools: { call: newDispatcher(options, "call"), watch: newDispatcher(options, "watch") } };
     }
-    return this.current.dispatcher;
+    return this.current.pools[kind];
   }
 
   async close(): Promise<void> {
-    const dispatcher = this.current?.dispatcher;
+    const pools = this.current?.pools;
     this.current = undefined;
-    await dispatcher?.close().catch(() => undefined);
+    if (pools) await Promise.all(Object.values(pools).map((pool) => pool.close().catch(() => undefined)));
   }
 }
