@@ -74,6 +74,8 @@ export interface DrainOptions {
 }
 
 const NEWLINE = 0x0a;
+/** Polls across the settle window while draining. */
+const SETTLE_WINDOW_POLLS = 3;
 
 function positiveOption(name: string, value: number | undefined, fallback: number): number {
   const chosen = value ?? fallback;
@@ -204,7 +206,8 @@ export class OutputTailer {
             await this.#emitPendingLine();
             break;
           }
-          delay = Math.min(this.#fastPollMs, this.#settleMs);
+          // A few looks across the window tell a settled size as well as many (each one reopens the file).
+          delay = Math.max(this.#fastPollMs, this.#settleMs / SETTLE_WINDOW_POLLS);
         } else if (this.#watchTrust.trusted) {
           delay = this.#trustedPollMs; // the next write's event wakes the loop
         } else {
