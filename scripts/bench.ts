@@ -55,6 +55,9 @@ async function runBatches(options: BenchOptions, target: BenchTarget, cluster: B
       onProgress: progress,
     });
   };
+  // One run first, not reported: the modules a run loads lazily and the JIT's first compilations are a cost
+  // of the process, once, not of the runs measured after it.
+  await batch("warm-up", SHORT_BATCH_SEC, 1);
   const batches = [await batch("main", options.durationSec, options.runs), await batch("short", SHORT_BATCH_SEC, options.runs)];
   if (options.soak > 0) batches.push(await batch(SOAK_LABEL, SOAK_RUN_SEC, options.soak));
   return batches;
