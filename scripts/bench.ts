@@ -1,10 +1,11 @@
 /**
- * DESIGN §8, measured: N concurrent runs through an adapter's real execute() on ONE embedded
- * simulated cluster, each run's stand-in agent printing a stamped line every second for the given
- * duration. Prints API requests per run (and whether they stay the same for a short batch), completion
- * and output latency, CPU and memory of this process, and writes the numbers to bench-results/.
+ * DESIGN §8, measured: N concurrent runs through an adapter's real execute() on a simulated cluster that runs
+ * in its own process (so this process's CPU and heap are the runtime's alone), each run's stand-in agent
+ * printing a stamped line every second for the given duration. Prints API requests and TCP connections per run
+ * (and whether they stay the same for a short batch), completion and output latency, CPU and memory of this
+ * process, optionally a soak of many short runs, and writes the numbers to bench-results/.
  *
- *   npm run bench -- [--runs 50] [--duration-sec 60] [--adapter claude|opencode]
+ *   npm run bench -- [--runs 50] [--duration-sec 60] [--adapter claude|opencode] [--soak 5000]
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -13,16 +14,15 @@ import { claudeAgent, createServerAdapter as createClaudeAdapter } from "papercl
 import { createServerAdapter as createOpenCodeAdapter, opencodeAgent } from "paperclip-adapter-opencode-k8s";
 import type { AgentDefinition } from "paperclip-k8s-runtime";
 import { stopReapers, stopSharedWatches } from "paperclip-k8s-runtime";
-import { startConformanceCluster, type ConformanceCluster } from "paperclip-k8s-runtime/testing";
-import type { SimCluster } from "paperclip-k8s-sim";
 import { runBatch, type BatchResult } from "./bench/batch.ts";
 import { parseBenchOptions, type AdapterName, type BenchOptions } from "./bench/options.ts";
-import { formatReport, machineInfo, sameRequestsPerRun, summarizeBatch, type BenchReport } from "./bench/report.ts";
+import { formatReport, machineInfo, sameRequestsPerRun, SOAK_LABEL, summarizeBatch, type BenchReport } from "./bench/report.ts";
+import { startBenchSim, type BenchCluster } from "./bench/sim-client.ts";
 
 /** The second batch's agents run this long: requests per run must not depend on it. */
 const SHORT_BATCH_SEC = 2;
-/** The sim's node takes kubelet's default of 110 pods; a bigger batch gets a node with room for every run. */
-const DEFAULT_NODE_PODS = 110;
+/** A soak run's agent runs this long: the soak is about what finished runs leave behind. */
+const SOAK_RUN_SEC = 1;
 const RESULTS_DIR = path.join(import.meta.dirname, "..", "bench-results");
 
 interface BenchTarget {
@@ -38,40 +38,29 @@ function targetFor(name: AdapterName): BenchTarget {
     : { agent: opencodeAgent, adapter: createOpenCodeAdapter(), cli: "opencode" };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
-}
-
-function makeRoomForPods(sim: SimCluster, pods: number): void {
-  if (pods <= DEFAULT_NODE_PODS) return;
-  for (const node of sim.store.list("nodes").items) {
-    sim.store.mutate("nodes", undefined, node.metadata.name ?? "", (object) => {
-      if (!isRecord(object.status)) return;
-      for (const field of ["capacity", "allocatable"]) {
-        const resources = object.status[field];
-        if (isRecord(resources)) resources.pods = String(pods);
-      }
-    });
-  }
-}
-
 const progress = (text: string) => process.stderr.write(`[bench] ${text}\n`);
 
-async function runBatches(options: BenchOptions, target: BenchTarget, cluster: ConformanceCluster): Promise<BatchResult[]> {
-  const batch = (label: string, durationSec: number) => {
-    progress(`${label}: ${options.runs} concurrent runs of ${durationSec} s`);
+async function runBatches(options: BenchOptions, target: BenchTarget, cluster: BenchCluster): Promise<BatchResult[]> {
+  const batch = (label: string, durationSec: number, runs: number) => {
+    progress(`${label}: ${runs} runs of ${durationSec} s, ${Math.min(runs, options.runs)} at a time`);
     return runBatch({
       label,
       cluster,
       adapter: target.adapter,
       adapterType: target.agent.type,
       transcript: `${target.cli}/happy`,
-      runs: options.runs,
+      runs,
+      concurrency: options.runs,
       durationSec,
       onProgress: progress,
     });
   };
-  return [await batch("main", options.durationSec), await batch("short", SHORT_BATCH_SEC)];
+  // One run first, not reported: the modules a run loads lazily and the JIT's first compilations are a cost
+  // of the process, once, not of the runs measured after it.
+  await batch("warm-up", SHORT_BATCH_SEC, 1);
+  const batches = [await batch("main", options.durationSec, options.runs), await batch("short", SHORT_BATCH_SEC, options.runs)];
+  if (options.soak > 0) batches.push(await batch(SOAK_LABEL, SOAK_RUN_SEC, options.soak));
+  return batches;
 }
 
 async function main(): Promise<number> {
@@ -84,10 +73,9 @@ async function main(): Promise<number> {
   }
   const startedAt = new Date();
   const target = targetFor(options.adapter);
-  const cluster = await startConformanceCluster(target.agent);
+  const cluster = await startBenchSim(options.adapter, options.runs + 10);
   let batches: BatchResult[];
   try {
-    makeRoomForPods(cluster.sim, options.runs + 10);
     batches = await runBatches(options, target, cluster);
   } finally {
     stopReapers();

@@ -1,14 +1,16 @@
 /**
- * One benchmark batch: N concurrent runs through an adapter's real `execute()` on the embedded
- * sim, each run's fake agent printing one stamped line a second for the batch's duration and
- * recording when it exits (see `stampedLines` / `recordExitTo` in fake-agent.mjs).
+ * One benchmark batch: runs through an adapter's real `execute()` on the sim (in its own process), at most
+ * `concurrency` at a time (a new one starts as soon as one ends), each run's fake agent printing one stamped
+ * line a second for the batch's duration and recording when it exits (see `stampedLines` / `recordExitTo` in
+ * fake-agent.mjs).
  */
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
-import { recordedRun, type ConformanceCluster } from "paperclip-k8s-runtime/testing";
-import type { RequestSnapshot, StoreEvent } from "paperclip-k8s-sim";
+import { recordedRun } from "paperclip-k8s-runtime/testing";
+import type { BenchCluster } from "./sim-client.ts";
+import type { SimMeasure } from "./sim-protocol.ts";
 import { measureUsage, type BatchUsage } from "./usage.ts";
 
 /** The fake agent's options a bench run uses (fake-agent.mjs). */
@@ -19,21 +21,21 @@ interface BenchScenario {
   transcript: string;
 }
 
-/** The runtime annotates every Job it creates with the run id (labels carry it sanitized). */
-const RUN_ID_ANNOTATION = "paperclip.io/run-id";
 const LINE_INTERVAL_MS = 1000;
 const PROGRESS_EVERY_MS = 10_000;
 
 export interface BatchInput {
   label: string;
-  cluster: ConformanceCluster;
+  cluster: BenchCluster;
   adapter: ServerAdapterModule;
   adapterType: string;
   /** Recorded transcript played at the end of each run, e.g. `claude/happy`. */
   transcript: string;
+  /** Runs in the batch. */
   runs: number;
+  /** Runs in flight at once. */
+  concurrency: number;
   durationSec: number;
-  /** A directory on the shared volume the agent user can write (exit-time files go there). */
   onProgress: (text: string) => void;
 }
 
@@ -56,11 +58,13 @@ export interface RunOutcome {
 export interface BatchResult {
   label: string;
   runs: number;
+  concurrency: number;
   durationSec: number;
   outcomes: RunOutcome[];
   /** Every stamped line of every run. */
   lines: LineSample[];
-  requests: RequestSnapshot;
+  /** The sim process's counters and CPU for the batch. */
+  sim: SimMeasure;
   usage: BatchUsage;
 }
 
@@ -106,12 +110,6 @@ function problemWith(result: AdapterExecutionResult | undefined, thrown: unknown
 }
 
 export async function runBatch(input: BatchInput): Promise<BatchResult> {
-  const jobDeletedAt = new Map<string, number>();
-  const stopWatchingJobs = input.cluster.sim.store.subscribe("jobs", (event: StoreEvent) => {
-    if (event.type !== "DELETED" && event.object.metadata.deletionTimestamp === undefined) return;
-    const runId = event.object.metadata.annotations?.[RUN_ID_ANNOTATION];
-    if (runId !== undefined && !jobDeletedAt.has(runId)) jobDeletedAt.set(runId, Date.now());
-  });
   const lines: LineSample[] = [];
   let finished = 0;
   const progress = setInterval(
@@ -119,7 +117,8 @@ export async function runBatch(input: BatchInput): Promise<BatchResult> {
     PROGRESS_EVERY_MS,
   );
 
-  const runOne = async (): Promise<RunOutcome> => {
+  /** A run's outcome, the Job's deletion time filled in once the batch is over (the sim process knows it). */
+  const runOne = async (): Promise<Omit<RunOutcome, "exitToJobDeleteMs"> & { exitedAt: number | null }> => {
     const runId = randomUUID();
     const agentId = randomUUID();
     // Each agent's pod mounts only its own workspace: the stand-in records its exit time there.
@@ -161,7 +160,6 @@ export async function runBatch(input: BatchInput): Promise<BatchResult> {
     const executeMs = performance.now() - startedAt;
     finished++;
     const exitedAt = await readEpochMs(exitFile);
-    const deletedAt = jobDeletedAt.get(runId);
     const problem = problemWith(result, thrown, input.durationSec - received, orderProblem, exitedAt !== null);
     return {
       runId,
@@ -172,18 +170,30 @@ export async function runBatch(input: BatchInput): Promise<BatchResult> {
       stampedLinesReceived: received,
       executeMs,
       exitToReturnMs: exitedAt === null ? null : returnedAt - exitedAt,
-      exitToJobDeleteMs: exitedAt === null || deletedAt === undefined ? null : deletedAt - exitedAt,
+      exitedAt,
     };
   };
 
-  input.cluster.sim.requests.reset();
+  await input.cluster.reset();
   const usage = measureUsage();
   try {
-    const outcomes = await Promise.all(Array.from({ length: input.runs }, runOne));
-    const requests = input.cluster.sim.requests.snapshot();
-    return { label: input.label, runs: input.runs, durationSec: input.durationSec, outcomes, lines, requests, usage: usage.stop() };
+    const ran: Awaited<ReturnType<typeof runOne>>[] = [];
+    let started = 0;
+    const lane = async () => {
+      while (started < input.runs) {
+        started++;
+        ran.push(await runOne());
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(input.concurrency, input.runs) }, lane));
+    const measuredUsage = usage.stop();
+    const sim = await input.cluster.measure();
+    const outcomes = ran.map(({ exitedAt, ...outcome }): RunOutcome => {
+      const deletedAt = sim.jobDeletedAt[outcome.runId];
+      return { ...outcome, exitToJobDeleteMs: exitedAt === null || deletedAt === undefined ? null : deletedAt - exitedAt };
+    });
+    return { label: input.label, runs: input.runs, concurrency: input.concurrency, durationSec: input.durationSec, outcomes, lines, sim, usage: measuredUsage };
   } finally {
     clearInterval(progress);
-    stopWatchingJobs();
   }
 }

@@ -8,9 +8,11 @@ export interface BenchOptions {
   /** How long each fake agent runs in the main batch, printing a stamped line every second. */
   durationSec: number;
   adapter: AdapterName;
+  /** Short runs churned through the process after the other batches, `runs` at a time; 0 for none. */
+  soak: number;
 }
 
-export const USAGE = "usage: npm run bench -- [--runs N (default 50)] [--duration-sec S (default 60)] [--adapter claude|opencode]";
+export const USAGE = "usage: npm run bench -- [--runs N (default 50)] [--duration-sec S (default 60)] [--adapter claude|opencode] [--soak N (short runs, --runs at a time)]";
 
 function isAdapterName(value: string): value is AdapterName {
   return ADAPTERS.some((name) => name === value);
@@ -24,12 +26,13 @@ function positiveInteger(flag: string, value: string | undefined): number {
 
 /** Parses `--flag value` and `--flag=value`; unknown flags and bad values throw with the usage line. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
-  const options: BenchOptions = { runs: 50, durationSec: 60, adapter: "claude" };
+  const options: BenchOptions = { runs: 50, durationSec: 60, adapter: "claude", soak: 0 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
     const value = () => inline ?? argv[++i];
     if (flag === "--runs") options.runs = positiveInteger(flag, value());
+    else if (flag === "--soak") options.soak = positiveInteger(flag, value());
     else if (flag === "--duration-sec") options.durationSec = positiveInteger(flag, value());
     else if (flag === "--adapter") {
       const name = value();

@@ -5,6 +5,9 @@ import type { BatchResult, LineSample } from "./batch.ts";
 import type { BenchOptions } from "./options.ts";
 import { distribution, type Distribution } from "./stats.ts";
 
+/** The label of the soak batch (`--soak`). */
+export const SOAK_LABEL = "soak";
+
 export interface RequestRow {
   verb: string;
   resource: string;
@@ -17,6 +20,7 @@ export interface RequestRow {
 export interface BatchSummary {
   label: string;
   runs: number;
+  concurrency: number;
   durationSec: number;
   succeeded: number;
   failures: { runId: string; problem: string }[];
@@ -28,6 +32,8 @@ export interface BatchSummary {
     jobAndPodGets: number;
     watchesOpened: Record<string, number>;
     nonResource: Record<string, number>;
+    /** TCP connections this process opened to the API server, per run (the sim counts them). */
+    connectionsPerRun: number;
   };
   /** Agent exit to `execute()` returning, and to the runtime deleting the Job. */
   completionMs: { exitToReturn: Distribution | null; exitToJobDelete: Distribution | null };
@@ -42,6 +48,8 @@ export interface BatchSummary {
     percentOfOneCore: number;
     /** The pods' own processes (the simulated containers), per run. */
     podProcessesPerRunMs: number;
+    /** The sim's process (API server, controllers, kubelet), not part of the figures above. */
+    simPerRunMinuteMs: number;
     machineBusyPercent: number;
     loadAverageAtStart: number;
   };
@@ -94,23 +102,26 @@ function outputLatency(lines: readonly LineSample[]): BatchSummary["outputLatenc
 
 export function summarizeBatch(batch: BatchResult): BatchSummary {
   const { runs, usage } = batch;
-  const rows = requestRows(batch.requests, runs);
+  const requests = batch.sim.requests;
+  const rows = requestRows(requests, runs);
   const present = (values: (number | null)[]) => values.filter((value): value is number => value !== null);
   const runMinutes = (runs * batch.durationSec) / 60;
   const { before, peak, after } = usage.memory;
   return {
     label: batch.label,
     runs,
+    concurrency: batch.concurrency,
     durationSec: batch.durationSec,
     succeeded: batch.outcomes.filter((outcome) => outcome.ok).length,
     failures: batch.outcomes.flatMap((outcome) => (outcome.problem === null ? [] : [{ runId: outcome.runId, problem: outcome.problem }])),
     requests: {
-      total: batch.requests.total,
+      total: requests.total,
       perRun: rows.filter((row) => !row.shared).reduce((sum, row) => sum + row.perRun, 0),
       rows,
       jobAndPodGets: rows.filter((row) => row.verb === "get" && (row.resource === "jobs" || row.resource === "pods")).reduce((sum, row) => sum + row.total, 0),
-      watchesOpened: batch.requests.watchesOpened,
-      nonResource: batch.requests.nonResource,
+      watchesOpened: requests.watchesOpened,
+      nonResource: requests.nonResource,
+      connectionsPerRun: requests.connectionsOpened / runs,
     },
     completionMs: {
       exitToReturn: distribution(present(batch.outcomes.map((outcome) => outcome.exitToReturnMs))),
@@ -121,7 +132,8 @@ export function summarizeBatch(batch: BatchResult): BatchSummary {
       processMs: usage.cpuMs,
       perRunMinuteMs: usage.cpuMs / runMinutes,
       percentOfOneCore: (100 * usage.cpuMs) / usage.wallMs,
-      podProcessesPerRunMs: usage.podProcessesCpuMs / runs,
+      podProcessesPerRunMs: batch.sim.podProcessesCpuMs / runs,
+      simPerRunMinuteMs: batch.sim.simCpuMs / runMinutes,
       machineBusyPercent: usage.machineBusyPercent,
       loadAverageAtStart: usage.loadAverageAtStart,
     },
@@ -179,8 +191,9 @@ function describeWatches(opened: Record<string, number>): string {
 export function formatReport(report: BenchReport): string {
   const [main, short] = report.batches;
   if (!main || !short) throw new Error("the report needs the main and the short batch");
-  const batches = [main, short];
-  const heading = (batch: BatchSummary) => `${batch.label} (${batch.runs}×${batch.durationSec} s)`;
+  const batches = report.batches;
+  const heading = (batch: BatchSummary) =>
+    `${batch.label} (${batch.runs}×${batch.durationSec} s${batch.concurrency < batch.runs ? `, ${batch.concurrency} at a time` : ""})`;
   const lines: string[] = [];
   const m = report.machine;
   lines.push(`${report.adapterType}: ${report.options.runs} concurrent runs; ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}`);
@@ -199,6 +212,7 @@ export function formatReport(report: BenchReport): string {
   requestTable.push(["all requests", ...batches.flatMap((batch) => [String(batch.requests.total), fixed(batch.requests.perRun, 2)])]);
   requestTable.push(["GET of Jobs and Pods", ...batches.flatMap((batch) => [String(batch.requests.jobAndPodGets), ""])]);
   requestTable.push(["watches opened", ...batches.flatMap((batch) => [describeWatches(batch.requests.watchesOpened), ""])]);
+  requestTable.push(["TCP connections opened", ...batches.flatMap((batch) => [fixed(batch.requests.connectionsPerRun * batch.runs), fixed(batch.requests.connectionsPerRun, 2)])]);
   lines.push(table(requestTable));
   lines.push(`  per-run requests the same for ${main.durationSec} s and ${short.durationSec} s runs: ${report.requestsPerRunConstant ? "yes" : "NO"}`);
 
@@ -213,12 +227,13 @@ export function formatReport(report: BenchReport): string {
   }
   lines.push(table(latencyTable));
 
-  lines.push("", "This process (runtime + client-node + the embedded sim's API server, controllers and kubelet)");
+  lines.push("", "This process (runtime + client-node; the sim runs in its own process)");
   const usageTable = [["", ...batches.map(heading)]];
   const row = (name: string, value: (batch: BatchSummary) => string) => usageTable.push([name, ...batches.map(value)]);
   row("wall time s", (b) => fixed(b.wallSec, 1));
   row("CPU ms per run-minute", (b) => fixed(b.cpu.perRunMinuteMs));
   row("CPU % of one core", (b) => fixed(b.cpu.percentOfOneCore));
+  row("sim process: CPU ms per run-minute (not counted above)", (b) => fixed(b.cpu.simPerRunMinuteMs));
   row("pods' own processes: CPU ms per run", (b) => fixed(b.cpu.podProcessesPerRunMs));
   row("machine: busy % of all cores, load at start", (b) => `${fixed(b.cpu.machineBusyPercent)}, ${b.cpu.loadAverageAtStart.toFixed(1)}`);
   row("event-loop lag p50 / p99 / max ms", (b) => `${fixed(b.eventLoopLagMs.p50)} / ${fixed(b.eventLoopLagMs.p99)} / ${fixed(b.eventLoopLagMs.max)}`);
@@ -226,6 +241,12 @@ export function formatReport(report: BenchReport): string {
   row("heap MB before / peak / after", (b) => `${fixed(b.memoryMb.heapUsed.before)} / ${fixed(b.memoryMb.heapUsed.peak)} / ${fixed(b.memoryMb.heapUsed.after)}`);
   row("heap KB per live run / retained per run", (b) => `${fixed(b.memoryMb.heapPerLiveRun * 1024)} / ${fixed(b.memoryMb.heapRetainedPerRun * 1024)}`);
   lines.push(table(usageTable));
+
+  const soak = batches.find((batch) => batch.label === SOAK_LABEL);
+  if (soak) {
+    const heap = soak.memoryMb.heapUsed;
+    lines.push("", `Soak: ${soak.runs} runs, ${soak.concurrency} at a time: heap after a full GC ${fixed(heap.before, 1)} MB before, ${fixed(heap.after, 1)} MB after (${heap.after >= heap.before ? "+" : ""}${fixed(heap.after - heap.before, 1)} MB)`);
+  }
 
   lines.push("");
   for (const batch of batches) {

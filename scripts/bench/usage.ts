@@ -1,4 +1,4 @@
-/** What this process (runtime, client-node and the embedded sim) and the machine spent during a batch. */
+/** What this process (the runtime and client-node: the sim has its own process) and the machine spent during a batch. */
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -24,8 +24,6 @@ export interface BatchUsage {
   cpuMs: number;
   cpuUserMs: number;
   cpuSystemMs: number;
-  /** CPU time of the processes this one waited for: the pods' containers (agent, shells, tees, mounts). */
-  podProcessesCpuMs: number;
   /** Busy share of all the machine's cores, whoever used them (pods included, other work on the machine too). */
   machineBusyPercent: number;
   /** The 1-minute load average when the batch started: other work on the machine skews every number. */
@@ -50,7 +48,7 @@ function memoryNow(): MemorySample {
 const USER_HZ = 100;
 
 /** cutime + cstime from /proc/self/stat (fields 16 and 17), in ms; 0 where there is no procfs. */
-function waitedChildrenCpuMs(): number {
+export function waitedChildrenCpuMs(): number {
   let stat: string;
   try {
     stat = readFileSync("/proc/self/stat", "utf8");
@@ -87,7 +85,6 @@ export function measureUsage(): { stop(): BatchUsage } {
   const startedAt = performance.now();
   const cpuAtStart = process.cpuUsage();
   const machineAtStart = machineTimes();
-  const childrenAtStart = waitedChildrenCpuMs();
   const [loadAverageAtStart = 0] = os.loadavg();
   return {
     stop: () => {
@@ -103,7 +100,6 @@ export function measureUsage(): { stop(): BatchUsage } {
         cpuMs: (cpu.user + cpu.system) / 1000,
         cpuUserMs: cpu.user / 1000,
         cpuSystemMs: cpu.system / 1000,
-        podProcessesCpuMs: waitedChildrenCpuMs() - childrenAtStart,
         loadAverageAtStart,
         machineBusyPercent: (100 * (machine.busy - machineAtStart.busy)) / Math.max(1, machine.total - machineAtStart.total),
         memory: { before, peak, after: memoryNow() },

@@ -14,6 +14,7 @@ import {
   isInlineKubeconfig,
   RUNTIME_USER_AGENT,
 } from "./cluster-access.ts";
+import { CALL_CONNECTIONS } from "./cluster-connections.ts";
 import { ConfigForbiddenError, ConfigValueError } from "./config-values.ts";
 import { ALLOW_KUBECONFIG_EXEC_ENV, kubeconfigPolicy } from "./kubeconfig-policy.ts";
 import { KubernetesApiError, withRetry } from "./retry-policy.ts";
@@ -321,6 +322,52 @@ describe("against the simulated cluster", () => {
     const watching = await access.watch.watch("/api/v1/namespaces/default/pods", {}, () => {}, () => {});
     watching.abort();
     expect(cluster.requests.snapshot().byUserAgent).toEqual({ [RUNTIME_USER_AGENT]: { pods: { list: 1, watch: 1 } } });
+  });
+
+  // undici hands a socket back to its pool a moment after the body was read, so a call made right after another may
+  // open a second connection; from then on they take turns. client-node alone opens one connection per call.
+  const POOLED_CONNECTIONS = 2;
+
+  it("sends the calls of a client set over its keep-alive pool, not a connection per call", async () => {
+    const access = clusterAccessFor(cluster.kubeconfigPath);
+    forgetClusterAccess(access.key);
+    const fresh = clusterAccessFor(cluster.kubeconfigPath);
+    cluster.requests.reset();
+    for (let call = 0; call < 10; call++) await fresh.core.listNamespacedPod({ namespace: "default" });
+    await fresh.batch.createNamespacedJob({ namespace: "default", body: job("over-one-pool") });
+    await fresh.batch.deleteNamespacedJob({ name: "over-one-pool", namespace: "default" });
+    const snapshot = cluster.requests.snapshot();
+    expect(snapshot.total).toBe(12);
+    expect(snapshot.connectionsOpened).toBeLessThanOrEqual(POOLED_CONNECTIONS);
+  });
+
+  it("over TLS with the cluster's CA and a bearer token, the calls share the pool's connections (and their handshakes)", async () => {
+    const access = clusterAccessFor(JSON.stringify(cluster.httpsKubeconfig));
+    cluster.requests.reset();
+    for (let call = 0; call < 10; call++) await access.core.listNamespacedPod({ namespace: "default" });
+    const snapshot = cluster.requests.snapshot();
+    // The HTTPS listener takes a call without credentials as anonymous, which may not list pods: the token was sent.
+    expect(snapshot.byResource).toEqual({ pods: { list: 10 } });
+    expect(snapshot.connectionsOpened).toBeLessThanOrEqual(POOLED_CONNECTIONS);
+  });
+
+  it("a burst of calls shares a few connections; watches, which hold theirs, never leave calls waiting", async () => {
+    const access = clusterAccessFor(cluster.kubeconfigPath);
+    forgetClusterAccess(access.key);
+    const fresh = clusterAccessFor(cluster.kubeconfigPath);
+    cluster.requests.reset();
+    await Promise.all(Array.from({ length: 40 }, () => fresh.core.listNamespacedPod({ namespace: "default" })));
+    expect(cluster.requests.snapshot().connectionsOpened).toBeLessThanOrEqual(CALL_CONNECTIONS);
+    const watches = await Promise.all(
+      Array.from({ length: CALL_CONNECTIONS + 2 }, () => fresh.watch.watch("/api/v1/namespaces/default/pods", {}, () => {}, () => {})),
+    );
+    try {
+      expect(cluster.requests.snapshot().openWatches).toEqual({ pods: CALL_CONNECTIONS + 2 });
+      const list = await fresh.core.listNamespacedPod({ namespace: "default" });
+      expect(list.items).toBeInstanceOf(Array);
+    } finally {
+      for (const watching of watches) watching.abort();
+    }
   });
 
   it("abortableCall aborts a generated API call in flight", async () => {

@@ -2,11 +2,12 @@
  * Cluster access (DESIGN §3 step 2): a `KubeConfig` from the `kubeconfig` config value (a file
  * path or the kubeconfig text itself), else in-cluster credentials, else client-node's default
  * (`$KUBECONFIG`, `~/.kube/config`). One client set per distinct kubeconfig, created on first
- * use and reused by every run of the process, so the shared watch is shared too. (client-node
- * 2.0.1 still opens a new connection per API call; at four calls per run that is affordable.)
+ * use and reused by every run of the process, so the shared watch is shared too, and so is one
+ * keep-alive connection pool per cluster (`cluster-connections.ts`).
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import type { RequestOptions } from "node:https";
 import { homedir } from "node:os";
 import { dirname, resolve } from "node:path";
 import {
@@ -23,6 +24,7 @@ import {
   ServerConfiguration,
   Watch,
 } from "@kubernetes/client-node";
+import { KeepAlivePool, tlsMaterial } from "./cluster-connections.ts";
 import { ConfigValueError } from "./config-values.ts";
 import { checkKubeconfig, type KubeconfigPolicy, MAX_KUBECONFIG_BYTES, parseKubeconfigText } from "./kubeconfig-policy.ts";
 import { readServerFile } from "./server-paths.ts";
@@ -82,11 +84,27 @@ export const RUNTIME_USER_AGENT = ["paperclip-k8s-runtime", packageVersion()].fi
 
 /**
  * client-node sends its own User-Agent from a middleware on API clients and none on watches; both
- * authenticate every request through the kubeconfig, so that is where ours goes.
+ * authenticate every request through the kubeconfig, so that is where ours goes, and where every
+ * request gets the cluster's keep-alive pool instead of a new agent of its own.
  */
 class RuntimeKubeConfig extends KubeConfig {
+  readonly connections = new KeepAlivePool();
+
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context);
+    // What client-node's own applySecurityAuthentication derives, through its public API.
+    const options: RequestOptions = {};
+    await this.applyToHTTPSOptions(options);
+    const dispatcherOptions = this.createDispatcherOptions(this.getCurrentCluster(), tlsMaterial(options));
+    if (dispatcherOptions.type === "socks") {
+      await super.applySecurityAuthentication(context);
+    } else {
+      if (options.auth) context.setHeaderParam("Authorization", `Basic ${Buffer.from(options.auth).toString("base64")}`);
+      for (const [name, value] of Object.entries(options.headers ?? {})) {
+        if (value !== undefined) context.setHeaderParam(name, String(value));
+      }
+      const kind = new URL(context.getUrl()).searchParams.get("watch") === "true" ? "watch" : "call";
+      context.setDispatcher(this.connections.dispatcherFor(dispatcherOptions, kind));
+    }
     context.setHeaderParam("User-Agent", RUNTIME_USER_AGENT);
   }
 }

@@ -14,8 +14,38 @@ export type Completion =
   | { kind: "job-gone" }
   | { kind: "cancelled" };
 
-/** The exit-code file is a local stat; checking it this often keeps completion detection well under 0.3 s. */
+/**
+ * The exit-code file is read when the watch reports a change of the Job or its pod (the container ending is one);
+ * every 150 ms while the agent wrote output in the last half second (an agent exits right after its last line,
+ * its result); and every second besides, in case the watch is late or down. A fast timer per run for the whole
+ * run was most of the runtime's CPU.
+ */
 const EXIT_FILE_CHECK_MS = 150;
+const RECENT_OUTPUT_MS = 500;
+const EXIT_FILE_FALLBACK_MS = 1_000;
+
+/** When the agent last wrote output; wakes the completion wait on new output. */
+export class OutputActivity {
+  #lastAt = Number.NEGATIVE_INFINITY;
+  #wake: (() => void) | null = null;
+
+  mark(): void {
+    this.#lastAt = performance.now();
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  get msSinceLast(): number {
+    return performance.now() - this.#lastAt;
+  }
+
+  /** Resolves on the next `mark`. One waiter at a time: a new call settles the previous one. */
+  next(): Promise<void> {
+    this.#wake?.();
+    return new Promise((resolve) => (this.#wake = resolve));
+  }
+}
 
 export function podIsTerminal(pod: V1Pod | undefined): boolean {
   return pod?.status?.phase === "Succeeded" || pod?.status?.phase === "Failed";
@@ -37,7 +67,7 @@ export async function agentHasExited(exitCodeFile: string): Promise<boolean> {
   return (await agentExitCode(exitCodeFile)) !== null;
 }
 
-export async function awaitCompletion(tracker: JobTracker, exitCodeFile: string, cancel: AbortSignal): Promise<Completion> {
+export async function awaitCompletion(tracker: JobTracker, exitCodeFile: string, cancel: AbortSignal, output: OutputActivity): Promise<Completion> {
   for (;;) {
     if (cancel.aborted) return { kind: "cancelled" };
     // Checked before the exit-code file: deleting the Job kills the agent, which then writes its code.
@@ -45,7 +75,8 @@ export async function awaitCompletion(tracker: JobTracker, exitCodeFile: string,
     const exitCode = await agentExitCode(exitCodeFile);
     if (exitCode !== null) return { kind: "exited", exitCode };
     if (tracker.terminalCondition() || podIsTerminal(tracker.pod()) || tracker.podGone()) return { kind: "terminal" };
-    await tracker.nextChange(EXIT_FILE_CHECK_MS, cancel);
+    if (output.msSinceLast < RECENT_OUTPUT_MS) await tracker.nextChange(EXIT_FILE_CHECK_MS, cancel);
+    else await Promise.race([tracker.nextChange(EXIT_FILE_FALLBACK_MS, cancel), output.next()]);
   }
 }
 

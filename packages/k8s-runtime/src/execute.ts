@@ -3,7 +3,7 @@ import type { AgentDefinition } from "./agent.ts";
 import { acknowledgeCancellation, installShutdownHook, serverIsShuttingDown, stopCancelledJob, watchCancellation } from "./cancellation.ts";
 import { cleanUpRun, JOB_GONE_POD_STOP_WAIT_MS, POD_STOP_WAIT_EXTRA_MS, runFailed } from "./cleanup.ts";
 import { configuredClusterAccess, type ClusterAccess } from "./cluster-access.ts";
-import { agentHasExited, awaitCompletion, podOutcome } from "./completion.ts";
+import { agentHasExited, awaitCompletion, OutputActivity, podOutcome } from "./completion.ts";
 import { parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
 import { unknownConfigKeys, unknownKeysWarning } from "./config-keys.ts";
 import { configErrorCode, ConfigValueError } from "./config-values.ts";
@@ -184,11 +184,15 @@ async function runJob<TParsed>(
   void cancellation.cancelled.then(() => stopCancellation.abort());
   const parser = agent.createParser();
   const keepalive = startKeepalive(log, config.keepaliveSec * 1000, () => watchNote(tracker));
+  const outputActivity = new OutputActivity();
   const output = new RunOutput({
     runDirectory,
     onLog: callbacks.logRedacted,
     parser,
-    onActivity: () => keepalive.activity(),
+    onActivity: () => {
+      keepalive.activity();
+      outputActivity.mark();
+    },
     redactor: callbacks.redactor,
   });
   // 13. Cleanup, whichever way the run ends
@@ -243,7 +247,7 @@ async function runJob<TParsed>(
         ? ({ kind: "cancelled" } as const)
         : started.kind === "job-gone"
           ? ({ kind: "job-gone" } as const)
-          : await awaitCompletion(tracker, runDirectory.exitCode, stopCancellation.signal);
+          : await awaitCompletion(tracker, runDirectory.exitCode, stopCancellation.signal, outputActivity);
 
     // 11. Cancellation
     if (completion.kind === "cancelled") {

@@ -10,7 +10,6 @@ const JOB_NAME_LABEL = "job-name";
 export class JobTracker {
   readonly jobName: string;
   readonly #jobs: SharedWatch<"jobs">;
-  readonly #pods: SharedWatch<"pods">;
   readonly #unsubscribe: (() => void)[] = [];
   #waiters: (() => void)[] = [];
   #jobSeen = false;
@@ -18,11 +17,13 @@ export class JobTracker {
   #lastJob: V1Job | undefined;
   #lastPod: V1Pod | undefined;
   #podDeleted = false;
+  /** The Job's pods in the shared cache, kept from its events: reading them must not scan every run's pods. */
+  readonly #livePods = new Map<string, V1Pod>();
 
   constructor(jobs: SharedWatch<"jobs">, pods: SharedWatch<"pods">, jobName: string) {
     this.jobName = jobName;
     this.#jobs = jobs;
-    this.#pods = pods;
+    const ofThisJob = (pod: V1Pod) => pod.metadata?.labels?.[JOB_NAME_LABEL] === jobName;
     this.#unsubscribe.push(
       jobs.subscribe(jobName, (event) => {
         if (event.type === "DELETED") this.#jobDeleted = true;
@@ -33,16 +34,18 @@ export class JobTracker {
         this.#lastJob = event.object;
         this.#wake();
       }),
-      pods.subscribe(
-        (pod) => pod.metadata?.labels?.[JOB_NAME_LABEL] === jobName,
-        (event) => {
-          this.#podDeleted = event.type === "DELETED";
-          this.#lastPod = event.object;
-          this.#wake();
-        },
-      ),
+      pods.subscribe(ofThisJob, (event) => {
+        const name = event.object.metadata?.name ?? "";
+        if (event.type === "DELETED") this.#livePods.delete(name);
+        else this.#livePods.set(name, event.object);
+        this.#podDeleted = event.type === "DELETED";
+        this.#lastPod = event.object;
+        this.#wake();
+      }),
       jobs.onStatus(() => this.#wake()),
     );
+    // Pods already in the cache (a reattached run's); from here on the events keep the map.
+    for (const pod of pods.list(ofThisJob)) this.#livePods.set(pod.metadata?.name ?? "", pod);
     const current = jobs.get(jobName);
     if (current) {
       this.#jobSeen = true;
@@ -57,10 +60,9 @@ export class JobTracker {
 
   /** The Job's newest pod, as last seen (also after it was deleted). */
   pod(): V1Pod | undefined {
-    const live = this.#pods
-      .list((pod) => pod.metadata?.labels?.[JOB_NAME_LABEL] === this.jobName)
-      .sort((a, b) => timeOf(b) - timeOf(a))[0];
-    return live ?? this.#lastPod;
+    let newest: V1Pod | undefined;
+    for (const pod of this.#livePods.values()) if (newest === undefined || timeOf(pod) > timeOf(newest)) newest = pod;
+    return newest ?? this.#lastPod;
   }
 
   /** True when the Job existed and is gone now. */

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { OutputTailer, TailBuffer } from "./output-tail.ts";
+import { OutputTailer, TailBuffer, WatchTrust } from "./output-tail.ts";
 
 let dir: string;
 let file: string;
@@ -255,6 +255,52 @@ tailer.start();
     const [code, signal] = await once(child, "exit");
     clearTimeout(guard);
     expect({ code, signal, output }).toEqual({ code: 0, signal: null, output: "line:hello\nstopped\n" });
+  });
+
+  it("without fs.watch (network storage: no inotify) polling alone delivers every line, also after quiet spells", async () => {
+    // A trusted watch would leave the timer at a minute: the lines arriving shows the trust never came.
+    const trust = new WatchTrust();
+    const { tailer, lines } = collectingTailer({ watchHint: false, trustedPollMs: 60_000, watchTrust: trust });
+    tailer.start();
+    for (let i = 0; i < 5; i++) {
+      await appendFile(file, `line ${i}\n`);
+      await vi.waitFor(() => expect(lines).toHaveLength(i + 1));
+      await delay(50);
+    }
+    expect(trust.trusted).toBe(false);
+    expect(lines).toEqual(["line 0", "line 1", "line 2", "line 3", "line 4"]);
+  });
+
+  it("once fs.watch has announced the growth polls found, its events drive the reading", async () => {
+    const trust = new WatchTrust();
+    const { tailer, lines } = collectingTailer({ trustedPollMs: 60_000, watchTrust: trust });
+    await writeFile(file, "");
+    tailer.start();
+    // Each write after a pause longer than the idle poll: found by the event's wake-up, not a timer poll.
+    for (let i = 0; i < 6 && !trust.trusted; i++) {
+      await delay(60);
+      await appendFile(file, `warm-up ${i}\n`);
+      await vi.waitFor(() => expect(lines).toHaveLength(i + 1));
+    }
+    expect(trust.trusted).toBe(true);
+    const before = lines.length;
+    await delay(60);
+    await appendFile(file, "driven by the event\n");
+    // The timer now waits a minute: only the watch event can have woken the tailer.
+    await vi.waitFor(() => expect(lines).toHaveLength(before + 1), { timeout: 5_000 });
+    expect(lines.at(-1)).toBe("driven by the event");
+  });
+
+  it("growth a poll finds that no event announced ends the trust in fs.watch", async () => {
+    const trust = new WatchTrust();
+    for (let i = 0; i < 3; i++) trust.record(true);
+    expect(trust.trusted).toBe(true);
+    // A tailer of the same directory that gets no events (as on network storage) finds the growth by polling.
+    const { tailer, lines } = collectingTailer({ watchHint: false, watchTrust: trust });
+    await writeFile(file, "written where no event tells\n");
+    tailer.start();
+    await vi.waitFor(() => expect(lines).toEqual(["written where no event tells"]));
+    expect(trust.trusted).toBe(false);
   });
 
   it("rejects bad options by name", () => {

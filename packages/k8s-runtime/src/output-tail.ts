@@ -3,7 +3,11 @@
  *
  * - Reads by byte offset with adaptive polling: fast while the file grows, backing off while idle;
  *   `fs.watch` cuts an idle wait short on local filesystems (network filesystems send no events, so the
- *   polling stays).
+ *   polling stays). A poll is one `fstat` on the open file; only what grew is read, into a buffer of that
+ *   size, so an idle tail holds no read buffer.
+ * - Once `fs.watch` has announced every growth a poll found several times in a row (`WatchTrust`, shared by
+ *   the files of one run directory), its events drive the reading and the timer only backs them up, slowly.
+ *   Growth a poll finds that no event announced (network storage, a lost event) ends the trust at once.
  * - Splits lines on the byte 0x0A (never part of a multi-byte UTF-8 sequence) and decodes each line with a
  *   streaming `TextDecoder`, so a character split across reads survives. A trailing `\r` is dropped.
  * - One line holds at most `maxLineBytes` in memory. A longer line is emitted once, cut at a character
@@ -37,8 +41,31 @@ export interface OutputTailerOptions {
   fastPollMs?: number;
   /** Poll interval the idle back-off ends at; default 400 ms. */
   idlePollMs?: number;
-  /** Bytes per read; default 64 KiB. */
+  /** Largest single read; default 64 KiB. */
   readChunkBytes?: number;
+  /** Poll interval while `fs.watch` is trusted; default 2 s. */
+  trustedPollMs?: number;
+  /** Whether `fs.watch` may hint at growth; default true. False polls only, as on network storage. */
+  watchHint?: boolean;
+  /** Shared by tailers of one directory (one filesystem); default: this tailer's own. */
+  watchTrust?: WatchTrust;
+}
+
+/** Announced growths in a row after which `fs.watch` is trusted. */
+const ANNOUNCED_GROWTHS_FOR_TRUST = 3;
+
+/** Whether `fs.watch` reports the growth of files in one directory: learnt from what the polls find. */
+export class WatchTrust {
+  /** Growths in a row that an event announced before the poll found them. */
+  #announcedInARow = 0;
+
+  record(growthAnnounced: boolean): void {
+    this.#announcedInARow = growthAnnounced ? this.#announcedInARow + 1 : 0;
+  }
+
+  get trusted(): boolean {
+    return this.#announcedInARow >= ANNOUNCED_GROWTHS_FOR_TRUST;
+  }
 }
 
 export interface DrainOptions {
@@ -47,6 +74,8 @@ export interface DrainOptions {
 }
 
 const NEWLINE = 0x0a;
+/** Polls across the settle window while draining. */
+const SETTLE_WINDOW_POLLS = 3;
 
 function positiveOption(name: string, value: number | undefined, fallback: number): number {
   const chosen = value ?? fallback;
@@ -60,7 +89,12 @@ export class OutputTailer {
   readonly #maxLineBytes: number;
   readonly #fastPollMs: number;
   readonly #idlePollMs: number;
-  readonly #chunk: Buffer;
+  readonly #readChunkBytes: number;
+  readonly #trustedPollMs: number;
+  readonly #watchHint: boolean;
+  readonly #watchTrust: WatchTrust;
+  /** An `fs.watch` event came since the last read began. */
+  #announced = false;
 
   #offset: number;
   #bytesRead = 0;
@@ -98,7 +132,10 @@ export class OutputTailer {
     this.#maxLineBytes = positiveOption("maxLineBytes", options.maxLineBytes, 1024 * 1024);
     this.#fastPollMs = positiveOption("fastPollMs", options.fastPollMs, 25);
     this.#idlePollMs = Math.max(this.#fastPollMs, positiveOption("idlePollMs", options.idlePollMs, 400));
-    this.#chunk = Buffer.allocUnsafe(positiveOption("readChunkBytes", options.readChunkBytes, 64 * 1024));
+    this.#readChunkBytes = positiveOption("readChunkBytes", options.readChunkBytes, 64 * 1024);
+    this.#trustedPollMs = Math.max(this.#idlePollMs, positiveOption("trustedPollMs", options.trustedPollMs, 2_000));
+    this.#watchHint = options.watchHint ?? true;
+    this.#watchTrust = options.watchTrust ?? new WatchTrust();
   }
 
   /** Byte offset of the next read. */
@@ -157,8 +194,11 @@ export class OutputTailer {
     let settleStartedAt: number | null = null;
     try {
       while (!this.#stopRequested) {
+        const announced = this.#announced;
+        this.#announced = false;
         const grew = await this.#readAvailable();
         if (this.#stopRequested) break;
+        if (grew) this.#watchTrust.record(announced);
         if (this.#settleMs !== null) {
           const now = performance.now();
           if (grew || settleStartedAt === null) settleStartedAt = now;
@@ -166,7 +206,10 @@ export class OutputTailer {
             await this.#emitPendingLine();
             break;
           }
-          delay = Math.min(this.#fastPollMs, this.#settleMs);
+          // A few looks across the window tell a settled size as well as many (each one reopens the file).
+          delay = Math.max(this.#fastPollMs, this.#settleMs / SETTLE_WINDOW_POLLS);
+        } else if (this.#watchTrust.trusted) {
+          delay = this.#trustedPollMs; // the next write's event wakes the loop
         } else {
           delay = grew ? this.#fastPollMs : Math.min(delay * 2, this.#idlePollMs);
         }
@@ -177,19 +220,22 @@ export class OutputTailer {
     }
   }
 
-  /** Reads to the current end of the file, emitting complete lines; true when anything was read. */
+  /** Reads what the file has grown by since the last read, emitting complete lines; true when anything was read. */
   async #readAvailable(): Promise<boolean> {
     if (this.#settleMs !== null) await this.#closeHandle();
     const handle = this.#handle ?? (await this.#openIfPresent());
     if (handle === null) return false;
+    const { size } = await handle.stat();
     let grew = false;
-    while (!this.#stopRequested) {
-      const { bytesRead } = await handle.read(this.#chunk, 0, this.#chunk.length, this.#offset);
-      if (bytesRead === 0) break;
+    while (!this.#stopRequested && this.#offset < size) {
+      const length = Math.min(size - this.#offset, this.#readChunkBytes);
+      const chunk = Buffer.allocUnsafe(length);
+      const { bytesRead } = await handle.read(chunk, 0, length, this.#offset);
+      if (bytesRead === 0) break; // cut short since the fstat: the next poll sees its new size
       grew = true;
       this.#offset += bytesRead;
       this.#bytesRead += bytesRead;
-      await this.#consume(this.#chunk.subarray(0, bytesRead));
+      await this.#consume(chunk.subarray(0, bytesRead));
     }
     return grew;
   }
@@ -198,10 +244,13 @@ export class OutputTailer {
     // The file is the agent's: a link or a FIFO in its place is refused (UnsafeFileError ends the tail).
     this.#handle = await openRegularFile(this.path);
     if (this.#handle === null) return null; // not written yet
-    if (this.#watcher !== null) return this.#handle;
+    if (this.#watcher !== null || !this.#watchHint) return this.#handle;
     try {
       // A hint only: not persistent (never keeps the process alive), and on any error polling carries on.
-      this.#watcher = watch(this.path, { persistent: false }, () => this.#wake());
+      this.#watcher = watch(this.path, { persistent: false }, () => {
+        this.#announced = true;
+        this.#wake();
+      });
       this.#watcher.on("error", () => this.#closeWatcher());
     } catch {
       this.#watcher = null;
@@ -291,6 +340,8 @@ export class OutputTailer {
   #closeWatcher(): void {
     this.#watcher?.close();
     this.#watcher = null;
+    // Without its events, polling must not wait on them.
+    this.#watchTrust.record(false);
   }
 
   async #release(): Promise<void> {

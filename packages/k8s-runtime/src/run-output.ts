@@ -1,6 +1,6 @@
 import type { AdapterExecutionContext } from "@paperclipai/adapter-utils";
 import type { OutputParser } from "./agent.ts";
-import { OutputTailer, TailBuffer } from "./output-tail.ts";
+import { OutputTailer, TailBuffer, WatchTrust } from "./output-tail.ts";
 import type { Redactor } from "./redaction.ts";
 import type { RunDirectory } from "./run-directory.ts";
 
@@ -27,8 +27,11 @@ export class RunOutput<TParsed> {
     redactor: Redactor;
   }) {
     const { runDirectory, onLog, parser, onActivity, redactor } = input;
+    // Both files live in one directory: what fs.watch does for one it does for the other.
+    const watchTrust = new WatchTrust();
     this.#stdout = new OutputTailer({
       path: runDirectory.stdout,
+      watchTrust,
       onLine: async (line, cutAt) => {
         onActivity();
         // The parser gets the line redacted too: what it keeps (summary, errors) may be shortened later, and a
@@ -40,6 +43,7 @@ export class RunOutput<TParsed> {
     });
     this.#stderr = new OutputTailer({
       path: runDirectory.stderr,
+      watchTrust,
       onLine: async (line, cutAt) => {
         onActivity();
         const redacted = cutAt === undefined ? redactor.redact(line) : redactor.redactCut(line, cutAt);

@@ -16,6 +16,8 @@ export interface RequestSnapshot {
   /** Watches opened since the last reset, by resource. */
   watchesOpened: Record<string, number>;
   watchesOpenedTotal: number;
+  /** TCP connections clients opened to the API server (HTTP and HTTPS) since the last reset: keep-alive shows here. */
+  connectionsOpened: number;
 }
 
 function bump(counts: VerbCounts, resource: string, verb: Verb): void {
@@ -30,6 +32,7 @@ export class RequestAccounting {
   private byUserAgent: Record<string, VerbCounts> = {};
   private nonResource: Record<string, number> = {};
   private watchesOpened: Record<string, number> = {};
+  private connectionsOpened = 0;
   private readonly openWatches: Record<string, number> = {};
 
   record(verb: Verb, resource: string, userAgent: string | undefined): void {
@@ -40,6 +43,10 @@ export class RequestAccounting {
 
   recordNonResource(path: string): void {
     this.nonResource[path] = (this.nonResource[path] ?? 0) + 1;
+  }
+
+  connectionOpened(): void {
+    this.connectionsOpened++;
   }
 
   /** Marks a watch open; the returned function marks it closed (idempotent). */
@@ -75,6 +82,7 @@ export class RequestAccounting {
       openWatches: Object.fromEntries(Object.entries(this.openWatches).filter(([, n]) => n > 0)),
       watchesOpened: this.watchesOpened,
       watchesOpenedTotal,
+      connectionsOpened: this.connectionsOpened,
     });
   }
 
@@ -85,5 +93,6 @@ export class RequestAccounting {
     this.byUserAgent = {};
     this.nonResource = {};
     this.watchesOpened = {};
+    this.connectionsOpened = 0;
   }
 }

@@ -331,6 +331,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const listen = async (server: Server, port: number): Promise<number> => {
     // The raw TCP connection (also under TLS): destroyed on close so streams end at once.
     server.on("connection", (socket) => {
+      requests.connectionOpened();
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
     });

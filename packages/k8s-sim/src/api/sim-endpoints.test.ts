@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimCluster } from "../cluster.ts";
 import { startSimCluster } from "../cluster.ts";
@@ -58,5 +59,30 @@ describe("POST /_sim/faults validation", () => {
     expect(await post({ evictPod: { namespace: "default", pod: "ghost" } })).toMatchObject({ status: 404, reason: "NotFound" });
     expect(await post({ removeNode: "ghost-node" })).toEqual({ status: 404, reason: "NotFound", message: 'node "ghost-node" does not exist' });
     expect((await post({ oomKill: { pod: "ghost" } })).message).toBe('oomKill needs "namespace" and "pod"');
+  });
+});
+
+describe("GET /_sim/requests", () => {
+  it("counts the TCP connections clients open, on both listeners, so keep-alive shows", async () => {
+    /** One request on a connection of its own (no agent, `Connection: close`). */
+    const oneShot = (path: string) =>
+      new Promise<void>((resolve, reject) => {
+        const sent = request(`${cluster.url}${path}`, { agent: false, headers: { Connection: "close" } }, (response) => {
+          response.resume();
+          response.on("end", resolve);
+        });
+        sent.on("error", reject);
+        sent.end();
+      });
+    await fetch(`${cluster.url}/_sim/requests`, { method: "DELETE" });
+    await oneShot("/version");
+    await oneShot("/version");
+    const answer: unknown = await (await fetch(`${cluster.url}/_sim/requests`)).json();
+    // The two one-shot connections, and perhaps one for this GET (fetch may reuse the DELETE's, opened before the reset).
+    const opened = typeof answer === "object" && answer !== null && "connectionsOpened" in answer ? answer.connectionsOpened : undefined;
+    expect(opened).toBeGreaterThanOrEqual(2);
+    expect(opened).toBeLessThanOrEqual(3);
+    cluster.requests.reset();
+    expect(cluster.requests.snapshot().connectionsOpened).toBe(0);
   });
 });

@@ -1,0 +1,93 @@
+/**
+ * The bench's simulated cluster in its own process (started by `sim-client.ts`), so the bench process's CPU and
+ * heap are the runtime's alone. It prepares the cluster for one adapter's agent, gives the sim's node room for
+ * every pod, and answers the bench's calls over the IPC channel (see `SimCall`).
+ */
+import type { AdapterName } from "./options.ts";
+import { claudeAgent } from "paperclip-adapter-claude-k8s";
+import { opencodeAgent } from "paperclip-adapter-opencode-k8s";
+import { startConformanceCluster } from "paperclip-k8s-runtime/testing";
+import type { SimCluster, StoreEvent } from "paperclip-k8s-sim";
+import type { SimCall, SimMeasure, SimMessage } from "./sim-protocol.ts";
+import { waitedChildrenCpuMs } from "./usage.ts";
+
+/** The runtime annotates every Job it creates with the run id (labels carry it sanitized). */
+const RUN_ID_ANNOTATION = "paperclip.io/run-id";
+/** The sim's node takes kubelet's default of 110 pods; a bigger batch gets a node with room for every run. */
+const DEFAULT_NODE_PODS = 110;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+function makeRoomForPods(sim: SimCluster, pods: number): void {
+  if (pods <= DEFAULT_NODE_PODS) return;
+  for (const node of sim.store.list("nodes").items) {
+    sim.store.mutate("nodes", undefined, node.metadata.name ?? "", (object) => {
+      if (!isRecord(object.status)) return;
+      for (const field of ["capacity", "allocatable"]) {
+        const resources = object.status[field];
+        if (isRecord(resources)) resources.pods = String(pods);
+      }
+    });
+  }
+}
+
+function send(message: SimMessage): void {
+  process.send?.(message);
+}
+
+const [adapterArg = "", podsArg = ""] = process.argv.slice(2);
+const adapter: AdapterName = adapterArg === "opencode" ? "opencode" : "claude";
+const cluster = await startConformanceCluster(adapter === "claude" ? claudeAgent : opencodeAgent);
+makeRoomForPods(cluster.sim, Number(podsArg));
+
+// When the runtime deleted each run's Job: completion detected and the output drained.
+let jobDeletedAt = new Map<string, number>();
+cluster.sim.store.subscribe("jobs", (event: StoreEvent) => {
+  if (event.type !== "DELETED" && event.object.metadata.deletionTimestamp === undefined) return;
+  const runId = event.object.metadata.annotations?.[RUN_ID_ANNOTATION];
+  if (runId !== undefined && !jobDeletedAt.has(runId)) jobDeletedAt.set(runId, Date.now());
+});
+let cpuAtReset = process.cpuUsage();
+let childrenAtReset = waitedChildrenCpuMs();
+
+function measure(): SimMeasure {
+  const cpu = process.cpuUsage(cpuAtReset);
+  return {
+    requests: cluster.sim.requests.snapshot(),
+    jobDeletedAt: Object.fromEntries(jobDeletedAt),
+    simCpuMs: (cpu.user + cpu.system) / 1000,
+    podProcessesCpuMs: waitedChildrenCpuMs() - childrenAtReset,
+    simRssMb: process.memoryUsage.rss() / (1024 * 1024),
+  };
+}
+
+async function answer(call: SimCall): Promise<unknown> {
+  switch (call.call) {
+    case "workspace":
+      return cluster.workspace(call.agentId);
+    case "reset":
+      cluster.sim.requests.reset();
+      jobDeletedAt = new Map();
+      cpuAtReset = process.cpuUsage();
+      childrenAtReset = waitedChildrenCpuMs();
+      return null;
+    case "measure":
+      return measure();
+    case "stop":
+      await cluster.stop();
+      setImmediate(() => process.exit(0));
+      return null;
+  }
+}
+
+process.on("message", (call: SimCall) => {
+  answer(call).then(
+    (result) => send({ id: call.id, result }),
+    (error: unknown) => send({ id: call.id, error: error instanceof Error ? error.message : String(error) }),
+  );
+});
+// The bench gone (crashed, killed): nothing may keep pods running.
+process.on("disconnect", () => void cluster.stop().finally(() => process.exit(1)));
+send({ ready: { serverEnv: cluster.serverEnv, baseConfig: cluster.config() } });
