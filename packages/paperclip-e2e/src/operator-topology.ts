@@ -49,6 +49,8 @@ export interface OperatorTopology {
   user: ServerUser;
   /** `kubectl <args>` as the cluster admin; resolves with stdout, rejects with stderr in the message. */
   kubectl(args: string[], input?: string): Promise<string>;
+  /** `kubectl auth can-i <verb> <resource> -n <kit namespace> --as=<user>`: the cluster's own answer. */
+  canI(user: string, verb: string, resource: string): Promise<boolean>;
   /** The running Paperclip pods of the Deployment. */
   serverPods(): JsonObject[];
   /** Objects of `resource` in the kit's namespace labelled with the agent's id. */
@@ -224,12 +226,23 @@ export async function startOperatorTopology(options: TopologyOptions): Promise<O
     await waitForServer();
 
     const companyId = await api.createCompany(`Operator topology ${options.overlay} ${Date.now()}`);
+    const canI = (asUser: string, verb: string, resource: string): Promise<boolean> =>
+      new Promise((resolve, reject) => {
+        execFile("kubectl", ["auth", "can-i", verb, resource, "-n", KIT.namespace, `--as=${asUser}`], { env: kubectlEnv }, (error, stdout, stderr) => {
+          // kubectl answers "yes" (exit 0) or "no" (exit 1); anything else is a failure of the question itself.
+          const answer = stdout.trim();
+          if (answer === "yes" && !error) resolve(true);
+          else if (answer === "no") resolve(false);
+          else reject(new Error(`kubectl auth can-i ${verb} ${resource} answered ${JSON.stringify(answer)}: ${stderr}`));
+        });
+      });
     return {
       sim,
       api,
       companyId,
       user,
       kubectl,
+      canI,
       serverPods,
       ofAgent: (resource, agentId) =>
         sim.store.list(resource, { namespace: KIT.namespace }).items.filter((item) => labelsOf(item)["paperclip.io/agent-id"] === agentId),
