@@ -54,6 +54,7 @@ describe("testEnvironment (simulated cluster)", () => {
       expect(checkNamed(result, `rbac_${permission.resource}`).level).toBe("info");
     }
     expect(checkNamed(result, "shared_volume").message).toContain(cluster.claimName);
+    expect(checkNamed(result, "storage_mode")).toMatchObject({ level: "info", message: `Claim ${cluster.claimName} is ReadWriteMany: agent pods run on any node` });
   });
 
   it("with the JWT secret set, the status is pass", async () => {
@@ -170,7 +171,7 @@ describe("testEnvironment (simulated cluster)", () => {
     expect(checkNamed(result, "api_url")).toMatchObject({ level: "warn" });
   });
 
-  it("a shared claim that is not ReadWriteMany fails, saying so", async () => {
+  it("a ReadWriteOnce shared claim with the server outside a pod fails the storage_mode check, saying why", async () => {
     await cluster.sim.store.create("persistentvolumeclaims", {
       apiVersion: "v1",
       kind: "PersistentVolumeClaim",
@@ -179,10 +180,11 @@ describe("testEnvironment (simulated cluster)", () => {
     });
     const result = await check({ paperclipApiUrl: SERVICE_URL }, { [SHARED_VOLUME_CLAIM_ENV]: "single-node" });
     expect(result.status).toBe("fail");
-    const volume = checkNamed(result, "shared_volume");
-    expect(volume.level).toBe("error");
-    expect(volume.message).toMatch(/single-node is not ReadWriteMany \(access modes: ReadWriteOnce\)/);
-    expect(volume.hint).toMatch(/ReadWriteMany/);
+    expect(checkNamed(result, "shared_volume").level).toBe("info");
+    const mode = checkNamed(result, "storage_mode");
+    expect(mode.level).toBe("error");
+    expect(mode.message).toMatch(/single-node is not ReadWriteMany \(ReadWriteOnce\) and Paperclip does not run in a pod/);
+    expect(mode.hint).toMatch(/ReadWriteMany/);
     expect(checkNamed(result, "image").level).toBe("info");
   });
 

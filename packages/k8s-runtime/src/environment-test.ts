@@ -14,6 +14,7 @@ import { RUNTIME_PERMISSIONS } from "./permissions.ts";
 import { describeApiError } from "./retry-policy.ts";
 import { chooseSharedVolume, discoverPlacement, isWithin, type Placement, type SharedVolume } from "./self-pod.ts";
 import { ALLOWED_FILE_ROOTS_ENV, resolveServerPath, serverPathPolicy } from "./server-paths.ts";
+import { readClaimAccessModes, storageMode } from "./storage-mode.ts";
 
 type Check = AdapterEnvironmentCheck;
 
@@ -150,9 +151,9 @@ async function runChecks(ctx: AdapterEnvironmentTestContext, env: NodeJS.Process
   }
   const chosen = chooseSharedVolume(placement?.sharedVolume ?? null, config.sharedVolume);
   checks.push(
-    "problem" in chosen
-      ? fail("shared_volume", chosen.problem, "Remove sharedVolumeClaim and sharedVolumeMountPath from the agent's config: the Paperclip pod (or the server's environment) decides.")
-      : await sharedVolumeCheck(cluster, namespace, chosen.volume, config.instanceRoot),
+    ...("problem" in chosen
+      ? [fail("shared_volume", chosen.problem, "Remove sharedVolumeClaim and sharedVolumeMountPath from the agent's config: the Paperclip pod (or the server's environment) decides.")]
+      : await sharedVolumeChecks(cluster, namespace, chosen.volume, config.instanceRoot, placement?.nodeName)),
   );
   const image = config.image ?? placement?.serverImage ?? null;
   checks.push(image ? pass("image", `Agent image: ${image}`) : fail("image", "No agent image configured", "Set image to an image that contains the agent CLI."));
@@ -165,23 +166,31 @@ async function runChecks(ctx: AdapterEnvironmentTestContext, env: NodeJS.Process
   return checks;
 }
 
-async function sharedVolumeCheck(cluster: ClusterAccess, namespace: string, volume: SharedVolume | null, instanceRoot: string): Promise<Check> {
-  const hint = "Agent pods on other nodes must mount the same volume: use a ReadWriteMany claim that holds the instance root (sharedVolumeClaim, sharedVolumeMountPath).";
-  if (!volume) return fail("shared_volume", `No shared volume holds the instance root ${instanceRoot}`, hint);
+/** The shared volume holds the instance root; and the storage mode its access modes put in effect (RWX: any node; RWO: the Paperclip pod's node). */
+async function sharedVolumeChecks(
+  cluster: ClusterAccess,
+  namespace: string,
+  volume: SharedVolume | null,
+  instanceRoot: string,
+  serverNode: string | undefined,
+): Promise<Check[]> {
+  const hint = "Agent pods mount the same volume: use a claim that holds the instance root (in a pod: mounted there; outside: the server's shared-volume settings).";
+  if (!volume) return [fail("shared_volume", `No shared volume holds the instance root ${instanceRoot}`, hint)];
   let accessModes: string[];
   try {
-    const claim = await cluster.core.readNamespacedPersistentVolumeClaim({ namespace, name: volume.claimName });
-    accessModes = claim.spec?.accessModes ?? [];
+    accessModes = await readClaimAccessModes(cluster, namespace, volume.claimName);
   } catch (error) {
-    return fail("shared_volume", `Cannot read claim ${volume.claimName} in ${namespace}: ${describeApiError(error)}`, `${hint} Allow get on persistentvolumeclaims.`);
+    return [fail("shared_volume", `Cannot read claim ${volume.claimName} in ${namespace}: ${describeApiError(error)}`, `Allow get on persistentvolumeclaims: the runtime reads the claim's access modes to place agent pods.`)];
   }
-  const problems = [
-    ...(accessModes.includes("ReadWriteMany") ? [] : [`is not ReadWriteMany (access modes: ${accessModes.join(", ") || "none"})`]),
-    ...(isWithin(volume.mountPath, instanceRoot) ? [] : [`does not hold the instance root ${instanceRoot} (mounted at ${volume.mountPath})`]),
+  const mode = storageMode(volume.claimName, accessModes, serverNode);
+  return [
+    isWithin(volume.mountPath, instanceRoot)
+      ? pass("shared_volume", `Instance root ${instanceRoot} is on claim ${volume.claimName} (${volume.mountPath})`)
+      : fail("shared_volume", `Claim ${volume.claimName} does not hold the instance root ${instanceRoot} (mounted at ${volume.mountPath})`, hint),
+    mode.usable
+      ? pass("storage_mode", mode.explanation)
+      : fail("storage_mode", mode.explanation, "Use a ReadWriteMany claim, or run Paperclip in a pod on the cluster so agent pods can share its node."),
   ];
-  return problems.length === 0
-    ? pass("shared_volume", `Instance root ${instanceRoot} is on ReadWriteMany claim ${volume.claimName} (${volume.mountPath})`)
-    : fail("shared_volume", `Claim ${volume.claimName} ${problems.join(" and ")}`, hint);
 }
 
 function apiUrlCheck(configured: string | undefined, env: NodeJS.ProcessEnv): Check {

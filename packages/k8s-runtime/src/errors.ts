@@ -95,6 +95,14 @@ export const ERROR_CATALOGUE = {
     meaning: "The image could not be pulled (bad name, missing image, missing pull secret, or still failing after `imagePullGraceSec`).",
     action: "Check `image`, `imagePullPolicy` and `imagePullSecrets`.",
   },
+  k8s_pod_create_refused: {
+    meaning: "Kubernetes refused to create the Job's pod (the Job's `FailedCreate` event): Pod Security admission, an admission webhook, or a quota. The message quotes the refusal, naming the violated rule.",
+    action: "Fix what the message names: the agent's `runAsUser`, `resources`, or the namespace's `pod-security.kubernetes.io/enforce` level, webhooks or ResourceQuota.",
+  },
+  k8s_volume_attach_failed: {
+    meaning: "The agent pod could not attach the shared volume on its node (`FailedAttachVolume`, e.g. a ReadWriteOnce claim already attached to another node: Multi-Attach).",
+    action: "Use a ReadWriteMany claim, or keep the claim ReadWriteOnce and let agent pods run on the Paperclip pod's node (the runtime does so when it reads the claim as ReadWriteOnce; check `get persistentvolumeclaims` in the Role).",
+  },
   k8s_pod_start_failed: {
     meaning: "The container could not start (CreateContainerConfigError, CrashLoopBackOff, pod Failed before start, or not running after `startupTimeoutSec`).",
     action: "Read the Kubernetes reason in the message; `kubectl describe pod` shows the events.",

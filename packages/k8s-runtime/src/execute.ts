@@ -94,6 +94,7 @@ async function runSteps<TParsed>(
   const placed = await resolvePlacement(cluster, config);
   if ("errorCode" in placed) return placed;
   const { placement, sharedVolume, image } = placed;
+  for (const note of placed.notes) await log.info(note);
 
   // 5–6. The run as data: directory, prompt, command, env split by sensitivity, Job and Secret manifests
   let plan: RunPlan;
@@ -223,6 +224,7 @@ async function runJob<TParsed>(
     const started = await awaitPodStart({
       tracker,
       containerName: agent.containerName,
+      jobName,
       jobCreatedAt,
       limits: {
         scheduleTimeoutMs: config.scheduleTimeoutSec * 1000,

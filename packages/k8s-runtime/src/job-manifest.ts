@@ -14,6 +14,7 @@ import { isAbsolute } from "node:path";
 import { isDns1123Label } from "./k8s-syntax.ts";
 import type { ClaimMount } from "./pod-volumes.ts";
 import { runSecretEnv } from "./run-secret.ts";
+import { pinnedToNode } from "./storage-mode.ts";
 
 export const SHARED_VOLUME_NAME = "paperclip-shared";
 export const TMP_VOLUME_NAME = "tmp";
@@ -63,6 +64,8 @@ export interface JobManifestInput {
   fsGroup?: number;
   resources?: V1ResourceRequirements;
   nodeSelector?: Readonly<Record<string, string>>;
+  /** The pod must run on this node (a ReadWriteOnce claim attached there): required node affinity. */
+  requiredNode?: string;
   tolerations?: readonly V1Toleration[];
   /** Omitted: the namespace's `default` account, and no API token is mounted (agents do not talk to Kubernetes). */
   serviceAccountName?: string;
@@ -143,6 +146,7 @@ export function buildJobManifest(input: JobManifestInput): V1Job {
           },
           ...(input.imagePullSecrets.length > 0 ? { imagePullSecrets: input.imagePullSecrets.map((name) => ({ name })) } : {}),
           ...(input.nodeSelector === undefined || Object.keys(input.nodeSelector).length === 0 ? {} : { nodeSelector: { ...input.nodeSelector } }),
+          ...(input.requiredNode === undefined ? {} : { affinity: pinnedToNode(input.requiredNode) }),
           ...(input.tolerations === undefined || input.tolerations.length === 0 ? {} : { tolerations: [...input.tolerations] }),
           ...(input.dnsPolicy === undefined ? {} : { dnsPolicy: input.dnsPolicy }),
           ...(input.dnsConfig === undefined ? {} : { dnsConfig: input.dnsConfig }),

@@ -18,6 +18,6 @@ export const RUNTIME_PERMISSIONS: readonly Permission[] = [
     verbs: ["create", "get", "list", "patch", "delete"],
     why: "the run Secret with the run's credentials, which is also the agent's lock; list: the reaper finds run Secrets left behind",
   },
-  { group: "", resource: "events", verbs: ["list"], why: "explain a pod that fails to start" },
-  { group: "", resource: "persistentvolumeclaims", verbs: ["get"], why: "check the shared claim is ReadWriteMany (environment test)" },
+  { group: "", resource: "events", verbs: ["list"], why: "explain a pod that fails to start, or that Kubernetes refused to create (admission)" },
+  { group: "", resource: "persistentvolumeclaims", verbs: ["get"], why: "read the shared claim's access modes: a ReadWriteOnce claim puts agent pods on the Paperclip pod's node" },
 ];

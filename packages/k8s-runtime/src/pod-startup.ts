@@ -4,7 +4,7 @@ import type { RuntimeStatusSink } from "@paperclipai/adapter-utils/runtime-progr
 import type { ErrorCode } from "./errors.ts";
 import type { JobTracker } from "./job-tracker.ts";
 import type { RunLog } from "./run-log.ts";
-import { describePodState, diagnosePodStartup, formatWarningEvent } from "./startup-diagnosis.ts";
+import { describePodState, diagnosePodStartup, diagnoseStartupEvents, formatWarningEvent } from "./startup-diagnosis.ts";
 
 /** Step 8: how waiting for the agent's container to start ended. */
 export type StartupOutcome =
@@ -23,6 +23,15 @@ export interface StartupLimits {
 
 /** Re-evaluates at least this often so timeouts fire without an event. */
 const RECHECK_MS = 1_000;
+/**
+ * A start slower than this makes the run read the Warning events of its pod (or of its Job while no pod exists),
+ * then at most once per `EVENT_PROBE_INTERVAL_MS`: a pod refused by admission or a volume that cannot attach
+ * shows nowhere else. A start faster than this costs no request.
+ */
+const EVENT_PROBE_AFTER_MS = 3_000;
+const EVENT_PROBE_INTERVAL_MS = 5_000;
+/** A volume attach still failing after this long (Multi-Attach) ends the start. */
+const VOLUME_ATTACH_GRACE_MS = 30_000;
 
 /**
  * Waits for the Job's pod to run the agent, from the shared watch's cache, or until the agent's exit
@@ -34,6 +43,7 @@ const RECHECK_MS = 1_000;
 export async function awaitPodStart(input: {
   tracker: JobTracker;
   containerName: string;
+  jobName: string;
   jobCreatedAt: number;
   limits: StartupLimits;
   log: RunLog;
@@ -41,10 +51,22 @@ export async function awaitPodStart(input: {
   cancel: AbortSignal;
   /** True once the agent's exit code has been written (a file check, no request). */
   agentExited: () => Promise<boolean>;
-  warningEvents: (podName: string) => Promise<CoreV1Event[]>;
+  /** Warning events about one object (the pod, or the Job), by name. */
+  warningEvents: (objectName: string) => Promise<CoreV1Event[]>;
 }): Promise<StartupOutcome> {
   const { tracker, log, cancel } = input;
   const firstSeen = new Map<string, number>();
+  const eventsFirstSeen = new Map<string, number>();
+  let lastEventProbe = 0;
+  /** Posts each new Warning event once, and says whether they end the start. */
+  const probeEvents = async (objectName: string) => {
+    const events = await input.warningEvents(objectName).catch(() => []);
+    for (const event of events) {
+      const line = formatWarningEvent(event);
+      if (line) await log.once(`event:${line}`, line);
+    }
+    return diagnoseStartupEvents(events, { now: Date.now(), volumeAttachGraceMs: VOLUME_ATTACH_GRACE_MS, firstSeen: eventsFirstSeen });
+  };
   for (;;) {
     if (cancel.aborted) return { kind: "cancelled" };
     if (tracker.jobGone()) return { kind: "job-gone" };
@@ -65,14 +87,14 @@ export async function awaitPodStart(input: {
     if (diagnosis.kind === "terminated") return { kind: "ended" };
     if (diagnosis.kind === "failed") {
       const podName = pod?.metadata?.name;
-      if (podName) {
-        const events = await input.warningEvents(podName).catch(() => []);
-        for (const event of events) {
-          const line = formatWarningEvent(event);
-          if (line) await log.once(`event:${line}`, line);
-        }
-      }
+      if (podName) await probeEvents(podName);
       return diagnosis;
+    }
+    const now = Date.now();
+    if (now - input.jobCreatedAt >= EVENT_PROBE_AFTER_MS && now - lastEventProbe >= EVENT_PROBE_INTERVAL_MS) {
+      lastEventProbe = now;
+      const ended = await probeEvents(pod?.metadata?.name ?? input.jobName);
+      if (ended?.kind === "failed") return ended;
     }
     await tracker.nextChange(RECHECK_MS, cancel);
   }

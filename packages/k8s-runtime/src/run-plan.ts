@@ -193,6 +193,7 @@ export async function planRun(
     ...(fsGroup !== undefined ? { fsGroup } : {}),
     ...(config.resources ? { resources: config.resources } : {}),
     ...(config.nodeSelector ? { nodeSelector: config.nodeSelector } : {}),
+    ...(sharedVolume.attachedNode ? { requiredNode: sharedVolume.attachedNode } : {}),
     ...(config.tolerations ? { tolerations: config.tolerations } : {}),
     ...(config.serviceAccountName ? { serviceAccountName: config.serviceAccountName } : {}),
     ...(placement.dnsPolicy ? { dnsPolicy: placement.dnsPolicy } : {}),

@@ -5,6 +5,7 @@ import type { ClusterAccess } from "./cluster-access.ts";
 import type { RuntimeConfig } from "./config.ts";
 import { failedRunResult, type FailedRunResult } from "./errors.ts";
 import { describeApiError } from "./retry-policy.ts";
+import { readClaimAccessModes, storageMode } from "./storage-mode.ts";
 
 const SERVICE_ACCOUNT_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
@@ -13,6 +14,8 @@ export interface SharedVolume {
   claimName: string;
   mountPath: string;
   subPath?: string;
+  /** Set when the claim attaches to one node at a time (ReadWriteOnce): the node agent pods must run on. */
+  attachedNode?: string;
 }
 
 /** Where and how agent pods are placed, learned from the Paperclip pod itself or from config. */
@@ -30,6 +33,8 @@ export interface Placement {
   runAsUser?: number;
   runAsGroup?: number;
   fsGroup?: number;
+  /** The node the Paperclip pod runs on (a ReadWriteOnce claim is attached there). */
+  nodeName?: string;
   /** Where the facts came from, for the run log and the environment test. */
   source: "self-pod" | "config";
 }
@@ -110,6 +115,7 @@ export function placementFromPod(pod: V1Pod, settings: PlacementSettings, contai
     ...(runAsUser !== undefined ? { runAsUser } : {}),
     ...(runAsGroup !== undefined ? { runAsGroup } : {}),
     ...(podSecurity?.fsGroup !== undefined ? { fsGroup: podSecurity.fsGroup } : {}),
+    ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
     source: "self-pod",
   };
 }
@@ -158,7 +164,7 @@ export async function discoverPlacement(
 export async function resolvePlacement(
   cluster: ClusterAccess,
   config: Pick<RuntimeConfig, "instanceRoot" | "namespace" | "sharedVolume" | "image">,
-): Promise<{ placement: Placement; sharedVolume: SharedVolume; image: string } | FailedRunResult> {
+): Promise<{ placement: Placement; sharedVolume: SharedVolume; image: string; notes: string[] } | FailedRunResult> {
   let placement: Placement;
   try {
     placement = await discoverPlacement(
@@ -182,7 +188,30 @@ export async function resolvePlacement(
   }
   const image = config.image ?? placement.serverImage;
   if (!image) return failedRunResult("k8s_config_invalid", "config.image is required: the agent's container image.", { key: "image" });
-  return { placement, sharedVolume, image };
+  const placed = await placeOnStorage(cluster, placement, sharedVolume);
+  return { placement, sharedVolume: placed.volume, image, notes: placed.notes };
+}
+
+/**
+ * In a pod, reads the claim's access modes (cached) to learn whether agent pods must share the Paperclip pod's
+ * node (ReadWriteOnce). Outside a pod there is no server node to share: the volume is used as configured, and
+ * the environment test says whether that can work.
+ */
+async function placeOnStorage(cluster: ClusterAccess, placement: Placement, volume: SharedVolume): Promise<{ volume: SharedVolume; notes: string[] }> {
+  if (placement.source !== "self-pod") return { volume, notes: [] };
+  let accessModes: string[];
+  try {
+    accessModes = await readClaimAccessModes(cluster, placement.namespace, volume.claimName);
+  } catch (error) {
+    return {
+      volume,
+      notes: [
+        `Could not read claim ${volume.claimName} (${describeApiError(error)}); agent pods may run on any node. If the claim is ReadWriteOnce, a pod on another node waits on a Multi-Attach error: allow get on persistentvolumeclaims.`,
+      ],
+    };
+  }
+  const mode = storageMode(volume.claimName, accessModes, placement.nodeName);
+  return { volume: mode.agentNode === null ? volume : { ...volume, attachedNode: mode.agentNode }, notes: mode.agentNode === null ? [] : [`${mode.explanation}.`] };
 }
 
 /**

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   describePodState,
   diagnosePodStartup,
+  diagnoseStartupEvents,
   formatWarningEvent,
   type StartupDiagnosisOptions,
 } from "./startup-diagnosis.ts";
@@ -367,5 +368,63 @@ describe("formatWarningEvent", () => {
 
   it("ignores Normal events", () => {
     expect(formatWarningEvent(event({ type: "Normal", reason: "Pulling" }))).toBeNull();
+  });
+});
+
+describe("diagnoseStartupEvents", () => {
+  const JOB = "agent-claude-3f2c9a4e";
+  // The Job controller's event when Pod Security admission refuses the pod (message as the sim and a real cluster word it).
+  const refusedByAdmission: CoreV1Event = {
+    metadata: { name: `${JOB}.18a2b`, namespace: "paperclip" },
+    involvedObject: { kind: "Job", name: JOB, namespace: "paperclip" },
+    reason: "FailedCreate",
+    type: "Warning",
+    message: `Error creating: pods "${POD}" is forbidden: violates PodSecurity "restricted:latest": runAsNonRoot != true (pod or container "claude" must set securityContext.runAsNonRoot=true)`,
+  };
+  const multiAttach: CoreV1Event = {
+    metadata: { name: `${POD}.18a2c`, namespace: "paperclip" },
+    involvedObject: { kind: "Pod", name: POD, namespace: "paperclip" },
+    reason: "FailedAttachVolume",
+    type: "Warning",
+    message: 'Multi-Attach error for volume "pvc-1234" Volume is already used by pod(s) paperclip-5d8f7-x2k9q',
+  };
+
+  it("a pod refused by admission fails at once, quoting the violated rule", () => {
+    const diagnosis = diagnoseStartupEvents([refusedByAdmission], { now: T0, volumeAttachGraceMs: 30_000, firstSeen: new Map() });
+    expect(diagnosis).toEqual({
+      kind: "failed",
+      code: "k8s_pod_create_refused",
+      reason: "FailedCreate",
+      message: `Kubernetes refused to create the pod of Job ${JOB}: ${refusedByAdmission.message}`,
+      permanent: true,
+    });
+  });
+
+  it("a quota refusal fails too, as not permanent", () => {
+    const quota = { ...refusedByAdmission, message: `Error creating: pods "${POD}" is forbidden: exceeded quota: compute, requested: cpu=2, used: cpu=8, limited: cpu=8` };
+    expect(diagnoseStartupEvents([quota], { now: T0, volumeAttachGraceMs: 30_000, firstSeen: new Map() })).toMatchObject({ code: "k8s_pod_create_refused", permanent: false });
+  });
+
+  it("a Multi-Attach hold fails once it has lasted the grace period, naming the volume and its holder", () => {
+    const firstSeen = new Map<string, number>();
+    expect(diagnoseStartupEvents([multiAttach], { now: T0, volumeAttachGraceMs: 30_000, firstSeen })).toBeNull();
+    expect(diagnoseStartupEvents([multiAttach], { now: T0 + 29_000, volumeAttachGraceMs: 30_000, firstSeen })).toBeNull();
+    expect(diagnoseStartupEvents([multiAttach], { now: T0 + 30_000, volumeAttachGraceMs: 30_000, firstSeen })).toEqual({
+      kind: "failed",
+      code: "k8s_volume_attach_failed",
+      reason: "FailedAttachVolume",
+      message: `Pod ${POD} could not attach its volume for 30s: ${multiAttach.message}`,
+      permanent: false,
+    });
+  });
+
+  it("a hold that cleared starts its grace again; Normal events and other warnings end nothing", () => {
+    const firstSeen = new Map<string, number>();
+    expect(diagnoseStartupEvents([multiAttach], { now: T0, volumeAttachGraceMs: 30_000, firstSeen })).toBeNull();
+    expect(diagnoseStartupEvents([], { now: T0 + 20_000, volumeAttachGraceMs: 30_000, firstSeen })).toBeNull();
+    expect(diagnoseStartupEvents([multiAttach], { now: T0 + 40_000, volumeAttachGraceMs: 30_000, firstSeen })).toBeNull();
+    const normal = { ...refusedByAdmission, type: "Normal", reason: "SuccessfulCreate", message: `Created pod: ${POD}` };
+    const backOff = { ...multiAttach, reason: "BackOff", message: "Back-off pulling image" };
+    expect(diagnoseStartupEvents([normal, backOff], { now: T0, volumeAttachGraceMs: 30_000, firstSeen: new Map() })).toBeNull();
   });
 });

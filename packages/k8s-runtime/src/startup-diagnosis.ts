@@ -294,3 +294,51 @@ export function reasonAndMessage(reason: string | undefined, message: string | u
     .filter((part): part is string => part !== undefined && part !== "")
     .join(": ");
 }
+
+export interface StartupEventsOptions {
+  /** The caller's clock, epoch ms. */
+  now: number;
+  /** A volume that cannot attach fails the run once it has been reported this long (the attach may still succeed). */
+  volumeAttachGraceMs: number;
+  /** When each event condition was first seen; one map per run, kept apart from `diagnosePodStartup`'s. */
+  firstSeen: Map<string, number>;
+}
+
+/**
+ * What the Warning events of a Job or its pod say about a start that is taking a while (DESIGN §3.8). The
+ * Job controller's `FailedCreate` (Pod Security admission, a webhook, a quota) means no pod will exist: the run
+ * fails at once, quoting the refusal, instead of waiting for the schedule timeout. `FailedAttachVolume` (a
+ * ReadWriteOnce claim held on another node: Multi-Attach) fails once it has lasted `volumeAttachGraceMs`.
+ * Null: nothing in the events ends the start.
+ */
+export function diagnoseStartupEvents(events: CoreV1Event[], options: StartupEventsOptions): StartupDiagnosis | null {
+  const refused = events.find((event) => event.type === "Warning" && event.reason === "FailedCreate" && event.involvedObject.kind === "Job");
+  if (refused) {
+    const message = oneLine(refused.message ?? "no message from the Job controller", 1000);
+    return {
+      kind: "failed",
+      code: "k8s_pod_create_refused",
+      reason: "FailedCreate",
+      message: `Kubernetes refused to create the pod of Job ${refused.involvedObject.name ?? "(unnamed)"}: ${message}`,
+      // A Pod Security violation lies in the pod's spec; a quota may free up.
+      permanent: message.includes("violates PodSecurity"),
+    };
+  }
+  const attach = events.find((event) => event.type === "Warning" && event.reason === "FailedAttachVolume");
+  if (attach) {
+    const since = options.firstSeen.get("FailedAttachVolume") ?? options.now;
+    options.firstSeen.set("FailedAttachVolume", since);
+    if (options.now - since >= options.volumeAttachGraceMs) {
+      return {
+        kind: "failed",
+        code: "k8s_volume_attach_failed",
+        reason: "FailedAttachVolume",
+        message: `Pod ${attach.involvedObject.name ?? "(unnamed)"} could not attach its volume for ${seconds(options.now - since)}: ${oneLine(attach.message ?? "no message", 1000)}`,
+        permanent: false,
+      };
+    }
+  } else {
+    options.firstSeen.delete("FailedAttachVolume");
+  }
+  return null;
+}

@@ -75,11 +75,12 @@ export interface PaperclipApi {
   waitForRun(runId: string, done: (run: HeartbeatRun) => boolean, timeoutMs: number): Promise<HeartbeatRun>;
 }
 
-export function paperclipApi(baseUrl: string): PaperclipApi {
+/** `headers`: sent with every request (e.g. the `X-Forwarded-Host` a reverse proxy in front of Paperclip adds). */
+export function paperclipApi(baseUrl: string, headers: Record<string, string> = {}): PaperclipApi {
   const call = async (method: string, route: string, body?: unknown): Promise<Response> => {
     const response = await fetch(`${baseUrl}/api${route}`, {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!response.ok) throw new PaperclipApiError(method, route, response.status, await response.text());

@@ -79,6 +79,10 @@ export async function startConformanceCluster(agent: AgentDefinition<unknown>, a
   const image = `registry.example.test/paperclip/${agent.containerName}:conformance`;
   const sim = await startSimCluster({ images: { [image]: layers } });
   const namespace = "default";
+  // As an operator's agent namespace: pods that break the restricted Pod Security Standard are refused.
+  sim.store.mutate("namespaces", undefined, namespace, (object) => {
+    object.metadata = { ...object.metadata, labels: { ...object.metadata?.labels, "pod-security.kubernetes.io/enforce": "restricted" } };
+  });
   const claimName = "paperclip-data";
   await sim.store.create("persistentvolumeclaims", {
     apiVersion: "v1",

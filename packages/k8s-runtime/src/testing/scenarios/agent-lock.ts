@@ -35,7 +35,21 @@ export function agentLockScenarios<TParsed>(get: () => ConformanceContext<TParse
       spec: {
         backoffLimit: 0,
         ...(spec.suspend ? { suspend: true } : {}),
-        template: { spec: { restartPolicy: "Never", securityContext: { runAsUser: 1000 }, containers: [{ name: "holder", image: t.cluster.image, command: spec.command }] } },
+        // Restricted, as the conformance namespace enforces.
+        template: {
+          spec: {
+            restartPolicy: "Never",
+            securityContext: { runAsUser: 1000, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+            containers: [
+              {
+                name: "holder",
+                image: t.cluster.image,
+                command: spec.command,
+                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+              },
+            ],
+          },
+        },
       },
     });
   const createHolderSecret = (t: ConformanceContext<TParsed>, agentId: string, job: K8sObject) =>

@@ -46,6 +46,16 @@ export function failureScenarios<TParsed>(get: () => ConformanceContext<TParsed>
     await t.expectCleanCluster(agentId);
   });
 
+  it("pod refused by admission: the Job's FailedCreate event fails the run at once, quoting the refusal", async () => {
+    const t = get();
+    // Admission refuses a pod whose service account does not exist; the Job controller records FailedCreate.
+    const { result, run, agentId } = await t.run({ config: { serviceAccountName: "no-such-account", scheduleTimeoutSec: 600 }, scenario: {} });
+    expect(result.errorCode).toBe("k8s_pod_create_refused");
+    expect(result.errorMessage).toMatch(/^Kubernetes refused to create the pod of Job \S+: Error creating: pods "\S+" is forbidden: error looking up service account \S+\/no-such-account: serviceaccount "no-such-account" not found/);
+    expect(run.stdout.join("")).toMatch(/\[paperclip\] Warning FailedCreate on Job /);
+    await t.expectCleanCluster(agentId);
+  });
+
   it("bad config: a clear error naming the key, and nothing is created in the cluster", async () => {
     const t = get();
     const creates = () => countRequests(t.cluster.sim.requests.snapshot(), "create");
