@@ -12,7 +12,7 @@ import {
   isClaudeUnknownSessionError,
   parseClaudeStreamJson,
 } from "@paperclipai/adapter-claude-local/server";
-import type { CliFixture, FixtureVerdict } from "paperclip-k8s-runtime/testing";
+import { oracleVerdicts, type CliFixture, type FixtureVerdict } from "paperclip-k8s-runtime/testing";
 
 const AUTHORITY =
   "@paperclipai/adapter-claude-local 2026.916.1 (parseClaudeStreamJson, isClaudeUnknownSessionError, isClaudeMaxTurnsResult, isClaudeRefusalResult, isClaudeProviderQuotaError) and the recorded exit code";
@@ -22,27 +22,10 @@ const AUTH_WORDING = /invalid api key|authentication_error|invalid x-api-key|ple
 
 export function claudeVerdictOracle(fixture: CliFixture): FixtureVerdict {
   const reading = parseClaudeStreamJson(fixture.stdout);
-  const exitCode = fixture.outcome.exitCode ?? -1;
-  const base = {
-    authority: AUTHORITY,
-    exitCode,
-    sessionId: reading.sessionId,
-    usage: reading.usage,
-    costUsd: reading.costUsd,
-    summary: reading.summary,
-    errorFamily: null,
-    clearSession: false,
-  };
-  const failed = (errorCode: string | null, extra: Partial<FixtureVerdict> = {}): FixtureVerdict => ({
-    ...base,
-    succeeded: false,
-    errorCode,
-    ...extra,
-  });
+  const { failed, unfinished, finished } = oracleVerdicts(AUTHORITY, fixture, reading);
   const result = reading.resultJson;
   if (result === null) {
-    const printedNothing = fixture.stdout.trim() === "";
-    return failed(printedNothing && exitCode > 0 && fixture.outcome.signal === null ? "agent_start_failed" : "claude_truncated");
+    return unfinished("claude_truncated");
   }
   if (isClaudeUnknownSessionError(result)) return failed("session_unavailable", { clearSession: true });
   if (isClaudeMaxTurnsResult(result)) return failed("max_turns_exhausted", { clearSession: true });
@@ -57,8 +40,5 @@ export function claudeVerdictOracle(fixture: CliFixture): FixtureVerdict {
     if (status !== null && (status >= 500 || status === 408)) return failed("llm_api_error", { errorFamily: "transient_upstream" });
     return failed(status === null ? null : "llm_api_error");
   }
-  const outputTokens = reading.usage?.outputTokens ?? 0;
-  if (reading.summary.trim() === "" && outputTokens === 0) return failed("llm_api_error", { errorFamily: "transient_upstream" });
-  if (exitCode !== 0) return failed(null);
-  return { ...base, succeeded: true, errorCode: null };
+  return finished();
 }

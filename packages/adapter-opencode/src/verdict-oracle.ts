@@ -7,7 +7,7 @@
  */
 import { isOpenCodeUnknownSessionError, parseOpenCodeJsonl } from "@paperclipai/adapter-opencode-local/server";
 import { isJsonObject, type JsonObject } from "paperclip-k8s-runtime/agent-kit";
-import type { CliFixture, FixtureVerdict } from "paperclip-k8s-runtime/testing";
+import { oracleVerdicts, type CliFixture, type FixtureVerdict } from "paperclip-k8s-runtime/testing";
 
 const AUTHORITY = "@paperclipai/adapter-opencode-local 2026.916.1 (parseOpenCodeJsonl, isOpenCodeUnknownSessionError) and the recorded exit code";
 
@@ -31,23 +31,8 @@ function field(value: unknown, ...keys: string[]): unknown {
 
 export function openCodeVerdictOracle(fixture: CliFixture): FixtureVerdict {
   const reading = parseOpenCodeJsonl(fixture.stdout);
-  const exitCode = fixture.outcome.exitCode ?? -1;
-  const base = {
-    authority: AUTHORITY,
-    exitCode,
-    sessionId: reading.sessionId,
-    usage: reading.usage,
-    costUsd: reading.costUsd,
-    summary: reading.summary,
-    errorFamily: null,
-    clearSession: false,
-  };
-  const failed = (errorCode: string | null, extra: Partial<FixtureVerdict> = {}): FixtureVerdict => ({
-    ...base,
-    succeeded: false,
-    errorCode,
-    ...extra,
-  });
+  const verdicts = oracleVerdicts(AUTHORITY, fixture, reading);
+  const { exitCode, failed, unfinished } = verdicts;
   const lines = events(fixture.stdout);
   if ((exitCode !== 0 || reading.errorMessage !== null) && isOpenCodeUnknownSessionError(fixture.stdout, fixture.stderr)) {
     return failed("session_unavailable", { clearSession: true });
@@ -64,11 +49,5 @@ export function openCodeVerdictOracle(fixture: CliFixture): FixtureVerdict {
   }
   const lastStep = lines.findLastIndex((line) => line.type === "step_finish" || line.type === "step_start");
   const finished = lastStep >= 0 && lines[lastStep]?.type === "step_finish" && field(lines[lastStep], "part", "reason") === "stop";
-  if (!finished) {
-    const printedNothing = fixture.stdout.trim() === "";
-    return failed(printedNothing && exitCode > 0 && fixture.outcome.signal === null ? "agent_start_failed" : "opencode_truncated");
-  }
-  if (reading.summary.trim() === "" && reading.usage.outputTokens === 0) return failed("llm_api_error", { errorFamily: "transient_upstream" });
-  if (exitCode !== 0) return failed(null);
-  return { ...base, succeeded: true, errorCode: null };
+  return finished ? verdicts.finished() : unfinished("opencode_truncated");
 }

@@ -33,6 +33,45 @@ export interface FixtureVerdict {
   clearSession: boolean;
 }
 
+/** What Paperclip's own parser of a CLI reads from a transcript (the fields both sides have an opinion on). */
+export interface OracleReading {
+  sessionId: string | null;
+  usage: UsageSummary | null;
+  costUsd: number | null;
+  summary: string;
+}
+
+/**
+ * How an oracle states its verdicts on one fixture: the reading and the recorded exit code are the same in every
+ * verdict; what differs is success or the failure's code. The policies every CLI shares are here once.
+ */
+export function oracleVerdicts(authority: string, fixture: CliFixture, reading: OracleReading) {
+  const exitCode = fixture.outcome.exitCode ?? -1;
+  const base = {
+    authority,
+    exitCode,
+    sessionId: reading.sessionId,
+    usage: reading.usage,
+    costUsd: reading.costUsd,
+    summary: reading.summary,
+    errorFamily: null,
+    clearSession: false,
+  };
+  const failed = (errorCode: string | null, extra: Partial<FixtureVerdict> = {}): FixtureVerdict => ({ ...base, succeeded: false, errorCode, ...extra });
+  return {
+    exitCode,
+    failed,
+    /** No terminal event: a CLI that printed nothing and exited non-zero refused to start; otherwise its output was cut short. */
+    unfinished: (truncatedCode: string): FixtureVerdict =>
+      failed(fixture.stdout.trim() === "" && exitCode > 0 && fixture.outcome.signal === null ? "agent_start_failed" : truncatedCode),
+    /** After a finished turn: an empty reply is a transient provider error, a non-zero exit a failure, anything else success. */
+    finished: (): FixtureVerdict => {
+      if (reading.summary.trim() === "" && (reading.usage?.outputTokens ?? 0) === 0) return failed("llm_api_error", { errorFamily: "transient_upstream" });
+      return exitCode !== 0 ? failed(null) : { ...base, succeeded: true, errorCode: null };
+    },
+  };
+}
+
 export function fixtureVerdictPath(cli: string, scenario: string): string {
   return path.join(agentCliFixturesDir, cli, `${scenario}.verdict.json`);
 }

@@ -1,6 +1,6 @@
 /** Test helpers for agent packages (`paperclip-k8s-runtime/testing`). Needs vitest and paperclip-k8s-sim. */
 export { agentCliFixturesDir, cliFixtureScenarios, parseStdout, readCliFixture, type CliFixture } from "./agent-cli-fixtures.ts";
-export { fixtureVerdictPath, readFixtureVerdict, replayFixture, verdictMismatches, type FixtureVerdict } from "./fixture-verdict.ts";
+export { fixtureVerdictPath, oracleVerdicts, readFixtureVerdict, replayFixture, verdictMismatches, type FixtureVerdict, type OracleReading } from "./fixture-verdict.ts";
 export { describeFixtureVerdicts, type FixtureVerdictSuiteOptions } from "./fixture-verdict-suite.ts";
 export { describeAdapterConformance, type AdapterConformanceOptions } from "./conformance.ts";
 export type { ConformanceTranscripts, FakeAgentScenario } from "./conformance-context.ts";
@@ -32,5 +32,4 @@ export {
   type RealCliRun,
   type RealCliRunEnv,
   type RealCliRunInput,
-  type OracleReading,
 } from "./real-cli.ts";

@@ -2,6 +2,7 @@
  * Test support: the real agent CLIs (installed as devDependencies) as the image of simulated agent
  * pods, talking to the scripted LLM server.
  */
+import type { OracleReading } from "./fixture-verdict.ts";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
@@ -227,14 +228,6 @@ export function useRealCliCluster(agent: AgentDefinition<unknown>, adapter: Serv
 export async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
-}
-
-/** What Paperclip's own parser of a CLI reads from a transcript (the fields both sides have an opinion on). */
-export interface OracleReading {
-  sessionId: string | null;
-  usage: unknown;
-  costUsd: number | null;
-  summary: string;
 }
 
 /** Our result must agree with Paperclip's own parser (`read`) on the same streamed transcript. */
