@@ -120,7 +120,12 @@ export function paperclipApi(baseUrl: string, headers: Record<string, string> = 
             reason: "paperclip-e2e",
             payload: { issueId: taskId },
           });
-          if (answer.status !== "skipped" || answer.reason !== "issue_execution_deferred" || Date.now() > deadline) {
+          // A run of the task that failed without a resume checkpoint (e.g. one the runtime refused because one of
+          // Paperclip's own wakes of the agent held its Job) must be reconciled first, as the board would.
+          const reconcile = answer.status === "skipped" && answer.reason === "execution_reconciliation_required";
+          if (reconcile && typeof answer.executionRunId === "string" && Date.now() <= deadline) {
+            await api.reconcileLostRun(taskId, answer.executionRunId, "paperclip-e2e: the run did not start a Job; nothing to undo.");
+          } else if (answer.status !== "skipped" || answer.reason !== "issue_execution_deferred" || Date.now() > deadline) {
             return asRun(answer, "wakeup answer");
           }
         } else if (Date.now() > deadline) {
