@@ -102,6 +102,9 @@ describe("opencode_k8s with the real opencode CLI", { timeout: 120_000 }, () => 
           timeout: 60_000,
           interval: 50,
         });
+        // opencode prints a finished tool's event from an event-bus subscriber, which may run after it has already asked the model
+        // for the next turn: kill only once the tool's line has reached the log, so what is asserted below was really printed.
+        await vi.waitFor(() => expect(run.transcript().join("")).toMatch(/"tool":"bash"/), { timeout: 60_000, interval: 50 });
         const pod = cluster().podOf(agentId);
         if (pod === null) throw new Error("the agent's pod is gone before the kill");
         cluster().sim.faults.oomKill(cluster().namespace, pod);
