@@ -143,6 +143,31 @@ describe.each(ADAPTER_TYPES)("%s in a real Paperclip", (adapterType) => {
   });
 });
 
+describe("a run that ends before its agent starts", () => {
+  it("does not hold the task for reconciliation: once the operator fixes the image, the next wake runs the task", async () => {
+    const { api } = env;
+    const adapterType = "claude_k8s";
+    const fixed = env.agentConfig();
+    const agentId = await api.createAgent(env.companyId, {
+      name: `${adapterType} missing image`,
+      adapterType,
+      adapterConfig: env.agentConfig({ image: "registry.invalid/paperclip/missing-agent:1", imagePullGraceSec: 1 }),
+    });
+    const taskId = await api.createIssue(env.companyId, env.taskTitle({ transcript: HAPPY[adapterType] }), agentId);
+    const refused = await finished((await firstRunOf(agentId)).id);
+    expect(refused.status).toBe("failed");
+    expect(refused.errorCode).toBe("k8s_image_pull_failed");
+    // Paperclip keeps the adapter's evidence on the run: the agent never ran, so nothing of the task needs undoing.
+    expect(isJsonObject(refused.resultJson) ? refused.resultJson.executionRecovery : null).toEqual({ kind: "bootstrap", providerWorkStarted: false });
+
+    await api.updateAdapterConfig(agentId, fixed);
+    // Strict: a wake answered `execution_reconciliation_required` fails the test instead of being reconciled.
+    const next = await finished((await api.wake(agentId, taskId, { reconcile: false })).id);
+    expect(next.status, JSON.stringify(next.error)).toBe("succeeded");
+    expect(next.sessionIdAfter).toBe(happyOf(adapterType).sessionId);
+  });
+});
+
 // Last: it kills the server, which every other test shares.
 describe("a Paperclip crash mid-run", { timeout: 300_000 }, () => {
   it("kill -9 of the server, restart: the next run of each agent and task reattaches to its Job and finishes it", async () => {
