@@ -75,7 +75,7 @@ async function agentOutputStarted(runId: string): Promise<void> {
 function happyFixture<T>(agent: AgentDefinition<T>, transcript: string): { lines: string[]; sessionId: string | null } {
   const [cli = "", scenario = ""] = transcript.split("/");
   const fixture = readCliFixture(cli, scenario);
-  const verdict = agent.interpret(parseStdout(agent.createParser(), fixture.stdout), fixture.outcome, { model: null });
+  const verdict = agent.interpret(parseStdout(agent.createParser(), fixture.stdout), fixture.outcome, fixture.facts);
   return { lines: fixture.stdout.split("\n").filter((line) => line !== ""), sessionId: verdict.sessionId };
 }
 
