@@ -118,7 +118,8 @@ export function paperclipApi(baseUrl: string, headers: Record<string, string> = 
     wake: async (agentId, taskId, options = { reconcile: true }) => {
       // Right after a run of the task ends, Paperclip still holds the task's execution lock for a moment (the
       // task names that run); a wake then is deferred or skipped. Wait for the release, then wake.
-      const deadline = Date.now() + 30_000;
+      // Generous: on a loaded machine Paperclip takes its time to finish a run's bookkeeping.
+      const deadline = Date.now() + 120_000;
       for (;;) {
         const task = await object("GET", `/issues/${taskId}`);
         if (typeof task.executionRunId !== "string") {

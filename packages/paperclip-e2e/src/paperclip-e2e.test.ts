@@ -1,3 +1,4 @@
+import { writeFile } from "node:fs/promises";
 import { claudeAgent } from "paperclip-adapter-claude-k8s";
 import { opencodeAgent } from "paperclip-adapter-opencode-k8s";
 import type { AgentDefinition } from "paperclip-k8s-runtime";
@@ -69,6 +70,18 @@ function eventType(line: string): unknown {
 /** Waits until the run's agent has printed at least one line, so its pod is running. */
 async function agentOutputStarted(runId: string): Promise<void> {
   await vi.waitFor(async () => expect((await transcriptLines(runId)).length).toBeGreaterThan(0), { timeout: 60_000, interval: 250 });
+}
+
+/** Creates the agent's release file (see the fake agent's `holdAfterLines`) once a run of the agent has reattached to its Job. */
+async function releaseOnceReattached(agentId: string, releaseFile: string): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const [latest] = await env.api.runsOf(env.companyId, agentId);
+      expect(latest ? await env.api.runLog(latest.id) : "").toMatch(/\[paperclip\] Reattached to Job /);
+    },
+    { timeout: RUN_TIMEOUT_MS, interval: 500 },
+  );
+  await writeFile(env.invocationFile(agentId, releaseFile), "");
 }
 
 /** The recorded happy transcript's lines and the session the adapter's own parser reads from it. */
@@ -169,16 +182,17 @@ describe("a run that ends before its agent starts", () => {
 });
 
 // Last: it kills the server, which every other test shares.
-describe("a Paperclip crash mid-run", { timeout: 300_000 }, () => {
+describe("a Paperclip crash mid-run", { timeout: 600_000 }, () => {
   it("kill -9 of the server, restart: the next run of each agent and task reattaches to its Job and finishes it", async () => {
     const { api } = env;
     onTestFailed(() => console.error(`Paperclip's output, last part:\n${env.server.output().slice(-6000)}`));
-    // Slow enough that the Jobs outlive the dead server's run lease and the restart, and still print after the reattach.
-    const lineDelayMs = 18_000;
+    // The fake agent prints its first line, then holds until the test releases it once a new run has reattached to
+    // its Job: the Job outlives the dead server's run lease and the restart, and still prints after the reattach.
+    const releaseFile = ".release-after-reattach";
     const started = await Promise.all(
       ADAPTER_TYPES.map(async (adapterType) => {
         const agentId = await api.createAgent(env.companyId, { name: `${adapterType} crash`, adapterType, adapterConfig: env.agentConfig({ timeoutSec: 600 }) });
-        const taskId = await api.createIssue(env.companyId, env.taskTitle({ transcript: HAPPY[adapterType], lineDelayMs }), agentId);
+        const taskId = await api.createIssue(env.companyId, env.taskTitle({ transcript: HAPPY[adapterType], holdAfterLines: 1, releaseFile }), agentId);
         const run = await firstRunOf(agentId);
         await agentOutputStarted(run.id);
         return { adapterType, agentId, taskId, run };
@@ -204,7 +218,7 @@ describe("a Paperclip crash mid-run", { timeout: 300_000 }, () => {
         // runtime's answer to that is the reattach below.
         await api.reconcileLostRun(taskId, run.id, "paperclip-e2e: the server was killed; the agent's Job keeps running and the next run reattaches to it.");
 
-        const next = await wakeAndFinish(agentId, taskId);
+        const [next] = await Promise.all([wakeAndFinish(agentId, taskId), releaseOnceReattached(agentId, releaseFile)]);
         expect(next.status, JSON.stringify(next.error)).toBe("succeeded");
         expect(await stdoutLines(next.id)).toContainEqual(expect.stringMatching(/^\[paperclip\] Reattached to Job /));
         const happy = happyOf(adapterType);

@@ -39,6 +39,9 @@ export interface FakeAgentScenario {
   transcript?: string;
   lineDelayMs?: number;
   stopAfterLines?: number;
+  /** After this many transcript lines, waits until `releaseFile` (relative to its working directory) exists. */
+  holdAfterLines?: number;
+  releaseFile?: string;
   chunks?: {
     text?: string;
     base64?: string;

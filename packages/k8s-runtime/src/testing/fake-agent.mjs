@@ -65,9 +65,12 @@ if (scenario.transcript) {
   const stdout = readFileSync(`${base}.stdout`);
   const lines = stdout.toString("utf8").split(/(?<=\n)/);
   const stopAfter = scenario.stopAfterLines ?? lines.length;
-  for (const line of lines.slice(0, stopAfter)) {
+  for (const [index, line] of lines.slice(0, stopAfter).entries()) {
     await write(process.stdout, line);
     if (scenario.lineDelayMs) await sleep(scenario.lineDelayMs);
+    // The test decides when the agent goes on (by creating `releaseFile`, relative to the working directory), so a
+    // Job outlives whatever the test does meanwhile, however slow the machine.
+    if (index + 1 === scenario.holdAfterLines) while (!existsSync(scenario.releaseFile)) await sleep(100);
   }
   if (existsSync(`${base}.stderr`)) await write(process.stderr, readFileSync(`${base}.stderr`));
 }
