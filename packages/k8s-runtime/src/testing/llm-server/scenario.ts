@@ -72,11 +72,12 @@ export const FINAL_TEXT = "Done. I ran the command and wrote hello to out.txt.";
 /** opencode tells the model its step budget is spent with this text (and expects a text reply). */
 const STEP_LIMIT_MARKER = "MAXIMUM STEPS REACHED";
 
-const SHELL_TOOL_NAMES = ["bash", "shell"];
+/** Shell tools of the CLIs: claude's `Bash`, opencode's `bash`, Codex's `exec_command` (its command field is `cmd`). */
+const SHELL_TOOL_NAMES = ["bash", "shell", "exec_command"];
 
 /** Input for the shell tool: the command, plus a short value for every other required field (e.g. `description`). */
 function shellToolInput(tool: OfferedTool): Record<string, string> {
-  const input: Record<string, string> = { command: SCRIPTED_COMMAND };
+  const input: Record<string, string> = { [tool.required.includes("cmd") ? "cmd" : "command"]: SCRIPTED_COMMAND };
   for (const field of tool.required) if (!(field in input)) input[field] = field === "description" ? "Write hello to out.txt" : "";
   return input;
 }

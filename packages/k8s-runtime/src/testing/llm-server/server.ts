@@ -8,8 +8,9 @@ import { setTimeout as delay } from "node:timers/promises";
 import { isJsonObject, type JsonObject } from "../../agent-kit/json-fields.ts";
 import { anthropicMessages } from "./anthropic.ts";
 import { openAiChatCompletions } from "./openai.ts";
+import { openAiResponses } from "./responses.ts";
 import { decideReply, isLlmScenario, LLM_SCENARIOS, type ApiErrorReply, type LlmScenario, type StreamPacing } from "./scenario.ts";
-import { roughTokens, type ContentReply, type RenderedStream, type WireFormat } from "./wire.ts";
+import { InvalidRequestError, roughTokens, type ContentReply, type ParsedRequest, type RenderedStream, type WireFormat } from "./wire.ts";
 
 export interface LlmRequestRecord {
   seq: number;
@@ -18,7 +19,8 @@ export interface LlmRequestRecord {
   url: string;
   scenario: LlmScenario | null;
   tag: string | null;
-  api: "anthropic" | "openai" | "count_tokens" | null;
+  /** `openai`: chat completions; `responses`: the OpenAI Responses API. */
+  api: "anthropic" | "openai" | "responses" | "count_tokens" | null;
   model: string | null;
   stream: boolean | null;
   messageCount: number;
@@ -100,7 +102,14 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
     record: LlmRequestRecord,
     response: ServerResponse,
   ): Promise<void> {
-    const request = format.readRequest(body);
+    let request: ParsedRequest;
+    try {
+      request = format.readRequest(body);
+    } catch (error) {
+      if (!(error instanceof InvalidRequestError)) throw error;
+      record.status = 400;
+      return sendJson(response, 400, { error: { type: "invalid_request_error", message: error.message } });
+    }
     Object.assign(record, {
       model: request.model,
       stream: request.stream,
@@ -175,6 +184,9 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
       case "/v1/chat/completions":
         record.api = "openai";
         return serveModel(openAiChatCompletions, body, scenario, `${scenario}~${tag}`, record, response);
+      case "/v1/responses":
+        record.api = "responses";
+        return serveModel(openAiResponses, body, scenario, `${scenario}~${tag}`, record, response);
       case "/v1/messages/count_tokens":
         record.api = "count_tokens";
         record.status = 200;
