@@ -8,7 +8,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { isJsonObject, type JsonObject } from "../../agent-kit/json-fields.ts";
 import { anthropicMessages } from "./anthropic.ts";
 import { openAiChatCompletions } from "./openai.ts";
-import { openAiResponses } from "./responses.ts";
+import { openAiResponses } from "./openai-responses.ts";
 import { decideReply, isLlmScenario, LLM_SCENARIOS, type ApiErrorReply, type LlmScenario, type StreamPacing } from "./scenario.ts";
 import { InvalidRequestError, roughTokens, type ContentReply, type ParsedRequest, type RenderedStream, type WireFormat } from "./wire.ts";
 
