@@ -9,7 +9,6 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -18,12 +17,15 @@ import type { LlmScenario } from "../packages/k8s-runtime/src/testing/llm-server
 import { startScriptedLlmServer, type LlmRequestRecord, type ScriptedLlmServer } from "../packages/k8s-runtime/src/testing/llm-server/server.ts";
 
 const FIXTURE_ROOT = "/paperclip/fixture";
+const SCRIPTED_MODEL = "scripted-model";
 const fixturesDir = fileURLToPath(new URL("../fixtures/agent-cli-output/", import.meta.url));
 
 /** One recorded run: what the CLI is asked and how the scripted LLM answers. */
 interface Recipe {
   scenario: string;
   llm: LlmScenario;
+  /** The session the run asks to resume (the runtime's `RunFacts.resumeSessionId`), if any. */
+  resumeSessionId?(context: RecipeContext): string;
   /** The argv after the executable's name. */
   args(context: RecipeContext): string[];
   /** Environment beyond LANG and HOME. */
@@ -48,6 +50,8 @@ interface CliRecording {
   /** The host path of the real binary. */
   binary: string;
   version: string;
+  /** The model the recipes ask for (the runtime's `RunFacts.model`). */
+  model: string;
   recipes: Recipe[];
   /** The session id a transcript names. */
   sessionOf(stdout: string): string | null;
@@ -71,7 +75,7 @@ function codexRecording(): CliRecording {
     "--json",
     "--dangerously-bypass-approvals-and-sandbox",
     "--model",
-    "scripted-model",
+    SCRIPTED_MODEL,
     "-c",
     `model_providers.scripted={ name = "Scripted LLM", base_url = "${llm.openAiBaseUrl(scenario, tag)}", wire_api = "responses", env_key = "OPENAI_API_KEY", request_max_retries = 1, stream_max_retries = 1 }`,
     "-c",
@@ -92,11 +96,13 @@ function codexRecording(): CliRecording {
     scenario,
     llm: "happy",
     args: (context) => [...base(context, "happy"), "resume", id(context), "-"],
+    resumeSessionId: id,
     note,
   });
   return {
     binary,
     version: manifest.version,
+    model: SCRIPTED_MODEL,
     sessionOf: (stdout) => /"type":"thread\.started","thread_id":"([^"]+)"/.exec(stdout)?.[1] ?? null,
     recipes: [
       fresh("happy", "happy", "a shell tool call (exec_command), then final text"),
@@ -163,7 +169,9 @@ const recordingOf = RECORDINGS[cli];
 if (recordingOf === undefined) throw new Error(`usage: record-fixtures.ts <cli>; known: ${Object.keys(RECORDINGS).join(", ")}`);
 const recording = recordingOf();
 const only = process.argv.slice(3);
-const scratch = mkdtempSync(path.join(tmpdir(), `record-${cli}-`));
+// Not under /tmp: Codex will not put its helper binaries in a temporary directory and warns on stderr, which a
+// pod (HOME on the shared volume) never sees.
+const scratch = mkdtempSync(path.join("/var/tmp", `record-${cli}-`));
 const rewrite = (text: string) => text.replaceAll(scratch, FIXTURE_ROOT);
 const llm = await startScriptedLlmServer();
 const home = path.join(scratch, "homes", cli);
@@ -193,6 +201,8 @@ try {
       mock_scenario: recipe.llm,
       base_url: llm.baseUrl(recipe.llm, context.tag),
       cmd: [cli, ...args],
+      model: recording.model,
+      resume_session_id: recipe.resumeSessionId?.(context) ?? null,
       stdin: REAL_CLI_PROMPT,
       cwd,
       env: recordedEnv,
