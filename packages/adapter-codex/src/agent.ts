@@ -13,6 +13,10 @@ export const codexAgent: AgentDefinition<CodexParsed> = {
   containerName: "codex",
   defaultImageHint: "ghcr.io/<org>/codex:latest",
   capabilities: { reportsTurnLimit: false, reportsCost: false },
+  // Codex reads skills only from $CODEX_HOME/skills (CODEX_HOME is ~/.codex unless the operator moves it) and has no
+  // instructions flag: codex_local prepends the instructions to the prompt.
+  skillsDelivery: { kind: "home", homePath: ".codex/skills" },
+  instructionsDelivery: "prompt-prefix",
   buildCommand: buildCodexCommand,
   createParser: createCodexParser,
   interpret: (parsed, outcome, facts) => interpretCodex(parsed, outcome, facts),

@@ -17,7 +17,7 @@ const thread = { type: "thread.started", thread_id: "01a251eb-7f56-7100-9b64-cba
 
 function verdictOf(lines: object[], outcome: PodOutcome, model: string | null = null): AgentVerdict {
   const parsed = parseStdout(createCodexParser(), lines.map((line) => JSON.stringify(line)).join("\n"));
-  return interpretCodex(parsed, outcome, { model }, now);
+  return interpretCodex(parsed, outcome, { model, resumeSessionId: null }, now);
 }
 
 const failedTurn = (message: string) => [thread, { type: "turn.started" }, { type: "error", message }, { type: "turn.failed", error: { message } }];
@@ -25,7 +25,7 @@ const failedTurn = (message: string) => [thread, { type: "turn.started" }, { typ
 describe("interpretCodex", () => {
   it("a finished run: thread, usage, summary, the requested model, OpenAI as provider, no cost", () => {
     const fixture = readCliFixture("codex", "happy");
-    const verdict = interpretCodex(parseStdout(createCodexParser(), fixture.stdout), fixture.outcome, { model: "gpt-5.4" });
+    const verdict = interpretCodex(parseStdout(createCodexParser(), fixture.stdout), fixture.outcome, { model: "gpt-5.4", resumeSessionId: null });
     expect(verdict).toMatchObject({ model: "gpt-5.4", provider: "openai", biller: "openai", costUsd: null, summary: expect.stringMatching(/^Done\./) });
     expect(verdict.errorCode ?? null).toBeNull();
   });
@@ -70,7 +70,7 @@ describe("interpretCodex", () => {
 
   it("a refused start is agent_start_failed with Codex's own first stderr line", () => {
     const fixture = readCliFixture("codex", "codex-home-missing");
-    const verdict = interpretCodex(parseStdout(createCodexParser(), fixture.stdout), fixture.outcome, { model: null });
+    const verdict = interpretCodex(parseStdout(createCodexParser(), fixture.stdout), fixture.outcome, { model: null, resumeSessionId: null });
     expect(verdict).toMatchObject({ errorCode: "agent_start_failed", errorMessage: expect.stringMatching(/CODEX_HOME points to .* does not exist/) });
   });
 });

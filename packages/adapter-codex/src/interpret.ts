@@ -28,7 +28,12 @@ const PROVIDER_QUOTA = /usage limit|at capacity|capacity limit|\b429\b|too many 
 const TRANSIENT = /high demand|temporary errors|server overloaded|service unavailable|try again later|remote compact task/i;
 
 /** What a `codex exec --json` run's output means. */
-export function interpretCodex(parsed: CodexParsed, outcome: PodOutcome, facts: RunFacts = { model: null }, now: Date = new Date()): AgentVerdict {
+export function interpretCodex(
+  parsed: CodexParsed,
+  outcome: PodOutcome,
+  facts: RunFacts = { model: null, resumeSessionId: null },
+  now: Date = new Date(),
+): AgentVerdict {
   const verdict: AgentVerdict = {
     sessionId: parsed.sessionId,
     model: facts.model,
@@ -38,6 +43,8 @@ export function interpretCodex(parsed: CodexParsed, outcome: PodOutcome, facts: 
     usage: parsed.usage,
     costUsd: null,
     summary: parsed.summary,
+    // turn.completed counts the whole thread, earlier runs included, once it was resumed.
+    usageBasis: facts.resumeSessionId === null ? "per_run" : "session_cumulative",
   };
   const stderr = readableLines(outcome.stderrTail).filter((line) => !ROLLOUT_NOISE.test(line));
   const exitedNonZero = outcome.exitCode !== null && outcome.exitCode !== 0;
@@ -45,6 +52,15 @@ export function interpretCodex(parsed: CodexParsed, outcome: PodOutcome, facts: 
   const unknownSession = [...stderr, parsed.turnFailure ?? "", parsed.lastError ?? ""].find((line) => UNKNOWN_SESSION.test(line));
   if (exitedNonZero && parsed.sessionId === null && unknownSession !== undefined) {
     return { ...verdict, errorCode: "session_unavailable", errorMessage: `Codex cannot resume the thread: ${unknownSession}`, clearSession: true };
+  }
+  // Codex answers an unknown non-UUID id by starting a new thread without a word: the session asked for is gone.
+  if (facts.resumeSessionId !== null && parsed.sessionId !== null && parsed.sessionId !== facts.resumeSessionId) {
+    return {
+      ...verdict,
+      errorCode: "session_unavailable",
+      errorMessage: `Codex did not resume thread ${facts.resumeSessionId}: it started a new thread ${parsed.sessionId} instead`,
+      clearSession: true,
+    };
   }
   // A fatal error Codex reports without a turn (it exits on its own right after) fails the run like a failed turn.
   const failure = parsed.turnFailure ?? (!parsed.turnCompleted && exitedNonZero && outcome.signal === null ? parsed.lastError : null);

@@ -23,6 +23,9 @@ export function codexVerdictOracle(fixture: CliFixture): FixtureVerdict {
   if (exitCode !== 0 && reading.sessionId === null && isCodexUnknownSessionError(fixture.stdout, fixture.stderr)) {
     return failed("session_unavailable", { clearSession: true });
   }
+  // The policy for Codex's silent replacement of a thread it does not know: the recorded request against Paperclip's reading.
+  const resumed = fixture.facts.resumeSessionId;
+  if (resumed !== null && reading.sessionId !== null && reading.sessionId !== resumed) return failed("session_unavailable", { clearSession: true });
   const turnFailed = fixture.stdout.split("\n").some((line) => line.includes('"type":"turn.failed"'));
   if (reading.errorMessage !== null && (turnFailed || (exitCode > 0 && exitCode < 128))) {
     const input = { stdout: fixture.stdout, stderr: fixture.stderr, errorMessage: reading.errorMessage };

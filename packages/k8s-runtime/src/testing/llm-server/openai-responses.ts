@@ -5,12 +5,10 @@
  * gets a 400 naming the problem instead of a scripted reply.
  */
 import { isJsonObject, type JsonObject } from "../../agent-kit/json-fields.ts";
-import type { OfferedTool } from "./scenario.ts";
 import {
   contentText,
   halves,
   InvalidRequestError,
-  offeredTool,
   outputTokens,
   replyId,
   textDeltas,
@@ -42,16 +40,19 @@ function checkedItems(body: JsonObject): JsonObject[] {
   });
 }
 
-function offeredTools(body: JsonObject): OfferedTool[] {
-  if (body.tools === undefined || body.tool_choice === "none") return [];
+/** Names of the function tools the model may call now (none when `tool_choice` is `none`). */
+function offeredToolNames(body: JsonObject): string[] {
+  if (body.tools === undefined) return [];
   if (!Array.isArray(body.tools)) throw new InvalidRequestError("tools must be a list");
-  return body.tools.flatMap((tool, index) => {
+  const names = body.tools.flatMap((tool, index) => {
     if (!isJsonObject(tool) || typeof tool.type !== "string") throw new InvalidRequestError(`tools[${index}] must be an object with a type`);
     if (tool.type !== "function") return [];
-    const offered = isJsonObject(tool.parameters) ? offeredTool(tool.name, tool.parameters) : null;
-    if (offered === null) throw new InvalidRequestError(`tools[${index}] is a function tool without a name and a parameters schema`);
-    return [offered];
+    if (typeof tool.name !== "string" || !isJsonObject(tool.parameters)) {
+      throw new InvalidRequestError(`tools[${index}] is a function tool without a name and a parameters schema`);
+    }
+    return [tool.name];
   });
+  return body.tool_choice === "none" ? [] : names;
 }
 
 function readRequest(body: JsonObject): ParsedRequest {
@@ -62,7 +63,7 @@ function readRequest(body: JsonObject): ParsedRequest {
     stream: body.stream === true,
     messageCount: items.length,
     conversation: {
-      tools: offeredTools(body),
+      toolNames: offeredToolNames(body),
       endsWithToolResult: last?.type === "function_call_output",
       lastText: contentText(last?.content),
     },

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { LlmScenario, ScriptedShellTool } from "./scenario.ts";
 import { FINAL_TEXT, SCRIPTED_COMMAND } from "./scenario.ts";
 import { startScriptedLlmServer, type ScriptedLlmServer } from "./server.ts";
 
@@ -14,6 +15,15 @@ const bashTool = { name: "Bash", description: "Run a command", input_schema: { t
 const prompt = { role: "user", content: "Create out.txt" };
 const toolResult = { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "" }] };
 
+/** Claude's shell tool, as its real-CLI spec describes it. */
+const claudeShell: ScriptedShellTool = { name: "Bash", input: (command) => ({ command, description: "Write hello to out.txt" }) };
+const openCodeShell: ScriptedShellTool = { name: "bash", input: (command) => ({ command }) };
+const codexShell: ScriptedShellTool = { name: "exec_command", input: (cmd) => ({ cmd }) };
+
+function open(scenario: LlmScenario, tag: string, shellTool: ScriptedShellTool = claudeShell): string {
+  return server.openRun({ scenario, tag, shellTool });
+}
+
 function post(url: string, body: unknown): Promise<Response> {
   return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 }
@@ -28,7 +38,7 @@ function sseData(text: string): Record<string, unknown>[] {
 
 describe("Anthropic Messages", () => {
   it("streams a tool call with input_json_delta, then final text once the tool result is back", async () => {
-    const url = `${server.baseUrl("happy", "a1")}/v1/messages?beta=true`;
+    const url = `${open("happy", "a1")}/v1/messages?beta=true`;
     const first = sseData(await (await post(url, { model: "m", stream: true, tools: [bashTool], messages: [prompt] })).text());
     expect(first.map((event) => event.type)).toContain("message_start");
     const toolStart = first.find((event) => event.type === "content_block_start" && JSON.stringify(event).includes("tool_use"));
@@ -47,23 +57,23 @@ describe("Anthropic Messages", () => {
   });
 
   it("answers without streaming when asked to", async () => {
-    const url = `${server.baseUrl("happy", "a2")}/v1/messages`;
+    const url = `${open("happy", "a2")}/v1/messages`;
     const body = await (await post(url, { model: "m", tools: [bashTool], messages: [prompt, toolResult] })).json();
     expect(body).toMatchObject({ type: "message", model: "m", content: [{ type: "text", text: FINAL_TEXT }], stop_reason: "end_turn" });
   });
 
   it("errors with the API's status, error type and retry hints", async () => {
-    const response = await post(`${server.baseUrl("error429", "a3")}/v1/messages`, { model: "m", messages: [prompt] });
+    const response = await post(`${open("error429", "a3")}/v1/messages`, { model: "m", messages: [prompt] });
     expect(response.status).toBe(429);
     expect(response.headers.get("retry-after")).toBe("1");
     expect(response.headers.get("retry-after-ms")).toBe("7");
     expect(await response.json()).toEqual({ type: "error", error: { type: "rate_limit_error", message: expect.any(String) } });
-    const overloaded = await post(`${server.baseUrl("error529", "a3")}/v1/messages`, { model: "m", messages: [prompt] });
+    const overloaded = await post(`${open("error529", "a3b")}/v1/messages`, { model: "m", messages: [prompt] });
     expect(overloaded.status).toBe(529);
   });
 
   it("cuts the first final-text stream mid-way and serves the next one whole", async () => {
-    const url = `${server.baseUrl("cut", "a4")}/v1/messages`;
+    const url = `${open("cut", "a4")}/v1/messages`;
     const request = { model: "m", stream: true, tools: [bashTool], messages: [prompt, toolResult] };
     await expect((await post(url, request)).text()).rejects.toThrow();
     const again = sseData(await (await post(url, request)).text());
@@ -71,7 +81,7 @@ describe("Anthropic Messages", () => {
   });
 
   it("empty: a well-formed message with no content and 0 output tokens", async () => {
-    const events = sseData(await (await post(`${server.baseUrl("empty", "a5")}/v1/messages`, { model: "m", stream: true, messages: [prompt] })).text());
+    const events = sseData(await (await post(`${open("empty", "a5")}/v1/messages`, { model: "m", stream: true, messages: [prompt] })).text());
     expect(events.some((event) => event.type === "content_block_start")).toBe(false);
     expect(events.at(-2)).toMatchObject({ type: "message_delta", usage: { output_tokens: 0 } });
   });
@@ -81,7 +91,7 @@ describe("OpenAI chat completions", () => {
   const shell = { type: "function", function: { name: "bash", parameters: { type: "object", required: ["command"] } } };
 
   it("streams tool_calls, then text, with usage and [DONE]", async () => {
-    const url = `${server.openAiBaseUrl("happy", "o1")}/chat/completions`;
+    const url = `${open("happy", "o1", openCodeShell)}/v1/chat/completions`;
     const raw = await (await post(url, { model: "m", stream: true, tools: [shell], messages: [prompt] })).text();
     expect(raw.trimEnd().endsWith("data: [DONE]")).toBe(true);
     const chunks = sseData(raw);
@@ -97,7 +107,7 @@ describe("OpenAI chat completions", () => {
   });
 
   it("loop: always a tool call, until tools are switched off", async () => {
-    const url = `${server.openAiBaseUrl("loop", "o2")}/chat/completions`;
+    const url = `${open("loop", "o2", openCodeShell)}/v1/chat/completions`;
     const toolMessage = { role: "tool", tool_call_id: "call_1", content: "" };
     const call = await (await post(url, { model: "m", tools: [shell], messages: [prompt, toolMessage] })).json();
     expect(call).toMatchObject({ choices: [{ finish_reason: "tool_calls" }] });
@@ -121,7 +131,7 @@ describe("OpenAI Responses", () => {
   });
 
   it("streams a function call, then final text once the call's output is back, ending with response.completed and usage", async () => {
-    const url = `${server.openAiBaseUrl("happy", "r1")}/responses`;
+    const url = `${open("happy", "r1", codexShell)}/v1/responses`;
     const raw = await (await post(url, request([user]))).text();
     const events = sseData(raw);
     expect(raw).toMatch(/^event: response\.created\n/);
@@ -143,25 +153,25 @@ describe("OpenAI Responses", () => {
     const text = second.filter((event) => event.type === "response.output_text.delta").map((event) => event.delta);
     expect(text.join("")).toBe(FINAL_TEXT);
     expect(server.requests("r1").map((record) => [record.api, record.reply, record.messageCount])).toEqual([
-      ["responses", "tool:exec_command", 1],
-      ["responses", "text", 3],
+      ["openai-responses", "tool:exec_command", 1],
+      ["openai-responses", "text", 3],
     ]);
   });
 
   it("empty: response.completed with no output items and 0 output tokens", async () => {
-    const events = sseData(await (await post(`${server.openAiBaseUrl("empty", "r2")}/responses`, request([user]))).text());
+    const events = sseData(await (await post(`${open("empty", "r2", codexShell)}/v1/responses`, request([user]))).text());
     expect(events.map((event) => event.type)).toEqual(["response.created", "response.completed"]);
     expect(events.at(-1)).toMatchObject({ response: { output: [], usage: { output_tokens: 0 } } });
   });
 
   it("errors with the status and an OpenAI error body", async () => {
-    const response = await post(`${server.openAiBaseUrl("error401", "r3")}/responses`, request([user]));
+    const response = await post(`${open("error401", "r3", codexShell)}/v1/responses`, request([user]));
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ error: { message: expect.any(String), type: "authentication_error", code: "authentication_error", param: null } });
   });
 
   it("refuses requests the API would refuse, naming what is wrong", async () => {
-    const url = `${server.openAiBaseUrl("happy", "r4")}/responses`;
+    const url = `${open("happy", "r4", codexShell)}/v1/responses`;
     const refusals = [
       [{ stream: true, input: [user] }, /^model must be/],
       [{ model: "m", messages: [user] }, /^input must be a list/],
@@ -179,7 +189,7 @@ describe("OpenAI Responses", () => {
 
   it("stall: the final text stops after its first delta, with no response.completed", async () => {
     const call = { type: "function_call", call_id: "call_1", name: "exec_command", arguments: "{}" };
-    const response = await post(`${server.openAiBaseUrl("stall", "r5")}/responses`, request([user, call, { type: "function_call_output", call_id: "call_1", output: "" }]));
+    const response = await post(`${open("stall", "r5", codexShell)}/v1/responses`, request([user, call, { type: "function_call_output", call_id: "call_1", output: "" }]));
     const reader = response.body?.getReader();
     let seen = "";
     while (!seen.includes("response.output_text.delta")) seen += new TextDecoder().decode((await reader?.read())?.value);
@@ -195,11 +205,31 @@ describe("runs and lifecycle", () => {
     expect(await unknown.json()).toMatchObject({ error: { message: expect.stringMatching(/^unknown scenario "nope"; known: happy, /) } });
     expect((await fetch(`${server.origin}/v1/messages`)).status).toBe(404);
     expect(server.requests().map((record) => record.status)).toEqual([404, 404]);
-    expect(() => server.baseUrl("happy", "bad tag")).toThrow(/run tag/);
+    expect(() => open("happy", "bad tag")).toThrow(/run tag/);
+    open("happy", "once");
+    expect(() => open("loop", "once")).toThrow(/already open/);
+  });
+
+  it("refuses a run that was not opened: its shell tool is unknown", async () => {
+    const response = await post(`${server.origin}/s/happy~never/v1/messages`, { model: "m", tools: [bashTool], messages: [prompt] });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { message: 'run tag "never" was not opened (openRun)' } });
+  });
+
+  it("calls the run's shell tool with the spec's arguments, and no other tool whatever its name", async () => {
+    const gemini: ScriptedShellTool = { name: "run_shell_command", input: (command) => ({ command, dir_path: "." }) };
+    const url = `${open("happy", "g1", gemini)}/v1/messages`;
+    const runShell = { name: "run_shell_command", input_schema: { type: "object" } };
+    const call = await (await post(url, { model: "m", tools: [bashTool, runShell], messages: [prompt] })).json();
+    expect(call).toMatchObject({ content: [{ type: "text" }, { type: "tool_use", name: "run_shell_command", input: { command: SCRIPTED_COMMAND, dir_path: "." } }] });
+    // A request offering only a shell-like tool of another name gets text: nothing is guessed.
+    const titled = await (await post(url, { model: "m", tools: [bashTool], messages: [prompt] })).json();
+    expect(titled).toMatchObject({ content: [{ type: "text", text: FINAL_TEXT }], stop_reason: "end_turn" });
+    expect(server.requests("g1").map((record) => record.reply)).toEqual(["tool:run_shell_command", "text"]);
   });
 
   it("stop() ends a stalled stream and closes the server", async () => {
-    const url = `${server.baseUrl("stall", "s1")}/v1/messages`;
+    const url = `${open("stall", "s1")}/v1/messages`;
     const response = await post(url, { model: "m", stream: true, tools: [bashTool], messages: [prompt, toolResult] });
     const reader = response.body?.getReader();
     const first = await reader?.read();
