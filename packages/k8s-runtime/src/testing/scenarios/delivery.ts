@@ -41,6 +41,7 @@ export function deliveryScenarios<TParsed>(get: () => ConformanceContext<TParsed
         paperclipSkillSync: { desiredSkills: ["acme/review"] },
       },
       scenario: {
+        transcript: t.transcript(t.options.transcripts.happy),
         fileActions: [
           { op: "read", path: skillFile },
           { op: "write", path: skillFile, data: "tampered" },
@@ -71,6 +72,7 @@ export function deliveryScenarios<TParsed>(get: () => ConformanceContext<TParsed
       ...ids,
       config: { instructionsFilePath: path.join(managed, "AGENTS.md") },
       scenario: {
+        transcript: t.transcript(t.options.transcripts.happy),
         fileActions: [
           { op: "read", path: run.instructions },
           { op: "write", path: run.instructions, data: "tampered" },
