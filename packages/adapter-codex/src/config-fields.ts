@@ -44,35 +44,30 @@ export const codexConfigFields: AdapterConfigSchema["fields"] = [
 
 export const codexConfigurationDoc = `# codex_k8s agent configuration
 
-Runs OpenAI Codex (\`codex exec --json\`) as a Kubernetes Job. The prompt goes to the CLI on stdin (\`-\`).
-Codex keys (the same names and meaning as Paperclip's \`codex_local\` with \`engine: "cli"\`):
+Runs OpenAI Codex (\`codex exec --json … -\`, the prompt on stdin) as a Kubernetes Job, with the keys of Paperclip's
+\`codex_local\` (\`engine: "cli"\`):
 
-- \`model\` (string, optional): passed as \`--model\` (\`gpt-5.6\` is rewritten to \`gpt-5.6-sol\`, as codex_local does).
-  Blank: Codex's configured default.
-- \`modelReasoningEffort\` (string, optional; \`reasoningEffort\` is read too): passed as \`-c model_reasoning_effort=…\`.
-- \`search\` (boolean, default false): runs \`codex --search exec …\`.
-- \`fastMode\` (boolean, default false): \`-c service_tier="fast" -c features.fast_mode=true\` on the models that offer
-  it (gpt-6-astra, gpt-5.6-sol/terra/luna, gpt-5.5, gpt-5.4) and on model ids outside the list; ignored otherwise.
-- \`dangerouslyBypassApprovalsAndSandbox\` (boolean, default true; \`dangerouslyBypassSandbox\` and the runtime's
-  \`dangerouslySkipPermissions\` are read too): \`--dangerously-bypass-approvals-and-sandbox\`, since the pod is the
-  sandbox and nobody can answer an approval. Off: \`-c sandbox_mode="workspace-write"\` with network access (unless
-  \`extraArgs\` choose a sandbox or profile) and \`--skip-git-repo-check\`.
-- \`extraArgs\` (list of strings, or one whitespace-separated string, optional): added after the flags above and
-  before \`resume <thread id> -\`, each as one argument; nothing is interpreted by a shell. This is where a custom model
-  provider goes, e.g. \`-c model_providers.gw={ name = "Gateway", base_url = "https://…/v1", wire_api = "responses",
-  env_key = "GATEWAY_API_KEY" } -c model_provider=gw\`.
-- \`instructionsFilePath\` (absolute path, optional): markdown instructions for every run.
-- \`promptTemplate\` / \`bootstrapPromptTemplate\` (string, optional): the run prompt, and the part sent only when a
-  session starts fresh.
+- \`model\` (string, optional): \`--model\` (\`gpt-5.6\` becomes \`gpt-5.6-sol\`, as in codex_local). Blank: Codex's default.
+- \`modelReasoningEffort\` (string, optional; \`reasoningEffort\` is read too): \`-c model_reasoning_effort=…\`.
+- \`search\` (boolean, default false): \`codex --search exec …\`.
+- \`fastMode\` (boolean, default false): \`-c service_tier="fast" -c features.fast_mode=true\` on gpt-6-astra,
+  gpt-5.6-sol/terra/luna, gpt-5.5, gpt-5.4 and model ids outside the list; ignored for the others.
+- \`dangerouslyBypassApprovalsAndSandbox\` (boolean, default true; \`dangerouslyBypassSandbox\` and
+  \`dangerouslySkipPermissions\` are read too): \`--dangerously-bypass-approvals-and-sandbox\`: the pod is the sandbox.
+  Off: \`-c sandbox_mode="workspace-write"\` with network access (unless \`extraArgs\` choose a sandbox or profile)
+  and \`--skip-git-repo-check\`.
+- \`extraArgs\` (list, or one whitespace-separated string): after the flags above, before \`resume <thread> -\`; never
+  run through a shell. A custom model provider goes here: \`-c model_providers.gw={ name = "Gateway", base_url =
+  "https://…/v1", wire_api = "responses", env_key = "GATEWAY_API_KEY" } -c model_provider=gw\`.
+- \`instructionsFilePath\` (absolute path, optional): prepended to the prompt, except on a resumed thread's wake delta.
+- \`promptTemplate\` / \`bootstrapPromptTemplate\` (string, optional): the run prompt, and the part sent only fresh.
 
-Codex keeps its threads, logs and skills in \`CODEX_HOME\` (default \`~/.codex\` in the agent's HOME, which outlives
-every Job), so the next run resumes with \`codex exec … resume <thread id> -\`. A thread id Codex has no rollout for
-fails the run with \`session_unavailable\` and clears the session. Usage is what Codex reports in \`turn.completed\`:
-the thread's running total, which includes earlier runs of a resumed thread. Codex reports no cost.
-
-A failed turn (\`turn.failed\`) fails the run with \`llm_api_error\` (429 or usage limit: provider quota; 5xx, "high
-demand", "temporary errors": transient upstream); with HTTP 401/403 it fails with \`llm_auth_error\`, not retried.
-An empty reply fails with \`llm_api_error\`. A CLI that exits with an error before printing anything (a missing
-\`CODEX_HOME\`, a rejected flag) fails with \`agent_start_failed\` and its own first stderr line. Output that stops
-before \`turn.completed\` or \`turn.failed\` (the pod was killed, OOM, …) fails with \`codex_truncated\`.
+Codex keeps its threads and skills in \`CODEX_HOME\` (\`~/.codex\` in the agent's HOME, which outlives every Job; the
+run's skills are mounted read-only at \`~/.codex/skills\`), so the next run resumes with \`resume <thread id>\`. An
+unknown thread fails with \`session_unavailable\` and clears the session, also when Codex silently starts a new
+thread instead. Usage is Codex's \`turn.completed\`: the thread's running total (\`session_cumulative\` once resumed).
+Codex reports no cost. A failed turn is \`llm_api_error\` (429 or usage limit: provider quota; 5xx, "high demand":
+transient upstream), or \`llm_auth_error\` for HTTP 401/403 (not retried); an empty reply is \`llm_api_error\`. A CLI
+that exits with an error before any output (a missing \`CODEX_HOME\`, a rejected flag) is \`agent_start_failed\` with
+its first stderr line; output that stops before \`turn.completed\`/\`turn.failed\` (killed, OOM) is \`codex_truncated\`.
 `;
