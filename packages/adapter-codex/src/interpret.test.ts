@@ -33,8 +33,8 @@ describe("interpretCodex", () => {
   it("HTTP 429 and usage limits are provider quota, with the retry time when Codex names one", () => {
     const limited = verdictOf(failedTurn("exceeded retry limit, last status: 429 Too Many Requests, try again in 30 seconds"), exited(1));
     expect(limited).toMatchObject({ errorCode: "llm_api_error", errorFamily: "provider_quota", retryNotBefore: "2026-12-07T09:00:30.000Z" });
-    const usage = verdictOf(failedTurn("You've hit your usage limit for GPT-5. Switch to another model now."), exited(1));
-    expect(usage).toMatchObject({ errorCode: "llm_api_error", errorFamily: "provider_quota", retryNotBefore: null });
+    const usage = verdictOf(failedTurn("You've hit your usage limit for GPT-5. Switch to another model now, or try again at 3:05 PM."), exited(1));
+    expect(usage).toMatchObject({ errorCode: "llm_api_error", errorFamily: "provider_quota", retryNotBefore: "2026-12-07T15:05:00.000Z" });
   });
 
   it("HTTP 403 and refused-key wording are llm_auth_error without a family; other API errors have none", () => {
