@@ -21,6 +21,8 @@ export const openCodeRealCliSpec: RealCliSpec = {
   dialect: "openai",
   // OpenCode's bash tool requires a description.
   shellTool: { name: "bash", input: (command) => ({ command, description: "Write hello to out.txt" }) },
+  // How OpenCode tells the model that its step budget (`agent.<name>.steps`) is spent; it expects text then.
+  stepLimitNotice: "MAXIMUM STEPS REACHED",
   // OpenCode has no retry setting but honours the server's `retry-after-ms`, which keeps its five retries quick.
   // `settings` is OpenCode config merged over the generated one (e.g. `{ agent: { build: { steps: 2 } } }`).
   env: ({ baseUrl, settings }) => ({

@@ -120,7 +120,9 @@ export function claimPathOf(volume: SharedVolume, serverPath: string): string | 
  * The pod's mounts of the shared claim, parents first. `cwd` is mounted read-write when it lies on the
  * volume and not already inside HOME; its policy is checked by the caller (`workspaceProblem`). With
  * `skillsMountPath` (an agent that reads skills only from its home), the run's `input/skills/` is mounted
- * there too, read-only, over whatever the agent's HOME holds at that path.
+ * there too, read-only, over whatever the agent's HOME holds at that path. The agent can make that path a link
+ * (HOME is its own); container runtimes resolve mount targets inside the container, so that moves only where
+ * it sees its own read-only skills.
  */
 export function agentClaimMounts(volume: SharedVolume, run: RunDirectory, cwd: string, skillsMountPath: string | null = null): ClaimMount[] {
   const mount = (serverPath: string, readOnly: boolean, mountPath = serverPath): ClaimMount => {

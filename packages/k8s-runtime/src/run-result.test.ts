@@ -22,6 +22,14 @@ const outcome: PodOutcome = {
 };
 
 describe("buildRunResult", () => {
+  it("reports usage on the agent's basis: per run unless the verdict says the session's total", () => {
+    const usage = { inputTokens: 10, outputTokens: 2 };
+    const finished = { ...outcome, exitCode: 0, description: "container agent exited 0" };
+    expect(buildRunResult({ sessionId: "s-1", usage }, finished, facts).usageBasis).toBe("per_run");
+    const cumulative = buildRunResult({ sessionId: "s-1", usage, usageBasis: "session_cumulative" }, finished, facts);
+    expect(cumulative).toMatchObject({ usage, usageBasis: "session_cumulative" });
+  });
+
   it("makes every error message readable: no terminal escapes, no raw output, nothing twice", () => {
     const result = buildRunResult(
       { sessionId: null, errorCode: "mycli_truncated", errorMessage: "\u001b[31mMyCli stopped\u001b[0m; stderr: boom\nboom\n\u001b[31mboom\u001b[0m" },

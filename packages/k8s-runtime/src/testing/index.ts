@@ -19,7 +19,7 @@ export {
 export { FINAL_TEXT, LLM_SCENARIOS, SCRIPTED_COMMAND, type LlmScenario } from "./llm-server/scenario.ts";
 export { LLM_DIALECTS, type LlmDialect, type LlmDialectRoute } from "./llm-server/dialects.ts";
 export type { ScriptedRun } from "./llm-server/server.ts";
-export type { ScriptedShellTool } from "./llm-server/scenario.ts";
+export type { ScriptedCli, ScriptedShellTool } from "./llm-server/scenario.ts";
 export {
   installedFile,
   REAL_CLI_SCENARIOS,

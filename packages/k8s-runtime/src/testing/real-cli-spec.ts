@@ -46,6 +46,8 @@ export interface RealCliSpec {
   dialect: LlmDialect;
   /** The CLI's shell tool: the scripted model calls it by this name with these arguments. */
   shellTool: ScriptedShellTool;
+  /** Text the CLI sends when its step budget is spent and it wants text (the `loop` scenario then answers in text), if any. */
+  stepLimitNotice?: string;
   /** Adapter config `env` that points the CLI at the scripted LLM, offline, with retries kept quick. */
   env(run: RealCliEnvInput): Record<string, string>;
   /**

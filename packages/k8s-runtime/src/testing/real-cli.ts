@@ -79,7 +79,7 @@ export async function startRealCliCluster(spec: RealCliSpec, agent: AgentDefinit
       const agentId = input.agentId ?? randomUUID();
       const workspaceCwd = input.workspaceCwd ?? (await cluster.workspace(agentId));
       const tag = randomUUID().slice(0, 8);
-      const baseUrl = llm.openRun({ scenario: input.scenario, tag, shellTool: spec.shellTool });
+      const baseUrl = llm.openRun({ scenario: input.scenario, tag, cli: { shellTool: spec.shellTool, stepLimitNotice: spec.stepLimitNotice } });
       const cliRun = { baseUrl, settings: input.cliSettings ?? {} };
       const env = spec.env(cliRun);
       const run = recordedRun({

@@ -9,7 +9,7 @@ import type { JsonObject } from "../../agent-kit/json-fields.ts";
 export const LLM_SCENARIOS = [
   /** A shell tool call, then (once the tool result is back) final text. */
   "happy",
-  /** Always a tool call (turn and step limits), except when the CLI says its step budget is spent. */
+  /** Always a tool call (turn and step limits), except when the CLI says its step budget is spent (`ScriptedCli.stepLimitNotice`). */
   "loop",
   /** A well-formed reply with no content and 0 output tokens. */
   "empty",
@@ -33,6 +33,13 @@ export function isLlmScenario(value: string): value is LlmScenario {
   return (LLM_SCENARIOS as readonly string[]).includes(value);
 }
 
+/** What the script must know of the run's CLI: its shell tool and how it says its steps are spent. */
+export interface ScriptedCli {
+  shellTool: ScriptedShellTool;
+  /** Text the CLI puts in its last message when its step budget is spent and it wants a text answer (opencode's notice), if any. */
+  stepLimitNotice?: string;
+}
+
 /** A CLI's shell tool, as the scripted model calls it. */
 export interface ScriptedShellTool {
   /** The tool's name as the CLI offers it to the model (`Bash`, `bash`, `shell`, `run_shell_command`). */
@@ -47,7 +54,7 @@ export interface Conversation {
   toolNames: string[];
   /** The last message carries a tool's result (so the model's turn continues after a tool call). */
   endsWithToolResult: boolean;
-  /** Text of the last message, for markers such as opencode's step-limit notice. */
+  /** Text of the last message, for markers such as a CLI's step-limit notice. */
   lastText: string;
 }
 
@@ -73,9 +80,6 @@ export type Reply =
 export const SCRIPTED_COMMAND = "echo hello > out.txt";
 export const TOOL_PREAMBLE = "I'll run the command.";
 export const FINAL_TEXT = "Done. I ran the command and wrote hello to out.txt.";
-/** opencode tells the model its step budget is spent with this text (and expects a text reply). */
-const STEP_LIMIT_MARKER = "MAXIMUM STEPS REACHED";
-
 /** The run's shell tool called with `SCRIPTED_COMMAND`, or null when this request does not offer it. */
 function toolCall(conversation: Conversation, shellTool: ScriptedShellTool, pacing: StreamPacing): Reply | null {
   if (!conversation.toolNames.includes(shellTool.name)) return null;
@@ -108,8 +112,7 @@ function apiError(scenario: "error500" | "error529" | "error429" | "error401", r
 
 export interface ScriptOptions {
   retryAfterMs: number;
-  /** The tool the run's CLI runs shell commands with. */
-  shellTool: ScriptedShellTool;
+  cli: ScriptedCli;
   /** Final-text replies already sent for this run (the `cut` scenario breaks only the first). */
   finalTextStreamsSent: number;
 }
@@ -125,7 +128,9 @@ export function decideReply(scenario: LlmScenario, conversation: Conversation, o
     case "empty":
       return { kind: "empty" };
     case "loop": {
-      const call = conversation.lastText.includes(STEP_LIMIT_MARKER) ? null : toolCall(conversation, options.shellTool, "whole");
+      const notice = options.cli.stepLimitNotice;
+      const stepsSpent = notice !== undefined && conversation.lastText.includes(notice);
+      const call = stepsSpent ? null : toolCall(conversation, options.cli.shellTool, "whole");
       return call ?? { kind: "text", text: FINAL_TEXT, pacing: "whole" };
     }
     case "happy":
@@ -138,7 +143,7 @@ export function decideReply(scenario: LlmScenario, conversation: Conversation, o
         return { kind: "text", text: FINAL_TEXT, pacing };
       }
       // Requests without a shell tool (opencode's session title) get plain text, never a broken stream.
-      return toolCall(conversation, options.shellTool, scenario === "slow" ? "paced" : "whole") ?? { kind: "text", text: FINAL_TEXT, pacing: "whole" };
+      return toolCall(conversation, options.cli.shellTool, scenario === "slow" ? "paced" : "whole") ?? { kind: "text", text: FINAL_TEXT, pacing: "whole" };
     }
   }
 }

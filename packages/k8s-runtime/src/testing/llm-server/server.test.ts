@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { LlmScenario, ScriptedShellTool } from "./scenario.ts";
+import type { LlmScenario, ScriptedCli, ScriptedShellTool } from "./scenario.ts";
 import { FINAL_TEXT, SCRIPTED_COMMAND } from "./scenario.ts";
 import { startScriptedLlmServer, type ScriptedLlmServer } from "./server.ts";
 
@@ -20,8 +20,8 @@ const claudeShell: ScriptedShellTool = { name: "Bash", input: (command) => ({ co
 const openCodeShell: ScriptedShellTool = { name: "bash", input: (command) => ({ command }) };
 const codexShell: ScriptedShellTool = { name: "exec_command", input: (cmd) => ({ cmd }) };
 
-function open(scenario: LlmScenario, tag: string, shellTool: ScriptedShellTool = claudeShell): string {
-  return server.openRun({ scenario, tag, shellTool });
+function open(scenario: LlmScenario, tag: string, shellTool: ScriptedShellTool = claudeShell, cli: Omit<ScriptedCli, "shellTool"> = {}): string {
+  return server.openRun({ scenario, tag, cli: { shellTool, ...cli } });
 }
 
 function post(url: string, body: unknown): Promise<Response> {
@@ -113,6 +113,14 @@ describe("OpenAI chat completions", () => {
     expect(call).toMatchObject({ choices: [{ finish_reason: "tool_calls" }] });
     const last = await (await post(url, { model: "m", tools: [shell], tool_choice: "none", messages: [prompt, toolMessage] })).json();
     expect(last).toMatchObject({ choices: [{ finish_reason: "stop" }] });
+  });
+
+  it("loop: text once the last message carries the CLI's step-limit notice, and only that CLI's", async () => {
+    const spent = { role: "user", content: "STEPS ARE SPENT. Answer in text." };
+    const noticed = await (await post(`${open("loop", "o3", openCodeShell, { stepLimitNotice: "STEPS ARE SPENT" })}/v1/chat/completions`, { model: "m", tools: [shell], messages: [prompt, spent] })).json();
+    expect(noticed).toMatchObject({ choices: [{ finish_reason: "stop", message: { content: FINAL_TEXT } }] });
+    const other = await (await post(`${open("loop", "o4", openCodeShell)}/v1/chat/completions`, { model: "m", tools: [shell], messages: [prompt, spent] })).json();
+    expect(other).toMatchObject({ choices: [{ finish_reason: "tool_calls" }] });
   });
 });
 

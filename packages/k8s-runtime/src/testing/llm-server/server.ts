@@ -1,14 +1,14 @@
 /**
  * A scripted LLM on 127.0.0.1 for running the real agent CLIs offline. A run is opened first (`openRun`: its
- * scenario, a tag, and the shell tool its CLI offers) and gets its base URL, `http://127.0.0.1:<port>/s/<scenario>~<tag>`:
+ * scenario, a tag, and what the script must know of its CLI) and gets its base URL, `http://127.0.0.1:<port>/s/<scenario>~<tag>`:
  * the scenario says what the model answers, the tag keeps one run's requests apart from another's and selects
- * the run's shell tool. The dialect is chosen by endpoint (`dialects.ts`). Every request is recorded.
+ * the run's CLI. The dialect is chosen by endpoint (`dialects.ts`). Every request is recorded.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
 import { isJsonObject, type JsonObject } from "../../agent-kit/json-fields.ts";
 import { dialectFor, type LlmDialect } from "./dialects.ts";
-import { decideReply, isLlmScenario, LLM_SCENARIOS, type ApiErrorReply, type LlmScenario, type ScriptedShellTool, type StreamPacing } from "./scenario.ts";
+import { decideReply, isLlmScenario, LLM_SCENARIOS, type ApiErrorReply, type LlmScenario, type ScriptedCli, type StreamPacing } from "./scenario.ts";
 import { InvalidRequestError, roughTokens, type ContentReply, type ParsedRequest, type RenderedStream, type WireFormat } from "./wire.ts";
 
 export interface LlmRequestRecord {
@@ -43,8 +43,8 @@ export interface ScriptedRun {
   scenario: LlmScenario;
   /** Unique per run (letters, digits, `.`, `_`, `-`). */
   tag: string;
-  /** The tool the run's CLI runs shell commands with: what the model's tool calls name. */
-  shellTool: ScriptedShellTool;
+  /** The run's CLI: the shell tool the model's tool calls name, its step-limit notice. */
+  cli: ScriptedCli;
 }
 
 export interface ScriptedLlmServer {
@@ -84,7 +84,7 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
   const retryAfterMs = options.retryAfterMs ?? 20;
   const records: LlmRequestRecord[] = [];
   const finalTextsSent = new Map<string, number>();
-  const shellTools = new Map<string, ScriptedShellTool>();
+  const clis = new Map<string, ScriptedCli>();
   const stopping = new AbortController();
 
   async function writeStream(response: ServerResponse, rendered: RenderedStream, pacing: StreamPacing): Promise<void> {
@@ -108,11 +108,11 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
     format: WireFormat,
     endpoint: string,
     body: JsonObject,
-    run: { scenario: LlmScenario; runKey: string; shellTool: ScriptedShellTool },
+    run: { scenario: LlmScenario; runKey: string; cli: ScriptedCli },
     record: LlmRequestRecord,
     response: ServerResponse,
   ): Promise<void> {
-    const { scenario, runKey, shellTool } = run;
+    const { scenario, runKey, cli } = run;
     let request: ParsedRequest;
     try {
       request = format.readRequest(body, endpoint);
@@ -129,7 +129,7 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
       afterToolResult: request.conversation.endsWithToolResult,
     });
     const sent = finalTextsSent.get(runKey) ?? 0;
-    const reply = decideReply(scenario, request.conversation, { retryAfterMs, shellTool, finalTextStreamsSent: sent });
+    const reply = decideReply(scenario, request.conversation, { retryAfterMs, cli, finalTextStreamsSent: sent });
     if (reply.kind === "error") {
       record.reply = "error";
       record.status = reply.status;
@@ -175,8 +175,8 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
     record.tag = tag;
     if (!isLlmScenario(scenario)) return notFound(response, `unknown scenario ${JSON.stringify(scenario)}; known: ${LLM_SCENARIOS.join(", ")}`);
     record.scenario = scenario;
-    const shellTool = shellTools.get(tag);
-    if (shellTool === undefined) return notFound(response, `run tag ${JSON.stringify(tag)} was not opened (openRun)`);
+    const cli = clis.get(tag);
+    if (cli === undefined) return notFound(response, `run tag ${JSON.stringify(tag)} was not opened (openRun)`);
     if (request.method !== "POST") return notFound(response, `${request.method} ${endpoint || "/"} is not served`);
 
     let body: unknown;
@@ -198,7 +198,7 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
     const route = dialectFor(endpoint);
     if (route === null) return notFound(response, `POST ${endpoint || "/"} is not served`);
     record.api = route.dialect;
-    return serveModel(route.wire, endpoint, body, { scenario, runKey: `${scenario}~${tag}`, shellTool }, record, response);
+    return serveModel(route.wire, endpoint, body, { scenario, runKey: `${scenario}~${tag}`, cli }, record, response);
   }
 
   const server = createServer((request, response) => {
@@ -217,10 +217,10 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
 
   return {
     origin,
-    openRun: ({ scenario, tag, shellTool }) => {
+    openRun: ({ scenario, tag, cli }) => {
       if (!TAG.test(tag)) throw new Error(`run tag ${JSON.stringify(tag)} must match ${TAG.source}`);
-      if (shellTools.has(tag)) throw new Error(`run tag ${JSON.stringify(tag)} is already open`);
-      shellTools.set(tag, shellTool);
+      if (clis.has(tag)) throw new Error(`run tag ${JSON.stringify(tag)} is already open`);
+      clis.set(tag, cli);
       return `${origin}/s/${scenario}~${tag}`;
     },
     requests: (tag) => records.filter((record) => tag === undefined || record.tag === tag).map((record) => ({ ...record })),
