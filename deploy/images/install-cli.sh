@@ -3,9 +3,10 @@
 #
 #   install-cli.sh <npm-package> <version> <executable> <prefix>
 #
-# Both CLIs ship a self-contained native binary in a per-platform npm package (an optional dependency of the
-# main package), which their postinstall step would copy into place. npm may skip install scripts, so this
-# script picks the platform package npm installed itself, in the order the main package lists them.
+# The CLIs ship a self-contained native binary in a per-platform npm package (an optional dependency of the
+# main package), at its root, in bin/, or (Codex) in vendor/<target triple>/bin/; claude and opencode's postinstall
+# step would copy it into place. npm may skip install scripts, so this script picks the platform package npm
+# installed itself, in the order the main package lists them.
 # Needs node and npm (at build time only; the image itself needs neither).
 set -eu
 
@@ -24,12 +25,14 @@ printf '{ "name": "agent-cli-staging", "private": true }\n' >"$staging/package.j
 (cd "$staging" && npm install --no-audit --no-fund --loglevel=error --ignore-scripts "$package@$version" >&2)
 
 binary=$(node -e '
-  const { existsSync, readFileSync } = require("node:fs");
+  const { existsSync, readdirSync, readFileSync } = require("node:fs");
   const path = require("node:path");
   const [modules, name, executable] = process.argv.slice(1);
   const manifest = JSON.parse(readFileSync(path.join(modules, name, "package.json"), "utf8"));
   for (const platformPackage of Object.keys(manifest.optionalDependencies ?? {})) {
-    for (const candidate of [executable, path.join("bin", executable)]) {
+    const vendor = path.join(modules, platformPackage, "vendor");
+    const triples = existsSync(vendor) ? readdirSync(vendor) : [];
+    for (const candidate of [executable, path.join("bin", executable), ...triples.map((triple) => path.join("vendor", triple, "bin", executable))]) {
       const file = path.join(modules, platformPackage, candidate);
       if (existsSync(file)) { process.stdout.write(file); process.exit(0); }
     }

@@ -71,6 +71,7 @@ async function runPod(sim: SimCluster, name: string, image: string, command: str
 const IMAGES = [
   { cli: "claude", npmPackage: "@anthropic-ai/claude-code", versionVariable: "CLAUDE_CODE_VERSION" },
   { cli: "opencode", npmPackage: "opencode-ai", versionVariable: "OPENCODE_VERSION" },
+  { cli: "codex", npmPackage: "@openai/codex", versionVariable: "CODEX_VERSION" },
 ];
 
 describe.each(IMAGES)("deploy/images/$cli", ({ cli, npmPackage, versionVariable }) => {

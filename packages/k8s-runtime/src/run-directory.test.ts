@@ -202,6 +202,23 @@ describe("prepareRunDirectory", () => {
     expect(await readFile(run.prompt, "utf8")).toBe("retry");
   });
 
+  it("creates the levels of a skills mount point inside HOME for the pod's uid, and refuses a link the agent planted there", async () => {
+    const run = runDirectoryFor({ instanceRoot: root, ...ids });
+    const mountPoint = join(run.home, ".codex", "skills");
+    await prepareRunDirectory(run, { prompt: "p", ownerUid: 12345, ownerGid: 23456, homeMountPoint: mountPoint });
+    const serverUid = process.getuid?.() ?? 0;
+    for (const level of [join(run.home, ".codex"), mountPoint]) {
+      expect((await stat(level)).isDirectory()).toBe(true);
+      if (serverUid === 0) expect([(await stat(level)).uid, (await stat(level)).gid]).toEqual([12345, 23456]);
+    }
+    await rm(mountPoint, { recursive: true });
+    await symlink(join(root, "elsewhere"), mountPoint);
+    const next = runDirectoryFor({ instanceRoot: root, ...ids, runId: "next" });
+    await expect(prepareRunDirectory(next, { prompt: "p", homeMountPoint: mountPoint })).rejects.toThrow(/skills.* is not a directory/);
+    await expect(stat(join(root, "elsewhere"))).rejects.toMatchObject({ code: "ENOENT" });
+    await expect(prepareRunDirectory(next, { prompt: "p", homeMountPoint: join(root, "outside") })).rejects.toThrow(/is not inside the agent's HOME/);
+  });
+
   it("keeps an existing agent HOME as it is", async () => {
     const first = runDirectoryFor({ instanceRoot: root, ...ids, runId: "one" });
     await prepareRunDirectory(first, { prompt: "p" });

@@ -16,7 +16,7 @@
  */
 import { constants } from "node:fs";
 import { chmod, lstat, mkdir, open, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { materializeRunSkills, type RunSkill } from "./run-skills.ts";
 import { assertSafePathSegment } from "./names.ts";
 import { openRegularFile, readRegularFile, UnsafeFileError } from "./safe-file.ts";
@@ -138,6 +138,12 @@ export interface PrepareRunDirectoryOptions {
   ownerGid?: number;
   /** The agent's working directory when it lies on the shared volume: created (and handed over) when missing. */
   workspace?: string;
+  /**
+   * A directory inside HOME where the pod mounts the run's skills (a `home` skills layout). It and every level above
+   * it up to HOME are created when missing and handed over like HOME: otherwise the kubelet creates them, as root,
+   * and the CLI can no longer write beside the mount (Codex keeps its threads in `~/.codex`, above `~/.codex/skills`).
+   */
+  homeMountPoint?: string;
 }
 
 /**
@@ -199,6 +205,29 @@ async function ensureWritableDirectory(dir: string, access: Access): Promise<voi
 }
 
 /**
+ * Creates the missing directories from HOME down to `target`, each handed to the pod's user. HOME is the agent's to
+ * write: a level that is a link or a file is refused, never followed, since the mount would land where it points.
+ */
+async function ensureHomeLevels(home: string, target: string, access: Access): Promise<void> {
+  const inside = relative(home, target);
+  if (inside === "" || inside.startsWith("..") || isAbsolute(inside)) throw new Error(`${target} is not inside the agent's HOME ${home}`);
+  let dir = home;
+  for (const segment of inside.split(sep)) {
+    dir = join(dir, segment);
+    const found = await lstat(dir).catch((error: unknown) => {
+      if (isErrnoException(error) && error.code === "ENOENT") return null;
+      throw error;
+    });
+    if (found === null) {
+      await mkdir(dir, { mode: 0o755 });
+      await handOver(dir, access);
+    } else if (!found.isDirectory()) {
+      throw new Error(`${dir} in the agent's HOME is not a directory (a link or a file there would move the skills mount); remove it`);
+    }
+  }
+}
+
+/**
  * Creates a fresh run directory: `input/` with the prompt (any size), instructions, run files and skills,
  * an empty `output/` handed to the pod's user, and the agent's HOME and workspace when missing. Throws
  * `RunDirectoryExistsError` rather than overwrite an existing run's output. Returns notes for the run log
@@ -254,6 +283,7 @@ async function fillRunDirectory(
   await mkdir(run.output, { mode: 0o700 });
   await handOver(run.output, access);
   await ensureWritableDirectory(run.home, access);
+  if (options.homeMountPoint !== undefined) await ensureHomeLevels(run.home, options.homeMountPoint, access);
   if (options.workspace !== undefined) await ensureWritableDirectory(options.workspace, access);
   return notes;
 }

@@ -74,6 +74,7 @@ export function launchRun(input: {
         ownerUid: plan.runAsUser,
         ownerGid: plan.runAsGroup,
         ...(plan.sharedCwd !== null ? { workspace: plan.sharedCwd } : {}),
+        ...(plan.skills.length > 0 && plan.skillsPlacement.mountPath !== null ? { homeMountPoint: plan.skillsPlacement.mountPath } : {}),
       });
       for (const note of prepared.notes) await log.info(note);
     } catch (error) {

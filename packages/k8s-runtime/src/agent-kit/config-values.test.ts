@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigValueError } from "../config-values.ts";
-import { readChoice, readPositiveInteger, readText } from "./config-values.ts";
+import { readChoice, readFlag, readPositiveInteger, readText } from "./config-values.ts";
 
 describe("agent config readers", () => {
   it("readPositiveInteger treats unset, blank and 0 as no value", () => {
@@ -25,6 +25,13 @@ describe("agent config readers", () => {
     expect(readText({ model: " a/b " }, "model")).toBe("a/b");
     expect(readText({ model: "  " }, "model")).toBeNull();
     expect(() => readText({ model: 3 }, "model")).toThrow("config.model must be a string, got 3");
+  });
+
+  it("readFlag takes booleans and their text, blank as unset", () => {
+    expect(readFlag({ search: true }, "search")).toBe(true);
+    expect(readFlag({ search: " FALSE " }, "search")).toBe(false);
+    expect(readFlag({ search: "" }, "search")).toBeNull();
+    expect(() => readFlag({ search: "yes" }, "search")).toThrow('config.search must be true or false, got "yes"');
   });
 
   it("throws the runtime's ConfigValueError naming the key, so a run reports k8s_config_invalid", () => {

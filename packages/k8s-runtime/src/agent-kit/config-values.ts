@@ -3,7 +3,7 @@
  * unset) and with its errors: `ConfigValueError` naming the key, which a run reports as
  * `k8s_config_invalid`.
  */
-import { fail, isUnset, readNumber, readString } from "../config-values.ts";
+import { fail, isUnset, readBoolean, readNumber, readString } from "../config-values.ts";
 
 type AgentConfig = Readonly<Record<string, unknown>>;
 
@@ -25,4 +25,9 @@ export function readChoice<T extends string>(config: AgentConfig, key: string, c
 /** A trimmed non-empty string, or null when unset or blank. */
 export function readText(config: AgentConfig, key: string): string | null {
   return readString(config[key], key) ?? null;
+}
+
+/** `true` or `false` (a boolean, or that text), or null when unset or blank. */
+export function readFlag(config: AgentConfig, key: string): boolean | null {
+  return readBoolean(config[key], key) ?? null;
 }

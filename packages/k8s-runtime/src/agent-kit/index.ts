@@ -1,5 +1,5 @@
 /** Helpers every agent package uses: output-line narrowing, bounded text, config readers, session codec, retry hints, shared policies. */
-export { readChoice, readPositiveInteger, readText } from "./config-values.ts";
+export { readChoice, readFlag, readPositiveInteger, readText } from "./config-values.ts";
 export { isJsonObject, numberField, objectField, parseJsonObjectLine, stringField, type JsonObject } from "./json-fields.ts";
 export { firstReadableLine, readableLines, readableMessage, stripTerminalEscapes } from "./readable-message.ts";
 export { retryNotBeforeFromText } from "./retry-hint.ts";

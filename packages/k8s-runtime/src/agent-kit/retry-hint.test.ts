@@ -21,6 +21,10 @@ describe("retryNotBeforeFromText", () => {
     expect(retryNotBeforeFromText("usage limit reached, resets 9:30am (UTC)", now)).toBe("2026-11-25T09:30:00.000Z");
     // No zone: the pod's clock, UTC.
     expect(retryNotBeforeFromText("limit resets at 12am", now)).toBe("2026-11-25T00:00:00.000Z");
+    // Codex's usage-limit wording.
+    expect(retryNotBeforeFromText("You've hit your usage limit for GPT-5. Switch to another model now, or try again at 3:05 PM.", now)).toBe(
+      "2026-11-24T15:05:00.000Z",
+    );
     // Across a daylight-saving change (New York leaves DST on 2026-11-01).
     const beforeChange = new Date("2026-10-31T20:00:00.000Z");
     expect(retryNotBeforeFromText("resets 3pm (America/New_York)", beforeChange)).toBe("2026-11-01T20:00:00.000Z");

@@ -1,6 +1,7 @@
 /**
  * When a provider says when to retry, turn that into an instant. Claude Code prints its usage-limit
- * reset either as `Claude AI usage limit reached|<unix seconds>` or as `… resets 5pm (Europe/Berlin)`;
+ * reset either as `Claude AI usage limit reached|<unix seconds>` or as `… resets 5pm (Europe/Berlin)`; Codex says
+ * `… or try again at 3:05 PM.`;
  * gateways often say `try again in 30 seconds`. Anything else gives null: no guessing.
  */
 export function retryNotBeforeFromText(text: string, now: Date): string | null {
@@ -13,7 +14,7 @@ export function retryNotBeforeFromText(text: string, now: Date): string | null {
     return new Date(now.getTime() + Number(delay[1]) * unitMs).toISOString();
   }
 
-  const reset = /\bresets?\s+(?:at\s+)?(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s*m\b\.?(?:\s*\(([^)]+)\))?/i.exec(text);
+  const reset = /\b(?:resets?|try again)\s+(?:at\s+)?(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s*m\b\.?(?:\s*\(([^)]+)\))?/i.exec(text);
   if (reset?.[1] !== undefined && reset[3] !== undefined) {
     const hour12 = Number(reset[1]);
     const minute = Number(reset[2] ?? "0");

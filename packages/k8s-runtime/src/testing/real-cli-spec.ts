@@ -50,8 +50,12 @@ export interface RealCliSpec {
   stepLimitNotice?: string;
   /** Adapter config `env` that points the CLI at the scripted LLM, offline, with retries kept quick. */
   env(run: RealCliEnvInput): Record<string, string>;
-  /** Adapter config every scripted run starts from (e.g. the `model` the scripted provider serves); a test's own config goes over it. */
-  config?: Record<string, unknown>;
+  /**
+   * Adapter config every scripted run starts from (e.g. the `model` the scripted provider serves), or a function of the
+   * run for a CLI told where its LLM is by arguments rather than env (Codex: a model provider in `extraArgs`); a test's
+   * own config goes over it.
+   */
+  config?: Record<string, unknown> | ((run: RealCliEnvInput) => Record<string, unknown>);
   /** How the CLI's transcript shows what the scenarios wait for and check. */
   transcript: {
     /** Matches once the transcript shows the scripted shell command ran (the OOM scenario kills only after it is printed). */

@@ -80,7 +80,8 @@ export async function startRealCliCluster(spec: RealCliSpec, agent: AgentDefinit
       const workspaceCwd = input.workspaceCwd ?? (await cluster.workspace(agentId));
       const tag = randomUUID().slice(0, 8);
       const baseUrl = llm.openRun({ scenario: input.scenario, tag, cli: { shellTool: spec.shellTool, stepLimitNotice: spec.stepLimitNotice } });
-      const env = spec.env({ baseUrl, settings: input.cliSettings ?? {} });
+      const cliRun = { baseUrl, settings: input.cliSettings ?? {} };
+      const env = spec.env(cliRun);
       const run = recordedRun({
         agentId,
         adapterType: agent.type,
@@ -89,7 +90,7 @@ export async function startRealCliCluster(spec: RealCliSpec, agent: AgentDefinit
         sessionParams: input.sessionParams ?? null,
         config: cluster.config({
           promptTemplate: REAL_CLI_PROMPT,
-          ...spec.config,
+          ...(typeof spec.config === "function" ? spec.config(cliRun) : spec.config),
           ...input.config,
           env: { ...env, ...configEnv(input.config) },
         }),

@@ -4,6 +4,7 @@
  */
 import { anthropicMessages } from "./anthropic.ts";
 import { openAiChatCompletions } from "./openai.ts";
+import { openAiResponses } from "./openai-responses.ts";
 import type { WireFormat } from "./wire.ts";
 
 export interface LlmDialectRoute {
@@ -17,6 +18,7 @@ export interface LlmDialectRoute {
 export const LLM_DIALECTS = [
   { dialect: "anthropic", endpoint: /^\/v1\/messages$/, wire: anthropicMessages },
   { dialect: "openai", endpoint: /^\/v1\/chat\/completions$/, wire: openAiChatCompletions },
+  { dialect: "openai-responses", endpoint: /^\/v1\/responses$/, wire: openAiResponses },
 ] as const satisfies readonly LlmDialectRoute[];
 
 export type LlmDialect = (typeof LLM_DIALECTS)[number]["dialect"];

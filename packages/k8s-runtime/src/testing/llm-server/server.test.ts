@@ -18,6 +18,7 @@ const toolResult = { role: "user", content: [{ type: "tool_result", tool_use_id:
 /** Claude's shell tool, as its real-CLI spec describes it. */
 const claudeShell: ScriptedShellTool = { name: "Bash", input: (command) => ({ command, description: "Write hello to out.txt" }) };
 const openCodeShell: ScriptedShellTool = { name: "bash", input: (command) => ({ command }) };
+const codexShell: ScriptedShellTool = { name: "exec_command", input: (cmd) => ({ cmd }) };
 
 function open(scenario: LlmScenario, tag: string, shellTool: ScriptedShellTool = claudeShell, cli: Omit<ScriptedCli, "shellTool"> = {}): string {
   return server.openRun({ scenario, tag, cli: { shellTool, ...cli } });
@@ -120,6 +121,88 @@ describe("OpenAI chat completions", () => {
     expect(noticed).toMatchObject({ choices: [{ finish_reason: "stop", message: { content: FINAL_TEXT } }] });
     const other = await (await post(`${open("loop", "o4", openCodeShell)}/v1/chat/completions`, { model: "m", tools: [shell], messages: [prompt, spent] })).json();
     expect(other).toMatchObject({ choices: [{ finish_reason: "tool_calls" }] });
+  });
+});
+
+describe("OpenAI Responses", () => {
+  // Shaped as Codex 0.171 sends them: developer/user messages as typed input items, its `exec_command` shell tool.
+  const execCommand = { type: "function", name: "exec_command", strict: false, parameters: { type: "object", required: ["cmd"] } };
+  const webSearch = { type: "web_search" };
+  const user = { type: "message", role: "user", content: [{ type: "input_text", text: "Create out.txt" }] };
+  const request = (input: unknown[], extra: Record<string, unknown> = {}) => ({
+    model: "scripted-model",
+    stream: true,
+    tool_choice: "auto",
+    tools: [execCommand, webSearch],
+    input,
+    ...extra,
+  });
+
+  it("streams a function call, then final text once the call's output is back, ending with response.completed and usage", async () => {
+    const url = `${open("happy", "r1", codexShell)}/v1/responses`;
+    const raw = await (await post(url, request([user]))).text();
+    const events = sseData(raw);
+    expect(raw).toMatch(/^event: response\.created\n/);
+    expect(events.map((event) => event.sequence_number)).toEqual(events.map((_, index) => index));
+    const done = events.filter((event) => event.type === "response.output_item.done").map((event) => event.item as Record<string, unknown>);
+    expect(done.map((item) => item.type)).toEqual(["message", "function_call"]);
+    const call = done[1] as { name: string; call_id: string; arguments: string };
+    expect(call.name).toBe("exec_command");
+    expect(JSON.parse(call.arguments)).toEqual({ cmd: SCRIPTED_COMMAND });
+    const argumentDeltas = events.filter((event) => event.type === "response.function_call_arguments.delta").map((event) => event.delta);
+    expect(argumentDeltas.join("")).toBe(call.arguments);
+    expect(events.at(-1)).toMatchObject({
+      type: "response.completed",
+      response: { status: "completed", output: done, usage: { input_tokens: expect.any(Number), output_tokens: expect.any(Number) } },
+    });
+
+    const answered = [user, { type: "function_call", call_id: call.call_id, name: call.name, arguments: call.arguments }, { type: "function_call_output", call_id: call.call_id, output: "" }];
+    const second = sseData(await (await post(url, request(answered))).text());
+    const text = second.filter((event) => event.type === "response.output_text.delta").map((event) => event.delta);
+    expect(text.join("")).toBe(FINAL_TEXT);
+    expect(server.requests("r1").map((record) => [record.api, record.reply, record.messageCount])).toEqual([
+      ["openai-responses", "tool:exec_command", 1],
+      ["openai-responses", "text", 3],
+    ]);
+  });
+
+  it("empty: response.completed with no output items and 0 output tokens", async () => {
+    const events = sseData(await (await post(`${open("empty", "r2", codexShell)}/v1/responses`, request([user]))).text());
+    expect(events.map((event) => event.type)).toEqual(["response.created", "response.completed"]);
+    expect(events.at(-1)).toMatchObject({ response: { output: [], usage: { output_tokens: 0 } } });
+  });
+
+  it("errors with the status and an OpenAI error body", async () => {
+    const response = await post(`${open("error401", "r3", codexShell)}/v1/responses`, request([user]));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: { message: expect.any(String), type: "authentication_error", code: "authentication_error", param: null } });
+  });
+
+  it("refuses requests the API would refuse, naming what is wrong", async () => {
+    const url = `${open("happy", "r4", codexShell)}/v1/responses`;
+    const refusals = [
+      [{ stream: true, input: [user] }, /^model must be/],
+      [{ model: "m", messages: [user] }, /^input must be a list/],
+      [request([{ role: "user", content: "x" }]), /^input\[0\] must be an object with a type/],
+      [request([user, { type: "function_call_output", call_id: "call_x", output: "" }]), /answers no earlier function_call/],
+      [request([user], { tools: [{ type: "function", parameters: {} }] }), /^tools\[0\] is a function tool without a name/],
+    ] as const;
+    for (const [body, message] of refusals) {
+      const response = await post(url, body);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(message);
+    }
+    expect(server.requests("r4").map((record) => record.status)).toEqual([400, 400, 400, 400, 400]);
+  });
+
+  it("stall: the final text stops after its first delta, with no response.completed", async () => {
+    const call = { type: "function_call", call_id: "call_1", name: "exec_command", arguments: "{}" };
+    const response = await post(`${open("stall", "r5", codexShell)}/v1/responses`, request([user, call, { type: "function_call_output", call_id: "call_1", output: "" }]));
+    const reader = response.body?.getReader();
+    let seen = "";
+    while (!seen.includes("response.output_text.delta")) seen += new TextDecoder().decode((await reader?.read())?.value);
+    expect(seen).not.toContain("response.completed");
+    await reader?.cancel();
   });
 });
 

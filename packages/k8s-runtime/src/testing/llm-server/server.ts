@@ -9,7 +9,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { isJsonObject, type JsonObject } from "../../agent-kit/json-fields.ts";
 import { dialectFor, type LlmDialect } from "./dialects.ts";
 import { decideReply, isLlmScenario, LLM_SCENARIOS, type ApiErrorReply, type LlmScenario, type ScriptedCli, type StreamPacing } from "./scenario.ts";
-import { roughTokens, type ContentReply, type RenderedStream, type WireFormat } from "./wire.ts";
+import { InvalidRequestError, roughTokens, type ContentReply, type ParsedRequest, type RenderedStream, type WireFormat } from "./wire.ts";
 
 export interface LlmRequestRecord {
   seq: number;
@@ -113,7 +113,14 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
     response: ServerResponse,
   ): Promise<void> {
     const { scenario, runKey, cli } = run;
-    const request = format.readRequest(body, endpoint);
+    let request: ParsedRequest;
+    try {
+      request = format.readRequest(body, endpoint);
+    } catch (error) {
+      if (!(error instanceof InvalidRequestError)) throw error;
+      record.status = 400;
+      return sendJson(response, 400, { error: { type: "invalid_request_error", message: error.message } });
+    }
     Object.assign(record, {
       model: request.model,
       stream: request.stream,

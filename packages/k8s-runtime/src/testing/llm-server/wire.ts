@@ -5,6 +5,9 @@ import type { ApiErrorReply, Conversation, Reply } from "./scenario.ts";
 
 export type ContentReply = Exclude<Reply, ApiErrorReply>;
 
+/** A request the API would refuse (HTTP 400), with what is wrong in it. */
+export class InvalidRequestError extends Error {}
+
 export interface ParsedRequest {
   model: string | null;
   stream: boolean;
