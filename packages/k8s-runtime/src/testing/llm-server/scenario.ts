@@ -72,7 +72,7 @@ export const FINAL_TEXT = "Done. I ran the command and wrote hello to out.txt.";
 /** opencode tells the model its step budget is spent with this text (and expects a text reply). */
 const STEP_LIMIT_MARKER = "MAXIMUM STEPS REACHED";
 
-const SHELL_TOOL_NAMES = ["bash", "shell"];
+const SHELL_TOOL_NAMES = ["bash", "shell", "run_shell_command"];
 
 /** Input for the shell tool: the command, plus a short value for every other required field (e.g. `description`). */
 function shellToolInput(tool: OfferedTool): Record<string, string> {

@@ -1,12 +1,14 @@
 /**
  * A scripted LLM on 127.0.0.1 for running the real agent CLIs offline. Each run picks its script through
- * its base URL, `http://127.0.0.1:<port>/s/<scenario>~<tag>`: the scenario says what the model answers,
+ * its base URL, `http://127.0.0.1:<port>/s/<scenario>~<tag>` (Anthropic Messages, OpenAI chat completions, the
+ * Gemini API): the scenario says what the model answers,
  * the tag keeps one run's requests apart from another's. Every request is recorded.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
 import { isJsonObject, type JsonObject } from "../../agent-kit/json-fields.ts";
 import { anthropicMessages } from "./anthropic.ts";
+import { GEMINI_MODEL_ENDPOINT, geminiGenerateContent } from "./gemini.ts";
 import { openAiChatCompletions } from "./openai.ts";
 import { decideReply, isLlmScenario, LLM_SCENARIOS, type ApiErrorReply, type LlmScenario, type StreamPacing } from "./scenario.ts";
 import { roughTokens, type ContentReply, type RenderedStream, type WireFormat } from "./wire.ts";
@@ -18,7 +20,7 @@ export interface LlmRequestRecord {
   url: string;
   scenario: LlmScenario | null;
   tag: string | null;
-  api: "anthropic" | "openai" | "count_tokens" | null;
+  api: "anthropic" | "openai" | "gemini" | "count_tokens" | null;
   model: string | null;
   stream: boolean | null;
   messageCount: number;
@@ -167,6 +169,17 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
     if (!isJsonObject(body)) {
       record.status = 400;
       return sendJson(response, 400, { type: "error", error: { type: "invalid_request_error", message: "request body is not a JSON object" } });
+    }
+    const gemini = GEMINI_MODEL_ENDPOINT.exec(endpoint);
+    if (gemini !== null) {
+      const [, model = "", method = ""] = gemini;
+      if (method === "countTokens") {
+        record.api = "count_tokens";
+        record.status = 200;
+        return sendJson(response, 200, { totalTokens: roughTokens(JSON.stringify(body)) });
+      }
+      record.api = "gemini";
+      return serveModel(geminiGenerateContent(model, method === "streamGenerateContent"), body, scenario, `${scenario}~${tag}`, record, response);
     }
     switch (endpoint) {
       case "/v1/messages":
