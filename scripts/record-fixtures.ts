@@ -10,8 +10,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startScriptedLlmServer, type LlmRequestRecord, type ScriptedLlmServer } from "../packages/k8s-runtime/src/testing/llm-server/server.ts";
-import type { LlmScenario } from "../packages/k8s-runtime/src/testing/llm-server/scenario.ts";
+import { startScriptedLlmServer, type LlmRequestRecord } from "../packages/k8s-runtime/src/testing/llm-server/server.ts";
+import type { LlmScenario, ScriptedShellTool } from "../packages/k8s-runtime/src/testing/llm-server/scenario.ts";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 const fixturesDir = path.join(repoRoot, "fixtures/agent-cli-output");
@@ -41,7 +41,9 @@ interface CliRecorder {
   entry: string;
   command: string;
   baseArgs: string[];
-  env: (server: ScriptedLlmServer, scenario: LlmScenario, tag: string, home: string) => Record<string, string>;
+  /** The CLI's shell tool, as the scripted model calls it. */
+  shellTool: ScriptedShellTool;
+  env: (baseUrl: string, home: string) => Record<string, string>;
   prepareHome: (home: string, settings: Record<string, unknown>) => void;
   sessionIdOf: (stdout: string) => string | null;
   recordings: Record<string, Recording>;
@@ -54,9 +56,10 @@ const gemini: CliRecorder = {
   entry: path.join(repoRoot, "node_modules/@google/gemini-cli/bundle/gemini.js"),
   command: "gemini",
   baseArgs: ["--output-format", "stream-json", "--model", GEMINI_MODEL, "--approval-mode", "yolo", "--sandbox=none"],
-  env: (server, scenario, tag, home) => ({
+  shellTool: { name: "run_shell_command", input: (command) => ({ command }) },
+  env: (baseUrl, home) => ({
     GEMINI_API_KEY: "dummy",
-    GOOGLE_GEMINI_BASE_URL: server.baseUrl(scenario, tag),
+    GOOGLE_GEMINI_BASE_URL: baseUrl,
     GEMINI_CLI_NO_RELAUNCH: "true",
     GEMINI_CLI_TRUST_WORKSPACE: "true",
     NO_BROWSER: "1",
@@ -171,7 +174,8 @@ async function record(cli: string, only: string[]): Promise<void> {
       recorder.prepareHome(home, recording.settings ?? {});
       const tag = `${cli}-${scenario}`;
       const argv = [...recorder.baseArgs, ...(recording.args?.(earlier) ?? [])];
-      const env = recorder.env(server, recording.llm, tag, home);
+      const baseUrl = server.openRun({ scenario: recording.llm, tag, shellTool: recorder.shellTool });
+      const env = recorder.env(baseUrl, home);
       const outcome = await runCli(recorder, argv, { ...env, HOME: home }, runCwd, recording, () => server.requests(tag));
       earlier.set(scenario, { stdout: outcome.stdout, sessionId: recorder.sessionIdOf(outcome.stdout) });
       console.log(`${cli}/${scenario}: exit ${outcome.exitCode}${outcome.killed ? ` (${outcome.killed})` : ""}, ${outcome.durationS}s`);
@@ -180,8 +184,11 @@ async function record(cli: string, only: string[]): Promise<void> {
         cli,
         scenario,
         mock_scenario: recording.llm,
-        base_url: rewrite(env.GOOGLE_GEMINI_BASE_URL ?? ""),
+        base_url: rewrite(baseUrl),
         cmd: [recorder.command, ...argv],
+        // What the runtime would tell `interpret` (RunFacts).
+        model: argv.includes("--model") ? (argv[argv.indexOf("--model") + 1] ?? null) : null,
+        resume_session_id: argv.includes("--resume") ? (argv[argv.indexOf("--resume") + 1] ?? null) : null,
         stdin: PROMPT,
         cwd: rewrite(runCwd),
         env: Object.fromEntries(Object.entries({ LANG: "C.UTF-8", HOME: home, ...env }).map(([key, value]) => [key, rewrite(value)])),

@@ -13,14 +13,14 @@ describe("claudeAgent", () => {
 
   it("runs a fixture end to end through its own parser and interpret", () => {
     const fixture = readCliFixture("claude", "max-turns");
-    const verdict = claudeAgent.interpret(parseStdout(claudeAgent.createParser(), fixture.stdout), fixture.outcome, { model: null });
+    const verdict = claudeAgent.interpret(parseStdout(claudeAgent.createParser(), fixture.stdout), fixture.outcome, fixture.facts);
     expect(verdict.errorCode).toBe("max_turns_exhausted");
   });
 
   it("reports the model the CLI names, else the one the run asked for", () => {
     const interpret = (scenario: string) => {
       const fixture = readCliFixture("claude", scenario);
-      return claudeAgent.interpret(parseStdout(claudeAgent.createParser(), fixture.stdout), fixture.outcome, { model: "claude-opus-4-1" });
+      return claudeAgent.interpret(parseStdout(claudeAgent.createParser(), fixture.stdout), fixture.outcome, { ...fixture.facts, model: "claude-opus-4-1" });
     };
     expect(interpret("happy").model).toBe("claude-sonnet-4-5");
     // A bogus --resume prints only a result line, which names no model.

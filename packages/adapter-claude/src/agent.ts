@@ -12,6 +12,9 @@ export const claudeAgent: AgentDefinition<ClaudeParsed> = {
   label: "Claude Code (Kubernetes)",
   containerName: "claude",
   defaultImageHint: "ghcr.io/<org>/claude-code:latest",
+  // Claude Code finds skills in <dir>/.claude/skills of a directory given with --add-dir.
+  skillsDelivery: { kind: "claude-project-dir" },
+  instructionsDelivery: "file",
   capabilities: { reportsTurnLimit: true, reportsCost: true },
   buildCommand: buildClaudeCommand,
   createParser: createClaudeParser,

@@ -31,7 +31,7 @@ const CLAUDE: AgentCliTerms = {
 export function interpretClaude(
   parsed: ClaudeParsed,
   outcome: PodOutcome,
-  facts: RunFacts = { model: null },
+  facts: RunFacts = { model: null, resumeSessionId: null },
   now: Date = new Date(),
 ): AgentVerdict {
   const { result } = parsed;

@@ -13,6 +13,10 @@ export const geminiAgent: AgentDefinition<GeminiParsed> = {
   containerName: "gemini",
   defaultImageHint: "ghcr.io/<org>/gemini:latest",
   capabilities: { reportsTurnLimit: true, reportsCost: false },
+  // Gemini CLI finds skills only under its home (gemini_local links them into ~/.gemini/skills).
+  skillsDelivery: { kind: "home", homePath: ".gemini/skills" },
+  // gemini_local prepends the instructions to the prompt; the CLI has no flag for an instructions file.
+  instructionsDelivery: "prompt-prefix",
   buildCommand: buildGeminiCommand,
   createParser: createGeminiParser,
   interpret: (parsed, outcome, facts) => interpretGemini(parsed, outcome, facts),

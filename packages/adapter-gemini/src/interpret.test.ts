@@ -7,17 +7,18 @@ import { createGeminiParser } from "./parse-output.ts";
 
 function verdictOf(scenario: string): AgentVerdict {
   const fixture = readCliFixture("gemini", scenario);
-  return interpretGemini(parseStdout(createGeminiParser(), fixture.stdout), fixture.outcome, { model: null });
+  return interpretGemini(parseStdout(createGeminiParser(), fixture.stdout), fixture.outcome, fixture.facts);
 }
 
 const now = new Date("2026-12-07T19:00:00.000Z");
+const fresh = { model: null, resumeSessionId: null };
 const exited1: PodOutcome = { exitCode: 1, signal: null, reason: "Error", description: "container exited 1", stderrTail: "", stdoutLines: 3 };
 
 /** A run that printed `init` and then the given `result` error. */
 function verdictOfResultError(error: object, outcome: Partial<PodOutcome> = {}): AgentVerdict {
   const lines = [{ type: "init", session_id: "s-1", model: "auto" }, { type: "result", status: "error", error, stats: { input_tokens: 5, output_tokens: 0 } }];
   const parsed = parseStdout(createGeminiParser(), lines.map((line) => JSON.stringify(line)).join("\n"));
-  return interpretGemini(parsed, { ...exited1, ...outcome }, { model: null }, now);
+  return interpretGemini(parsed, { ...exited1, ...outcome }, fresh, now);
 }
 
 const apiError = (code: number, message: string, extra = "") =>
@@ -40,14 +41,20 @@ describe("interpretGemini on real CLI output", () => {
     const verdict = verdictOf("happy");
     expect(verdict).toMatchObject({ provider: "google", biller: "google", billingType: "api", model: "gemini-2.5-flash" });
     expect(verdict.errorCode ?? null).toBeNull();
-    expect(verdict.usage).toEqual({ inputTokens: 23620, outputTokens: 27, cachedInputTokens: 0 });
-    expect(interpretGemini(parseStdout(createGeminiParser(), readCliFixture("gemini", "happy").stdout), readCliFixture("gemini", "happy").outcome, { model: "gemini-2.5-pro" }).model).toBe("gemini-2.5-pro");
+    expect(verdict.usage?.outputTokens).toBe(27);
+    const happy = readCliFixture("gemini", "happy");
+    const parsed = parseStdout(createGeminiParser(), happy.stdout);
+    expect(interpretGemini(parsed, happy.outcome, { ...fresh, model: "gemini-2.5-pro" }).model).toBe("gemini-2.5-pro");
+    expect(interpretGemini(parsed, happy.outcome, fresh).model).toBe("gemini-2.5-flash");
   });
 
   it("resume-bogus-id: session_unavailable with the CLI's own words, the session cleared", () => {
     const verdict = verdictOf("resume-bogus-id");
     expect(verdict).toMatchObject({ errorCode: "session_unavailable", clearSession: true });
     expect(verdict.errorMessage).toBe('Gemini session is unavailable: Error resuming session: Invalid session identifier "00000000-0000-4000-8000-000000000000".');
+    // Only a run asked to resume can have lost its session.
+    const fixture = readCliFixture("gemini", "resume-bogus-id");
+    expect(interpretGemini(parseStdout(createGeminiParser(), fixture.stdout), fixture.outcome, fresh).errorCode).toBe("agent_start_failed");
   });
 
   it("max-turns: max_turns_exhausted (exit 53), the session cleared", () => {
@@ -91,7 +98,7 @@ describe("interpretGemini on API errors", () => {
 
   it("a CLI that refuses to start: agent_start_failed with its first stderr line", () => {
     const parsed = parseStdout(createGeminiParser(), "");
-    const verdict = interpretGemini(parsed, { ...exited1, exitCode: 41, stdoutLines: 0, stderrTail: "\u001b[33mWarning: 256-color\u001b[0m\nInvalid auth method selected.\n" });
+    const verdict = interpretGemini(parsed, { ...exited1, exitCode: 41, stdoutLines: 0, stderrTail: "\u001b[33mWarning: 256-color\u001b[0m\nInvalid auth method selected.\n" }, fresh);
     expect(verdict.errorCode).toBe("agent_start_failed");
   });
 });

@@ -31,7 +31,7 @@ const TURN_LIMIT_EXIT = 53;
 const QUOTA = /resource_exhausted|quota|rate[-\s]?limit|too many requests/i;
 
 /** What a Gemini CLI run's output means. */
-export function interpretGemini(parsed: GeminiParsed, outcome: PodOutcome, facts: RunFacts = { model: null }, now: Date = new Date()): AgentVerdict {
+export function interpretGemini(parsed: GeminiParsed, outcome: PodOutcome, facts: RunFacts, now: Date = new Date()): AgentVerdict {
   const verdict: AgentVerdict = {
     sessionId: parsed.sessionId,
     model: facts.model ?? parsed.model,
@@ -46,7 +46,7 @@ export function interpretGemini(parsed: GeminiParsed, outcome: PodOutcome, facts
   const { result } = parsed;
   const exitedNonZero = outcome.exitCode !== null && outcome.exitCode !== 0;
   const unknownSession = [...readableLines(outcome.stderrTail), result?.errorMessage ?? ""].find((line) => UNKNOWN_SESSION.test(line));
-  if (exitedNonZero && unknownSession !== undefined) {
+  if (facts.resumeSessionId !== null && exitedNonZero && unknownSession !== undefined) {
     return { ...verdict, errorCode: "session_unavailable", errorMessage: `Gemini session is unavailable: ${unknownSession}`, clearSession: true };
   }
   if (outcome.exitCode === TURN_LIMIT_EXIT || result?.errorType === "FatalTurnLimitedError") {

@@ -13,17 +13,17 @@ describe("opencodeAgent", () => {
 
   it("runs a fixture end to end through its own parser and interpret", () => {
     const fixture = readCliFixture("opencode", "resume-bogus-id");
-    const verdict = opencodeAgent.interpret(parseStdout(opencodeAgent.createParser(), fixture.stdout), fixture.outcome, { model: null });
+    const verdict = opencodeAgent.interpret(parseStdout(opencodeAgent.createParser(), fixture.stdout), fixture.outcome, fixture.facts);
     expect(verdict.errorCode).toBe("session_unavailable");
   });
 
   it("reports provider and model from the run's provider/model, which OpenCode's output never names", () => {
     const fixture = readCliFixture("opencode", "happy");
     const parsed = parseStdout(opencodeAgent.createParser(), fixture.stdout);
-    const verdict = opencodeAgent.interpret(parsed, fixture.outcome, { model: "mock/mock-model" });
+    const verdict = opencodeAgent.interpret(parsed, fixture.outcome, { ...fixture.facts, model: "mock/mock-model" });
     expect(verdict).toMatchObject({ model: "mock/mock-model", provider: "mock", biller: "mock" });
     expect(verdict.errorCode).toBeUndefined();
-    expect(opencodeAgent.interpret(parsed, fixture.outcome, { model: null })).toMatchObject({ model: null, provider: null });
+    expect(opencodeAgent.interpret(parsed, fixture.outcome, fixture.facts)).toMatchObject({ model: null, provider: null });
   });
 
   it("offers the models opencode_local offers", () => {

@@ -12,6 +12,9 @@ export const opencodeAgent: AgentDefinition<OpenCodeParsed> = {
   label: "OpenCode (Kubernetes)",
   containerName: "opencode",
   defaultImageHint: "ghcr.io/<org>/opencode:latest",
+  // OpenCode reads <name>/SKILL.md from every directory in its config's skills.paths.
+  skillsDelivery: { kind: "directory" },
+  instructionsDelivery: "file",
   capabilities: { reportsTurnLimit: false, reportsCost: true },
   buildCommand: buildOpenCodeCommand,
   createParser: createOpenCodeParser,

@@ -7,7 +7,7 @@ import { createOpenCodeParser } from "./parse-output.ts";
 
 function verdictOf(scenario: string): AgentVerdict {
   const fixture = readCliFixture("opencode", scenario);
-  return interpretOpenCode(parseStdout(createOpenCodeParser(), fixture.stdout), fixture.outcome, { model: "mock/mock-model" });
+  return interpretOpenCode(parseStdout(createOpenCodeParser(), fixture.stdout), fixture.outcome, { ...fixture.facts, model: "mock/mock-model" });
 }
 
 const failedOutcome: PodOutcome = { exitCode: 1, signal: null, reason: "Error", description: "container exited 1", stderrTail: "", stdoutLines: 0 };
@@ -15,7 +15,7 @@ const now = new Date("2026-11-24T09:00:00.000Z");
 
 function verdictOfLines(lines: object[], outcome: Partial<PodOutcome> = {}): AgentVerdict {
   const parsed = parseStdout(createOpenCodeParser(), lines.map((line) => JSON.stringify(line)).join("\n"));
-  return interpretOpenCode(parsed, { ...failedOutcome, stdoutLines: lines.length, ...outcome }, { model: null }, now);
+  return interpretOpenCode(parsed, { ...failedOutcome, stdoutLines: lines.length, ...outcome }, { model: null, resumeSessionId: null }, now);
 }
 
 describe("interpretOpenCode on real CLI output", () => {

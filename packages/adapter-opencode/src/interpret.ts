@@ -23,7 +23,7 @@ const OPENCODE: AgentCliTerms = {
 export function interpretOpenCode(
   parsed: OpenCodeParsed,
   outcome: PodOutcome,
-  facts: RunFacts = { model: null },
+  facts: RunFacts = { model: null, resumeSessionId: null },
   now: Date = new Date(),
 ): AgentVerdict {
   const provider = facts.model?.includes("/") ? facts.model.slice(0, facts.model.indexOf("/")) : null;

@@ -26,9 +26,12 @@ export interface AgentCommandInput {
   runDir: string;
   /** The prompt, already written by the server; the runtime feeds it to the agent on stdin. */
   promptFile: string;
-  /** Instructions file in the run directory (a copy of `instructionsFilePath`), if any. */
+  /**
+   * Instructions file in the run directory (a copy of `instructionsFilePath`), if any. Always null for an
+   * agent whose `instructionsDelivery` is `prompt-prefix`: its prompt file already starts with them.
+   */
   instructionsFile: string | null;
-  /** Directory in the run directory holding the run's desired skills, if any. */
+  /** Where the run's skills are, laid out as the agent's `skillsDelivery` asks (see there), or null when it has none. */
   skillsDir: string | null;
 }
 
@@ -59,10 +62,12 @@ export interface PodOutcome {
   stdoutLines: number;
 }
 
-/** Facts about the run that the output may not repeat (OpenCode never names its model). */
+/** Facts about the run that the output may not repeat (OpenCode never names its model; Codex starts a new thread on an unknown id). */
 export interface RunFacts {
   /** The model the command asked for, or null for the CLI's default. */
   model: string | null;
+  /** The session the command asked to resume (`AgentCommandInput.resumeSessionId`), or null for a fresh one. */
+  resumeSessionId: string | null;
 }
 
 /** What the agent's output means; the runtime adds exit code, timing and Kubernetes facts. */
@@ -82,6 +87,11 @@ export interface AgentVerdict {
   retryNotBefore?: string | null;
   /** The session must not be resumed next time (unknown session, turn limit). */
   clearSession?: boolean;
+  /**
+   * What `usage` counts (Paperclip's spelling): this run only (default), or everything since the session began
+   * (Codex reports thread totals on resume), which Paperclip turns into this run's share.
+   */
+  usageBasis?: "per_run" | "session_cumulative";
   resultJson?: Record<string, unknown> | null;
 }
 
@@ -99,6 +109,29 @@ export interface AgentCapabilities {
   reportsCost: boolean;
 }
 
+/**
+ * Where the agent CLI looks for skills; the runtime copies the run's skills (each a directory with `SKILL.md`)
+ * into the read-only `input/skills/` to match, and passes the path as `AgentCommandInput.skillsDir`.
+ */
+export type SkillsDelivery =
+  /** `skillsDir/<name>/SKILL.md`: a directory of skills the command names (OpenCode: `skills.paths`). */
+  | { kind: "directory" }
+  /** `skillsDir/.claude/skills/<name>/SKILL.md`: a directory the command adds as a project root (Claude Code: `--add-dir`). */
+  | { kind: "claude-project-dir" }
+  /**
+   * `$HOME/<homePath>/<name>/SKILL.md`, where the CLI only looks under its home (Codex: `.codex/skills` with
+   * `CODEX_HOME=$HOME/.codex`; Gemini CLI: `.gemini/skills`). The pod mounts `input/skills/` there, read-only,
+   * over whatever the agent's HOME holds; `skillsDir` is that path. `homePath` is relative, without `..`.
+   */
+  | { kind: "home"; homePath: string };
+
+/**
+ * How the agent gets `instructionsFilePath`'s text: `file`, as `AgentCommandInput.instructionsFile` for the command
+ * to pass (Claude's `--append-system-prompt-file`, OpenCode's `instructions`); `prompt-prefix`, in front of the prompt
+ * on stdin (the CLI has no such flag: Codex, Gemini CLI), except when a resumed session gets only a wake delta.
+ */
+export type InstructionsDelivery = "file" | "prompt-prefix";
+
 export interface AgentDefinition<TParsed = unknown> {
   /** Paperclip adapter type, e.g. `claude_k8s`. */
   type: string;
@@ -108,6 +141,8 @@ export interface AgentDefinition<TParsed = unknown> {
   /** Suggested image, shown in docs and the config form. */
   defaultImageHint: string;
   capabilities: AgentCapabilities;
+  skillsDelivery: SkillsDelivery;
+  instructionsDelivery: InstructionsDelivery;
   buildCommand(input: AgentCommandInput): AgentCommand;
   createParser(): OutputParser<TParsed>;
   interpret(parsed: TParsed, outcome: PodOutcome, facts: RunFacts): AgentVerdict;

@@ -33,8 +33,11 @@ describe("error catalogue", () => {
       errorCode: "k8s_config_invalid",
       errorMessage: "config.graceSec must be …",
       errorMeta: { key: "graceSec" },
+      executionRecovery: { kind: "bootstrap", providerWorkStarted: false },
     });
     expect(failedRunResult("timeout", "took too long").timedOut).toBe(true);
+    expect("executionRecovery" in failedRunResult("k8s_job_deleted_externally", "x")).toBe(false);
+    expect(failedRunResult("k8s_image_pull_failed", "x").executionRecovery).toEqual({ kind: "bootstrap", providerWorkStarted: false });
     expect("errorMeta" in failedRunResult("cancelled", "x")).toBe(false);
   });
 
@@ -42,7 +45,8 @@ describe("error catalogue", () => {
     const table = errorCatalogueMarkdown().split("\n");
     expect(table).toHaveLength(2 + Object.keys(ERROR_CATALOGUE).length);
     expect(table).toContain(
-      `| \`k8s_secret_create_failed\` | ${ERROR_CATALOGUE.k8s_secret_create_failed.meaning} | ${ERROR_CATALOGUE.k8s_secret_create_failed.action} |`,
+      `| \`k8s_secret_create_failed\` | ${ERROR_CATALOGUE.k8s_secret_create_failed.meaning} | ${ERROR_CATALOGUE.k8s_secret_create_failed.action} | yes |`,
     );
+    expect(table).toContain(`| \`timeout\` | ${ERROR_CATALOGUE.timeout.meaning} | ${ERROR_CATALOGUE.timeout.action} |  |`);
   });
 });

@@ -144,6 +144,41 @@ export function isErrorCode(value: string): value is ErrorCode {
   return Object.hasOwn(ERROR_CATALOGUE, value);
 }
 
+/**
+ * Codes that end a run before its agent container could start: refused config, no cluster, a Job or Secret that
+ * could not be created, a pod never scheduled, pulled, admitted or attached, another run holding the agent. The
+ * agent did nothing, so nothing needs undoing: the result says so to Paperclip (`executionRecovery`), which then
+ * lets the task be woken again instead of holding it for the board to reconcile. Not here: codes whose container
+ * may have run (`k8s_pod_start_failed` covers a crash after start), reattach failures (the orphan's agent ran).
+ */
+const BEFORE_AGENT_START: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "k8s_config_invalid",
+  "k8s_config_forbidden",
+  "k8s_agent_id_invalid",
+  "k8s_cluster_unreachable",
+  "k8s_shared_volume_unavailable",
+  "k8s_run_directory_failed",
+  "k8s_workspace_refused",
+  "k8s_secret_create_failed",
+  "k8s_job_create_failed",
+  "k8s_pod_schedule_failed",
+  "k8s_image_pull_failed",
+  "k8s_pod_create_refused",
+  "k8s_volume_attach_failed",
+  "k8s_concurrent_run_blocked",
+  "k8s_orphan_task_unknown",
+  "k8s_orphan_session_mismatch",
+  "k8s_concurrency_guard_unreachable",
+]);
+
+/** Whether a run that ended with `code` ended before its agent container could start. */
+export function endsBeforeAgentStart(code: ErrorCode): boolean {
+  return BEFORE_AGENT_START.has(code);
+}
+
+/** Paperclip's evidence that no provider work happened (adapter-utils' `executionRecovery`). */
+const NO_PROVIDER_WORK = { kind: "bootstrap", providerWorkStarted: false } as const;
+
 /** A failed run, shaped as (and assignable to) Paperclip's `AdapterExecutionResult`. */
 export interface FailedRunResult {
   exitCode: null;
@@ -153,6 +188,7 @@ export interface FailedRunResult {
   errorCode: ErrorCode;
   errorMessage: string;
   errorMeta?: Record<string, unknown>;
+  executionRecovery?: typeof NO_PROVIDER_WORK;
 }
 
 /** The result of a run that failed before (or without) the agent producing an exit code. */
@@ -164,6 +200,7 @@ export function failedRunResult(errorCode: ErrorCode, errorMessage: string, erro
     errorCode,
     errorMessage,
     ...(errorMeta === undefined ? {} : { errorMeta }),
+    ...(endsBeforeAgentStart(errorCode) ? { executionRecovery: NO_PROVIDER_WORK } : {}),
   };
 }
 
@@ -176,8 +213,9 @@ export function internalErrorResult(error: unknown): FailedRunResult {
 /** The catalogue as a markdown table (for the README). */
 export function errorCatalogueMarkdown(): string {
   const escape = (text: string): string => text.replace(/\|/g, "\\|");
-  const rows = Object.entries(ERROR_CATALOGUE).map(
-    ([code, info]) => `| \`${code}\` | ${escape(info.meaning)} | ${escape(info.action)} |`,
-  );
-  return ["| Code | Meaning | What to do |", "| --- | --- | --- |", ...rows].join("\n");
+  const rows = Object.entries(ERROR_CATALOGUE).map(([code, info]) => {
+    const beforeStart = isErrorCode(code) && endsBeforeAgentStart(code) ? "yes" : "";
+    return `| \`${code}\` | ${escape(info.meaning)} | ${escape(info.action)} | ${beforeStart} |`;
+  });
+  return ["| Code | Meaning | What to do | Before the agent started |", "| --- | --- | --- | --- |", ...rows].join("\n");
 }

@@ -20,9 +20,9 @@ function buggyAgent(bug: "parser" | "interpret"): AgentDefinition<null> {
       },
       result: () => null,
     }),
-    interpret: (parsed, outcome) => {
+    interpret: (parsed, outcome, facts) => {
       if (bug === "interpret") throw new TypeError(`no verdict for exit ${outcome.exitCode}`);
-      return agent.interpret(parsed, outcome, { model: null });
+      return agent.interpret(parsed, outcome, facts);
     },
   };
 }

@@ -286,7 +286,7 @@ async function runJob<TParsed>(
       );
     }
     const terminal = tracker.terminalCondition();
-    const verdict = agent.interpret(parser.result(), outcome, { model: plan.model });
+    const verdict = agent.interpret(parser.result(), outcome, { model: plan.model, resumeSessionId: plan.resumeSessionId });
     const result = buildRunResult(verdict, outcome, {
       deadlineExceeded: terminal?.type === "Failed" && terminal.reason === "DeadlineExceeded",
       timeoutSec: config.timeoutSec,

@@ -118,15 +118,18 @@ export function claimPathOf(volume: SharedVolume, serverPath: string): string | 
 
 /**
  * The pod's mounts of the shared claim, parents first. `cwd` is mounted read-write when it lies on the
- * volume and not already inside HOME; its policy is checked by the caller (`workspaceProblem`).
+ * volume and not already inside HOME; its policy is checked by the caller (`workspaceProblem`). With
+ * `skillsMountPath` (an agent that reads skills only from its home), the run's `input/skills/` is mounted
+ * there too, read-only, over whatever the agent's HOME holds at that path.
  */
-export function agentClaimMounts(volume: SharedVolume, run: RunDirectory, cwd: string): ClaimMount[] {
-  const mount = (serverPath: string, readOnly: boolean): ClaimMount => {
+export function agentClaimMounts(volume: SharedVolume, run: RunDirectory, cwd: string, skillsMountPath: string | null = null): ClaimMount[] {
+  const mount = (serverPath: string, readOnly: boolean, mountPath = serverPath): ClaimMount => {
     const subPath = claimPathOf(volume, serverPath);
     if (subPath === null) throw new Error(`${serverPath} is not on the shared volume mounted at ${volume.mountPath}`);
-    return { subPath, mountPath: serverPath, readOnly };
+    return { subPath, mountPath, readOnly };
   };
   const mounts = [mount(run.input, true), mount(run.output, false), mount(run.home, false)];
   if (isWithin(volume.mountPath, cwd) && !isWithin(run.home, cwd)) mounts.push(mount(path.resolve(cwd), false));
+  if (skillsMountPath !== null) mounts.push(mount(run.skills, true, skillsMountPath));
   return mounts.sort((a, b) => a.mountPath.length - b.mountPath.length);
 }

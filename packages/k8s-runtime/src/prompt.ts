@@ -15,18 +15,26 @@ export interface RenderedPrompt {
   metrics: Record<string, number>;
 }
 
+/** Instructions for an agent that takes them in front of its prompt (`instructionsDelivery: "prompt-prefix"`). */
+export interface PromptInstructions {
+  text: string;
+  /** `instructionsFilePath`, named after the text so the model knows where its instructions came from. */
+  source: string;
+}
+
 function textOf(value: unknown): string {
   return typeof value === "string" ? value : "";
 }
 
 /**
  * The prompt a run sends to its agent, assembled from the same sections Paperclip's local adapters
- * use (bootstrap on fresh sessions, wake, session hand-off, task context, heartbeat template), so a
- * Kubernetes run of an agent reads exactly like a local one.
+ * use (instructions for agents without an instructions flag, bootstrap on fresh sessions, wake, session
+ * hand-off, task context, heartbeat template), so a Kubernetes run of an agent reads exactly like a local one.
  */
 export function renderRunPrompt(
   ctx: Pick<AdapterExecutionContext, "runId" | "agent" | "config" | "context">,
   resumingSession: boolean,
+  instructions: PromptInstructions | null = null,
 ): RenderedPrompt {
   const { runId, agent, config, context } = ctx;
   const conversationMode = context.conversationMode === true;
@@ -51,17 +59,20 @@ export function renderRunPrompt(
     conversationMode,
     suppressIssueDescription: taskContext.length > 0,
   });
-  // A resumed session already holds the standing instructions: send only what is new.
-  const heartbeat =
-    (resumingSession && wake.length > 0) || isPaperclipRecoveryWakePayload(context.paperclipWake)
+  // A resumed session woken with news already holds the standing instructions: send only what is new.
+  const wakeDeltaOnly = resumingSession && wake.length > 0;
+  const heartbeat = wakeDeltaOnly || isPaperclipRecoveryWakePayload(context.paperclipWake) ? "" : renderTemplate(template, templateData);
+  const prefix =
+    instructions === null || wakeDeltaOnly || instructions.text.trim() === ""
       ? ""
-      : renderTemplate(template, templateData);
+      : `${instructions.text.trimEnd()}\n\n(The above are your agent instructions, from ${instructions.source}.)`;
   const handoff = textOf(context.paperclipSessionHandoffMarkdown).trim();
-  const text = joinPromptSections([bootstrap, wake, handoff, taskContext, heartbeat]);
+  const text = joinPromptSections([prefix, bootstrap, wake, handoff, taskContext, heartbeat]);
   return {
     text,
     metrics: {
       promptChars: text.length,
+      instructionsChars: prefix.length,
       bootstrapPromptChars: bootstrap.length,
       wakePromptChars: wake.length,
       sessionHandoffChars: handoff.length,

@@ -130,8 +130,9 @@ export interface PrepareRunDirectoryOptions {
   instructions?: string;
   /** Extra files, relative name → content; names like `config/opencode.json` create subdirectories. */
   runFiles?: Record<string, string>;
-  /** Skills copied into `skills/`. */
+  /** Skills copied into `skills/`, under `skillsSubdir` (the agent's layout, `placeSkills`; default none). */
   skills?: readonly RunSkill[];
+  skillsSubdir?: string;
   /** The pod's uid/gid; when the server runs as root, `output/` and HOME are handed to them. */
   ownerUid?: number;
   ownerGid?: number;
@@ -249,7 +250,7 @@ async function fillRunDirectory(
     }
     await writeInput(join(run.input, ...segments), content);
   }
-  const notes = options.skills && options.skills.length > 0 ? await materializeRunSkills(run.skills, options.skills) : [];
+  const notes = options.skills && options.skills.length > 0 ? await materializeRunSkills(run.skills, options.skillsSubdir ?? "", options.skills) : [];
   await mkdir(run.output, { mode: 0o700 });
   await handOver(run.output, access);
   await ensureWritableDirectory(run.home, access);

@@ -70,6 +70,7 @@ export function launchRun(input: {
         ...(plan.instructions !== null ? { instructions: plan.instructions } : {}),
         ...(plan.command.runFiles ? { runFiles: plan.command.runFiles } : {}),
         skills: plan.skills,
+        skillsSubdir: plan.skillsPlacement.subdir,
         ownerUid: plan.runAsUser,
         ownerGid: plan.runAsGroup,
         ...(plan.sharedCwd !== null ? { workspace: plan.sharedCwd } : {}),

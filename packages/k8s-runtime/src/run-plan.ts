@@ -13,7 +13,7 @@ import { renderRunPrompt, type RenderedPrompt } from "./prompt.ts";
 import { agentHomeFor, ANNOTATION_RUN_LAYOUT, runDirectoryFor, type RunDirectory } from "./run-directory.ts";
 import { buildRunEnvironment, podUsableEnv, taskIdOf, workspaceOf, type WorkspaceContext } from "./run-env.ts";
 import { buildRunSecret } from "./run-secret.ts";
-import { resolveRunSkills, type RunSkill } from "./run-skills.ts";
+import { placeSkills, resolveRunSkills, type RunSkill, type SkillsPlacement } from "./run-skills.ts";
 import { isWithin, type Placement, type SharedVolume } from "./self-pod.ts";
 import { agentClaimMounts, assertNoLinksIn, operatorWorkspaceRoots, workspaceProblem, WorkspaceRefusedError } from "./pod-volumes.ts";
 import { readServerFile, serverPathPolicy, type ServerPathScope } from "./server-paths.ts";
@@ -43,9 +43,11 @@ export interface RunPlan {
   workspace: WorkspaceContext;
   runDirectory: RunDirectory;
   prompt: RenderedPrompt;
+  /** Content of `instructions.md` for an agent that takes them as a file (else null: none, or in the prompt). */
   instructions: string | null;
-  /** Desired skills, copied into `runDirectory.skills` with the prompt. */
+  /** Desired skills, copied into `runDirectory.skills` with the prompt, laid out as `skillsPlacement` says. */
   skills: RunSkill[];
+  skillsPlacement: SkillsPlacement;
   command: AgentCommand;
   model: string | null;
   runAsUser: number;
@@ -110,9 +112,16 @@ export async function planRun(
   const instructions = config.instructionsFilePath
     ? await readServerFile(serverPathPolicy("instructions", pathScope), "instructionsFilePath", config.instructionsFilePath, MAX_INSTRUCTIONS_BYTES)
     : null;
-  const prompt = renderRunPrompt(ctx, resume.sessionId !== null);
+  const instructionsInPrompt = agent.instructionsDelivery === "prompt-prefix";
+  const prompt = renderRunPrompt(
+    ctx,
+    resume.sessionId !== null,
+    instructionsInPrompt && instructions !== null && config.instructionsFilePath ? { text: instructions, source: config.instructionsFilePath } : null,
+  );
   const skills = await resolveRunSkills(ctx.config, serverPathPolicy("skills", pathScope));
   notes.push(...skills.notes);
+  const skillsPlacement = placeSkills(agent.skillsDelivery, runDirectory.skills, runDirectory.home);
+  const hasSkills = skills.skills.length > 0;
   const command = agent.buildCommand({
     config: ctx.config,
     resumeSessionId: resume.sessionId,
@@ -122,8 +131,8 @@ export async function planRun(
     cwd,
     runDir: runDirectory.input,
     promptFile: runDirectory.prompt,
-    instructionsFile: instructions !== null ? runDirectory.instructions : null,
-    skillsDir: skills.skills.length > 0 ? runDirectory.skills : null,
+    instructionsFile: instructions !== null && !instructionsInPrompt ? runDirectory.instructions : null,
+    skillsDir: hasSkills ? skillsPlacement.skillsDir : null,
   });
 
   const configEnv = podUsableEnv(config.env, (dir) => isWithin(sharedVolume.mountPath, dir));
@@ -184,7 +193,7 @@ export async function planRun(
       secret: secretKeys.length > 0 ? { name: secretName, keys: secretKeys } : null,
     },
     homeDir: runDirectory.home,
-    sharedVolume: { claimName: sharedVolume.claimName, mounts: agentClaimMounts(sharedVolume, runDirectory, cwd) },
+    sharedVolume: { claimName: sharedVolume.claimName, mounts: agentClaimMounts(sharedVolume, runDirectory, cwd, hasSkills ? skillsPlacement.mountPath : null) },
     timeoutSec: config.timeoutSec,
     graceSec: config.graceSec,
     ...(config.ttlSecondsAfterFinished !== undefined ? { ttlSecondsAfterFinished: config.ttlSecondsAfterFinished } : {}),
@@ -221,8 +230,9 @@ export async function planRun(
     workspace,
     runDirectory,
     prompt,
-    instructions,
+    instructions: instructionsInPrompt ? null : instructions,
     skills: skills.skills,
+    skillsPlacement,
     command,
     model: config.model ?? null,
     runAsUser,

@@ -47,7 +47,7 @@ export function buildRunResult(verdict: AgentVerdict, outcome: PodOutcome, facts
     ...(verdict.errorFamily ? { errorFamily: verdict.errorFamily } : {}),
     ...(verdict.retryNotBefore ? { retryNotBefore: verdict.retryNotBefore } : {}),
     usage: verdict.usage ?? undefined,
-    usageBasis: "per_run",
+    usageBasis: verdict.usageBasis ?? "per_run",
     sessionId: sessionParams ? verdict.sessionId : null,
     sessionParams,
     sessionDisplayId: sessionParams ? verdict.sessionId : null,

@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readFile, readlink, realpath, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PAPERCLIP_OPERATIONAL_SKILL_KEY } from "@paperclipai/adapter-utils/server-utils";
@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseRuntimeConfig } from "./config.ts";
 import { prepareRunDirectory } from "./run-directory.ts";
 import { planRun } from "./run-plan.ts";
-import { materializeRunSkills, resolveRunSkills } from "./run-skills.ts";
+import type { SkillsDelivery } from "./agent.ts";
+import { materializeRunSkills, placeSkills, resolveRunSkills } from "./run-skills.ts";
 import { ALLOWED_FILE_ROOTS_ENV, serverPathPolicy } from "./server-paths.ts";
 import { minimalAgent } from "./testing/minimal-agent.ts";
 import { recordedRun } from "./testing/run-context.ts";
@@ -111,21 +112,21 @@ describe("resolveRunSkills", () => {
 });
 
 describe("materializeRunSkills", () => {
-  it("copies each skill, readable by any uid, and links it where Claude Code's --add-dir looks", async () => {
+  it("copies each skill under the layout's subdirectory, readable by any uid, every directory on the way traversable", async () => {
     const source = await skillSource("review");
     const skillsDir = path.join(root, "run", "skills");
     await mkdir(path.dirname(skillsDir));
-    const notes = await materializeRunSkills(skillsDir, [{ key: "acme/review", runtimeName: "review", source }]);
+    const notes = await materializeRunSkills(skillsDir, path.join(".claude", "skills"), [{ key: "acme/review", runtimeName: "review", source }]);
     expect(notes).toEqual([]);
-    const copy = path.join(skillsDir, "review");
+    const copy = path.join(skillsDir, ".claude", "skills", "review");
     expect(await readFile(path.join(copy, "SKILL.md"), "utf8")).toContain("Use review.");
     expect((await stat(path.join(copy, "SKILL.md"))).mode & 0o777).toBe(0o644);
     expect((await stat(path.join(copy, "scripts", "run.sh"))).mode & 0o777).toBe(0o755);
-    expect((await stat(path.join(copy, "scripts"))).mode & 0o777).toBe(0o755);
+    for (const dir of [skillsDir, path.join(skillsDir, ".claude"), path.dirname(copy), copy, path.join(copy, "scripts")]) {
+      expect((await stat(dir)).mode & 0o777).toBe(0o755);
+    }
     expect((await lstat(copy)).isSymbolicLink()).toBe(false);
-    const link = path.join(skillsDir, ".claude", "skills", "review");
-    expect(await readlink(link)).toBe(path.join("..", "..", "review"));
-    expect(await readFile(path.join(link, "SKILL.md"), "utf8")).toContain("Use review.");
+    await expect(lstat(path.join(skillsDir, "review"))).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it("never follows a symlink inside a skill (it could reach any server file), and says so", async () => {
@@ -135,7 +136,7 @@ describe("materializeRunSkills", () => {
     await symlink(secret, path.join(source, "leak.txt"));
     await symlink(root, path.join(source, "scripts", "leak-dir"));
     const skillsDir = path.join(root, "skills");
-    const notes = await materializeRunSkills(skillsDir, [{ key: "acme/review", runtimeName: "review", source }]);
+    const notes = await materializeRunSkills(skillsDir, "", [{ key: "acme/review", runtimeName: "review", source }]);
     expect(notes).toEqual(['Skill "acme/review": left out symlinks leak.txt, scripts/leak-dir.']);
     await expect(lstat(path.join(skillsDir, "review", "leak.txt"))).rejects.toMatchObject({ code: "ENOENT" });
     await expect(lstat(path.join(skillsDir, "review", "scripts", "leak-dir"))).rejects.toMatchObject({ code: "ENOENT" });
@@ -143,44 +144,74 @@ describe("materializeRunSkills", () => {
 
   it("fails naming the skill when its source is gone", async () => {
     await expect(
-      materializeRunSkills(path.join(root, "skills"), [{ key: "acme/gone", runtimeName: "gone", source: path.join(root, "nope") }]),
+      materializeRunSkills(path.join(root, "skills"), "", [{ key: "acme/gone", runtimeName: "gone", source: path.join(root, "nope") }]),
     ).rejects.toThrow(/acme\/gone.*nope/);
   });
 });
 
-describe("a run's skills, from config to the run directory", () => {
-  const agent = minimalAgent();
-  const inputs = agent.commandInputs;
+describe("placeSkills", () => {
+  it("refuses a home layout path that is absolute or climbs out of HOME", () => {
+    for (const homePath of ["/etc/skills", "../skills", ".codex/../../x", "", "a//b", "./skills"]) {
+      expect(() => placeSkills({ kind: "home", homePath }, "/run/input/skills", "/agent/.home")).toThrow(/homePath .* must be a relative path inside HOME/);
+    }
+  });
+});
 
-  async function plan(config: Record<string, unknown>) {
+describe("a run's skills, from config to the run directory, as the agent declares", () => {
+  async function plan(config: Record<string, unknown>, skillsDelivery: SkillsDelivery) {
+    const agent = minimalAgent({ skillsDelivery });
     const sharedRoot = path.join(root, "shared");
     const parsed = parseRuntimeConfig(config, { PAPERCLIP_HOME: path.join(sharedRoot, "home") });
     if (!parsed.ok) throw new Error(parsed.message);
     const run = recordedRun({ adapterType: agent.type, config, taskId: null });
     const placement = { namespace: "default", serverImage: null, sharedVolume: null, imagePullSecrets: [], serverContainer: null, source: "config" as const };
-    return planRun(agent, run.ctx, parsed.config, placement, { claimName: "data", mountPath: sharedRoot }, "example/agent:1", serverEnv());
+    const planned = await planRun(agent, run.ctx, parsed.config, placement, { claimName: "data", mountPath: sharedRoot }, "example/agent:1", serverEnv());
+    const prepared = await prepareRunDirectory(planned.runDirectory, { prompt: "p", skills: planned.skills, skillsSubdir: planned.skillsPlacement.subdir });
+    const mounts = planned.job.spec?.template.spec?.containers[0]?.volumeMounts ?? [];
+    return { planned, prepared, skillsDir: agent.commandInputs[0]?.skillsDir, mounts, sharedRoot };
   }
 
-  it("passes the run's skills directory to the command and copies the skills there before the Job", async () => {
-    inputs.length = 0;
+  async function withReview() {
     const source = await skillSource("review");
-    const planned = await plan({
-      paperclipRuntimeSkills: [entry("acme/review", source)],
-      paperclipSkillSync: { desiredSkills: ["acme/review"] },
-    });
-    expect(inputs[0]?.skillsDir).toBe(planned.runDirectory.skills);
-    expect(planned.skills).toEqual([{ key: "acme/review", runtimeName: "review", source }]);
-    const prepared = await prepareRunDirectory(planned.runDirectory, { prompt: "p", skills: planned.skills });
+    return { paperclipRuntimeSkills: [entry("acme/review", source)], paperclipSkillSync: { desiredSkills: ["acme/review"] } };
+  }
+
+  it("directory: the skills directory holds <name>/SKILL.md and is passed to the command", async () => {
+    const { planned, prepared, skillsDir, mounts } = await plan(await withReview(), { kind: "directory" });
+    expect(skillsDir).toBe(planned.runDirectory.skills);
+    expect(planned.skills).toEqual([{ key: "acme/review", runtimeName: "review", source: path.join(root, "server-skills", "review") }]);
     expect(prepared.notes).toEqual([]);
     expect(await readFile(path.join(planned.runDirectory.skills, "review", "SKILL.md"), "utf8")).toContain("Use review.");
-    expect(await readFile(path.join(planned.runDirectory.skills, ".claude", "skills", "review", "scripts", "run.sh"), "utf8")).toContain("echo hi");
+    await expect(lstat(path.join(planned.runDirectory.skills, ".claude"))).rejects.toMatchObject({ code: "ENOENT" });
+    expect(mounts.map((mount) => mount.mountPath)).not.toContain(planned.runDirectory.skills);
   });
 
-  it("no skills: skillsDir is null and no skills directory is made", async () => {
-    inputs.length = 0;
-    const planned = await plan({});
-    expect(inputs[0]?.skillsDir).toBeNull();
-    await prepareRunDirectory(planned.runDirectory, { prompt: "p", skills: planned.skills });
+  it("claude-project-dir: the directory passed holds .claude/skills/<name>, the copies themselves", async () => {
+    const { planned, skillsDir } = await plan(await withReview(), { kind: "claude-project-dir" });
+    expect(skillsDir).toBe(planned.runDirectory.skills);
+    const copy = path.join(planned.runDirectory.skills, ".claude", "skills", "review");
+    expect((await lstat(copy)).isDirectory()).toBe(true);
+    expect(await readFile(path.join(copy, "scripts", "run.sh"), "utf8")).toContain("echo hi");
+    await expect(lstat(path.join(planned.runDirectory.skills, "review"))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("home: the run's skills directory is mounted read-only at HOME/<homePath>, which the command is told", async () => {
+    const { planned, skillsDir, mounts, sharedRoot } = await plan(await withReview(), { kind: "home", homePath: ".codex/skills" });
+    const inHome = path.join(planned.runDirectory.home, ".codex", "skills");
+    expect(skillsDir).toBe(inHome);
+    expect(await readFile(path.join(planned.runDirectory.skills, "review", "SKILL.md"), "utf8")).toContain("Use review.");
+    const skillsIndex = mounts.findIndex((mount) => mount.mountPath === inHome);
+    expect(mounts[skillsIndex]).toMatchObject({ subPath: path.relative(sharedRoot, planned.runDirectory.skills), readOnly: true });
+    // Mounted after HOME itself, so it covers whatever the agent left at that path.
+    const homeIndex = mounts.findIndex((mount) => mount.mountPath === planned.runDirectory.home);
+    expect(homeIndex).toBeGreaterThanOrEqual(0);
+    expect(skillsIndex).toBeGreaterThan(homeIndex);
+  });
+
+  it("no skills: skillsDir is null, no skills directory is made, nothing is mounted in HOME", async () => {
+    const { planned, skillsDir, mounts } = await plan({}, { kind: "home", homePath: ".codex/skills" });
+    expect(skillsDir).toBeNull();
     await expect(stat(planned.runDirectory.skills)).rejects.toMatchObject({ code: "ENOENT" });
+    expect(mounts.map((mount) => mount.mountPath)).not.toContain(path.join(planned.runDirectory.home, ".codex", "skills"));
   });
 });

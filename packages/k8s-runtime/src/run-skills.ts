@@ -4,14 +4,11 @@
  * Paperclip's heartbeat hands every adapter the company's runtime skills in `config.paperclipRuntimeSkills`
  * (key, runtime name, and the skill's directory on the server's disk, replacing whatever the stored config
  * held) and the agent's choice in `config.paperclipSkillSync.desiredSkills`. The sources live on the server's
- * disk, which the pod cannot see, so they are copied (never linked) onto the shared volume. The runtime bundles
- * no skills of its own: without `paperclipRuntimeSkills` a run gets none.
- *
- * Layout of `skills/`, readable by both CLIs from the one directory passed as `skillsDir`:
- * - `skills/<runtimeName>/…`: the copies (OpenCode's `skills.paths` finds their `SKILL.md`);
- * - `skills/.claude/skills/<runtimeName>` → `../../<runtimeName>`: where Claude Code's `--add-dir` looks.
+ * disk, which the pod cannot see, so they are copied (never linked) onto the shared volume, into the run's
+ * read-only `input/skills/`, laid out as the agent's `skillsDelivery` declares (`placeSkills`).
+ * The runtime bundles no skills of its own: without `paperclipRuntimeSkills` a run gets none.
  */
-import { chmod, copyFile, lstat, mkdir, readdir, realpath, stat, symlink } from "node:fs/promises";
+import { chmod, copyFile, lstat, mkdir, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import {
   isPaperclipSkillSourceMissing,
@@ -19,6 +16,7 @@ import {
   resolveLegacyPaperclipDesiredSkillNames,
   type PaperclipSkillEntry,
 } from "@paperclipai/adapter-utils/server-utils";
+import type { SkillsDelivery } from "./agent.ts";
 import { ConfigValueError } from "./config-values.ts";
 import { resolveServerPath, type ServerPathPolicy } from "./server-paths.ts";
 
@@ -35,6 +33,36 @@ export interface ResolvedRunSkills {
   skills: RunSkill[];
   /** Enabled skills that are not brought into the run, and why (for the run log). */
   notes: string[];
+}
+
+/** Where a run's skills go, for one agent's `skillsDelivery`. */
+export interface SkillsPlacement {
+  /** Path under the run's `skills/` that holds the `<runtimeName>/` copies ("" for `skills/` itself). */
+  subdir: string;
+  /** What the command is told (`AgentCommandInput.skillsDir`), as the pod sees it. */
+  skillsDir: string;
+  /** Where the pod mounts the run's `skills/` read-only (the `home` layout), or null. */
+  mountPath: string | null;
+}
+
+/** A relative path of safe segments (no `..`, no empty or absolute part): what a `home` layout may name. */
+const HOME_PATH = /^(?!\.\.?(\/|$))[A-Za-z0-9_.-]+(\/(?!\.\.?(\/|$))[A-Za-z0-9_.-]+)*$/;
+
+/** The placement of a run's skills whose `skills/` directory is `runSkillsDir`, for an agent whose HOME is `home`. */
+export function placeSkills(delivery: SkillsDelivery, runSkillsDir: string, home: string): SkillsPlacement {
+  switch (delivery.kind) {
+    case "directory":
+      return { subdir: "", skillsDir: runSkillsDir, mountPath: null };
+    case "claude-project-dir":
+      return { subdir: path.join(".claude", "skills"), skillsDir: runSkillsDir, mountPath: null };
+    case "home": {
+      if (!HOME_PATH.test(delivery.homePath)) {
+        throw new Error(`the agent's skillsDelivery.homePath ${JSON.stringify(delivery.homePath)} must be a relative path inside HOME, without "." or ".." segments`);
+      }
+      const mountPath = path.join(home, delivery.homePath);
+      return { subdir: "", skillsDir: mountPath, mountPath };
+    }
+  }
 }
 
 /** A runtime name becomes a directory name: one safe segment, never hidden. */
@@ -81,24 +109,26 @@ function skillProblem(entry: PaperclipSkillEntry, accepted: readonly RunSkill[])
 }
 
 /**
- * Copies `skills` into `skillsDir` (created here) and links each into `.claude/skills/`. Files keep only their
+ * Copies `skills` into `skillsDir/subdir/<runtimeName>` (directories created here). Files keep only their
  * executable bit and become world-readable, so the pod's user can read them whatever its uid. Symlinks inside a
  * skill are skipped: followed, they could pull any file of the server into the pod. Returns notes on what was
  * left out; throws when a skill cannot be copied.
  */
-export async function materializeRunSkills(skillsDir: string, skills: readonly RunSkill[]): Promise<string[]> {
+export async function materializeRunSkills(skillsDir: string, subdir: string, skills: readonly RunSkill[]): Promise<string[]> {
   const notes: string[] = [];
-  const claudeSkills = path.join(skillsDir, ".claude", "skills");
-  await mkdir(claudeSkills, { recursive: true, mode: 0o755 });
-  for (const dir of [skillsDir, path.dirname(claudeSkills), claudeSkills]) await chmod(dir, 0o755);
+  let copiesDir = skillsDir;
+  for (const segment of ["", ...(subdir === "" ? [] : subdir.split(path.sep))]) {
+    copiesDir = path.join(copiesDir, segment);
+    await mkdir(copiesDir, { mode: 0o755 });
+    await chmod(copiesDir, 0o755);
+  }
   for (const skill of skills) {
     const root = await realpath(skill.source).catch((error: unknown) => {
       throw new Error(`skill "${skill.key}": cannot read its source ${skill.source}: ${describe(error)}`);
     });
     if (!(await stat(root)).isDirectory()) throw new Error(`skill "${skill.key}": its source ${skill.source} is not a directory`);
     const skipped: string[] = [];
-    await copyTree(root, path.join(skillsDir, skill.runtimeName), "", skipped);
-    await symlink(path.join("..", "..", skill.runtimeName), path.join(claudeSkills, skill.runtimeName));
+    await copyTree(root, path.join(copiesDir, skill.runtimeName), "", skipped);
     if (skipped.length > 0) notes.push(`Skill "${skill.key}": left out symlinks ${skipped.join(", ")}.`);
   }
   return notes;

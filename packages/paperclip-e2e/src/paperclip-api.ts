@@ -60,8 +60,13 @@ export interface PaperclipApi {
   createIssue(companyId: string, title: string, assigneeAgentId: string): Promise<string>;
   /** The company's runs of one agent, newest first. */
   runsOf(companyId: string, agentId: string): Promise<HeartbeatRun[]>;
-  /** Wakes an agent for a task; returns the run Paperclip queued. */
-  wake(agentId: string, taskId: string): Promise<HeartbeatRun>;
+  /** Replaces an agent's adapter config. */
+  updateAdapterConfig(agentId: string, adapterConfig: JsonObject): Promise<void>;
+  /**
+   * Wakes an agent for a task; returns the run Paperclip queued. A wake answered `execution_reconciliation_required`
+   * reconciles the run it names and wakes again, unless `reconcile` is false: then the answer is an error.
+   */
+  wake(agentId: string, taskId: string, options?: { reconcile: boolean }): Promise<HeartbeatRun>;
   run(runId: string): Promise<HeartbeatRun>;
   /** The run log's text (NDJSON records of what the adapter logged); empty while the run has logged nothing. */
   runLog(runId: string): Promise<string>;
@@ -107,7 +112,10 @@ export function paperclipApi(baseUrl: string, headers: Record<string, string> = 
       if (!Array.isArray(runs)) throw new Error(`heartbeat runs of ${agentId} are not a list: ${JSON.stringify(runs).slice(0, 500)}`);
       return runs.map((run) => asRun(run, "heartbeat run"));
     },
-    wake: async (agentId, taskId) => {
+    updateAdapterConfig: async (agentId, adapterConfig) => {
+      await call("PATCH", `/agents/${agentId}`, { adapterConfig, replaceAdapterConfig: true });
+    },
+    wake: async (agentId, taskId, options = { reconcile: true }) => {
       // Right after a run of the task ends, Paperclip still holds the task's execution lock for a moment (the
       // task names that run); a wake then is deferred or skipped. Wait for the release, then wake.
       const deadline = Date.now() + 30_000;
@@ -120,9 +128,10 @@ export function paperclipApi(baseUrl: string, headers: Record<string, string> = 
             reason: "paperclip-e2e",
             payload: { issueId: taskId },
           });
-          // A run of the task that failed without a resume checkpoint (e.g. one the runtime refused because one of
-          // Paperclip's own wakes of the agent held its Job) must be reconciled first, as the board would.
+          // Paperclip holds a task whose run failed after its agent may have worked (no evidence it never started), and
+          // any task after repeated failures, until it is reconciled: done here as the board would, unless told not to.
           const reconcile = answer.status === "skipped" && answer.reason === "execution_reconciliation_required";
+          if (reconcile && !options.reconcile) throw new Error(`Paperclip holds task ${taskId} for reconciliation: ${JSON.stringify(answer)}`);
           if (reconcile && typeof answer.executionRunId === "string" && Date.now() <= deadline) {
             await api.reconcileLostRun(taskId, answer.executionRunId, "paperclip-e2e: the run did not start a Job; nothing to undo.");
           } else if (answer.status !== "skipped" || answer.reason !== "issue_execution_deferred" || Date.now() > deadline) {

@@ -75,7 +75,7 @@ async function agentOutputStarted(runId: string): Promise<void> {
 function happyFixture<T>(agent: AgentDefinition<T>, transcript: string): { lines: string[]; sessionId: string | null } {
   const [cli = "", scenario = ""] = transcript.split("/");
   const fixture = readCliFixture(cli, scenario);
-  const verdict = agent.interpret(parseStdout(agent.createParser(), fixture.stdout), fixture.outcome, { model: null });
+  const verdict = agent.interpret(parseStdout(agent.createParser(), fixture.stdout), fixture.outcome, fixture.facts);
   return { lines: fixture.stdout.split("\n").filter((line) => line !== ""), sessionId: verdict.sessionId };
 }
 
@@ -140,6 +140,31 @@ describe.each(ADAPTER_TYPES)("%s in a real Paperclip", (adapterType) => {
     for (const key of keys) expect(doc, `doc names ${key}`).toContain(`\`${key}\``);
     const parser = await env.api.text(`/adapters/${adapterType}/ui-parser.js`);
     expect(parser).toContain("parseStdoutLine");
+  });
+});
+
+describe("a run that ends before its agent starts", () => {
+  it("does not hold the task for reconciliation: once the operator fixes the image, the next wake runs the task", async () => {
+    const { api } = env;
+    const adapterType = "claude_k8s";
+    const fixed = env.agentConfig();
+    const agentId = await api.createAgent(env.companyId, {
+      name: `${adapterType} missing image`,
+      adapterType,
+      adapterConfig: env.agentConfig({ image: "registry.invalid/paperclip/missing-agent:1", imagePullGraceSec: 1 }),
+    });
+    const taskId = await api.createIssue(env.companyId, env.taskTitle({ transcript: HAPPY[adapterType] }), agentId);
+    const refused = await finished((await firstRunOf(agentId)).id);
+    expect(refused.status).toBe("failed");
+    expect(refused.errorCode).toBe("k8s_image_pull_failed");
+    // Paperclip keeps the adapter's evidence on the run: the agent never ran, so nothing of the task needs undoing.
+    expect(isJsonObject(refused.resultJson) ? refused.resultJson.executionRecovery : null).toEqual({ kind: "bootstrap", providerWorkStarted: false });
+
+    await api.updateAdapterConfig(agentId, fixed);
+    // Strict: a wake answered `execution_reconciliation_required` fails the test instead of being reconciled.
+    const next = await finished((await api.wake(agentId, taskId, { reconcile: false })).id);
+    expect(next.status, JSON.stringify(next.error)).toBe("succeeded");
+    expect(next.sessionIdAfter).toBe(happyOf(adapterType).sessionId);
   });
 });
 

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { OutputParser, PodOutcome } from "../agent.ts";
+import type { OutputParser, PodOutcome, RunFacts } from "../agent.ts";
 import { isJsonObject, type JsonObject } from "../agent-kit/json-fields.ts";
 
 /** The real CLI output recorded for tests: `fixtures/agent-cli-output/` at the repository root. */
@@ -22,6 +22,8 @@ export interface CliFixture {
   meta: JsonObject;
   /** How the pod would report this run. */
   outcome: PodOutcome;
+  /** What the run asked for (meta.json's optional `model` and `resume_session_id`), as `interpret` is told. */
+  facts: RunFacts;
 }
 
 /** The recorded scenarios of one CLI (`claude`, `opencode`), sorted. */
@@ -48,6 +50,10 @@ export function readCliFixture(cli: string, scenario: string): CliFixture {
     argv: meta.cmd.filter((arg): arg is string => typeof arg === "string"),
     meta,
     outcome: podOutcome(meta.exit_code, stderr, stdout.split("\n").filter((line) => line.trim() !== "").length),
+    facts: {
+      model: typeof meta.model === "string" ? meta.model : null,
+      resumeSessionId: typeof meta.resume_session_id === "string" ? meta.resume_session_id : null,
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import { stopReapers } from "../reaper.ts";
 import { stopSharedWatches } from "../shared-watch.ts";
 import { ConformanceContext, type ConformanceOptions } from "./conformance-context.ts";
 import { agentLockScenarios } from "./scenarios/agent-lock.ts";
+import { deliveryScenarios } from "./scenarios/delivery.ts";
 import { failureScenarios } from "./scenarios/failures.ts";
 import { lifecycleScenarios } from "./scenarios/lifecycle.ts";
 import { outputScenarios } from "./scenarios/output.ts";
@@ -56,6 +57,7 @@ export function describeAdapterConformance<TParsed>(options: AdapterConformanceO
     describe("security: secrets", () => secretRedactionScenarios(get));
     describe("callback failures", () => callbackFailureScenarios(get));
     describe("security: hostile config", () => securityConfigScenarios(get));
+    describe("skills and instructions, as the agent declares", () => deliveryScenarios(get));
     describe("resilience", () => resilienceScenarios(get));
     // Last: it checks the requests of every scenario above.
     rbacScenarios(get);

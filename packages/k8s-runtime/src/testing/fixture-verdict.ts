@@ -134,7 +134,7 @@ export function verdictMismatches(result: AdapterExecutionResult, verdict: Fixtu
  * it, without a cluster: for unit tests of the verdict comparison.
  */
 export function replayFixture<TParsed>(agent: AgentDefinition<TParsed>, fixture: CliFixture): AdapterExecutionResult {
-  const verdict = agent.interpret(parseStdout(agent.createParser(), fixture.stdout), fixture.outcome, { model: null });
+  const verdict = agent.interpret(parseStdout(agent.createParser(), fixture.stdout), fixture.outcome, fixture.facts);
   return buildRunResult(verdict, fixture.outcome, {
     deadlineExceeded: false,
     timeoutSec: 0,

@@ -17,19 +17,29 @@ export {
   type ScriptedLlmServerOptions,
 } from "./llm-server/server.ts";
 export { FINAL_TEXT, LLM_SCENARIOS, SCRIPTED_COMMAND, type LlmScenario } from "./llm-server/scenario.ts";
+export { LLM_DIALECTS, type LlmDialect, type LlmDialectRoute } from "./llm-server/dialects.ts";
+export type { ScriptedRun } from "./llm-server/server.ts";
+export type { ScriptedShellTool } from "./llm-server/scenario.ts";
 export {
-  buildRealCliImage,
+  installedFile,
+  REAL_CLI_SCENARIOS,
+  type InstalledFileCandidate,
+  type RealCliEnvInput,
+  type RealCliImage,
+  type RealCliImageFile,
+  type RealCliScenario,
+  type RealCliSpec,
+} from "./real-cli-spec.ts";
+export { buildRealCliImage } from "./real-cli-image.ts";
+export {
   expectAgreesWithOracle,
   filesUnder,
-  OPENCODE_SCRIPTED_MODEL,
-  realCliBinary,
   REAL_CLI_PROMPT,
-  realCliEnv,
+  realRunFixture,
   startRealCliCluster,
   useRealCliCluster,
-  type RealCli,
   type RealCliCluster,
   type RealCliRun,
-  type RealCliRunEnv,
   type RealCliRunInput,
 } from "./real-cli.ts";
+export { describeRealCliConformance, type RealCliConformanceOptions } from "./real-cli-conformance.ts";

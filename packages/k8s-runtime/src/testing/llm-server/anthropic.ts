@@ -1,10 +1,8 @@
 /** The Anthropic Messages API (`POST /v1/messages`), streaming and not, as Claude Code calls it. */
 import { isJsonObject, type JsonObject } from "../../agent-kit/json-fields.ts";
-import type { OfferedTool } from "./scenario.ts";
 import {
   contentText,
   halves,
-  offeredTool,
   outputTokens,
   replyId,
   textDeltas,
@@ -22,20 +20,20 @@ function readRequest(body: JsonObject): ParsedRequest {
   const endsWithToolResult =
     last?.role === "user" && Array.isArray(lastContent) && lastContent.some((block) => isJsonObject(block) && block.type === "tool_result");
   const toolsForbidden = isJsonObject(body.tool_choice) && body.tool_choice.type === "none";
-  const tools = toolsForbidden || !Array.isArray(body.tools) ? [] : body.tools.filter(isJsonObject).map((tool) => offeredTool(tool.name, tool.input_schema));
+  const toolNames = toolsForbidden || !Array.isArray(body.tools) ? [] : body.tools.filter(isJsonObject).flatMap((tool) => (typeof tool.name === "string" ? [tool.name] : []));
   return {
     model: typeof body.model === "string" ? body.model : null,
     stream: body.stream === true,
     messageCount: messages.length,
     conversation: {
-      tools: tools.filter((tool): tool is OfferedTool => tool !== null),
+      toolNames,
       endsWithToolResult,
       lastText: contentText(lastContent),
     },
   };
 }
 
-type Block = { type: "text"; text: string } | { type: "tool_use"; id: string; name: string; input: Record<string, string> };
+type Block = { type: "text"; text: string } | { type: "tool_use"; id: string; name: string; input: JsonObject };
 
 function contentBlocks(reply: ContentReply): Block[] {
   switch (reply.kind) {

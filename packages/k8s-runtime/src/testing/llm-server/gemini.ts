@@ -1,13 +1,12 @@
 /**
  * The Gemini API (`POST /v1beta/models/<model>:streamGenerateContent?alt=sse` and `:generateContent`), as Gemini CLI
- * calls it: the model and whether to stream are in the URL, not the body; a tool result comes back as a
+ * calls it: the model and whether to stream are in the path, not the body; a tool result comes back as a
  * `functionResponse` part.
  */
 import { isJsonObject, type JsonObject } from "../../agent-kit/json-fields.ts";
-import type { ApiErrorReply, OfferedTool } from "./scenario.ts";
+import type { ApiErrorReply } from "./scenario.ts";
 import {
   contentText,
-  offeredTool,
   outputTokens,
   textDeltas,
   type ContentReply,
@@ -18,22 +17,20 @@ import {
 } from "./wire.ts";
 
 /** `/v1beta/models/<model>:<method>`, the Gemini API's model endpoints. */
-export const GEMINI_MODEL_ENDPOINT = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):(streamGenerateContent|generateContent|countTokens)$/;
+export const GEMINI_MODEL_ENDPOINT = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):(streamGenerateContent|generateContent)$/;
 
 function partsOf(content: unknown): JsonObject[] {
   return isJsonObject(content) && Array.isArray(content.parts) ? content.parts.filter(isJsonObject) : [];
 }
 
-function offeredTools(body: JsonObject): OfferedTool[] {
+function offeredToolNames(body: JsonObject): string[] {
   if (isJsonObject(body.toolConfig) && isJsonObject(body.toolConfig.functionCallingConfig) && body.toolConfig.functionCallingConfig.mode === "NONE") {
     return [];
   }
   const declarations = (Array.isArray(body.tools) ? body.tools.filter(isJsonObject) : []).flatMap((tool) =>
     Array.isArray(tool.functionDeclarations) ? tool.functionDeclarations.filter(isJsonObject) : [],
   );
-  return declarations
-    .map((declaration) => offeredTool(declaration.name, declaration.parametersJsonSchema ?? declaration.parameters))
-    .filter((tool): tool is OfferedTool => tool !== null);
+  return declarations.flatMap((declaration) => (typeof declaration.name === "string" ? [declaration.name] : []));
 }
 
 /** Gemini's `finishReason` and usage are on the last chunk; a tool call also ends with `STOP`. */
@@ -70,41 +67,40 @@ function errorStatus(code: number): string {
   return "INTERNAL";
 }
 
-/** The wire format of one model endpoint: `stream` is true for `:streamGenerateContent`. */
-export function geminiGenerateContent(model: string, stream: boolean): WireFormat {
-  function readRequest(body: JsonObject): ParsedRequest {
-    const contents = Array.isArray(body.contents) ? body.contents.filter(isJsonObject) : [];
-    const last = contents.at(-1);
-    return {
-      model,
-      stream,
-      messageCount: contents.length,
-      conversation: {
-        tools: offeredTools(body),
-        endsWithToolResult: partsOf(last).some((part) => isJsonObject(part.functionResponse)),
-        lastText: contentText(partsOf(last)),
-      },
-    };
-  }
-
-  function renderStream(reply: ContentReply, context: ReplyContext): RenderedStream {
-    const frame = (chunk: JsonObject) => `data: ${JSON.stringify({ ...chunk, modelVersion: context.model })}\r\n\r\n`;
-    const parts = replyParts(reply);
-    const texts = parts.flatMap((part) => (typeof part.text === "string" ? textDeltas(part.text) : []));
-    const frames = texts.map((text) => frame({ candidates: [candidate([{ text }], false)] }));
-    const calls = parts.filter((part) => part.functionCall !== undefined);
-    frames.push(frame({ candidates: [candidate(calls, true)], usageMetadata: usageMetadata(reply, context) }));
-    return { frames, firstDeltaIndex: texts.length > 0 ? 0 : frames.length - 1 };
-  }
-
+function readRequest(body: JsonObject, endpoint: string): ParsedRequest {
+  const [, model = null, method = null] = GEMINI_MODEL_ENDPOINT.exec(endpoint) ?? [];
+  const contents = Array.isArray(body.contents) ? body.contents.filter(isJsonObject) : [];
+  const last = contents.at(-1);
   return {
-    readRequest,
-    renderStream,
-    renderJson: (reply, context) => ({
-      candidates: [candidate(replyParts(reply), true)],
-      usageMetadata: usageMetadata(reply, context),
-      modelVersion: context.model,
-    }),
-    renderError: (reply: ApiErrorReply) => ({ error: { code: reply.status, message: reply.message, status: errorStatus(reply.status) } }),
+    model,
+    stream: method === "streamGenerateContent",
+    messageCount: contents.length,
+    conversation: {
+      toolNames: offeredToolNames(body),
+      endsWithToolResult: partsOf(last).some((part) => isJsonObject(part.functionResponse)),
+      lastText: contentText(partsOf(last)),
+    },
   };
 }
+
+function renderStream(reply: ContentReply, context: ReplyContext): RenderedStream {
+  const frame = (chunk: JsonObject) => `data: ${JSON.stringify({ ...chunk, modelVersion: context.model })}\r\n\r\n`;
+  const parts = replyParts(reply);
+  const texts = parts.flatMap((part) => (typeof part.text === "string" ? textDeltas(part.text) : []));
+  const frames = texts.map((text) => frame({ candidates: [candidate([{ text }], false)] }));
+  const calls = parts.filter((part) => part.functionCall !== undefined);
+  frames.push(frame({ candidates: [candidate(calls, true)], usageMetadata: usageMetadata(reply, context) }));
+  return { frames, firstDeltaIndex: texts.length > 0 ? 0 : frames.length - 1 };
+}
+
+/** `:streamGenerateContent` streams (`alt=sse`), `:generateContent` answers whole (the CLI's routing and JSON requests). */
+export const geminiGenerateContent: WireFormat = {
+  readRequest,
+  renderStream,
+  renderJson: (reply, context) => ({
+    candidates: [candidate(replyParts(reply), true)],
+    usageMetadata: usageMetadata(reply, context),
+    modelVersion: context.model,
+  }),
+  renderError: (reply: ApiErrorReply) => ({ error: { code: reply.status, message: reply.message, status: errorStatus(reply.status) } }),
+};

@@ -1,10 +1,8 @@
 /** The OpenAI-compatible chat completions API (`POST /v1/chat/completions`), streaming and not, as OpenCode calls it. */
 import { isJsonObject, type JsonObject } from "../../agent-kit/json-fields.ts";
-import type { OfferedTool } from "./scenario.ts";
 import {
   contentText,
   halves,
-  offeredTool,
   outputTokens,
   replyId,
   textDeltas,
@@ -18,16 +16,16 @@ import {
 function readRequest(body: JsonObject): ParsedRequest {
   const messages = Array.isArray(body.messages) ? body.messages.filter(isJsonObject) : [];
   const last = messages.at(-1);
-  const tools =
+  const toolNames =
     body.tool_choice === "none" || !Array.isArray(body.tools)
       ? []
-      : body.tools.filter(isJsonObject).map((tool) => (isJsonObject(tool.function) ? offeredTool(tool.function.name, tool.function.parameters) : null));
+      : body.tools.filter(isJsonObject).flatMap((tool) => (isJsonObject(tool.function) && typeof tool.function.name === "string" ? [tool.function.name] : []));
   return {
     model: typeof body.model === "string" ? body.model : null,
     stream: body.stream === true,
     messageCount: messages.length,
     conversation: {
-      tools: tools.filter((tool): tool is OfferedTool => tool !== null),
+      toolNames,
       endsWithToolResult: last?.role === "tool",
       lastText: contentText(last?.content),
     },

@@ -1,7 +1,9 @@
 /**
- * What the scripted LLM answers, per scenario, independent of the wire format: both APIs reduce a
- * request to a `Conversation` and render the `Reply` this module picks.
+ * What the scripted LLM answers, per scenario, independent of the wire format: every dialect reduces a
+ * request to a `Conversation` and renders the `Reply` this module picks. Which tool the reply calls, and
+ * with what arguments, is the run's `ScriptedShellTool`, given by the CLI's real-CLI spec.
  */
+import type { JsonObject } from "../../agent-kit/json-fields.ts";
 
 /** Scenarios the server plays; a run picks one through its base URL (`/s/<scenario>~<tag>`). */
 export const LLM_SCENARIOS = [
@@ -31,16 +33,18 @@ export function isLlmScenario(value: string): value is LlmScenario {
   return (LLM_SCENARIOS as readonly string[]).includes(value);
 }
 
-/** A tool the CLI offers the model: its name and the JSON schema of its input. */
-export interface OfferedTool {
+/** A CLI's shell tool, as the scripted model calls it. */
+export interface ScriptedShellTool {
+  /** The tool's name as the CLI offers it to the model (`Bash`, `bash`, `shell`, `run_shell_command`). */
   name: string;
-  required: string[];
+  /** The call's arguments that run `command`, a shell command line (e.g. `{ command }`, `{ command: ["bash", "-lc", command] }`). */
+  input(command: string): JsonObject;
 }
 
 /** What a request says, as far as the script cares. */
 export interface Conversation {
-  /** Tools the model may call now (none when the request forbids tool use, e.g. `tool_choice: "none"`). */
-  tools: OfferedTool[];
+  /** Names of the tools the model may call now (none when the request forbids tool use, e.g. `tool_choice: "none"`). */
+  toolNames: string[];
   /** The last message carries a tool's result (so the model's turn continues after a tool call). */
   endsWithToolResult: boolean;
   /** Text of the last message, for markers such as opencode's step-limit notice. */
@@ -61,7 +65,7 @@ export type StreamPacing = "whole" | "paced" | "stall" | "cut";
 
 export type Reply =
   | { kind: "text"; text: string; pacing: StreamPacing }
-  | { kind: "tool"; preamble: string; toolName: string; input: Record<string, string>; pacing: StreamPacing }
+  | { kind: "tool"; preamble: string; toolName: string; input: JsonObject; pacing: StreamPacing }
   | { kind: "empty" }
   | ApiErrorReply;
 
@@ -72,19 +76,10 @@ export const FINAL_TEXT = "Done. I ran the command and wrote hello to out.txt.";
 /** opencode tells the model its step budget is spent with this text (and expects a text reply). */
 const STEP_LIMIT_MARKER = "MAXIMUM STEPS REACHED";
 
-const SHELL_TOOL_NAMES = ["bash", "shell", "run_shell_command"];
-
-/** Input for the shell tool: the command, plus a short value for every other required field (e.g. `description`). */
-function shellToolInput(tool: OfferedTool): Record<string, string> {
-  const input: Record<string, string> = { command: SCRIPTED_COMMAND };
-  for (const field of tool.required) if (!(field in input)) input[field] = field === "description" ? "Write hello to out.txt" : "";
-  return input;
-}
-
-function toolCall(conversation: Conversation, pacing: StreamPacing): Reply | null {
-  const shell = conversation.tools.find((tool) => SHELL_TOOL_NAMES.includes(tool.name.toLowerCase()));
-  if (shell === undefined) return null;
-  return { kind: "tool", preamble: TOOL_PREAMBLE, toolName: shell.name, input: shellToolInput(shell), pacing };
+/** The run's shell tool called with `SCRIPTED_COMMAND`, or null when this request does not offer it. */
+function toolCall(conversation: Conversation, shellTool: ScriptedShellTool, pacing: StreamPacing): Reply | null {
+  if (!conversation.toolNames.includes(shellTool.name)) return null;
+  return { kind: "tool", preamble: TOOL_PREAMBLE, toolName: shellTool.name, input: shellTool.input(SCRIPTED_COMMAND), pacing };
 }
 
 /**
@@ -113,6 +108,8 @@ function apiError(scenario: "error500" | "error529" | "error429" | "error401", r
 
 export interface ScriptOptions {
   retryAfterMs: number;
+  /** The tool the run's CLI runs shell commands with. */
+  shellTool: ScriptedShellTool;
   /** Final-text replies already sent for this run (the `cut` scenario breaks only the first). */
   finalTextStreamsSent: number;
 }
@@ -128,7 +125,7 @@ export function decideReply(scenario: LlmScenario, conversation: Conversation, o
     case "empty":
       return { kind: "empty" };
     case "loop": {
-      const call = conversation.lastText.includes(STEP_LIMIT_MARKER) ? null : toolCall(conversation, "whole");
+      const call = conversation.lastText.includes(STEP_LIMIT_MARKER) ? null : toolCall(conversation, options.shellTool, "whole");
       return call ?? { kind: "text", text: FINAL_TEXT, pacing: "whole" };
     }
     case "happy":
@@ -141,7 +138,7 @@ export function decideReply(scenario: LlmScenario, conversation: Conversation, o
         return { kind: "text", text: FINAL_TEXT, pacing };
       }
       // Requests without a shell tool (opencode's session title) get plain text, never a broken stream.
-      return toolCall(conversation, scenario === "slow" ? "paced" : "whole") ?? { kind: "text", text: FINAL_TEXT, pacing: "whole" };
+      return toolCall(conversation, options.shellTool, scenario === "slow" ? "paced" : "whole") ?? { kind: "text", text: FINAL_TEXT, pacing: "whole" };
     }
   }
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { LlmScenario, ScriptedShellTool } from "./scenario.ts";
 import { FINAL_TEXT, SCRIPTED_COMMAND } from "./scenario.ts";
 import { startScriptedLlmServer, type ScriptedLlmServer } from "./server.ts";
 
@@ -14,6 +15,14 @@ const bashTool = { name: "Bash", description: "Run a command", input_schema: { t
 const prompt = { role: "user", content: "Create out.txt" };
 const toolResult = { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "" }] };
 
+/** Claude's shell tool, as its real-CLI spec describes it. */
+const claudeShell: ScriptedShellTool = { name: "Bash", input: (command) => ({ command, description: "Write hello to out.txt" }) };
+const openCodeShell: ScriptedShellTool = { name: "bash", input: (command) => ({ command }) };
+
+function open(scenario: LlmScenario, tag: string, shellTool: ScriptedShellTool = claudeShell): string {
+  return server.openRun({ scenario, tag, shellTool });
+}
+
 function post(url: string, body: unknown): Promise<Response> {
   return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 }
@@ -28,7 +37,7 @@ function sseData(text: string): Record<string, unknown>[] {
 
 describe("Anthropic Messages", () => {
   it("streams a tool call with input_json_delta, then final text once the tool result is back", async () => {
-    const url = `${server.baseUrl("happy", "a1")}/v1/messages?beta=true`;
+    const url = `${open("happy", "a1")}/v1/messages?beta=true`;
     const first = sseData(await (await post(url, { model: "m", stream: true, tools: [bashTool], messages: [prompt] })).text());
     expect(first.map((event) => event.type)).toContain("message_start");
     const toolStart = first.find((event) => event.type === "content_block_start" && JSON.stringify(event).includes("tool_use"));
@@ -47,23 +56,23 @@ describe("Anthropic Messages", () => {
   });
 
   it("answers without streaming when asked to", async () => {
-    const url = `${server.baseUrl("happy", "a2")}/v1/messages`;
+    const url = `${open("happy", "a2")}/v1/messages`;
     const body = await (await post(url, { model: "m", tools: [bashTool], messages: [prompt, toolResult] })).json();
     expect(body).toMatchObject({ type: "message", model: "m", content: [{ type: "text", text: FINAL_TEXT }], stop_reason: "end_turn" });
   });
 
   it("errors with the API's status, error type and retry hints", async () => {
-    const response = await post(`${server.baseUrl("error429", "a3")}/v1/messages`, { model: "m", messages: [prompt] });
+    const response = await post(`${open("error429", "a3")}/v1/messages`, { model: "m", messages: [prompt] });
     expect(response.status).toBe(429);
     expect(response.headers.get("retry-after")).toBe("1");
     expect(response.headers.get("retry-after-ms")).toBe("7");
     expect(await response.json()).toEqual({ type: "error", error: { type: "rate_limit_error", message: expect.any(String) } });
-    const overloaded = await post(`${server.baseUrl("error529", "a3")}/v1/messages`, { model: "m", messages: [prompt] });
+    const overloaded = await post(`${open("error529", "a3b")}/v1/messages`, { model: "m", messages: [prompt] });
     expect(overloaded.status).toBe(529);
   });
 
   it("cuts the first final-text stream mid-way and serves the next one whole", async () => {
-    const url = `${server.baseUrl("cut", "a4")}/v1/messages`;
+    const url = `${open("cut", "a4")}/v1/messages`;
     const request = { model: "m", stream: true, tools: [bashTool], messages: [prompt, toolResult] };
     await expect((await post(url, request)).text()).rejects.toThrow();
     const again = sseData(await (await post(url, request)).text());
@@ -71,7 +80,7 @@ describe("Anthropic Messages", () => {
   });
 
   it("empty: a well-formed message with no content and 0 output tokens", async () => {
-    const events = sseData(await (await post(`${server.baseUrl("empty", "a5")}/v1/messages`, { model: "m", stream: true, messages: [prompt] })).text());
+    const events = sseData(await (await post(`${open("empty", "a5")}/v1/messages`, { model: "m", stream: true, messages: [prompt] })).text());
     expect(events.some((event) => event.type === "content_block_start")).toBe(false);
     expect(events.at(-2)).toMatchObject({ type: "message_delta", usage: { output_tokens: 0 } });
   });
@@ -81,7 +90,7 @@ describe("OpenAI chat completions", () => {
   const shell = { type: "function", function: { name: "bash", parameters: { type: "object", required: ["command"] } } };
 
   it("streams tool_calls, then text, with usage and [DONE]", async () => {
-    const url = `${server.openAiBaseUrl("happy", "o1")}/chat/completions`;
+    const url = `${open("happy", "o1", openCodeShell)}/v1/chat/completions`;
     const raw = await (await post(url, { model: "m", stream: true, tools: [shell], messages: [prompt] })).text();
     expect(raw.trimEnd().endsWith("data: [DONE]")).toBe(true);
     const chunks = sseData(raw);
@@ -97,7 +106,7 @@ describe("OpenAI chat completions", () => {
   });
 
   it("loop: always a tool call, until tools are switched off", async () => {
-    const url = `${server.openAiBaseUrl("loop", "o2")}/chat/completions`;
+    const url = `${open("loop", "o2", openCodeShell)}/v1/chat/completions`;
     const toolMessage = { role: "tool", tool_call_id: "call_1", content: "" };
     const call = await (await post(url, { model: "m", tools: [shell], messages: [prompt, toolMessage] })).json();
     expect(call).toMatchObject({ choices: [{ finish_reason: "tool_calls" }] });
@@ -120,8 +129,8 @@ describe("Gemini API", () => {
   const user = { role: "user", parts: [{ text: "<session_context>…</session_context>" }, { text: "Create out.txt" }] };
   const call = { role: "model", parts: [{ functionCall: { name: "run_shell_command", args: { command: SCRIPTED_COMMAND } } }] };
   const result = { role: "user", parts: [{ functionResponse: { id: "c1", name: "run_shell_command", response: { output: "" } } }] };
-  const streamUrl = (scenario: Parameters<ScriptedLlmServer["baseUrl"]>[0], tag: string) =>
-    `${server.baseUrl(scenario, tag)}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`;
+  const geminiShell: ScriptedShellTool = { name: "run_shell_command", input: (command) => ({ command }) };
+  const streamUrl = (scenario: LlmScenario, tag: string) => `${open(scenario, tag, geminiShell)}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`;
 
   it("streams a functionCall for the shell tool, then final text once the functionResponse is back", async () => {
     const first = sseData(await (await post(streamUrl("happy", "g1"), { contents: [user], tools })).text());
@@ -130,7 +139,7 @@ describe("Gemini API", () => {
       usageMetadata: { promptTokenCount: expect.any(Number), candidatesTokenCount: expect.any(Number) },
       modelVersion: "gemini-2.5-flash",
     });
-    const second = sseData(await (await post(streamUrl("happy", "g1"), { contents: [user, call, result], tools })).text());
+    const second = sseData(await (await post(`${server.origin}/s/happy~g1/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, { contents: [user, call, result], tools })).text());
     const text = second.flatMap((chunk) => (chunk.candidates as { content: { parts: { text?: string }[] } }[])[0]?.content.parts ?? []);
     expect(text.map((part) => part.text ?? "").join("")).toBe(FINAL_TEXT);
     expect(server.requests("g1").map((record) => [record.api, record.model, record.stream, record.messageCount, record.reply])).toEqual([
@@ -139,20 +148,19 @@ describe("Gemini API", () => {
     ]);
   });
 
-  it("answers :generateContent whole (the CLI's routing and title requests) and :countTokens", async () => {
-    const url = `${server.baseUrl("happy", "g2")}/v1beta/models/gemini-2.5-flash-lite:generateContent`;
+  it("answers :generateContent whole (the CLI's routing requests)", async () => {
+    const url = `${open("happy", "g2", geminiShell)}/v1beta/models/gemini-2.5-flash-lite:generateContent`;
     const body = await (await post(url, { contents: [user], generationConfig: { responseMimeType: "application/json" } })).json();
     expect(body).toMatchObject({ candidates: [{ content: { parts: [{ text: FINAL_TEXT }] }, finishReason: "STOP" }], modelVersion: "gemini-2.5-flash-lite" });
-    const count = await (await post(`${server.baseUrl("happy", "g2")}/v1beta/models/gemini-2.5-flash:countTokens`, { contents: [user] })).json();
-    expect(count).toEqual({ totalTokens: expect.any(Number) });
+    expect(server.requests("g2").map((record) => [record.api, record.stream])).toEqual([["gemini", false]]);
   });
 
   it("errors in the Gemini API's shape; empty is a STOP with no parts and no output tokens", async () => {
     const refused = await post(streamUrl("error401", "g3"), { contents: [user], tools });
     expect(refused.status).toBe(401);
     expect(await refused.json()).toEqual({ error: { code: 401, message: expect.any(String), status: "UNAUTHENTICATED" } });
-    expect((await post(streamUrl("error500", "g3"), { contents: [user] })).status).toBe(500);
-    const empty = sseData(await (await post(streamUrl("empty", "g3"), { contents: [user], tools })).text());
+    expect((await post(streamUrl("error500", "g5"), { contents: [user] })).status).toBe(500);
+    const empty = sseData(await (await post(streamUrl("empty", "g6"), { contents: [user], tools })).text());
     expect(empty).toEqual([
       { candidates: [{ content: { role: "model", parts: [] }, index: 0, finishReason: "STOP" }], usageMetadata: expect.not.objectContaining({ candidatesTokenCount: expect.anything() }), modelVersion: "gemini-2.5-flash" },
     ]);
@@ -174,11 +182,31 @@ describe("runs and lifecycle", () => {
     expect(await unknown.json()).toMatchObject({ error: { message: expect.stringMatching(/^unknown scenario "nope"; known: happy, /) } });
     expect((await fetch(`${server.origin}/v1/messages`)).status).toBe(404);
     expect(server.requests().map((record) => record.status)).toEqual([404, 404]);
-    expect(() => server.baseUrl("happy", "bad tag")).toThrow(/run tag/);
+    expect(() => open("happy", "bad tag")).toThrow(/run tag/);
+    open("happy", "once");
+    expect(() => open("loop", "once")).toThrow(/already open/);
+  });
+
+  it("refuses a run that was not opened: its shell tool is unknown", async () => {
+    const response = await post(`${server.origin}/s/happy~never/v1/messages`, { model: "m", tools: [bashTool], messages: [prompt] });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { message: 'run tag "never" was not opened (openRun)' } });
+  });
+
+  it("calls the run's shell tool with the spec's arguments, and no other tool whatever its name", async () => {
+    const gemini: ScriptedShellTool = { name: "run_shell_command", input: (command) => ({ command, dir_path: "." }) };
+    const url = `${open("happy", "g1", gemini)}/v1/messages`;
+    const runShell = { name: "run_shell_command", input_schema: { type: "object" } };
+    const call = await (await post(url, { model: "m", tools: [bashTool, runShell], messages: [prompt] })).json();
+    expect(call).toMatchObject({ content: [{ type: "text" }, { type: "tool_use", name: "run_shell_command", input: { command: SCRIPTED_COMMAND, dir_path: "." } }] });
+    // A request offering only a shell-like tool of another name gets text: nothing is guessed.
+    const titled = await (await post(url, { model: "m", tools: [bashTool], messages: [prompt] })).json();
+    expect(titled).toMatchObject({ content: [{ type: "text", text: FINAL_TEXT }], stop_reason: "end_turn" });
+    expect(server.requests("g1").map((record) => record.reply)).toEqual(["tool:run_shell_command", "text"]);
   });
 
   it("stop() ends a stalled stream and closes the server", async () => {
-    const url = `${server.baseUrl("stall", "s1")}/v1/messages`;
+    const url = `${open("stall", "s1")}/v1/messages`;
     const response = await post(url, { model: "m", stream: true, tools: [bashTool], messages: [prompt, toolResult] });
     const reader = response.body?.getReader();
     const first = await reader?.read();

@@ -1,16 +1,14 @@
 /**
- * A scripted LLM on 127.0.0.1 for running the real agent CLIs offline. Each run picks its script through
- * its base URL, `http://127.0.0.1:<port>/s/<scenario>~<tag>` (Anthropic Messages, OpenAI chat completions, the
- * Gemini API): the scenario says what the model answers,
- * the tag keeps one run's requests apart from another's. Every request is recorded.
+ * A scripted LLM on 127.0.0.1 for running the real agent CLIs offline. A run is opened first (`openRun`: its
+ * scenario, a tag, and the shell tool its CLI offers) and gets its base URL, `http://127.0.0.1:<port>/s/<scenario>~<tag>`:
+ * the scenario says what the model answers, the tag keeps one run's requests apart from another's and selects
+ * the run's shell tool. The dialect is chosen by endpoint (`dialects.ts`). Every request is recorded.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
 import { isJsonObject, type JsonObject } from "../../agent-kit/json-fields.ts";
-import { anthropicMessages } from "./anthropic.ts";
-import { GEMINI_MODEL_ENDPOINT, geminiGenerateContent } from "./gemini.ts";
-import { openAiChatCompletions } from "./openai.ts";
-import { decideReply, isLlmScenario, LLM_SCENARIOS, type ApiErrorReply, type LlmScenario, type StreamPacing } from "./scenario.ts";
+import { dialectFor, type LlmDialect } from "./dialects.ts";
+import { decideReply, isLlmScenario, LLM_SCENARIOS, type ApiErrorReply, type LlmScenario, type ScriptedShellTool, type StreamPacing } from "./scenario.ts";
 import { roughTokens, type ContentReply, type RenderedStream, type WireFormat } from "./wire.ts";
 
 export interface LlmRequestRecord {
@@ -20,7 +18,8 @@ export interface LlmRequestRecord {
   url: string;
   scenario: LlmScenario | null;
   tag: string | null;
-  api: "anthropic" | "openai" | "gemini" | "count_tokens" | null;
+  /** The dialect that served it, `count_tokens` for Anthropic's token counting, or null when none did. */
+  api: LlmDialect | "count_tokens" | null;
   model: string | null;
   stream: boolean | null;
   messageCount: number;
@@ -39,13 +38,23 @@ export interface ScriptedLlmServerOptions {
   retryAfterMs?: number;
 }
 
+/** One run's script. */
+export interface ScriptedRun {
+  scenario: LlmScenario;
+  /** Unique per run (letters, digits, `.`, `_`, `-`). */
+  tag: string;
+  /** The tool the run's CLI runs shell commands with: what the model's tool calls name. */
+  shellTool: ScriptedShellTool;
+}
+
 export interface ScriptedLlmServer {
   /** `http://127.0.0.1:<port>` */
   readonly origin: string;
-  /** The base URL of one run (`ANTHROPIC_BASE_URL`); OpenAI-style clients want `openAiBaseUrl`. */
-  baseUrl(scenario: LlmScenario, tag: string): string;
-  /** `baseUrl` + `/v1`, as OpenAI-compatible clients expect. */
-  openAiBaseUrl(scenario: LlmScenario, tag: string): string;
+  /**
+   * Opens a run and returns its base URL, without a trailing slash (Anthropic clients take it as is;
+   * OpenAI-style clients add `/v1`). A tag is opened once.
+   */
+  openRun(run: ScriptedRun): string;
   /** Requests seen so far, in order; only one run's when `tag` is given. */
   requests(tag?: string): LlmRequestRecord[];
   /** Closes the server and every open connection (stalled streams included). */
@@ -75,6 +84,7 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
   const retryAfterMs = options.retryAfterMs ?? 20;
   const records: LlmRequestRecord[] = [];
   const finalTextsSent = new Map<string, number>();
+  const shellTools = new Map<string, ScriptedShellTool>();
   const stopping = new AbortController();
 
   async function writeStream(response: ServerResponse, rendered: RenderedStream, pacing: StreamPacing): Promise<void> {
@@ -96,22 +106,23 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
 
   async function serveModel(
     format: WireFormat,
+    endpoint: string,
     body: JsonObject,
-    scenario: LlmScenario,
-    runKey: string,
+    run: { scenario: LlmScenario; runKey: string; shellTool: ScriptedShellTool },
     record: LlmRequestRecord,
     response: ServerResponse,
   ): Promise<void> {
-    const request = format.readRequest(body);
+    const { scenario, runKey, shellTool } = run;
+    const request = format.readRequest(body, endpoint);
     Object.assign(record, {
       model: request.model,
       stream: request.stream,
       messageCount: request.messageCount,
-      toolCount: request.conversation.tools.length,
+      toolCount: request.conversation.toolNames.length,
       afterToolResult: request.conversation.endsWithToolResult,
     });
     const sent = finalTextsSent.get(runKey) ?? 0;
-    const reply = decideReply(scenario, request.conversation, { retryAfterMs, finalTextStreamsSent: sent });
+    const reply = decideReply(scenario, request.conversation, { retryAfterMs, shellTool, finalTextStreamsSent: sent });
     if (reply.kind === "error") {
       record.reply = "error";
       record.status = reply.status;
@@ -157,6 +168,8 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
     record.tag = tag;
     if (!isLlmScenario(scenario)) return notFound(response, `unknown scenario ${JSON.stringify(scenario)}; known: ${LLM_SCENARIOS.join(", ")}`);
     record.scenario = scenario;
+    const shellTool = shellTools.get(tag);
+    if (shellTool === undefined) return notFound(response, `run tag ${JSON.stringify(tag)} was not opened (openRun)`);
     if (request.method !== "POST") return notFound(response, `${request.method} ${endpoint || "/"} is not served`);
 
     let body: unknown;
@@ -170,31 +183,15 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
       record.status = 400;
       return sendJson(response, 400, { type: "error", error: { type: "invalid_request_error", message: "request body is not a JSON object" } });
     }
-    const gemini = GEMINI_MODEL_ENDPOINT.exec(endpoint);
-    if (gemini !== null) {
-      const [, model = "", method = ""] = gemini;
-      if (method === "countTokens") {
-        record.api = "count_tokens";
-        record.status = 200;
-        return sendJson(response, 200, { totalTokens: roughTokens(JSON.stringify(body)) });
-      }
-      record.api = "gemini";
-      return serveModel(geminiGenerateContent(model, method === "streamGenerateContent"), body, scenario, `${scenario}~${tag}`, record, response);
+    if (endpoint === "/v1/messages/count_tokens") {
+      record.api = "count_tokens";
+      record.status = 200;
+      return sendJson(response, 200, { input_tokens: roughTokens(JSON.stringify(body)) });
     }
-    switch (endpoint) {
-      case "/v1/messages":
-        record.api = "anthropic";
-        return serveModel(anthropicMessages, body, scenario, `${scenario}~${tag}`, record, response);
-      case "/v1/chat/completions":
-        record.api = "openai";
-        return serveModel(openAiChatCompletions, body, scenario, `${scenario}~${tag}`, record, response);
-      case "/v1/messages/count_tokens":
-        record.api = "count_tokens";
-        record.status = 200;
-        return sendJson(response, 200, { input_tokens: roughTokens(JSON.stringify(body)) });
-      default:
-        return notFound(response, `POST ${endpoint || "/"} is not served`);
-    }
+    const route = dialectFor(endpoint);
+    if (route === null) return notFound(response, `POST ${endpoint || "/"} is not served`);
+    record.api = route.dialect;
+    return serveModel(route.wire, endpoint, body, { scenario, runKey: `${scenario}~${tag}`, shellTool }, record, response);
   }
 
   const server = createServer((request, response) => {
@@ -210,15 +207,15 @@ export async function startScriptedLlmServer(options: ScriptedLlmServerOptions =
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("the scripted LLM server has no TCP address");
   const origin = `http://127.0.0.1:${address.port}`;
-  const baseUrl = (scenario: LlmScenario, tag: string): string => {
-    if (!TAG.test(tag)) throw new Error(`run tag ${JSON.stringify(tag)} must match ${TAG.source}`);
-    return `${origin}/s/${scenario}~${tag}`;
-  };
 
   return {
     origin,
-    baseUrl,
-    openAiBaseUrl: (scenario, tag) => `${baseUrl(scenario, tag)}/v1`,
+    openRun: ({ scenario, tag, shellTool }) => {
+      if (!TAG.test(tag)) throw new Error(`run tag ${JSON.stringify(tag)} must match ${TAG.source}`);
+      if (shellTools.has(tag)) throw new Error(`run tag ${JSON.stringify(tag)} is already open`);
+      shellTools.set(tag, shellTool);
+      return `${origin}/s/${scenario}~${tag}`;
+    },
     requests: (tag) => records.filter((record) => tag === undefined || record.tag === tag).map((record) => ({ ...record })),
     stop: async () => {
       stopping.abort();

@@ -1,7 +1,7 @@
-/** What each API dialect (Anthropic Messages, OpenAI chat completions) must provide to the server. */
+/** What each API dialect (Anthropic Messages, OpenAI chat completions, …) must provide to the server (see `dialects.ts`). */
 import type { JsonObject } from "../../agent-kit/json-fields.ts";
 import { isJsonObject } from "../../agent-kit/json-fields.ts";
-import type { ApiErrorReply, Conversation, OfferedTool, Reply } from "./scenario.ts";
+import type { ApiErrorReply, Conversation, Reply } from "./scenario.ts";
 
 export type ContentReply = Exclude<Reply, ApiErrorReply>;
 
@@ -25,7 +25,8 @@ export interface RenderedStream {
 }
 
 export interface WireFormat {
-  readRequest(body: JsonObject): ParsedRequest;
+  /** `endpoint` is the path after the run's base URL (e.g. `/v1/messages`): some APIs put the model or streaming in it. */
+  readRequest(body: JsonObject, endpoint: string): ParsedRequest;
   renderStream(reply: ContentReply, context: ReplyContext): RenderedStream;
   renderJson(reply: ContentReply, context: ReplyContext): JsonObject;
   renderError(reply: ApiErrorReply): JsonObject;
@@ -39,16 +40,6 @@ export function contentText(content: unknown): string {
     .filter(isJsonObject)
     .map((part) => (typeof part.text === "string" ? part.text : ""))
     .join("\n");
-}
-
-/** Names of the fields a JSON schema marks required. */
-export function requiredFields(schema: unknown): string[] {
-  if (!isJsonObject(schema) || !Array.isArray(schema.required)) return [];
-  return schema.required.filter((field): field is string => typeof field === "string");
-}
-
-export function offeredTool(name: unknown, schema: unknown): OfferedTool | null {
-  return typeof name === "string" ? { name, required: requiredFields(schema) } : null;
 }
 
 /** A rough token count (about four characters a token), good enough for usage fields. */
