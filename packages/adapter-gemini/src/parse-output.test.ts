@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseStdout, readCliFixture } from "paperclip-k8s-runtime/testing";
+import { FINAL_TEXT, parseStdout, readCliFixture } from "paperclip-k8s-runtime/testing";
 import { createGeminiParser } from "./parse-output.ts";
 
 describe("createGeminiParser", () => {
@@ -8,7 +8,7 @@ describe("createGeminiParser", () => {
     expect(parsed.sessionId).toMatch(/^[0-9a-f-]{36}$/);
     expect(parsed.model).toBe("gemini-2.5-flash");
     expect(parsed.result).toEqual({ status: "success", errorType: null, errorMessage: null });
-    expect(parsed.text.startsWith("I'll\n\nrun\n\nthe\n\ncommand.\n\nDone.")).toBe(true);
+    expect(parsed.text).toBe(`I'll run the command.\n\n${FINAL_TEXT}`);
     expect(parsed.costUsd).toBeNull();
   });
 

@@ -9,7 +9,10 @@ import { installedFile, type RealCliSpec } from "paperclip-k8s-runtime/testing";
 /** The model the scripted runs ask for (`auto` would add the CLI's routing requests). */
 export const GEMINI_SCRIPTED_MODEL = "gemini-2.5-flash";
 
-/** What keeps the CLI offline and quick: the key's own auth type, no usage statistics, updates or IDE, one retry. */
+/**
+ * What keeps the CLI offline and quick: the key's own auth type, no usage statistics, updates or IDE, one retry. The
+ * image's `with-settings.mjs` writes them to the agent's `~/.gemini/settings.json` before the CLI starts.
+ */
 const OFFLINE_SETTINGS = {
   // A base URL alone selects the "gateway" auth type, which 0.61.0 refuses.
   security: { auth: { selectedType: "gemini-api-key" } },
@@ -46,6 +49,7 @@ export const geminiRealCliSpec: RealCliSpec = {
   transcript: { toolRan: /"type":"tool_result"/, turnEnded: /"type":"result"/ },
   sessions: {
     unknownId: "00000000-0000-4000-8000-000000000000",
-    unknownMessage: /Error resuming session: Invalid session identifier "00000000-0000-4000-8000-000000000000"/,
+    // `Invalid session identifier "…"` where the project has sessions, `No previous sessions found …` where it has none.
+    unknownMessage: /^Gemini session is unavailable: Error resuming session: /,
   },
 };

@@ -8,7 +8,6 @@ import type { ApiErrorReply } from "./scenario.ts";
 import {
   contentText,
   outputTokens,
-  textDeltas,
   type ContentReply,
   type ParsedRequest,
   type RenderedStream,
@@ -83,10 +82,15 @@ function readRequest(body: JsonObject, endpoint: string): ParsedRequest {
   };
 }
 
+/**
+ * One chunk per text part, then the function call with `finishReason` and usage. The Gemini API streams chunks of
+ * many tokens, so a short text arrives whole; Gemini CLI prints each chunk as an assistant message of its own, which
+ * Paperclip's summary joins with blank lines.
+ */
 function renderStream(reply: ContentReply, context: ReplyContext): RenderedStream {
   const frame = (chunk: JsonObject) => `data: ${JSON.stringify({ ...chunk, modelVersion: context.model })}\r\n\r\n`;
   const parts = replyParts(reply);
-  const texts = parts.flatMap((part) => (typeof part.text === "string" ? textDeltas(part.text) : []));
+  const texts = parts.flatMap((part) => (typeof part.text === "string" ? [part.text] : []));
   const frames = texts.map((text) => frame({ candidates: [candidate([{ text }], false)] }));
   const calls = parts.filter((part) => part.functionCall !== undefined);
   frames.push(frame({ candidates: [candidate(calls, true)], usageMetadata: usageMetadata(reply, context) }));
