@@ -91,6 +91,7 @@ const gemini: CliRecorder = {
     "resume-bogus-id": { llm: "happy", args: () => ["--resume", BOGUS_SESSION], note: "a session id this HOME has never seen" },
     err500: { llm: "error500", note: "every request answers 500; settings general.maxAttempts 2" },
     error401: { llm: "error401", note: "the API refuses the key (401)" },
+    err429: { llm: "error429", note: "every request answers 429 (rate limited); settings general.maxAttempts 2" },
     empty: { llm: "empty", note: "the model answers STOP with no parts and no output tokens" },
     "tool-error": {
       llm: "happy",

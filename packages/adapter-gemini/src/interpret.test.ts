@@ -68,6 +68,12 @@ describe("interpretGemini on real CLI output", () => {
     expect(refused.errorMessage).toBe("Gemini CLI could not authenticate with the model provider (HTTP 401: invalid x-api-key). Check GEMINI_API_KEY (or GOOGLE_API_KEY and the Vertex AI settings), as the pod gets it.");
   });
 
+  it("err429: provider_quota from the CLI's rate-limit text, which carries no status (exit 173 = 429 mod 256)", () => {
+    const verdict = verdictOf("err429");
+    expect(verdict).toMatchObject({ errorCode: "llm_api_error", errorFamily: "provider_quota", retryNotBefore: null });
+    expect(verdict.errorMessage).toMatch(/^Gemini API error: Number of requests has exceeded your rate limit\nPlease wait/);
+  });
+
   it("empty: the CLI exits 0 after an empty response, which is still an llm_api_error to retry", () => {
     expect(readCliFixture("gemini", "empty").outcome.exitCode).toBe(0);
     expect(verdictOf("empty")).toMatchObject({ errorCode: "llm_api_error", errorFamily: "transient_upstream" });

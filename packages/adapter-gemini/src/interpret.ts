@@ -74,10 +74,14 @@ function apiErrorVerdict(verdict: AgentVerdict, text: string, now: Date): AgentV
   };
 }
 
-/** The HTTP status and the provider's own message inside the CLI's error text, when it carries the API's body. */
+/**
+ * The CLI's `[API Error: <the API's JSON body, or its message>]` (then, for quota, its own advice): the HTTP status
+ * and the provider's message when the body is there, else the text without the wrapper.
+ */
 function readApiError(text: string): { status: number | null; message: string } {
-  const body = parseJsonObjectLine(/\{[\s\S]*\}/.exec(text)?.[0] ?? "");
+  const unwrapped = text.replace(/^\[API Error: /, "").replace(/\](?=\n|$)/, "").trim();
+  const body = parseJsonObjectLine(/\{[\s\S]*\}/.exec(unwrapped)?.[0] ?? "");
   const error = body === null ? {} : objectField(body, "error");
   const message = stringField(error, "message");
-  return message === null ? { status: null, message: text } : { status: numberField(error, "code"), message };
+  return message === null ? { status: null, message: unwrapped } : { status: numberField(error, "code"), message };
 }
