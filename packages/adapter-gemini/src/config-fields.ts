@@ -24,7 +24,7 @@ export const geminiConfigFields: AdapterConfigSchema["fields"] = [
     key: "instructionsFilePath",
     label: "Instructions file",
     type: "text",
-    hint: "Absolute path of a markdown file with the agent's instructions.",
+    hint: "Absolute path of a markdown file with the agent's instructions, put in front of the prompt.",
   },
   ...promptTemplateFields,
 ];
@@ -40,7 +40,8 @@ to the CLI on stdin. Gemini keys (the same names and meaning as Paperclip's \`ge
   runtime in the image) or \`--sandbox=none\`.
 - \`extraArgs\` (list of strings, or one whitespace-separated string, optional): appended last, each as one
   argument; nothing is interpreted by a shell.
-- \`instructionsFilePath\` (absolute path, optional): markdown instructions for the agent.
+- \`instructionsFilePath\` (absolute path, optional): markdown instructions, put in front of the prompt (as
+  \`gemini_local\` does; a resumed session that gets only a wake delta does not repeat them).
 - \`promptTemplate\` / \`bootstrapPromptTemplate\` (string, optional): the run prompt, and the part sent only when a
   session starts fresh.
 
@@ -52,6 +53,9 @@ The CLI runs with \`GEMINI_CLI_TRUST_WORKSPACE=true\` (an untrusted folder would
 \`NO_BROWSER=1\`. Credentials (\`GEMINI_API_KEY\`, or \`GOOGLE_API_KEY\` / \`GOOGLE_GENAI_USE_VERTEXAI\` /
 \`GOOGLE_CLOUD_*\` for Vertex AI) reach the pod through the runtime's env allowlist, \`inheritEnv\` or the \`env\` key;
 usage is billed as \`api\` by \`google\`.
+
+The run's enabled Paperclip skills are mounted read-only at \`~/.gemini/skills/\`, where Gemini CLI finds user skills
+(\`gemini_local\` links them there too).
 
 Sessions live in HOME (\`~/.gemini/tmp/<project>/chats/\`), per working directory: resuming needs the same HOME
 and \`cwd\` as the run that made the session. An unknown session (\`Error resuming session\`) fails the run with
