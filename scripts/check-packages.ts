@@ -14,7 +14,7 @@ import path from "node:path";
 import { publint } from "publint";
 import { formatMessage } from "publint/utils";
 
-export const PUBLISHED_PACKAGE_DIRS = ["packages/k8s-runtime", "packages/adapter-claude", "packages/adapter-opencode", "packages/adapter-codex"];
+export const PUBLISHED_PACKAGE_DIRS = ["packages/k8s-runtime", "packages/adapter-claude", "packages/adapter-opencode", "packages/adapter-codex", "packages/adapter-gemini"];
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
 

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { claudeVerdictOracle } from "../packages/adapter-claude/src/verdict-oracle.ts";
 import { codexVerdictOracle } from "../packages/adapter-codex/src/verdict-oracle.ts";
+import { geminiVerdictOracle } from "../packages/adapter-gemini/src/verdict-oracle.ts";
 import { openCodeVerdictOracle } from "../packages/adapter-opencode/src/verdict-oracle.ts";
 import { cliFixtureScenarios, readCliFixture, type CliFixture } from "../packages/k8s-runtime/src/testing/agent-cli-fixtures.ts";
 import { fixtureVerdictPath, type FixtureVerdict } from "../packages/k8s-runtime/src/testing/fixture-verdict.ts";
@@ -13,6 +14,7 @@ import { fixtureVerdictPath, type FixtureVerdict } from "../packages/k8s-runtime
 const ORACLES: Record<string, (fixture: CliFixture) => FixtureVerdict> = {
   claude: claudeVerdictOracle,
   codex: codexVerdictOracle,
+  gemini: geminiVerdictOracle,
   opencode: openCodeVerdictOracle,
 };
 

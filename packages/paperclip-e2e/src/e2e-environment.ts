@@ -1,12 +1,13 @@
 /**
  * Everything an end-to-end test needs: a simulated cluster with a shared volume, an agent image holding the
- * fake agent CLI under both executable names (`claude`, `opencode`), a real Paperclip server whose home lies
- * on that shared volume, both adapters installed into it from the repo, and one company.
+ * fake agent CLI under every executable name (`claude`, `opencode`, `gemini`), a real Paperclip server whose home lies
+ * on that shared volume, the adapters installed into it from the repo, and one company.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { claudeAgent } from "paperclip-adapter-claude-k8s";
 import { codexAgent } from "paperclip-adapter-codex-k8s";
+import { geminiAgent } from "paperclip-adapter-gemini-k8s";
 import { opencodeAgent } from "paperclip-adapter-opencode-k8s";
 import { buildFakeAgentImage, startConformanceCluster, type ConformanceCluster, type FakeAgentScenario } from "paperclip-k8s-runtime/testing";
 import { paperclipApi, type JsonObject, type PaperclipApi } from "./paperclip-api.ts";
@@ -59,7 +60,7 @@ export async function startE2eEnvironment(installDir: string, options: E2eOption
   };
   try {
     // One fake-agent image answers to every CLI's name; the cluster removes it when it stops.
-    const cluster = await startConformanceCluster(claudeAgent, await buildFakeAgentImage([claudeAgent, opencodeAgent, codexAgent]));
+    const cluster = await startConformanceCluster(claudeAgent, await buildFakeAgentImage([claudeAgent, opencodeAgent, codexAgent, geminiAgent]));
     cleanups.push(() => cluster.stop());
 
     // Paperclip's home on the shared volume: its instance root, and so every run directory, is where the pods see it.
@@ -77,7 +78,7 @@ export async function startE2eEnvironment(installDir: string, options: E2eOption
         .list(resource, { namespace: cluster.namespace })
         .items.filter((item) => isRecord(item.metadata) && isRecord(item.metadata.labels) && item.metadata.labels["paperclip.io/agent-id"] === agentId);
     if (options.installFromRepo ?? true) {
-      for (const pkg of ["adapter-claude", "adapter-opencode", "adapter-codex"]) await api.installAdapter(path.join(repoRoot, "packages", pkg));
+      for (const pkg of ["adapter-claude", "adapter-opencode", "adapter-codex", "adapter-gemini"]) await api.installAdapter(path.join(repoRoot, "packages", pkg));
     }
     const companyId = await api.createCompany(`E2E ${Date.now()}`);
     let tasksTitled = 0;

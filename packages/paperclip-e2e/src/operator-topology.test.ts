@@ -4,6 +4,8 @@
  * kit's Deployment's pod with in-cluster credentials and finds its namespace, image and claim by itself; agents
  * get only `image` in their config.
  */
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { RUNTIME_PERMISSIONS } from "paperclip-k8s-runtime";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from "vitest";
 import { isJsonObject, TERMINAL_RUN_STATUSES, type HeartbeatRun, type JsonObject } from "./paperclip-api.ts";
@@ -129,9 +131,10 @@ describe("the kit's RWX overlay on a cluster enforcing RBAC and restricted Pod S
     onTestFailed(async () => console.error(`Paperclip's log:\n${await topology.serverLog()}`));
     const { api } = topology;
     const agentId = await createAgent(topology, "claude_k8s", "pod deleted");
-    // Slow enough (6 lines, 7.5 min) that the Job outlives Paperclip's recovery of the lost run (below) and still
-    // prints after the reattach.
-    const taskId = await api.createIssue(topology.companyId, taskTitle({ transcript: HAPPY.claude_k8s, lineDelayMs: 75_000 }), agentId);
+    // The fake agent prints its first line, then holds until the test releases it after the reattach (below): the Job
+    // outlives Paperclip's recovery of the lost run, however long that takes, and still prints after the reattach.
+    const releaseFile = ".release-after-reattach";
+    const taskId = await api.createIssue(topology.companyId, taskTitle({ transcript: HAPPY.claude_k8s, holdAfterLines: 1, releaseFile }), agentId);
     const run = await firstRunOf(topology, agentId);
     await agentOutputStarted(topology, run.id);
     const [oldPod] = topology.serverPods();
@@ -153,7 +156,11 @@ describe("the kit's RWX overlay on a cluster enforcing RBAC and restricted Pod S
     await api.reconcileLostRun(taskId, run.id, "operator-topology e2e: the Paperclip pod was deleted; the agent's Job keeps running and the next run reattaches to it.");
     expect(topology.ofAgent("jobs", agentId)).toHaveLength(1);
 
-    const next = await finished(topology, (await api.wake(agentId, taskId)).id);
+    const woken = await api.wake(agentId, taskId);
+    await vi.waitFor(async () => expect(await api.runLog(woken.id)).toMatch(/\[paperclip\] Reattached to Job /), { timeout: 120_000, interval: 500 });
+    // The agent's working directory: Paperclip's fallback workspace in its instance root, the root of the claim.
+    await writeFile(path.join(topology.sim.pvcHostPath(KIT.namespace, KIT.claim), "workspaces", agentId, releaseFile), "");
+    const next = await finished(topology, woken.id);
     const log = await api.runLog(next.id);
     expect(next.status, `${JSON.stringify(next.error)}\n${log.slice(-3000)}`).toBe("succeeded");
     expect(log).toMatch(/\[paperclip\] Reattached to Job /);

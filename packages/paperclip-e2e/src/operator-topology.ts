@@ -29,7 +29,15 @@ import { paperclipApi, type JsonObject, type PaperclipApi } from "./paperclip-ap
 import { freePort, lookUpUser, type ServerUser } from "./paperclip-server.ts";
 
 /** The kit's namespace, Deployment, Service, Role and service account. */
-export const KIT = { namespace: "paperclip", deployment: "paperclip", service: "paperclip", role: "paperclip-agent-jobs", serviceAccount: "paperclip" } as const;
+export const KIT = {
+  namespace: "paperclip",
+  deployment: "paperclip",
+  service: "paperclip",
+  role: "paperclip-agent-jobs",
+  serviceAccount: "paperclip",
+  /** The shared claim holding Paperclip's instance root (`deploy/base/pvc.yaml`). */
+  claim: "paperclip-data",
+} as const;
 const KIT_SERVER_IMAGE = "registry.example.com/paperclip/paperclip-server";
 const SIM_SERVER_IMAGE = { name: "registry.example.test/paperclip/paperclip-server", tag: "e2e" };
 /** The agents' image: the fake agent CLI under both executable names. */

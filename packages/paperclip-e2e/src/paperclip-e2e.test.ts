@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { claudeAgent } from "paperclip-adapter-claude-k8s";
 import { codexAgent } from "paperclip-adapter-codex-k8s";
+import { geminiAgent } from "paperclip-adapter-gemini-k8s";
 import { opencodeAgent } from "paperclip-adapter-opencode-k8s";
 import type { AgentDefinition } from "paperclip-k8s-runtime";
 import { parseStdout, readCliFixture } from "paperclip-k8s-runtime/testing";
@@ -11,12 +12,12 @@ import { isJsonObject, logStream, TERMINAL_RUN_STATUSES, type HeartbeatRun } fro
 const RUN_TIMEOUT_MS = 150_000;
 /** How long a Paperclip server's claim on a run it executes lasts without renewal (LEGACY_CONTROLLER_LEASE_MS). */
 const PAPERCLIP_RUN_LEASE_MS = 60_000;
-const ADAPTER_TYPES = ["claude_k8s", "opencode_k8s", "codex_k8s"] as const;
+const ADAPTER_TYPES = ["claude_k8s", "opencode_k8s", "codex_k8s", "gemini_k8s"] as const;
 type AdapterType = (typeof ADAPTER_TYPES)[number];
 /** The recorded happy transcript the fake agent replays for each adapter. */
-const HAPPY = { claude_k8s: "claude/happy", opencode_k8s: "opencode/happy", codex_k8s: "codex/happy" } as const;
-/** Codex reports no cost (Paperclip's codex_local stores none either). */
-const REPORTS_COST = { claude_k8s: true, opencode_k8s: true, codex_k8s: false } as const;
+const HAPPY = { claude_k8s: "claude/happy", opencode_k8s: "opencode/happy", codex_k8s: "codex/happy", gemini_k8s: "gemini/happy" } as const;
+/** Which agent reads each adapter's transcripts. */
+const AGENTS = { claude_k8s: claudeAgent, opencode_k8s: opencodeAgent, codex_k8s: codexAgent, gemini_k8s: geminiAgent } as const;
 
 let env: E2eEnvironment;
 
@@ -96,14 +97,7 @@ function happyFixture<T>(agent: AgentDefinition<T>, transcript: string): { lines
 }
 
 function happyOf(adapterType: AdapterType): { lines: string[]; sessionId: string | null } {
-  switch (adapterType) {
-    case "claude_k8s":
-      return happyFixture(claudeAgent, HAPPY.claude_k8s);
-    case "opencode_k8s":
-      return happyFixture(opencodeAgent, HAPPY.opencode_k8s);
-    case "codex_k8s":
-      return happyFixture(codexAgent, HAPPY.codex_k8s);
-  }
+  return happyFixture<unknown>(AGENTS[adapterType], HAPPY[adapterType]);
 }
 
 describe.each(ADAPTER_TYPES)("%s in a real Paperclip", (adapterType) => {
@@ -121,7 +115,8 @@ describe.each(ADAPTER_TYPES)("%s in a real Paperclip", (adapterType) => {
     expect(log).toContain("[paperclip] Created Job");
     expect(isJsonObject(first.usageJson)).toBe(true);
     const usage = isJsonObject(first.usageJson) ? first.usageJson : {};
-    if (REPORTS_COST[adapterType]) expect(usage.costUsd).toEqual(expect.any(Number));
+    // Codex and Gemini CLI report no cost (Paperclip's codex_local and gemini_local store none either).
+    if (AGENTS[adapterType].capabilities.reportsCost) expect(usage.costUsd).toEqual(expect.any(Number));
     else expect(usage.costUsd ?? null).toBeNull();
     const session = first.sessionIdAfter;
     expect(session).toEqual(expect.any(String));

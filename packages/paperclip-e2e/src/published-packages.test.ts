@@ -15,5 +15,5 @@ it("npm run check:packages: every published package is clean (publint, attw esm-
     });
   });
   expect(code, output).toBe(0);
-  for (const dir of ["k8s-runtime", "adapter-claude", "adapter-opencode", "adapter-codex"]) expect(output).toContain(`packages/${dir}: publint, attw (esm-only) and manifest paths clean`);
+  for (const dir of ["k8s-runtime", "adapter-claude", "adapter-opencode", "adapter-codex", "adapter-gemini"]) expect(output).toContain(`packages/${dir}: publint, attw (esm-only) and manifest paths clean`);
 }, 300_000);

@@ -22,6 +22,7 @@ const PUBLISHED = [
   { dir: "adapter-claude", name: "paperclip-adapter-claude-k8s", type: "claude_k8s", transcript: "claude/happy" },
   { dir: "adapter-opencode", name: "paperclip-adapter-opencode-k8s", type: "opencode_k8s", transcript: "opencode/happy" },
   { dir: "adapter-codex", name: "paperclip-adapter-codex-k8s", type: "codex_k8s", transcript: "codex/happy" },
+  { dir: "adapter-gemini", name: "paperclip-adapter-gemini-k8s", type: "gemini_k8s", transcript: "gemini/happy" },
 ] as const;
 const [, CLAUDE, OPENCODE] = PUBLISHED;
 
@@ -46,7 +47,7 @@ async function copyReleaseInputs(): Promise<string> {
   // package-lock.json: changesets finds the workspace through it (npm).
   for (const entry of ["package.json", "package-lock.json", ".changeset", "scripts"]) await cp(path.join(repoRoot, entry), path.join(root, entry), { recursive: true });
   await symlink(path.join(repoRoot, "node_modules"), path.join(root, "node_modules"));
-  for (const dir of ["k8s-runtime", "adapter-claude", "adapter-opencode", "adapter-codex", "k8s-sim", "paperclip-e2e"]) {
+  for (const dir of ["k8s-runtime", "adapter-claude", "adapter-opencode", "adapter-codex", "adapter-gemini", "k8s-sim", "paperclip-e2e"]) {
     const from = path.join(repoRoot, "packages", dir);
     const to = path.join(root, "packages", dir);
     await mkdir(to, { recursive: true });

@@ -3,6 +3,7 @@
  * answered by the first dialect whose `endpoint` matches. A new dialect is one wire module and one row here.
  */
 import { anthropicMessages } from "./anthropic.ts";
+import { GEMINI_MODEL_ENDPOINT, geminiGenerateContent } from "./gemini.ts";
 import { openAiChatCompletions } from "./openai.ts";
 import { openAiResponses } from "./openai-responses.ts";
 import type { WireFormat } from "./wire.ts";
@@ -19,6 +20,7 @@ export const LLM_DIALECTS = [
   { dialect: "anthropic", endpoint: /^\/v1\/messages$/, wire: anthropicMessages },
   { dialect: "openai", endpoint: /^\/v1\/chat\/completions$/, wire: openAiChatCompletions },
   { dialect: "openai-responses", endpoint: /^\/v1\/responses$/, wire: openAiResponses },
+  { dialect: "gemini", endpoint: GEMINI_MODEL_ENDPOINT, wire: geminiGenerateContent },
 ] as const satisfies readonly LlmDialectRoute[];
 
 export type LlmDialect = (typeof LLM_DIALECTS)[number]["dialect"];

@@ -206,6 +206,66 @@ describe("OpenAI Responses", () => {
   });
 });
 
+describe("Gemini API", () => {
+  // As Gemini CLI 0.61 sends them: the model in the path, tools as functionDeclarations with parametersJsonSchema,
+  // a tool's result as a user turn with a functionResponse part.
+  const tools = [
+    {
+      functionDeclarations: [
+        { name: "read_file", parametersJsonSchema: { type: "object", required: ["file_path"] } },
+        { name: "run_shell_command", parametersJsonSchema: { type: "object", required: ["command"] } },
+      ],
+    },
+  ];
+  const user = { role: "user", parts: [{ text: "<session_context>…</session_context>" }, { text: "Create out.txt" }] };
+  const call = { role: "model", parts: [{ functionCall: { name: "run_shell_command", args: { command: SCRIPTED_COMMAND } } }] };
+  const result = { role: "user", parts: [{ functionResponse: { id: "c1", name: "run_shell_command", response: { output: "" } } }] };
+  const geminiShell: ScriptedShellTool = { name: "run_shell_command", input: (command) => ({ command }) };
+  const streamUrl = (scenario: LlmScenario, tag: string) => `${open(scenario, tag, geminiShell)}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`;
+
+  it("streams a functionCall for the shell tool, then final text once the functionResponse is back", async () => {
+    const first = sseData(await (await post(streamUrl("happy", "g1"), { contents: [user], tools })).text());
+    expect(first.at(-1)).toMatchObject({
+      candidates: [{ content: { role: "model", parts: [{ functionCall: { name: "run_shell_command", args: { command: SCRIPTED_COMMAND } } }] }, finishReason: "STOP" }],
+      usageMetadata: { promptTokenCount: expect.any(Number), candidatesTokenCount: expect.any(Number) },
+      modelVersion: "gemini-2.5-flash",
+    });
+    const second = sseData(await (await post(`${server.origin}/s/happy~g1/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, { contents: [user, call, result], tools })).text());
+    const text = second.flatMap((chunk) => (chunk.candidates as { content: { parts: { text?: string }[] } }[])[0]?.content.parts ?? []);
+    expect(text.map((part) => part.text ?? "").join("")).toBe(FINAL_TEXT);
+    expect(server.requests("g1").map((record) => [record.api, record.model, record.stream, record.messageCount, record.reply])).toEqual([
+      ["gemini", "gemini-2.5-flash", true, 1, "tool:run_shell_command"],
+      ["gemini", "gemini-2.5-flash", true, 3, "text"],
+    ]);
+  });
+
+  it("answers :generateContent whole (the CLI's routing requests)", async () => {
+    const url = `${open("happy", "g2", geminiShell)}/v1beta/models/gemini-2.5-flash-lite:generateContent`;
+    const body = await (await post(url, { contents: [user], generationConfig: { responseMimeType: "application/json" } })).json();
+    expect(body).toMatchObject({ candidates: [{ content: { parts: [{ text: FINAL_TEXT }] }, finishReason: "STOP" }], modelVersion: "gemini-2.5-flash-lite" });
+    expect(server.requests("g2").map((record) => [record.api, record.stream])).toEqual([["gemini", false]]);
+  });
+
+  it("errors in the Gemini API's shape; empty is a STOP with no parts and no output tokens", async () => {
+    const refused = await post(streamUrl("error401", "g3"), { contents: [user], tools });
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toEqual({ error: { code: 401, message: expect.any(String), status: "UNAUTHENTICATED" } });
+    expect((await post(streamUrl("error500", "g5"), { contents: [user] })).status).toBe(500);
+    const empty = sseData(await (await post(streamUrl("empty", "g6"), { contents: [user], tools })).text());
+    expect(empty).toEqual([
+      { candidates: [{ content: { role: "model", parts: [] }, index: 0, finishReason: "STOP" }], usageMetadata: expect.not.objectContaining({ candidatesTokenCount: expect.anything() }), modelVersion: "gemini-2.5-flash" },
+    ]);
+  });
+
+  it("stall: the final text stops after its first chunk", async () => {
+    const response = await post(streamUrl("stall", "g4"), { contents: [user, call, result], tools });
+    const reader = response.body?.getReader();
+    const first = new TextDecoder().decode((await reader?.read())?.value);
+    expect(sseData(first)).toEqual([expect.objectContaining({ candidates: [expect.not.objectContaining({ finishReason: "STOP" })] })]);
+    await reader?.cancel();
+  });
+});
+
 describe("runs and lifecycle", () => {
   it("refuses unknown scenarios and paths outside a run, and records them", async () => {
     const unknown = await post(`${server.origin}/s/nope~x/v1/messages`, {});
