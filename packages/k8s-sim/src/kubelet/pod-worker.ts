@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, openSync, closeSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, openSync, closeSync, readSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
@@ -113,6 +114,8 @@ export class PodWorker {
   private disruption: PodStatusSnapshot["disruption"];
   private podReason: { reason: string; message: string } | undefined;
   private nudgePause: (() => void) | undefined;
+  /** The removal of the pod's files, once started (see `cleanUp`). */
+  private cleaning: Promise<void> | undefined;
 
   constructor(context: WorkerContext, object: K8sObject, pod: PodView) {
     this.context = context;
@@ -239,7 +242,7 @@ export class PodWorker {
   /** Whether every ReadWriteOnce claim the pod mounts is attached to its node (the attach/detach controller's job). */
   private volumesAttached(): boolean {
     const { store } = this.context;
-    const attached = volumesAttachedTo(store.get("nodes", undefined, this.pod.nodeName));
+    const attached = volumesAttachedTo(store.peek("nodes", undefined, this.pod.nodeName));
     return singleNodeVolumesOf(store, this.object).every(({ volumeName }) => attached.has(attachedVolumeName(volumeName)));
   }
 
@@ -540,19 +543,26 @@ export class PodWorker {
     this.completed = true;
     if (ending?.kind === "evict" || ending?.kind === "delete") this.publish();
     if (ending?.kind === "delete") this.removePod();
-    else if (ending) this.cleanUp();
+    if (ending) await this.cleanUp();
   }
 
+  /** Removes the pod from the store; its files go with `cleanUp` (which the kubelet awaits). */
   private removePod(): void {
-    const stored = this.context.store.get("pods", this.pod.namespace, this.pod.name);
+    const stored = this.context.store.peek("pods", this.pod.namespace, this.pod.name);
     if (stored?.metadata.uid === this.pod.uid) this.context.store.remove("pods", this.pod.namespace, this.pod.name);
-    this.cleanUp();
+    void this.cleanUp();
   }
 
-  /** Removes the pod's host directories and logs (only once the pod itself is gone or going). */
-  cleanUp(): void {
-    rmSync(podHostDir(this.context.rootDir, this.pod.uid), { recursive: true, force: true });
-    rmSync(podLogDir(this.context.rootDir, this.pod.namespace, this.pod.name, this.pod.uid), { recursive: true, force: true });
+  /**
+   * Removes the pod's host directories and logs (only once the pod itself is gone or going), off the event
+   * loop: a recursive removal is many system calls, and the API server must not wait for them.
+   */
+  cleanUp(): Promise<void> {
+    this.cleaning ??= Promise.all([
+      rm(podHostDir(this.context.rootDir, this.pod.uid), { recursive: true, force: true }),
+      rm(podLogDir(this.context.rootDir, this.pod.namespace, this.pod.name, this.pod.uid), { recursive: true, force: true }),
+    ]).then(() => undefined);
+    return this.cleaning;
   }
 
   /** Sees the latest stored pod (for fieldRefs and the scheduler's conditions). */
