@@ -16,7 +16,6 @@ import { ContainerProcess, HOST_PATH, imageDirInContainer } from "./container-pr
 import type { ImageReference, ImageRegistry } from "./images.ts";
 import { InvalidImageReferenceError, defaultPullPolicy, imageIdOf, parseImageReference } from "./images.ts";
 import { renderHostsFile } from "./etc-hosts.ts";
-import { ContainerLogWriter } from "./log-writer.ts";
 import type { ProbeTarget } from "./probes.ts";
 import { ContainerProbes } from "./probes.ts";
 import type { ContainerCgroup, MemoryCgroups } from "./memory-cgroup.ts";
@@ -399,7 +398,6 @@ export class PodWorker {
     mkdirSync(path.dirname(terminationFile), { recursive: true });
     writeFileSync(terminationFile, "");
     chmodSync(terminationFile, 0o666);
-    const log = new ContainerLogWriter(podLogPath(rootDir, this.pod.namespace, this.pod.name, this.pod.uid, run.spec.name));
     const cgroup: ContainerCgroup | undefined = cgroups?.create(`${this.pod.uid}-${run.spec.name}-${run.status.restartCount}`, run.spec.memoryLimitBytes);
     // Container-level securityContext wins over the pod's; root when neither says.
     const uid = run.spec.securityContext.runAsUser ?? this.pod.securityContext.runAsUser ?? 0;
@@ -408,7 +406,7 @@ export class PodWorker {
     try {
       let process: ContainerProcess;
       try {
-        process = ContainerProcess.launch({
+        process = await ContainerProcess.launch({
           argv,
           env: resolvedEnv,
           workingDir: run.spec.workingDir,
@@ -417,13 +415,14 @@ export class PodWorker {
           uid,
           gid,
           cgroupProcsFile: cgroup?.procsFile,
-          killStragglers: cgroup ? () => cgroup.killAll() : undefined,
-          onOutput: (stream, chunk) => log.write(stream, chunk),
+          logFile: podLogPath(rootDir, this.pod.namespace, this.pod.name, this.pod.uid, run.spec.name),
         });
       } catch (error) {
         return this.recordStartFailure(run, id, startedAt, errorMessage(error));
       }
       run.process = process;
+      // The pod began to stop while the launcher was starting this container: stop it too.
+      if (this.stopped()) process.signalGroup("SIGKILL");
       this.event("Normal", "Created", `Created container: ${run.spec.name}`);
       if (await process.started) {
         const { startupProbe, readinessProbe, livenessProbe } = run.spec;
@@ -438,14 +437,13 @@ export class PodWorker {
       const exit = await process.exited;
       probes?.stop();
       run.process = undefined;
-      log.close();
       const oomKilled = run.oomRequested || (cgroup?.oomKilled() ?? false);
       if (oomKilled) {
         this.event("Warning", "OOMKilling", `Memory cgroup out of memory: Killed process ${process.pid} (${path.basename(argv[0] ?? "")})`);
       }
       let message = exit.startError ?? (readHead(terminationFile, TERMINATION_MESSAGE_LIMIT) || undefined);
       if (message === undefined && exit.exitCode !== 0 && run.spec.terminationMessagePolicy === "FallbackToLogsOnError") {
-        message = log.tail() || undefined;
+        message = exit.outputTail || undefined;
       }
       if (exit.startError) this.event("Warning", "Failed", `Error: ${exit.startError}`);
       const terminated: TerminatedState = {
@@ -461,7 +459,6 @@ export class PodWorker {
       return exit;
     } finally {
       probes?.stop();
-      log.close();
       await cgroup?.remove();
     }
   }
