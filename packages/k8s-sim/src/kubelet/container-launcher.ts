@@ -56,6 +56,10 @@ class ContainerLauncher {
     });
   }
 
+  pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   private running(): ChildProcess {
     if (this.child) return this.child;
     // No inherited flags (a profiler, a loader): the launcher needs only Node itself.
@@ -106,6 +110,11 @@ class ContainerLauncher {
 }
 
 const launcher = new ContainerLauncher();
+
+/** The launcher process's pid while it runs (the bench reads its CPU, and its containers', from /proc). */
+export function containerLauncherPid(): number | undefined {
+  return launcher.pid();
+}
 
 /** Starts a container through this process's launcher; rejects when it could not be spawned. */
 export function launchContainer(request: Omit<LaunchRequest, "id">): Promise<LaunchedContainer> {
