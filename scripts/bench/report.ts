@@ -252,7 +252,7 @@ export function formatReport(report: BenchReport): string {
       return row === undefined ? ["0", "0"] : [String(row.total), row.shared ? "shared" : fixed(row.perRun, 2)];
     });
     const shared = batches.some((batch) => batch.requests.rows.some((row) => row.shared && `${row.verb} ${row.resource}` === key));
-    requestTable.push([shared ? `${key} (shared watch)` : key, ...cells]);
+    requestTable.push([shared ? `${key} (per process: shared watch, reaper)` : key, ...cells]);
   }
   requestTable.push(["all requests", ...batches.flatMap((batch) => [String(batch.requests.total), fixed(batch.requests.perRun, 2)])]);
   requestTable.push(["GET of Jobs and Pods", ...batches.flatMap((batch) => [String(batch.requests.jobAndPodGets), ""])]);

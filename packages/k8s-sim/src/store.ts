@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { jsonEqual } from "./api/json.ts";
 
 /** Any Kubernetes object as stored: JSON data with typed metadata. */
 export interface ObjectMeta {
@@ -91,17 +92,6 @@ export function randomNameSuffix(length = 5): string {
 
 function keyOf(namespace: string | undefined, name: string): string {
   return `${namespace ?? ""}/${name}`;
-}
-
-/** Deep equality of JSON data (what `mutate` compares): no serialization, stops at the first difference. */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameJson(item, b[i]));
-  const aKeys = Object.keys(a);
-  if (aKeys.length !== Object.keys(b).length) return false;
-  return aKeys.every((key) => Object.hasOwn(b, key) && sameJson(Reflect.get(a, key), Reflect.get(b, key)));
 }
 
 /**
@@ -228,7 +218,7 @@ export class ObjectStore {
     if (!current) return undefined;
     const next = structuredClone(current);
     change(next);
-    if (sameJson(next, current)) return next;
+    if (jsonEqual(next, current)) return next;
     return this.write(resource, next, "MODIFIED");
   }
 

@@ -1,5 +1,5 @@
 import type { JsonObject } from "../api/json.ts";
-import { numberAt, objectAt, stringAt } from "../api/json.ts";
+import { jsonEqual, numberAt, objectAt, stringAt } from "../api/json.ts";
 import type { EventType } from "../events.ts";
 import { recordEvent } from "../events.ts";
 import { deletePod } from "../pod-deletion.ts";
@@ -155,9 +155,12 @@ export class JobController {
 
     writePodCounts(status, pods);
     status.uncountedTerminatedPods ??= {};
-    this.store.mutate("jobs", namespace, name, (stored) => {
-      if (stored.metadata.uid === uid) stored.status = status;
-    });
+    // Most syncs (a pod's status changed) leave the Job's status as it was: no copy of the Job, no write.
+    if (!jsonEqual(status, current ?? {})) {
+      this.store.mutate("jobs", namespace, name, (stored) => {
+        if (stored.metadata.uid === uid) stored.status = status;
+      });
+    }
     for (const [type, reason, message] of events) recordEvent(this.store, job, type, reason, message, COMPONENT);
     memory.synced = true;
   }
