@@ -90,7 +90,27 @@ function launch(request: LaunchRequest): void {
   });
 }
 
-process.on("message", (request: LaunchRequest) => launch(request));
+// One spawn per turn of the event loop: a burst of requests must not hold back the start and exit reports of
+// the containers already launched (each spawn blocks this loop until its child has exec'ed).
+const queue: LaunchRequest[] = [];
+let draining = false;
+
+function launchNext(): void {
+  const request = queue.shift();
+  if (!request) {
+    draining = false;
+    return;
+  }
+  launch(request);
+  setImmediate(launchNext);
+}
+
+process.on("message", (request: LaunchRequest) => {
+  queue.push(request);
+  if (draining) return;
+  draining = true;
+  setImmediate(launchNext);
+});
 // The kubelet's process is gone: nothing may keep its containers running.
 process.on("disconnect", () => {
   for (const pid of running) killGroup(pid, "SIGKILL");
