@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -104,13 +105,14 @@ export class MemoryCgroups {
     }
   }
 
-  create(name: string, limitBytes: number | undefined): ContainerCgroup | undefined {
+  /** Off the event loop: cgroupfs writes are slow when hundreds of containers start at once. */
+  async create(name: string, limitBytes: number | undefined): Promise<ContainerCgroup | undefined> {
     const dir = path.join(this.baseDir, name);
     try {
-      mkdirSync(dir);
+      await mkdir(dir);
       if (limitBytes !== undefined) {
-        writeFileSync(path.join(dir, this.version === "v2" ? "memory.max" : "memory.limit_in_bytes"), String(limitBytes));
-        if (this.version === "v2") writeFileSync(path.join(dir, "memory.swap.max"), "0");
+        await writeFile(path.join(dir, this.version === "v2" ? "memory.max" : "memory.limit_in_bytes"), String(limitBytes));
+        if (this.version === "v2") await writeFile(path.join(dir, "memory.swap.max"), "0");
       }
     } catch {
       return undefined;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, openSync, closeSync, readSync, writeFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { chmod, mkdir, open, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
@@ -23,6 +23,7 @@ import type { ContainerView, PodView } from "./pod-spec.ts";
 import { serviceLinkEnv, servicesWithClusterIp } from "./service-env.ts";
 import type { ContainerStatus, PodStatusSnapshot, TerminatedState } from "./pod-status.ts";
 import { applyPodStatus, isTerminated, podPhase, statusTime } from "./pod-status.ts";
+import type { PreparedVolume } from "./volumes.ts";
 import { VolumeSetupError, containerBindMounts, podHostDir, preparePodVolumes } from "./volumes.ts";
 
 /** How long the kubelet waits before retrying; short by default so tests and demos move quickly. */
@@ -82,14 +83,15 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function readHead(file: string, limit: number): string {
+async function readHead(file: string, limit: number): Promise<string> {
   try {
-    const fd = openSync(file, "r");
+    const handle = await open(file, "r");
     try {
       const buffer = Buffer.alloc(limit);
-      return buffer.subarray(0, readSync(fd, buffer, 0, limit, 0)).toString("utf8");
+      const { bytesRead } = await handle.read(buffer, 0, limit, 0);
+      return buffer.subarray(0, bytesRead).toString("utf8");
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
   } catch {
     return "";
@@ -108,7 +110,7 @@ export class PodWorker {
   private readonly abort = new AbortController();
   private sandboxReady = false;
   private completed = false;
-  private volumes: ReturnType<typeof preparePodVolumes> = new Map();
+  private volumes: ReadonlyMap<string, PreparedVolume> = new Map();
   private ending: Ending | undefined;
   private disruption: PodStatusSnapshot["disruption"];
   private podReason: { reason: string; message: string } | undefined;
@@ -213,7 +215,7 @@ export class PodWorker {
         continue;
       }
       try {
-        this.volumes = preparePodVolumes(store, rootDir, this.pod, { object: this.object, tokens: this.context.tokens });
+        this.volumes = await preparePodVolumes(store, rootDir, this.pod, { object: this.object, tokens: this.context.tokens });
         this.sandboxReady = true;
         this.refreshHosts();
         this.publish();
@@ -395,10 +397,10 @@ export class PodWorker {
 
     const hostDir = podHostDir(rootDir, this.pod.uid);
     const terminationFile = path.join(hostDir, "termination", `${run.spec.name}-${run.status.restartCount}`);
-    mkdirSync(path.dirname(terminationFile), { recursive: true });
-    writeFileSync(terminationFile, "");
-    chmodSync(terminationFile, 0o666);
-    const cgroup: ContainerCgroup | undefined = cgroups?.create(`${this.pod.uid}-${run.spec.name}-${run.status.restartCount}`, run.spec.memoryLimitBytes);
+    await mkdir(path.dirname(terminationFile), { recursive: true });
+    await writeFile(terminationFile, "");
+    await chmod(terminationFile, 0o666);
+    const cgroup: ContainerCgroup | undefined = await cgroups?.create(`${this.pod.uid}-${run.spec.name}-${run.status.restartCount}`, run.spec.memoryLimitBytes);
     // Container-level securityContext wins over the pod's; root when neither says.
     const uid = run.spec.securityContext.runAsUser ?? this.pod.securityContext.runAsUser ?? 0;
     const gid = run.spec.securityContext.runAsGroup ?? this.pod.securityContext.runAsGroup ?? 0;
@@ -441,7 +443,7 @@ export class PodWorker {
       if (oomKilled) {
         this.event("Warning", "OOMKilling", `Memory cgroup out of memory: Killed process ${process.pid} (${path.basename(argv[0] ?? "")})`);
       }
-      let message = exit.startError ?? (readHead(terminationFile, TERMINATION_MESSAGE_LIMIT) || undefined);
+      let message = exit.startError ?? ((await readHead(terminationFile, TERMINATION_MESSAGE_LIMIT)) || undefined);
       if (message === undefined && exit.exitCode !== 0 && run.spec.terminationMessagePolicy === "FallbackToLogsOnError") {
         message = exit.outputTail || undefined;
       }
