@@ -20,7 +20,8 @@ const OUTPUT_DRAIN_LIMIT_MS = 2000;
 const running = new Set<number>();
 
 function report(message: LaunchReport): void {
-  process.send?.(message);
+  // After the kubelet's process is gone there is no one to tell (the "disconnect" handler is about to run).
+  if (process.connected) process.send?.(message);
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
