@@ -5,7 +5,7 @@
  * (and whether they stay the same for a short batch), completion and output latency, CPU and memory of this
  * process, optionally a soak of many short runs, and writes the numbers to bench-results/.
  *
- *   npm run bench -- [--runs 50] [--duration-sec 60] [--adapter claude|opencode] [--soak 5000]
+ *   npm run bench -- [--runs 50 | --runs 50,200,1000] [--duration-sec 60] [--adapter claude|opencode] [--soak 5000]
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -16,7 +16,7 @@ import type { AgentDefinition } from "paperclip-k8s-runtime";
 import { stopReapers, stopSharedWatches } from "paperclip-k8s-runtime";
 import { runBatch, type BatchResult } from "./bench/batch.ts";
 import { parseBenchOptions, type AdapterName, type BenchOptions } from "./bench/options.ts";
-import { formatReport, machineInfo, sameRequestsPerRun, SOAK_LABEL, summarizeBatch, type BenchReport } from "./bench/report.ts";
+import { formatReport, machineInfo, MAIN_LABEL, sameRequestsPerRun, SHORT_LABEL, SOAK_LABEL, summarizeBatch, type BenchReport } from "./bench/report.ts";
 import { startBenchSim, type BenchCluster } from "./bench/sim-client.ts";
 
 /** The second batch's agents run this long: requests per run must not depend on it. */
@@ -41,8 +41,9 @@ function targetFor(name: AdapterName): BenchTarget {
 const progress = (text: string) => process.stderr.write(`[bench] ${text}\n`);
 
 async function runBatches(options: BenchOptions, target: BenchTarget, cluster: BenchCluster): Promise<BatchResult[]> {
-  const batch = (label: string, durationSec: number, runs: number) => {
-    progress(`${label}: ${runs} runs of ${durationSec} s, ${Math.min(runs, options.runs)} at a time`);
+  const [smallest = 1] = options.runs;
+  const batch = (label: string, durationSec: number, runs: number, concurrency = runs) => {
+    progress(`${label}: ${runs} runs of ${durationSec} s, ${Math.min(runs, concurrency)} at a time`);
     return runBatch({
       label,
       cluster,
@@ -50,7 +51,7 @@ async function runBatches(options: BenchOptions, target: BenchTarget, cluster: B
       adapterType: target.agent.type,
       transcript: `${target.cli}/happy`,
       runs,
-      concurrency: options.runs,
+      concurrency,
       durationSec,
       onProgress: progress,
     });
@@ -58,8 +59,10 @@ async function runBatches(options: BenchOptions, target: BenchTarget, cluster: B
   // One run first, not reported: the modules a run loads lazily and the JIT's first compilations are a cost
   // of the process, once, not of the runs measured after it.
   await batch("warm-up", SHORT_BATCH_SEC, 1);
-  const batches = [await batch("main", options.durationSec, options.runs), await batch("short", SHORT_BATCH_SEC, options.runs)];
-  if (options.soak > 0) batches.push(await batch(SOAK_LABEL, SOAK_RUN_SEC, options.soak));
+  const batches: BatchResult[] = [];
+  for (const runs of options.runs) batches.push(await batch(MAIN_LABEL, options.durationSec, runs));
+  batches.push(await batch(SHORT_LABEL, SHORT_BATCH_SEC, smallest));
+  if (options.soak > 0) batches.push(await batch(SOAK_LABEL, SOAK_RUN_SEC, options.soak, smallest));
   return batches;
 }
 
@@ -73,7 +76,7 @@ async function main(): Promise<number> {
   }
   const startedAt = new Date();
   const target = targetFor(options.adapter);
-  const cluster = await startBenchSim(options.adapter, options.runs + 10);
+  const cluster = await startBenchSim(options.adapter, Math.max(...options.runs) + 10);
   let batches: BatchResult[];
   try {
     batches = await runBatches(options, target, cluster);
@@ -83,7 +86,8 @@ async function main(): Promise<number> {
     await cluster.stop();
   }
   const summaries = batches.map(summarizeBatch);
-  const [main, short] = summaries;
+  const main = summaries.find((summary) => summary.label === MAIN_LABEL);
+  const short = summaries.find((summary) => summary.label === SHORT_LABEL);
   const report: BenchReport = {
     startedAt: startedAt.toISOString(),
     machine: machineInfo(),

@@ -3,16 +3,17 @@ export const ADAPTERS = ["claude", "opencode"] as const;
 export type AdapterName = (typeof ADAPTERS)[number];
 
 export interface BenchOptions {
-  /** Concurrent runs per batch. */
-  runs: number;
+  /** Concurrent runs of each main batch, ascending (`--runs 50,200,1000` runs three, reported side by side). */
+  runs: number[];
   /** How long each fake agent runs in the main batch, printing a stamped line every second. */
   durationSec: number;
   adapter: AdapterName;
-  /** Short runs churned through the process after the other batches, `runs` at a time; 0 for none. */
+  /** Short runs churned through the process after the other batches, the first `runs` at a time; 0 for none. */
   soak: number;
 }
 
-export const USAGE = "usage: npm run bench -- [--runs N (default 50)] [--duration-sec S (default 60)] [--adapter claude|opencode] [--soak N (short runs, --runs at a time)]";
+export const USAGE =
+  "usage: npm run bench -- [--runs N or N,N,… (default 50; several sizes are run and reported side by side)] [--duration-sec S (default 60)] [--adapter claude|opencode] [--soak N (short runs, the first --runs at a time)]";
 
 function isAdapterName(value: string): value is AdapterName {
   return ADAPTERS.some((name) => name === value);
@@ -24,14 +25,20 @@ function positiveInteger(flag: string, value: string | undefined): number {
   return parsed;
 }
 
+/** `50` or `50,200,1000`: distinct sizes, ascending. */
+function runSizes(flag: string, value: string | undefined): number[] {
+  const sizes = (value ?? "").split(",").map((part) => positiveInteger(flag, part === "" ? undefined : part));
+  return [...new Set(sizes)].sort((a, b) => a - b);
+}
+
 /** Parses `--flag value` and `--flag=value`; unknown flags and bad values throw with the usage line. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
-  const options: BenchOptions = { runs: 50, durationSec: 60, adapter: "claude", soak: 0 };
+  const options: BenchOptions = { runs: [50], durationSec: 60, adapter: "claude", soak: 0 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
     const value = () => inline ?? argv[++i];
-    if (flag === "--runs") options.runs = positiveInteger(flag, value());
+    if (flag === "--runs") options.runs = runSizes(flag, value());
     else if (flag === "--soak") options.soak = positiveInteger(flag, value());
     else if (flag === "--duration-sec") options.durationSec = positiveInteger(flag, value());
     else if (flag === "--adapter") {

@@ -36,7 +36,7 @@ function isCpuProfile(value: unknown): value is CpuProfile {
 
 const AREAS: [RegExp, string][] = [
   [/packages\/k8s-runtime\//, "k8s-runtime"],
-  [/packages\/k8s-sim\//, "k8s-sim (embedded cluster)"],
+  [/packages\/k8s-sim\//, "k8s-sim"],
   [/packages\/adapter-/, "adapters"],
   [/scripts\//, "bench script"],
   [/node_modules\/@kubernetes\/client-node\//, "@kubernetes/client-node"],

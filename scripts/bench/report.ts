@@ -5,7 +5,9 @@ import type { BatchResult, LineSample } from "./batch.ts";
 import type { BenchOptions } from "./options.ts";
 import { distribution, type Distribution } from "./stats.ts";
 
-/** The label of the soak batch (`--soak`). */
+/** The labels of the batches: one main batch per `--runs` size, the short batch, the soak (`--soak`). */
+export const MAIN_LABEL = "main";
+export const SHORT_LABEL = "short";
 export const SOAK_LABEL = "soak";
 
 export interface RequestRow {
@@ -13,7 +15,7 @@ export interface RequestRow {
   resource: string;
   total: number;
   perRun: number;
-  /** The shared watch's own LIST and WATCH: a cost per process, not per run. */
+  /** The shared watch's own LIST and WATCH, and the reaper's sweep: a cost per process, not per run. */
   shared: boolean;
 }
 
@@ -50,8 +52,11 @@ export interface BatchSummary {
     podProcessesPerRunMs: number;
     /** The sim's process (API server, controllers, kubelet), not part of the figures above. */
     simPerRunMinuteMs: number;
+    /** The sim's container launcher process (spawning the pods' processes, writing their logs), per run. */
+    launcherPerRunMs: number;
     machineBusyPercent: number;
     loadAverageAtStart: number;
+    loadAverageAtEnd: number;
   };
   memoryMb: {
     rss: { before: number; peak: number; after: number };
@@ -71,13 +76,16 @@ export interface BenchReport {
   options: BenchOptions;
   adapterType: string;
   batches: BatchSummary[];
-  /** Per-run requests of the main batch against the short one, row by row (shared watch rows left out). */
+  /** Per-run requests of the (first) main batch against the short one, row by row (shared rows left out). */
   requestsPerRunConstant: boolean;
   allSucceeded: boolean;
 }
 
 function isShared(verb: string, resource: string): boolean {
-  return (verb === "list" || verb === "watch") && (resource === "jobs" || resource === "pods");
+  const sharedWatch = (verb === "list" || verb === "watch") && (resource === "jobs" || resource === "pods");
+  // The reaper lists the run Secrets once per sweep, on a timer of its own.
+  const reaperSweep = verb === "list" && resource === "secrets";
+  return sharedWatch || reaperSweep;
 }
 
 function requestRows(snapshot: RequestSnapshot, runs: number): RequestRow[] {
@@ -134,8 +142,10 @@ export function summarizeBatch(batch: BatchResult): BatchSummary {
       percentOfOneCore: (100 * usage.cpuMs) / usage.wallMs,
       podProcessesPerRunMs: batch.sim.podProcessesCpuMs / runs,
       simPerRunMinuteMs: batch.sim.simCpuMs / runMinutes,
+      launcherPerRunMs: batch.sim.launcherCpuMs / runs,
       machineBusyPercent: usage.machineBusyPercent,
       loadAverageAtStart: usage.loadAverageAtStart,
+      loadAverageAtEnd: usage.loadAverageAtEnd,
     },
     memoryMb: {
       rss: { before: before.rssMb, peak: peak.rssMb, after: after.rssMb },
@@ -188,15 +198,50 @@ function describeWatches(opened: Record<string, number>): string {
   return entries.length === 0 ? "none" : entries.map(([resource, n]) => `${resource} ${n}`).join(", ");
 }
 
+/** `×1.3`: how much a figure grew from the smallest main batch to the largest; blank when it cannot be said. */
+function growth(first: number | undefined, last: number | undefined): string {
+  if (first === undefined || last === undefined || !Number.isFinite(first) || !Number.isFinite(last) || first <= 0) return "-";
+  return `×${(last / first).toFixed(last / first < 10 ? 2 : 1)}`;
+}
+
+/** The main batches side by side, with how each figure grew from the smallest to the largest. */
+function scaleTable(mains: readonly BatchSummary[]): string[] {
+  const first = mains[0];
+  const last = mains[mains.length - 1];
+  if (!first || !last || mains.length < 2) return [];
+  const rows = [["", ...mains.map((batch) => `${batch.runs} runs`), `growth (×${fixed(last.runs / first.runs)} runs)`]];
+  const row = (name: string, value: (batch: BatchSummary) => number | undefined, digits = 0) =>
+    rows.push([name, ...mains.map((batch) => (value(batch) === undefined ? "-" : fixed(value(batch) ?? 0, digits))), growth(value(first), value(last))]);
+  row("API requests per run", (b) => b.requests.perRun, 2);
+  row("TCP connections per run", (b) => b.requests.connectionsPerRun, 2);
+  row("CPU ms per run-minute", (b) => b.cpu.perRunMinuteMs);
+  row("CPU % of one core", (b) => b.cpu.percentOfOneCore);
+  row("RSS MB peak", (b) => b.memoryMb.rss.peak);
+  row("heap MB peak", (b) => b.memoryMb.heapUsed.peak);
+  row("heap KB per live run", (b) => b.memoryMb.heapPerLiveRun * 1024);
+  row("completion p50 ms", (b) => b.completionMs.exitToReturn?.p50);
+  row("completion p95 ms", (b) => b.completionMs.exitToReturn?.p95);
+  row("onLog steady state p50 ms", (b) => b.outputLatencyMs.steadyState?.p50);
+  row("onLog steady state p99 ms", (b) => b.outputLatencyMs.steadyState?.p99);
+  row("onLog first line p50 ms (pods' start-up)", (b) => b.outputLatencyMs.firstLines?.p50);
+  row("event-loop lag p99 ms", (b) => b.eventLoopLagMs.p99);
+  row("sim process CPU ms per run-minute", (b) => b.cpu.simPerRunMinuteMs);
+  row("load average at start", (b) => b.cpu.loadAverageAtStart, 1);
+  row("load average at end", (b) => b.cpu.loadAverageAtEnd, 1);
+  return ["", "Scale: the main batches side by side (this process's figures unless named)", table(rows)];
+}
+
 export function formatReport(report: BenchReport): string {
-  const [main, short] = report.batches;
-  if (!main || !short) throw new Error("the report needs the main and the short batch");
   const batches = report.batches;
+  const mains = batches.filter((batch) => batch.label === MAIN_LABEL);
+  const [main] = mains;
+  const short = batches.find((batch) => batch.label === SHORT_LABEL);
+  if (!main || !short) throw new Error("the report needs a main and the short batch");
   const heading = (batch: BatchSummary) =>
     `${batch.label} (${batch.runs}×${batch.durationSec} s${batch.concurrency < batch.runs ? `, ${batch.concurrency} at a time` : ""})`;
   const lines: string[] = [];
   const m = report.machine;
-  lines.push(`${report.adapterType}: ${report.options.runs} concurrent runs; ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}`);
+  lines.push(`${report.adapterType}: ${report.options.runs.join(", ")} concurrent runs; ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}`);
 
   lines.push("", "Kubernetes API requests (all of this process's; the sim's controllers use no HTTP)");
   const keys = [...new Set(batches.flatMap((batch) => batch.requests.rows.map((row) => `${row.verb} ${row.resource}`)))];
@@ -207,7 +252,7 @@ export function formatReport(report: BenchReport): string {
       return row === undefined ? ["0", "0"] : [String(row.total), row.shared ? "shared" : fixed(row.perRun, 2)];
     });
     const shared = batches.some((batch) => batch.requests.rows.some((row) => row.shared && `${row.verb} ${row.resource}` === key));
-    requestTable.push([shared ? `${key} (shared watch)` : key, ...cells]);
+    requestTable.push([shared ? `${key} (per process: shared watch, reaper)` : key, ...cells]);
   }
   requestTable.push(["all requests", ...batches.flatMap((batch) => [String(batch.requests.total), fixed(batch.requests.perRun, 2)])]);
   requestTable.push(["GET of Jobs and Pods", ...batches.flatMap((batch) => [String(batch.requests.jobAndPodGets), ""])]);
@@ -234,13 +279,15 @@ export function formatReport(report: BenchReport): string {
   row("CPU ms per run-minute", (b) => fixed(b.cpu.perRunMinuteMs));
   row("CPU % of one core", (b) => fixed(b.cpu.percentOfOneCore));
   row("sim process: CPU ms per run-minute (not counted above)", (b) => fixed(b.cpu.simPerRunMinuteMs));
+  row("sim's container launcher: CPU ms per run", (b) => fixed(b.cpu.launcherPerRunMs));
   row("pods' own processes: CPU ms per run", (b) => fixed(b.cpu.podProcessesPerRunMs));
-  row("machine: busy % of all cores, load at start", (b) => `${fixed(b.cpu.machineBusyPercent)}, ${b.cpu.loadAverageAtStart.toFixed(1)}`);
+  row("machine: busy % of all cores, load at start / end", (b) => `${fixed(b.cpu.machineBusyPercent)}, ${b.cpu.loadAverageAtStart.toFixed(1)} / ${b.cpu.loadAverageAtEnd.toFixed(1)}`);
   row("event-loop lag p50 / p99 / max ms", (b) => `${fixed(b.eventLoopLagMs.p50)} / ${fixed(b.eventLoopLagMs.p99)} / ${fixed(b.eventLoopLagMs.max)}`);
   row("RSS MB before / peak / after", (b) => `${fixed(b.memoryMb.rss.before)} / ${fixed(b.memoryMb.rss.peak)} / ${fixed(b.memoryMb.rss.after)}`);
   row("heap MB before / peak / after", (b) => `${fixed(b.memoryMb.heapUsed.before)} / ${fixed(b.memoryMb.heapUsed.peak)} / ${fixed(b.memoryMb.heapUsed.after)}`);
   row("heap KB per live run / retained per run", (b) => `${fixed(b.memoryMb.heapPerLiveRun * 1024)} / ${fixed(b.memoryMb.heapRetainedPerRun * 1024)}`);
   lines.push(table(usageTable));
+  lines.push(...scaleTable(mains));
 
   const soak = batches.find((batch) => batch.label === SOAK_LABEL);
   if (soak) {

@@ -20,7 +20,7 @@ type Call = WithoutId<SimCall>;
 
 function isSimMeasure(value: unknown): value is SimMeasure {
   if (typeof value !== "object" || value === null) return false;
-  const fields: Record<keyof SimMeasure, string> = { requests: "object", jobDeletedAt: "object", simCpuMs: "number", podProcessesCpuMs: "number", simRssMb: "number" };
+  const fields: Record<keyof SimMeasure, string> = { requests: "object", jobDeletedAt: "object", simCpuMs: "number", launcherCpuMs: "number", podProcessesCpuMs: "number", simRssMb: "number" };
   return Object.entries(fields).every(([key, type]) => typeof Reflect.get(value, key) === type);
 }
 

@@ -7,9 +7,9 @@ import type { AdapterName } from "./options.ts";
 import { claudeAgent } from "paperclip-adapter-claude-k8s";
 import { opencodeAgent } from "paperclip-adapter-opencode-k8s";
 import { startConformanceCluster } from "paperclip-k8s-runtime/testing";
-import type { SimCluster, StoreEvent } from "paperclip-k8s-sim";
+import { containerLauncherPid, type SimCluster, type StoreEvent } from "paperclip-k8s-sim";
 import type { SimCall, SimMeasure, SimMessage } from "./sim-protocol.ts";
-import { waitedChildrenCpuMs } from "./usage.ts";
+import { processCpuMs } from "./usage.ts";
 
 /** The runtime annotates every Job it creates with the run id (labels carry it sanitized). */
 const RUN_ID_ANNOTATION = "paperclip.io/run-id";
@@ -49,16 +49,25 @@ cluster.sim.store.subscribe("jobs", (event: StoreEvent) => {
   const runId = event.object.metadata.annotations?.[RUN_ID_ANNOTATION];
   if (runId !== undefined && !jobDeletedAt.has(runId)) jobDeletedAt.set(runId, Date.now());
 });
+/** The launcher's own CPU, and that of the pods' processes (its children, and any of this process's, e.g. probes). */
+function launcherAndPodsCpuMs(): { launcherMs: number; podsMs: number } {
+  const launcherPid = containerLauncherPid();
+  const launcher = launcherPid === undefined ? { ownMs: 0, waitedChildrenMs: 0 } : processCpuMs(launcherPid);
+  return { launcherMs: launcher.ownMs, podsMs: launcher.waitedChildrenMs + processCpuMs("self").waitedChildrenMs };
+}
+
 let cpuAtReset = process.cpuUsage();
-let childrenAtReset = waitedChildrenCpuMs();
+let launcherAndPodsAtReset = launcherAndPodsCpuMs();
 
 function measure(): SimMeasure {
   const cpu = process.cpuUsage(cpuAtReset);
+  const { launcherMs, podsMs } = launcherAndPodsCpuMs();
   return {
     requests: cluster.sim.requests.snapshot(),
     jobDeletedAt: Object.fromEntries(jobDeletedAt),
     simCpuMs: (cpu.user + cpu.system) / 1000,
-    podProcessesCpuMs: waitedChildrenCpuMs() - childrenAtReset,
+    launcherCpuMs: launcherMs - launcherAndPodsAtReset.launcherMs,
+    podProcessesCpuMs: podsMs - launcherAndPodsAtReset.podsMs,
     simRssMb: process.memoryUsage.rss() / (1024 * 1024),
   };
 }
@@ -71,7 +80,7 @@ async function answer(call: SimCall): Promise<unknown> {
       cluster.sim.requests.reset();
       jobDeletedAt = new Map();
       cpuAtReset = process.cpuUsage();
-      childrenAtReset = waitedChildrenCpuMs();
+      launcherAndPodsAtReset = launcherAndPodsCpuMs();
       return null;
     case "measure":
       return measure();

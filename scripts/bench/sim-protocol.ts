@@ -15,6 +15,8 @@ export interface SimMeasure {
   jobDeletedAt: Record<string, number>;
   /** CPU of the sim process itself (API server, controllers, kubelet). */
   simCpuMs: number;
+  /** CPU of the sim's container launcher process (spawning the pods' processes, writing their logs). */
+  launcherCpuMs: number;
   /** CPU of the pods' processes (agent, shells, mounts) that ended. */
   podProcessesCpuMs: number;
   simRssMb: number;

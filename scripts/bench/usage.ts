@@ -26,8 +26,9 @@ export interface BatchUsage {
   cpuSystemMs: number;
   /** Busy share of all the machine's cores, whoever used them (pods included, other work on the machine too). */
   machineBusyPercent: number;
-  /** The 1-minute load average when the batch started: other work on the machine skews every number. */
+  /** The 1-minute load average when the batch started and ended: other work on the machine skews every number. */
   loadAverageAtStart: number;
+  loadAverageAtEnd: number;
   /** After a full GC before the batch, the highest values sampled during it, and after a full GC once it ended. */
   memory: { before: MemorySample; peak: MemorySample; after: MemorySample };
   /** How late this process's event loop ran its timers: the runtime's responsiveness under load. */
@@ -47,17 +48,24 @@ function memoryNow(): MemorySample {
 /** Linux reports child CPU in clock ticks of USER_HZ, which is 100 on every architecture Node runs on. */
 const USER_HZ = 100;
 
-/** cutime + cstime from /proc/self/stat (fields 16 and 17), in ms; 0 where there is no procfs. */
-export function waitedChildrenCpuMs(): number {
+/** A process's CPU from /proc/<pid>/stat: its own (utime + stime) and its waited-for children's (cutime + cstime). */
+export interface ProcessCpu {
+  ownMs: number;
+  waitedChildrenMs: number;
+}
+
+/** Zero where there is no procfs or no such process. */
+export function processCpuMs(pid: number | "self"): ProcessCpu {
   let stat: string;
   try {
-    stat = readFileSync("/proc/self/stat", "utf8");
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   } catch {
-    return 0;
+    return { ownMs: 0, waitedChildrenMs: 0 };
   }
   // Fields after the command name, which is in parentheses and may contain spaces: field 3 is the first.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[13]) + Number(fields[14])) * 1000) / USER_HZ;
+  const ms = (field: number) => (Number(fields[field - 3]) * 1000) / USER_HZ;
+  return { ownMs: ms(14) + ms(15), waitedChildrenMs: ms(16) + ms(17) };
 }
 
 function machineTimes(): { busy: number; total: number } {
@@ -101,6 +109,7 @@ export function measureUsage(): { stop(): BatchUsage } {
         cpuUserMs: cpu.user / 1000,
         cpuSystemMs: cpu.system / 1000,
         loadAverageAtStart,
+        loadAverageAtEnd: os.loadavg()[0] ?? 0,
         machineBusyPercent: (100 * (machine.busy - machineAtStart.busy)) / Math.max(1, machine.total - machineAtStart.total),
         memory: { before, peak, after: memoryNow() },
         eventLoopLagMs: { p50: lagMs(loopDelay.percentile(50)), p99: lagMs(loopDelay.percentile(99)), max: lagMs(loopDelay.max) },

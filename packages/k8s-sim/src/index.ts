@@ -13,3 +13,4 @@ export { deleteObject, defaultPropagationPolicy } from "./deletion.ts";
 export type { DeleteOutcome, DeleteRequest, PropagationPolicy } from "./deletion.ts";
 export { formatCriLine, parseCriLine, podLogDir, podLogPath, rfc3339Nano } from "./pod-log-files.ts";
 export type { CriLogRecord, LogStream } from "./pod-log-files.ts";
+export { containerLauncherPid } from "./kubelet/container-launcher.ts";

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { jsonEqual } from "./api/json.ts";
 
 /** Any Kubernetes object as stored: JSON data with typed metadata. */
 export interface ObjectMeta {
@@ -35,10 +36,18 @@ export interface K8sObject {
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
 
+/**
+ * A stored object handed out without a copy (`peek`, `scan`, `owned`, store events): the store never changes an
+ * object in place once written, so reading it is safe and free; changing it would change the store, so don't
+ * (write through `mutate` / `replace`).
+ */
+export type SharedObject = Readonly<K8sObject>;
+
 export interface StoreEvent {
   type: WatchEventType;
   resource: string;
-  object: K8sObject;
+  /** Shared by every listener and the watch history: read it, never change it. */
+  object: SharedObject;
   /** The store revision this event created (equals object.metadata.resourceVersion). */
   revision: number;
 }
@@ -88,12 +97,15 @@ function keyOf(namespace: string | undefined, name: string): string {
 /**
  * The cluster's etcd: every object of every resource, one global revision counter (as etcd's),
  * and a bounded event history so watches can resume from a revision or learn it is too old (410).
- * Objects are copied on the way in and out so no caller can mutate stored state by accident.
- * Cluster-scoped resources use namespace `undefined`.
+ * `get`, `list` and the results of writes are copies, so no caller can mutate stored state by accident;
+ * `peek`, `scan`, `owned` and store events share the stored objects (never changed in place) for the
+ * controllers' hot paths. Cluster-scoped resources use namespace `undefined`.
  */
 export class ObjectStore {
   private revision = 1;
   private readonly objects = new Map<string, Map<string, K8sObject>>();
+  /** resource → owner uid → keys of the objects whose ownerReferences name it (`owned`). */
+  private readonly ownerIndex = new Map<string, Map<string, Set<string>>>();
   private readonly history: StoreEvent[] = [];
   private readonly listeners = new Set<{ resource: string; listener: StoreListener }>();
 
@@ -126,6 +138,27 @@ export class ObjectStore {
 
   list(resource: string, options: ListOptions = {}): { items: K8sObject[]; revision: number } {
     return { items: this.select(resource, options).map((o) => structuredClone(o)), revision: this.revision };
+  }
+
+  /** `get` without the copy (see `SharedObject`). */
+  peek(resource: string, namespace: string | undefined, name: string): SharedObject | undefined {
+    return this.table(resource).get(keyOf(namespace, name));
+  }
+
+  /** `list` without the copies (see `SharedObject`). */
+  scan(resource: string, options: ListOptions = {}): SharedObject[] {
+    return this.select(resource, options);
+  }
+
+  /** The objects of `resource` in `namespace` with an ownerReference to `ownerUid`, found by index, not by a scan (shared). */
+  owned(resource: string, namespace: string | undefined, ownerUid: string): SharedObject[] {
+    const table = this.table(resource);
+    const found: SharedObject[] = [];
+    for (const key of this.ownerIndex.get(resource)?.get(ownerUid) ?? []) {
+      const object = table.get(key);
+      if (object && object.metadata.namespace === namespace) found.push(object);
+    }
+    return found;
   }
 
   /**
@@ -185,7 +218,7 @@ export class ObjectStore {
     if (!current) return undefined;
     const next = structuredClone(current);
     change(next);
-    if (JSON.stringify(next) === JSON.stringify(current)) return structuredClone(current);
+    if (jsonEqual(next, current)) return next;
     return this.write(resource, next, "MODIFIED");
   }
 
@@ -196,8 +229,9 @@ export class ObjectStore {
     const current = table.get(key);
     if (!current) return undefined;
     table.delete(key);
-    const removed = structuredClone(current);
-    removed.metadata.resourceVersion = String(++this.revision);
+    this.unindexOwners(resource, key, current);
+    // The stored object is never changed in place: the event may share all of it but its metadata.
+    const removed: K8sObject = { ...current, metadata: { ...current.metadata, resourceVersion: String(++this.revision) } };
     this.emit({ type: "DELETED", resource, object: removed, revision: this.revision });
     return structuredClone(removed);
   }
@@ -222,26 +256,19 @@ export class ObjectStore {
     const backlog: StoreEvent[] = [];
     if (since === undefined) {
       for (const object of this.select(resource, options)) {
-        backlog.push({
-          type: "ADDED",
-          resource,
-          object: structuredClone(object),
-          revision: Number(object.metadata.resourceVersion),
-        });
+        backlog.push({ type: "ADDED", resource, object, revision: Number(object.metadata.resourceVersion) });
       }
     } else {
       if (since < this.compactedThrough || since < this.oldestResumableRevision() - 1) {
         throw new StoreError(410, "Expired", `too old resource version: ${since} (${this.revision})`);
       }
       for (const event of this.history) {
-        if (event.revision > since && event.resource === resource && matches(event.object)) {
-          backlog.push({ ...event, object: structuredClone(event.object) });
-        }
+        if (event.revision > since && event.resource === resource && matches(event.object)) backlog.push(event);
       }
     }
     for (const event of backlog) listener(event);
     return this.subscribe(resource, (event) => {
-      if (matches(event.object)) listener({ ...event, object: structuredClone(event.object) });
+      if (matches(event.object)) listener(event);
     });
   }
 
@@ -255,11 +282,44 @@ export class ObjectStore {
     return result;
   }
 
+  /** Stores `object` (a copy no caller holds) as it is from now on: it is shared, never changed again. */
   private write(resource: string, object: K8sObject, type: WatchEventType): K8sObject {
     object.metadata.resourceVersion = String(++this.revision);
-    this.table(resource).set(keyOf(object.metadata.namespace, object.metadata.name ?? ""), object);
-    this.emit({ type, resource, object: structuredClone(object), revision: this.revision });
+    const key = keyOf(object.metadata.namespace, object.metadata.name ?? "");
+    const table = this.table(resource);
+    const previous = table.get(key);
+    if (previous) this.unindexOwners(resource, key, previous);
+    table.set(key, object);
+    this.indexOwners(resource, key, object);
+    this.emit({ type, resource, object, revision: this.revision });
     return structuredClone(object);
+  }
+
+  private indexOwners(resource: string, key: string, object: K8sObject): void {
+    const owners = object.metadata.ownerReferences;
+    if (!owners || owners.length === 0) return;
+    let byOwner = this.ownerIndex.get(resource);
+    if (!byOwner) {
+      byOwner = new Map();
+      this.ownerIndex.set(resource, byOwner);
+    }
+    for (const { uid } of owners) {
+      let keys = byOwner.get(uid);
+      if (!keys) {
+        keys = new Set();
+        byOwner.set(uid, keys);
+      }
+      keys.add(key);
+    }
+  }
+
+  private unindexOwners(resource: string, key: string, object: K8sObject): void {
+    const byOwner = this.ownerIndex.get(resource);
+    for (const { uid } of object.metadata.ownerReferences ?? []) {
+      const keys = byOwner?.get(uid);
+      keys?.delete(key);
+      if (keys?.size === 0) byOwner?.delete(uid);
+    }
   }
 
   private emit(event: StoreEvent): void {

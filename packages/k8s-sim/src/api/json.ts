@@ -48,3 +48,14 @@ export function stringMapAt(parent: JsonObject | undefined, key: string): Record
 export function setDefault(target: JsonObject, key: string, value: unknown): void {
   if (target[key] === undefined || target[key] === null) target[key] = value;
 }
+
+/** Deep equality of JSON data: no serialization, stops at the first difference. */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]));
+  const aKeys = Object.keys(a);
+  if (aKeys.length !== Object.keys(b).length) return false;
+  return aKeys.every((key) => Object.hasOwn(b, key) && jsonEqual(Reflect.get(a, key), Reflect.get(b, key)));
+}

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { FaultRules } from "../faults.ts";
-import type { K8sObject, ObjectStore, StoreEvent } from "../store.ts";
+import type { K8sObject, ObjectStore, SharedObject, StoreEvent } from "../store.ts";
 import { StoreError } from "../store.ts";
 import type { RequestAccounting } from "./accounting.ts";
 import type { ResourceInfo } from "./resources.ts";
@@ -19,6 +19,18 @@ export interface WatchRequest {
   bookmarkIntervalMs: number;
   /** How objects are rendered in events (a Table row for kubectl); default: as stored. */
   present?: (object: K8sObject) => unknown;
+}
+
+/** Each stored object version serialized once, however many watches send it (store events share their object). */
+const serialized = new WeakMap<SharedObject, string>();
+
+function jsonOf(object: SharedObject): string {
+  let json = serialized.get(object);
+  if (json === undefined) {
+    json = JSON.stringify(object);
+    serialized.set(object, json);
+  }
+  return json;
 }
 
 export interface WatchDeps {
@@ -63,11 +75,12 @@ export function serveWatch(response: ServerResponse, request: WatchRequest, deps
     if (held) held.push(text);
     else response.write(text);
   };
-  const write = (type: string, object: unknown) => {
+  const writeJson = (type: string, objectJson: string) => {
     if (ended) return;
-    send(`${JSON.stringify({ type, object })}\n`);
+    send(`{"type":${JSON.stringify(type)},"object":${objectJson}}\n`);
     lastWriteAt = Date.now();
   };
+  const write = (type: string, object: unknown) => writeJson(type, JSON.stringify(object));
   const expire = (message: string) => {
     write("ERROR", failureStatus(410, "Expired", message));
     finish();
@@ -123,7 +136,7 @@ export function serveWatch(response: ServerResponse, request: WatchRequest, deps
     if (ended) return;
     const type = typeFor(event, event.object.metadata.uid ?? "");
     if (!type) return;
-    write(type, request.present ? request.present(event.object) : event.object);
+    writeJson(type, request.present ? JSON.stringify(request.present(event.object)) : jsonOf(event.object));
     eventsSent++;
     if (cut?.afterEvents !== undefined && eventsSent >= cut.afterEvents) finish();
   };

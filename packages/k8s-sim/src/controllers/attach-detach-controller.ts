@@ -1,6 +1,6 @@
 import { child } from "../api/json.ts";
 import { recordEvent } from "../events.ts";
-import type { K8sObject, ObjectStore } from "../store.ts";
+import type { ObjectStore, SharedObject } from "../store.ts";
 import { attachedVolumeName, singleNodeVolumesOf, volumesAttachedTo } from "../volume-attachment.ts";
 import { isPodTerminal, podNodeName } from "./pods.ts";
 import type { ReconcileErrorHandler } from "./reconcile-loop.ts";
@@ -11,7 +11,7 @@ const COMPONENT = "attachdetach-controller";
 const ALL = "all";
 
 /** Pods (in creation order) that want a volume, by volume name and then by node. */
-type Demand = Map<string, Map<string, K8sObject[]>>;
+type Demand = Map<string, Map<string, SharedObject[]>>;
 
 /**
  * The attach/detach controller for single-node (ReadWriteOnce) volumes: a volume wanted by a pod
@@ -32,7 +32,11 @@ export class AttachDetachController {
   }
 
   start(): void {
-    for (const resource of ["pods", "persistentvolumeclaims", "nodes"]) this.loop.listen(this.store, resource, () => this.loop.enqueue(ALL));
+    for (const resource of ["persistentvolumeclaims", "nodes"]) this.loop.listen(this.store, resource, () => this.loop.enqueue(ALL));
+    // Only pods that mount a single-node claim can change what must be attached where.
+    this.loop.listen(this.store, "pods", (event) => {
+      if (singleNodeVolumesOf(this.store, event.object).length > 0) this.loop.enqueue(ALL);
+    });
     this.loop.enqueue(ALL);
   }
 
@@ -43,7 +47,7 @@ export class AttachDetachController {
 
   private sync(): void {
     const demand = this.demand();
-    const nodes = this.store.list("nodes").items;
+    const nodes = this.store.scan("nodes");
     const attached = new Map<string, Set<string>>();
     for (const node of nodes) attached.set(node.metadata.name ?? "", volumesAttachedTo(node));
     // Detach first: what no pod on the node wants any more.
@@ -79,11 +83,11 @@ export class AttachDetachController {
   /** Volume → node → pods, for every unfinished pod bound to a node that mounts a single-node claim. */
   private demand(): Demand {
     const demand: Demand = new Map();
-    const pods = this.store.list("pods", { filter: (pod) => podNodeName(pod) !== undefined && !isPodTerminal(pod) }).items;
+    const pods = this.store.scan("pods", { filter: (pod) => podNodeName(pod) !== undefined && !isPodTerminal(pod) });
     pods.sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
     for (const pod of pods) {
       for (const { volumeName } of singleNodeVolumesOf(this.store, pod)) {
-        const byNode = demand.get(volumeName) ?? new Map<string, K8sObject[]>();
+        const byNode = demand.get(volumeName) ?? new Map<string, SharedObject[]>();
         const nodeName = podNodeName(pod) ?? "";
         byNode.set(nodeName, [...(byNode.get(nodeName) ?? []), pod]);
         demand.set(volumeName, byNode);
@@ -104,7 +108,7 @@ export class AttachDetachController {
    * The event the real controller writes on each waiting pod: the pods holding the volume by name
    * when they are in the pod's namespace, only counted when they are not.
    */
-  private reportMultiAttach(volume: string, waiting: K8sObject[], holders: K8sObject[]): void {
+  private reportMultiAttach(volume: string, waiting: SharedObject[], holders: SharedObject[]): void {
     for (const pod of waiting) {
       const local = holders.filter((holder) => holder.metadata.namespace === pod.metadata.namespace).map((holder) => holder.metadata.name ?? "");
       const elsewhere = holders.length - local.length;

@@ -1,6 +1,6 @@
 import { resourceForKind, STORED_RESOURCES } from "../api/resources.ts";
 import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER, deleteObject, removeIfFinalized } from "../deletion.ts";
-import type { K8sObject, ObjectStore, OwnerReference, StoreEvent } from "../store.ts";
+import type { K8sObject, ObjectStore, OwnerReference, SharedObject, StoreEvent } from "../store.ts";
 import type { ReconcileErrorHandler } from "./reconcile-loop.ts";
 import { ReconcileLoop } from "./reconcile-loop.ts";
 
@@ -111,14 +111,14 @@ export class GarbageCollector {
   private ownerExists(owner: OwnerReference, dependentNamespace: string | undefined): boolean {
     const ref = this.ownerRef(owner, dependentNamespace);
     if (!ref) return true;
-    return this.store.get(ref.resource, ref.namespace, ref.name)?.metadata.uid === owner.uid;
+    return this.store.peek(ref.resource, ref.namespace, ref.name)?.metadata.uid === owner.uid;
   }
 
-  private dependentsOf(uid: string): { ref: ObjectRef; object: K8sObject }[] {
-    const result: { ref: ObjectRef; object: K8sObject }[] = [];
+  private dependentsOf(uid: string): { ref: ObjectRef; object: SharedObject }[] {
+    const result: { ref: ObjectRef; object: SharedObject }[] = [];
     for (const key of this.dependentsByOwner.get(uid) ?? []) {
       const ref = parseRefKey(key);
-      const object = this.store.get(ref.resource, ref.namespace, ref.name);
+      const object = this.store.peek(ref.resource, ref.namespace, ref.name);
       if (object?.metadata.ownerReferences?.some((o) => o.uid === uid)) result.push({ ref, object });
     }
     return result;
@@ -130,15 +130,15 @@ export class GarbageCollector {
       return;
     }
     const ref = parseRefKey(key.slice(OBJECT_KEY.length));
-    const object = this.store.get(ref.resource, ref.namespace, ref.name);
+    const object = this.store.peek(ref.resource, ref.namespace, ref.name);
     if (!object) return;
     if (object.metadata.deletionTimestamp) this.finalize(ref, object);
-    const current = this.store.get(ref.resource, ref.namespace, ref.name);
+    const current = this.store.peek(ref.resource, ref.namespace, ref.name);
     if (current) this.collectIfOrphaned(ref, current);
   }
 
   /** Deletes a dependent whose owners are all gone; drops references to the gone ones otherwise. */
-  private collectIfOrphaned(ref: ObjectRef, object: K8sObject): void {
+  private collectIfOrphaned(ref: ObjectRef, object: SharedObject): void {
     const owners = object.metadata.ownerReferences ?? [];
     if (owners.length === 0) return;
     const missing = owners.filter((owner) => !this.ownerExists(owner, object.metadata.namespace));
@@ -154,7 +154,7 @@ export class GarbageCollector {
   }
 
   /** Works off the `orphan` and `foregroundDeletion` finalizers of an object being deleted. */
-  private finalize(ref: ObjectRef, object: K8sObject): void {
+  private finalize(ref: ObjectRef, object: SharedObject): void {
     const uid = object.metadata.uid ?? "";
     const finalizers = object.metadata.finalizers ?? [];
     const done: string[] = [];

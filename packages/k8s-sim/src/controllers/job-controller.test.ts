@@ -219,7 +219,9 @@ describe("JobController failure", () => {
   });
 
   it("kills the active pod when activeDeadlineSeconds passes, and writes Failed only once the pod is gone", async () => {
-    const job = createJob("slow", { activeDeadlineSeconds: 1 });
+    // startTime has whole seconds, so a 1 s deadline can end within milliseconds of the pod's creation (and an
+    // unbound pod is removed at once): 2 s leaves the pod at least a second to be seen.
+    const job = createJob("slow", { activeDeadlineSeconds: 2 });
     const pod = await onlyPod(job);
     store.mutate("pods", "default", pod.metadata.name ?? "", (current) => {
       current.spec = { ...objectAt(current, "spec"), nodeName: "node-1" };

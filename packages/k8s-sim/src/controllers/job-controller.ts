@@ -1,9 +1,9 @@
 import type { JsonObject } from "../api/json.ts";
-import { numberAt, objectAt, stringAt } from "../api/json.ts";
+import { jsonEqual, numberAt, objectAt, stringAt } from "../api/json.ts";
 import type { EventType } from "../events.ts";
 import { recordEvent } from "../events.ts";
 import { deletePod } from "../pod-deletion.ts";
-import type { K8sObject, ObjectStore, StoreEvent } from "../store.ts";
+import type { K8sObject, ObjectStore, SharedObject, StoreEvent } from "../store.ts";
 import type { ConditionUpdate } from "./conditions.ts";
 import { findCondition, isConditionTrue, kubeTimestamp, setCondition } from "./conditions.ts";
 import { controllerOf, createPodFromTemplate, isControlledBy, isPodReady, isPodTerminal, podPhase } from "./pods.ts";
@@ -115,7 +115,7 @@ export class JobController {
 
   private sync(key: string): void {
     const { namespace, name } = splitObjectKey(key);
-    const job = this.store.get("jobs", namespace, name);
+    const job = this.store.peek("jobs", namespace, name);
     const uid = job?.metadata.uid;
     const current = objectAt(job, "status");
     if (!job || !uid || job.metadata.deletionTimestamp || isFinished(current)) {
@@ -155,18 +155,18 @@ export class JobController {
 
     writePodCounts(status, pods);
     status.uncountedTerminatedPods ??= {};
-    this.store.mutate("jobs", namespace, name, (stored) => {
-      if (stored.metadata.uid === uid) stored.status = status;
-    });
+    // Most syncs (a pod's status changed) leave the Job's status as it was: no copy of the Job, no write.
+    if (!jsonEqual(status, current ?? {})) {
+      this.store.mutate("jobs", namespace, name, (stored) => {
+        if (stored.metadata.uid === uid) stored.status = status;
+      });
+    }
     for (const [type, reason, message] of events) recordEvent(this.store, job, type, reason, message, COMPONENT);
     memory.synced = true;
   }
 
-  private ownedPods(job: K8sObject): K8sObject[] {
-    return this.store.list("pods", {
-      namespace: job.metadata.namespace,
-      filter: (pod) => isControlledBy(pod, job.metadata.uid),
-    }).items;
+  private ownedPods(job: SharedObject): SharedObject[] {
+    return this.store.owned("pods", job.metadata.namespace, job.metadata.uid ?? "").filter((pod) => isControlledBy(pod, job.metadata.uid));
   }
 
   /** Adds pods that finished (or went away) since the last sync to status.succeeded / status.failed. */

@@ -26,7 +26,7 @@ export class NamespaceController {
     for (const resource of NAMESPACED) {
       this.loop.listen(this.store, resource, (event) => {
         const namespace = event.object.metadata.namespace;
-        if (namespace && this.store.get("namespaces", undefined, namespace)?.metadata.deletionTimestamp) this.loop.enqueue(namespace);
+        if (namespace && this.store.peek("namespaces", undefined, namespace)?.metadata.deletionTimestamp) this.loop.enqueue(namespace);
       });
     }
     for (const namespace of this.store.list("namespaces").items) {
@@ -39,11 +39,11 @@ export class NamespaceController {
   }
 
   private sync(name: string): void {
-    const namespace = this.store.get("namespaces", undefined, name);
+    const namespace = this.store.peek("namespaces", undefined, name);
     if (!namespace?.metadata.deletionTimestamp) return;
     let remaining = 0;
     for (const resource of NAMESPACED) {
-      for (const object of this.store.list(resource, { namespace: name }).items) {
+      for (const object of this.store.scan(resource, { namespace: name })) {
         remaining++;
         if (!object.metadata.deletionTimestamp) {
           deleteObject(this.store, resource, name, object.metadata.name ?? "", { propagationPolicy: "Background" });

@@ -30,7 +30,7 @@ export class PodGarbageCollector {
     });
     this.loop.listen(this.store, "pods", (event) => {
       const node = podNodeName(event.object);
-      if (event.type !== "DELETED" && node && !this.store.get("nodes", undefined, node)) {
+      if (event.type !== "DELETED" && node && !this.store.peek("nodes", undefined, node)) {
         this.loop.enqueue(objectKey(event.object.metadata.namespace, event.object.metadata.name));
       }
     });
@@ -54,9 +54,9 @@ export class PodGarbageCollector {
 
   private sync(key: string): void {
     const { namespace, name } = splitObjectKey(key);
-    const pod = this.store.get("pods", namespace, name);
+    const pod = this.store.peek("pods", namespace, name);
     const node = pod && podNodeName(pod);
-    if (!node || this.store.get("nodes", undefined, node)) return;
+    if (!node || this.store.peek("nodes", undefined, node)) return;
     if (!isPodTerminal(pod)) {
       this.store.mutate("pods", namespace, name, (current) => {
         const status = objectAt(current, "status") ?? {};

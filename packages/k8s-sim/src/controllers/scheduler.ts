@@ -1,10 +1,11 @@
 import type { JsonObject } from "../api/json.ts";
 import { objectAt, objectsAt, stringAt, stringMapAt } from "../api/json.ts";
 import { recordEvent } from "../events.ts";
-import { parseQuantity } from "../kubelet/quantity.ts";
-import type { K8sObject, ObjectStore, StoreEvent } from "../store.ts";
+import type { ObjectStore, SharedObject, StoreEvent } from "../store.ts";
 import { isConditionTrue, setCondition } from "./conditions.ts";
 import { requiredNodeAffinityMatches } from "./label-selector.ts";
+import type { Amounts, NodeLoad } from "./node-usage.ts";
+import { NodeUsage, podRequests, toMilli } from "./node-usage.ts";
 import { isPodTerminal, podNodeName } from "./pods.ts";
 import type { ReconcileErrorHandler } from "./reconcile-loop.ts";
 import { ReconcileLoop, objectKey, splitObjectKey } from "./reconcile-loop.ts";
@@ -13,9 +14,6 @@ const SCHEDULER_NAME = "default-scheduler";
 const NOT_HELPFUL = "Preemption is not helpful for scheduling";
 /** All pods in the sim have the same priority, so preemption never finds anything to evict. */
 const NO_VICTIMS = "No preemption victims found for incoming pod";
-
-/** Resource amounts in thousandths (millicores, millibytes), so sums and comparisons are exact. */
-type Amounts = Map<string, number>;
 
 interface Taint {
   key: string;
@@ -47,6 +45,7 @@ export class Scheduler {
   private readonly loop: ReconcileLoop;
   /** Pods that fit nowhere, with the last message reported for each (one event per distinct message). */
   private readonly unschedulable = new Map<string, string>();
+  private readonly usage = new NodeUsage();
 
   constructor(store: ObjectStore, options: SchedulerOptions = {}) {
     this.store = store;
@@ -54,12 +53,13 @@ export class Scheduler {
   }
 
   start(): void {
+    for (const pod of this.store.scan("pods")) this.usage.observe({ type: "ADDED", resource: "pods", object: pod, revision: 0 });
     this.loop.listen(this.store, "pods", (event) => this.onPodEvent(event));
     this.loop.listen(this.store, "nodes", () => this.retryUnschedulable());
     this.loop.listen(this.store, "persistentvolumeclaims", (event) => {
       if (event.type !== "DELETED") this.retryUnschedulable();
     });
-    for (const pod of this.store.list("pods", { filter: needsScheduling }).items) {
+    for (const pod of this.store.scan("pods", { filter: needsScheduling })) {
       this.loop.enqueue(objectKey(pod.metadata.namespace, pod.metadata.name));
     }
   }
@@ -67,9 +67,11 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.loop.stop();
     this.unschedulable.clear();
+    this.usage.clear();
   }
 
   private onPodEvent(event: StoreEvent): void {
+    this.usage.observe(event);
     const pod = event.object;
     const key = objectKey(pod.metadata.namespace, pod.metadata.name);
     if (event.type === "DELETED") this.unschedulable.delete(key);
@@ -84,7 +86,7 @@ export class Scheduler {
 
   private schedule(key: string): void {
     const { namespace, name } = splitObjectKey(key);
-    const pod = this.store.get("pods", namespace, name);
+    const pod = this.store.peek("pods", namespace, name);
     if (!pod || !needsScheduling(pod)) {
       this.unschedulable.delete(key);
       return;
@@ -94,7 +96,7 @@ export class Scheduler {
     else this.reportUnschedulable(key, pod, placement.message);
   }
 
-  private bind(key: string, pod: K8sObject, node: string): void {
+  private bind(key: string, pod: SharedObject, node: string): void {
     const { namespace, name } = splitObjectKey(key);
     const bound = this.store.mutate("pods", namespace, name, (current) => {
       if (!needsScheduling(current)) return;
@@ -111,7 +113,7 @@ export class Scheduler {
     }
   }
 
-  private reportUnschedulable(key: string, pod: K8sObject, message: string): void {
+  private reportUnschedulable(key: string, pod: SharedObject, message: string): void {
     const { namespace, name } = splitObjectKey(key);
     this.store.mutate("pods", namespace, name, (current) => {
       const status = objectAt(current, "status") ?? {};
@@ -124,8 +126,8 @@ export class Scheduler {
     this.unschedulable.set(key, message);
   }
 
-  private place(pod: K8sObject): Placement {
-    const nodes = this.store.list("nodes").items;
+  private place(pod: SharedObject): Placement {
+    const nodes = this.store.scan("nodes");
     const count = nodes.length;
     if (count === 0) return { message: "no nodes available to schedule pods" };
     const missingClaim = this.missingClaim(pod);
@@ -134,13 +136,12 @@ export class Scheduler {
     }
 
     const request = podRequests(pod);
-    const usage = this.usageByNode();
     const reasons = new Map<string, number>();
     let resolvable = 0;
     let best: { node: string; score: number; pods: number } | undefined;
     for (const node of nodes) {
       const nodeName = node.metadata.name ?? "";
-      const used = usage.get(nodeName) ?? { amounts: new Map(), pods: 0 };
+      const used = this.usage.of(nodeName);
       const rejection = rejectionBy(node, pod, request, used);
       if (rejection) {
         for (const reason of rejection.reasons) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
@@ -157,31 +158,17 @@ export class Scheduler {
   }
 
   /** The first claim the pod mounts that does not exist (any existing claim counts as bound). */
-  private missingClaim(pod: K8sObject): string | undefined {
+  private missingClaim(pod: SharedObject): string | undefined {
     for (const volume of objectsAt(objectAt(pod, "spec"), "volumes")) {
       const claimName = stringAt(objectAt(volume, "persistentVolumeClaim"), "claimName");
-      if (claimName && !this.store.get("persistentvolumeclaims", pod.metadata.namespace, claimName)) return claimName;
+      if (claimName && !this.store.peek("persistentvolumeclaims", pod.metadata.namespace, claimName)) return claimName;
     }
     return undefined;
-  }
-
-  /** What the pods bound to each node and not yet finished request. */
-  private usageByNode(): Map<string, { amounts: Amounts; pods: number }> {
-    const usage = new Map<string, { amounts: Amounts; pods: number }>();
-    const bound = this.store.list("pods", { filter: (pod) => Boolean(podNodeName(pod)) && !isPodTerminal(pod) }).items;
-    for (const pod of bound) {
-      const node = podNodeName(pod) ?? "";
-      const entry = usage.get(node) ?? { amounts: new Map(), pods: 0 };
-      for (const [resource, amount] of podRequests(pod)) entry.amounts.set(resource, (entry.amounts.get(resource) ?? 0) + amount);
-      entry.pods++;
-      usage.set(node, entry);
-    }
-    return usage;
   }
 }
 
 /** Unbound, not being deleted, not finished, and meant for this scheduler. */
-function needsScheduling(pod: K8sObject): boolean {
+function needsScheduling(pod: SharedObject): boolean {
   const spec = objectAt(pod, "spec");
   const schedulerName = stringAt(spec, "schedulerName");
   return (
@@ -192,48 +179,12 @@ function needsScheduling(pod: K8sObject): boolean {
   );
 }
 
-function toMilli(quantity: unknown): number {
-  if (typeof quantity === "number") return Math.round(quantity * 1000);
-  if (typeof quantity === "string") return Math.round(parseQuantity(quantity) * 1000);
-  throw new Error(`resource quantity must be a string or number, got ${JSON.stringify(quantity)}`);
-}
-
-function containerRequests(container: JsonObject): Amounts {
-  const resources = objectAt(container, "resources");
-  // A limit without a request means the request equals the limit (the API server's defaulting).
-  const amounts: Amounts = new Map();
-  for (const [resource, quantity] of Object.entries({ ...objectAt(resources, "limits"), ...objectAt(resources, "requests") })) {
-    amounts.set(resource, toMilli(quantity));
-  }
-  return amounts;
-}
-
-/**
- * What the pod needs from a node, as Kubernetes computes it: the sum over its containers, raised
- * per resource to any single init container's request (they run one at a time, before the rest),
- * plus the pod's overhead.
- */
-function podRequests(pod: K8sObject): Amounts {
-  const spec = objectAt(pod, "spec");
-  const total: Amounts = new Map();
-  for (const container of objectsAt(spec, "containers")) {
-    for (const [resource, amount] of containerRequests(container)) total.set(resource, (total.get(resource) ?? 0) + amount);
-  }
-  for (const init of objectsAt(spec, "initContainers")) {
-    for (const [resource, amount] of containerRequests(init)) total.set(resource, Math.max(total.get(resource) ?? 0, amount));
-  }
-  for (const [resource, quantity] of Object.entries(objectAt(spec, "overhead") ?? {})) {
-    total.set(resource, (total.get(resource) ?? 0) + toMilli(quantity));
-  }
-  return total;
-}
-
-function allocatable(node: K8sObject): JsonObject {
+function allocatable(node: SharedObject): JsonObject {
   const status = objectAt(node, "status");
   return objectAt(status, "allocatable") ?? objectAt(status, "capacity") ?? {};
 }
 
-function taintsOf(node: K8sObject): Taint[] {
+function taintsOf(node: SharedObject): Taint[] {
   const taints = objectsAt(objectAt(node, "spec"), "taints").map((taint) => ({
     key: stringAt(taint, "key") ?? "",
     value: stringAt(taint, "value") ?? "",
@@ -261,10 +212,10 @@ function tolerates(tolerations: JsonObject[], taint: Taint): boolean {
  * failing filter decides, except that every short resource is named), or undefined if it fits.
  */
 function rejectionBy(
-  node: K8sObject,
-  pod: K8sObject,
+  node: SharedObject,
+  pod: SharedObject,
   request: Amounts,
-  used: { amounts: Amounts; pods: number },
+  used: NodeLoad,
 ): NodeRejection | undefined {
   const spec = objectAt(pod, "spec");
   const tolerations = objectsAt(spec, "tolerations");
@@ -296,7 +247,7 @@ function rejectionBy(
 }
 
 /** Mean share of cpu and memory the node would have committed with the pod on it (lower is emptier). */
-function loadAfter(node: K8sObject, request: Amounts, used: { amounts: Amounts }): number {
+function loadAfter(node: SharedObject, request: Amounts, used: { amounts: Amounts }): number {
   const capacity = allocatable(node);
   const shares: number[] = [];
   for (const resource of ["cpu", "memory"]) {

@@ -39,7 +39,7 @@ export class TtlAfterFinishedController {
 
   private sync(key: string): void {
     const { namespace, name } = splitObjectKey(key);
-    const job = this.store.get("jobs", namespace, name);
+    const job = this.store.peek("jobs", namespace, name);
     if (!job || job.metadata.deletionTimestamp) return;
     const ttlSeconds = numberAt(objectAt(job, "spec"), "ttlSecondsAfterFinished");
     const finishedAt = finishTime(job);
@@ -50,7 +50,7 @@ export class TtlAfterFinishedController {
       return;
     }
     deleteObject(this.store, "jobs", namespace, name, { propagationPolicy: "Background" });
-    const pods = this.store.list("pods", { namespace, filter: (pod) => isControlledBy(pod, job.metadata.uid) }).items;
+    const pods = this.store.owned("pods", namespace, job.metadata.uid ?? "").filter((pod) => isControlledBy(pod, job.metadata.uid));
     for (const pod of pods) deletePod(this.store, namespace, pod.metadata.name ?? "");
   }
 }

@@ -1,9 +1,10 @@
-import { spawn } from "node:child_process";
-import { constants } from "node:os";
 import path from "node:path";
-import type { Readable } from "node:stream";
-import type { LogStream } from "../pod-log-files.ts";
+import type { ContainerExit } from "./container-launcher.ts";
+import { launchContainer } from "./container-launcher.ts";
 import type { BindMount } from "./volumes.ts";
+
+export type { ExitStatus } from "./launcher-protocol.ts";
+export type { ContainerExit } from "./container-launcher.ts";
 
 /** PATH entries after the image's own directories: the host's usual system directories. */
 export const HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -20,19 +21,10 @@ export interface LaunchSpec {
   mounts: readonly BindMount[];
   uid: number;
   gid: number;
-  /** Joined before anything else runs, so the memory limit covers the whole container. */
+  /** Joined before anything else runs, so the memory limit covers the whole container; what is left in it at the end is killed. */
   cgroupProcsFile?: string;
-  /** Kills what escaped the process group (e.g. everything in the container's cgroup). */
-  killStragglers?: () => void;
-  onOutput: (stream: LogStream, chunk: Buffer) => void;
-}
-
-export interface ExitStatus {
-  /** As a container runtime reports it: the exit code, or 128 + signal number. */
-  exitCode: number;
-  signal?: number;
-  /** Set when the container never got to run its command (a runtime error, exit code 128). */
-  startError?: string;
+  /** The container's CRI log file: its stdout and stderr go there. */
+  logFile: string;
 }
 
 /**
@@ -120,11 +112,6 @@ exec 3>&-
 exec /usr/bin/setpriv --reuid="$uid" --regid="$gid" --clear-groups -- /usr/bin/env -i "$@"
 `;
 
-const RUNTIME_ERROR_PREFIX =
-  "failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ";
-
-const OUTPUT_DRAIN_LIMIT_MS = 2000;
-
 function pathDepth(target: string): number {
   return path.posix.normalize(target).split("/").filter((part) => part !== "").length;
 }
@@ -134,34 +121,24 @@ function parentsFirst(mounts: readonly BindMount[]): BindMount[] {
   return [...mounts].sort((a, b) => pathDepth(a.target) - pathDepth(b.target));
 }
 
-function signalNumber(name: NodeJS.Signals): number {
-  return constants.signals[name];
-}
-
-function drained(stream: Readable): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.readableEnded || stream.destroyed) resolve();
-    stream.once("close", resolve);
-  });
-}
-
 /**
  * A container's main process, in its own private mount namespace and its own process group
- * (so the whole container can be killed at once).
+ * (so the whole container can be killed at once), spawned by the container launcher process.
  */
 export class ContainerProcess {
   readonly pid: number;
   /** Resolves true once the command itself runs, false when set-up failed. */
   readonly started: Promise<boolean>;
-  readonly exited: Promise<ExitStatus>;
+  readonly exited: Promise<ContainerExit>;
 
-  private constructor(pid: number, started: Promise<boolean>, exited: Promise<ExitStatus>) {
+  private constructor(pid: number, started: Promise<boolean>, exited: Promise<ContainerExit>) {
     this.pid = pid;
     this.started = started;
     this.exited = exited;
   }
 
-  static launch(spec: LaunchSpec): ContainerProcess {
+  /** Resolves once the process exists; rejects when it could not be started at all. */
+  static async launch(spec: LaunchSpec): Promise<ContainerProcess> {
     const [command] = spec.argv;
     if (command === undefined || command === "") throw new Error("the container has no command to run (set command or args)");
     if (command.includes("=")) throw new Error(`the sim cannot run a command whose name contains "=": ${command}`);
@@ -173,46 +150,12 @@ export class ContainerProcess {
     for (const [name, value] of spec.env) args.push(`${name}=${value}`);
     args.push(...spec.argv);
 
-    const child = spawn(
-      "/usr/bin/unshare",
-      ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", SETUP_SCRIPT, "container-setup", ...args],
-      { env: { PATH: HOST_PATH }, detached: true, stdio: ["ignore", "pipe", "pipe", "pipe"] },
-    );
-    const [, stdout, stderr, setupChannel] = child.stdio;
-    if (!child.pid || !stdout || !stderr || !setupChannel || !("read" in setupChannel)) {
-      child.kill("SIGKILL");
-      throw new Error("could not start the container process");
-    }
-    const pid = child.pid;
-    stdout.on("data", (chunk: Buffer) => spec.onOutput("stdout", chunk));
-    stderr.on("data", (chunk: Buffer) => spec.onOutput("stderr", chunk));
-
-    const setupMessages: Buffer[] = [];
-    setupChannel.on("data", (chunk: Buffer) => setupMessages.push(chunk));
-    const setupDone = drained(setupChannel);
-    const started = setupDone.then(() => setupMessages.length === 0);
-
-    const exited = new Promise<ExitStatus>((resolve, reject) => {
-      child.once("error", reject);
-      child.once("exit", (code, signal) => {
-        // The container ends with its main process: take down anything it left behind.
-        killGroup(pid, "SIGKILL");
-        spec.killStragglers?.();
-        const outputDone = Promise.all([drained(stdout), drained(stderr), setupDone]);
-        // A straggler we could not kill must not hold the container open forever.
-        const giveUp = setTimeout(() => {
-          stdout.destroy();
-          stderr.destroy();
-          setupChannel.destroy();
-        }, OUTPUT_DRAIN_LIMIT_MS);
-        void outputDone.then(() => {
-          clearTimeout(giveUp);
-          const setupError = Buffer.concat(setupMessages).toString("utf8");
-          if (setupError) resolve({ exitCode: 128, startError: `${RUNTIME_ERROR_PREFIX}${setupError}: unknown` });
-          else if (signal) resolve({ exitCode: 128 + signalNumber(signal), signal: signalNumber(signal) });
-          else resolve({ exitCode: code ?? 0 });
-        });
-      });
+    const { pid, started, exited } = await launchContainer({
+      command: "/usr/bin/unshare",
+      args: ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", SETUP_SCRIPT, "container-setup", ...args],
+      env: { PATH: HOST_PATH },
+      logFile: spec.logFile,
+      cgroupProcsFile: spec.cgroupProcsFile,
     });
     return new ContainerProcess(pid, started, exited);
   }

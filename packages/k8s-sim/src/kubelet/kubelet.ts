@@ -62,6 +62,8 @@ export class Kubelet {
   private readonly timing: KubeletTiming;
   private readonly pulledImages = new Set<string>();
   private readonly workers = new Map<string, PodWorker>();
+  /** File removals of deleted pods still under way: `stop()` waits for them. */
+  private readonly cleanUps = new Set<Promise<void>>();
   private cgroups: MemoryCgroups | undefined;
   private unsubscribers: (() => void)[] = [];
   private nextPodIp = 1;
@@ -120,6 +122,7 @@ export class Kubelet {
     const workers = [...this.workers.values()];
     for (const worker of workers) worker.vanish(STOP_GRACE_MS);
     await Promise.all(workers.map((worker) => worker.done));
+    await Promise.all(this.cleanUps);
     this.workers.clear();
     await this.cgroups?.close();
     this.cgroups = undefined;
@@ -158,7 +161,9 @@ export class Kubelet {
       if (!worker) return;
       this.workers.delete(worker.pod.uid);
       worker.vanish();
-      void worker.done.then(() => worker.cleanUp());
+      const cleanUp = worker.done.then(() => worker.cleanUp());
+      this.cleanUps.add(cleanUp);
+      void cleanUp.finally(() => this.cleanUps.delete(cleanUp));
       return;
     }
     this.sync(event.object);

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -7,8 +8,6 @@ export interface ContainerCgroup {
   /** Write a pid here to move that process into the group. */
   readonly procsFile: string;
   oomKilled(): boolean;
-  /** SIGKILL every process in the group (including ones that left the process group). */
-  killAll(): void;
   remove(): Promise<void>;
 }
 
@@ -68,6 +67,17 @@ function pidsIn(procsFile: string): number[] {
   }
 }
 
+/** SIGKILLs every process in a cgroup (including ones that left their process group). */
+export function killCgroupProcesses(procsFile: string): void {
+  for (const pid of pidsIn(procsFile)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /**
  * Memory cgroups for containers, under a group of this kubelet's own inside the cgroup the sim
  * runs in. `create()` returns undefined when the host does not let us (no controller, read-only
@@ -95,13 +105,14 @@ export class MemoryCgroups {
     }
   }
 
-  create(name: string, limitBytes: number | undefined): ContainerCgroup | undefined {
+  /** Off the event loop: cgroupfs writes are slow when hundreds of containers start at once. */
+  async create(name: string, limitBytes: number | undefined): Promise<ContainerCgroup | undefined> {
     const dir = path.join(this.baseDir, name);
     try {
-      mkdirSync(dir);
+      await mkdir(dir);
       if (limitBytes !== undefined) {
-        writeFileSync(path.join(dir, this.version === "v2" ? "memory.max" : "memory.limit_in_bytes"), String(limitBytes));
-        if (this.version === "v2") writeFileSync(path.join(dir, "memory.swap.max"), "0");
+        await writeFile(path.join(dir, this.version === "v2" ? "memory.max" : "memory.limit_in_bytes"), String(limitBytes));
+        if (this.version === "v2") await writeFile(path.join(dir, "memory.swap.max"), "0");
       }
     } catch {
       return undefined;
@@ -111,15 +122,6 @@ export class MemoryCgroups {
     return {
       procsFile,
       oomKilled: () => readCounter(eventsFile, "oom_kill") > 0,
-      killAll: () => {
-        for (const pid of pidsIn(procsFile)) {
-          try {
-            process.kill(pid, "SIGKILL");
-          } catch {
-            // already gone
-          }
-        }
-      },
       remove: () => removeGroup(dir, procsFile),
     };
   }
@@ -133,13 +135,7 @@ export class MemoryCgroups {
 async function removeGroup(dir: string, procsFile: string): Promise<void> {
   // A group is removable once its last process is reaped, which can trail the exit by a moment.
   for (let attempt = 0; attempt < 50 && existsSync(dir); attempt++) {
-    for (const pid of pidsIn(procsFile)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
+    killCgroupProcesses(procsFile);
     try {
       rmdirSync(dir);
       return;

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, openSync, closeSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { chmod, mkdir, open, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
@@ -15,7 +16,6 @@ import { ContainerProcess, HOST_PATH, imageDirInContainer } from "./container-pr
 import type { ImageReference, ImageRegistry } from "./images.ts";
 import { InvalidImageReferenceError, defaultPullPolicy, imageIdOf, parseImageReference } from "./images.ts";
 import { renderHostsFile } from "./etc-hosts.ts";
-import { ContainerLogWriter } from "./log-writer.ts";
 import type { ProbeTarget } from "./probes.ts";
 import { ContainerProbes } from "./probes.ts";
 import type { ContainerCgroup, MemoryCgroups } from "./memory-cgroup.ts";
@@ -23,6 +23,7 @@ import type { ContainerView, PodView } from "./pod-spec.ts";
 import { serviceLinkEnv, servicesWithClusterIp } from "./service-env.ts";
 import type { ContainerStatus, PodStatusSnapshot, TerminatedState } from "./pod-status.ts";
 import { applyPodStatus, isTerminated, podPhase, statusTime } from "./pod-status.ts";
+import type { PreparedVolume } from "./volumes.ts";
 import { VolumeSetupError, containerBindMounts, podHostDir, preparePodVolumes } from "./volumes.ts";
 
 /** How long the kubelet waits before retrying; short by default so tests and demos move quickly. */
@@ -82,14 +83,15 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function readHead(file: string, limit: number): string {
+async function readHead(file: string, limit: number): Promise<string> {
   try {
-    const fd = openSync(file, "r");
+    const handle = await open(file, "r");
     try {
       const buffer = Buffer.alloc(limit);
-      return buffer.subarray(0, readSync(fd, buffer, 0, limit, 0)).toString("utf8");
+      const { bytesRead } = await handle.read(buffer, 0, limit, 0);
+      return buffer.subarray(0, bytesRead).toString("utf8");
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
   } catch {
     return "";
@@ -108,11 +110,13 @@ export class PodWorker {
   private readonly abort = new AbortController();
   private sandboxReady = false;
   private completed = false;
-  private volumes: ReturnType<typeof preparePodVolumes> = new Map();
+  private volumes: ReadonlyMap<string, PreparedVolume> = new Map();
   private ending: Ending | undefined;
   private disruption: PodStatusSnapshot["disruption"];
   private podReason: { reason: string; message: string } | undefined;
   private nudgePause: (() => void) | undefined;
+  /** The removal of the pod's files, once started (see `cleanUp`). */
+  private cleaning: Promise<void> | undefined;
 
   constructor(context: WorkerContext, object: K8sObject, pod: PodView) {
     this.context = context;
@@ -211,7 +215,7 @@ export class PodWorker {
         continue;
       }
       try {
-        this.volumes = preparePodVolumes(store, rootDir, this.pod, { object: this.object, tokens: this.context.tokens });
+        this.volumes = await preparePodVolumes(store, rootDir, this.pod, { object: this.object, tokens: this.context.tokens });
         this.sandboxReady = true;
         this.refreshHosts();
         this.publish();
@@ -239,7 +243,7 @@ export class PodWorker {
   /** Whether every ReadWriteOnce claim the pod mounts is attached to its node (the attach/detach controller's job). */
   private volumesAttached(): boolean {
     const { store } = this.context;
-    const attached = volumesAttachedTo(store.get("nodes", undefined, this.pod.nodeName));
+    const attached = volumesAttachedTo(store.peek("nodes", undefined, this.pod.nodeName));
     return singleNodeVolumesOf(store, this.object).every(({ volumeName }) => attached.has(attachedVolumeName(volumeName)));
   }
 
@@ -393,11 +397,10 @@ export class PodWorker {
 
     const hostDir = podHostDir(rootDir, this.pod.uid);
     const terminationFile = path.join(hostDir, "termination", `${run.spec.name}-${run.status.restartCount}`);
-    mkdirSync(path.dirname(terminationFile), { recursive: true });
-    writeFileSync(terminationFile, "");
-    chmodSync(terminationFile, 0o666);
-    const log = new ContainerLogWriter(podLogPath(rootDir, this.pod.namespace, this.pod.name, this.pod.uid, run.spec.name));
-    const cgroup: ContainerCgroup | undefined = cgroups?.create(`${this.pod.uid}-${run.spec.name}-${run.status.restartCount}`, run.spec.memoryLimitBytes);
+    await mkdir(path.dirname(terminationFile), { recursive: true });
+    await writeFile(terminationFile, "");
+    await chmod(terminationFile, 0o666);
+    const cgroup: ContainerCgroup | undefined = await cgroups?.create(`${this.pod.uid}-${run.spec.name}-${run.status.restartCount}`, run.spec.memoryLimitBytes);
     // Container-level securityContext wins over the pod's; root when neither says.
     const uid = run.spec.securityContext.runAsUser ?? this.pod.securityContext.runAsUser ?? 0;
     const gid = run.spec.securityContext.runAsGroup ?? this.pod.securityContext.runAsGroup ?? 0;
@@ -405,7 +408,7 @@ export class PodWorker {
     try {
       let process: ContainerProcess;
       try {
-        process = ContainerProcess.launch({
+        process = await ContainerProcess.launch({
           argv,
           env: resolvedEnv,
           workingDir: run.spec.workingDir,
@@ -414,13 +417,14 @@ export class PodWorker {
           uid,
           gid,
           cgroupProcsFile: cgroup?.procsFile,
-          killStragglers: cgroup ? () => cgroup.killAll() : undefined,
-          onOutput: (stream, chunk) => log.write(stream, chunk),
+          logFile: podLogPath(rootDir, this.pod.namespace, this.pod.name, this.pod.uid, run.spec.name),
         });
       } catch (error) {
         return this.recordStartFailure(run, id, startedAt, errorMessage(error));
       }
       run.process = process;
+      // The pod began to stop while the launcher was starting this container: stop it too.
+      if (this.stopped()) process.signalGroup("SIGKILL");
       this.event("Normal", "Created", `Created container: ${run.spec.name}`);
       if (await process.started) {
         const { startupProbe, readinessProbe, livenessProbe } = run.spec;
@@ -435,14 +439,13 @@ export class PodWorker {
       const exit = await process.exited;
       probes?.stop();
       run.process = undefined;
-      log.close();
       const oomKilled = run.oomRequested || (cgroup?.oomKilled() ?? false);
       if (oomKilled) {
         this.event("Warning", "OOMKilling", `Memory cgroup out of memory: Killed process ${process.pid} (${path.basename(argv[0] ?? "")})`);
       }
-      let message = exit.startError ?? (readHead(terminationFile, TERMINATION_MESSAGE_LIMIT) || undefined);
+      let message = exit.startError ?? ((await readHead(terminationFile, TERMINATION_MESSAGE_LIMIT)) || undefined);
       if (message === undefined && exit.exitCode !== 0 && run.spec.terminationMessagePolicy === "FallbackToLogsOnError") {
-        message = log.tail() || undefined;
+        message = exit.outputTail || undefined;
       }
       if (exit.startError) this.event("Warning", "Failed", `Error: ${exit.startError}`);
       const terminated: TerminatedState = {
@@ -458,7 +461,6 @@ export class PodWorker {
       return exit;
     } finally {
       probes?.stop();
-      log.close();
       await cgroup?.remove();
     }
   }
@@ -540,19 +542,26 @@ export class PodWorker {
     this.completed = true;
     if (ending?.kind === "evict" || ending?.kind === "delete") this.publish();
     if (ending?.kind === "delete") this.removePod();
-    else if (ending) this.cleanUp();
+    if (ending) await this.cleanUp();
   }
 
+  /** Removes the pod from the store; its files go with `cleanUp` (which the kubelet awaits). */
   private removePod(): void {
-    const stored = this.context.store.get("pods", this.pod.namespace, this.pod.name);
+    const stored = this.context.store.peek("pods", this.pod.namespace, this.pod.name);
     if (stored?.metadata.uid === this.pod.uid) this.context.store.remove("pods", this.pod.namespace, this.pod.name);
-    this.cleanUp();
+    void this.cleanUp();
   }
 
-  /** Removes the pod's host directories and logs (only once the pod itself is gone or going). */
-  cleanUp(): void {
-    rmSync(podHostDir(this.context.rootDir, this.pod.uid), { recursive: true, force: true });
-    rmSync(podLogDir(this.context.rootDir, this.pod.namespace, this.pod.name, this.pod.uid), { recursive: true, force: true });
+  /**
+   * Removes the pod's host directories and logs (only once the pod itself is gone or going), off the event
+   * loop: a recursive removal is many system calls, and the API server must not wait for them.
+   */
+  cleanUp(): Promise<void> {
+    this.cleaning ??= Promise.all([
+      rm(podHostDir(this.context.rootDir, this.pod.uid), { recursive: true, force: true }),
+      rm(podLogDir(this.context.rootDir, this.pod.namespace, this.pod.name, this.pod.uid), { recursive: true, force: true }),
+    ]).then(() => undefined);
+    return this.cleaning;
   }
 
   /** Sees the latest stored pod (for fieldRefs and the scheduler's conditions). */

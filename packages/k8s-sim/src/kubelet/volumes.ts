@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { chmod, mkdir, rm, writeFile as writeFileContent } from "node:fs/promises";
 import path from "node:path";
 import type { ServiceAccountTokens } from "../auth/service-account-tokens.ts";
 import type { K8sObject, ObjectStore } from "../store.ts";
@@ -16,7 +17,7 @@ export interface BindMount {
   readOnly: boolean;
 }
 
-interface PreparedVolume {
+export interface PreparedVolume {
   hostPath: string;
   readOnly: boolean;
 }
@@ -42,15 +43,15 @@ function relativeInside(base: string, relative: string, what: string): string {
 
 type ConfigSource = { kind: "secret" | "configMap"; name: string; items?: KeyToPath[]; optional: boolean };
 
-function writeFile(dir: string, relative: string, content: string | Buffer, mode: number): void {
+async function writeFile(dir: string, relative: string, content: string | Buffer, mode: number): Promise<void> {
   const file = relativeInside(dir, relative, "item path");
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-  writeFileSync(file, content);
-  chmodSync(file, mode);
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
+  await writeFileContent(file, content);
+  await chmod(file, mode);
 }
 
 /** Writes a Secret's or ConfigMap's keys (or the chosen `items`) as files into `dir`. */
-function writeConfigFiles(store: ObjectStore, pod: PodView, volumeName: string, source: ConfigSource, dir: string, defaultMode: number): void {
+async function writeConfigFiles(store: ObjectStore, pod: PodView, volumeName: string, source: ConfigSource, dir: string, defaultMode: number): Promise<void> {
   const kind = source.kind === "secret" ? "Secret" : "ConfigMap";
   const data = readConfigData(store, pod.namespace, kind, source.name);
   if (!data) {
@@ -65,13 +66,19 @@ function writeConfigFiles(store: ObjectStore, pod: PodView, volumeName: string, 
       const lower = source.kind === "secret" ? "secret" : "configmap";
       throw new VolumeSetupError(`MountVolume.SetUp failed for volume "${volumeName}" : ${lower} references non-existent ${lower === "secret" ? "secret" : "config"} key: ${item.key}`);
     }
-    writeFile(dir, item.path, content, item.mode ?? defaultMode);
+    await writeFile(dir, item.path, content, item.mode ?? defaultMode);
   }
 }
 
-function freshDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
+async function freshDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+}
+
+/** A world-writable directory (emptyDir, a claim's directory), created if missing. */
+async function worldWritableDir(dir: string): Promise<void> {
+  // A recursive mkdir names what it created: nothing when the directory was there already.
+  if ((await mkdir(dir, { recursive: true })) !== undefined) await chmod(dir, WORLD_WRITABLE);
 }
 
 /** What a pod's volumes may draw on beyond the store: the pod object (downward API) and the token issuer. */
@@ -80,14 +87,14 @@ export interface VolumeSources {
   tokens: ServiceAccountTokens | undefined;
 }
 
-function writeProjection(store: ObjectStore, pod: PodView, volumeName: string, source: ProjectionSource, dir: string, defaultMode: number, from: VolumeSources): void {
+async function writeProjection(store: ObjectStore, pod: PodView, volumeName: string, source: ProjectionSource, dir: string, defaultMode: number, from: VolumeSources): Promise<void> {
   switch (source.kind) {
     case "secret":
     case "configMap":
-      writeConfigFiles(store, pod, volumeName, source, dir, defaultMode);
+      await writeConfigFiles(store, pod, volumeName, source, dir, defaultMode);
       return;
     case "downwardAPI":
-      for (const item of source.items) writeFile(dir, item.path, readFieldPath(from.object, item.fieldPath) ?? "", item.mode ?? defaultMode);
+      for (const item of source.items) await writeFile(dir, item.path, readFieldPath(from.object, item.fieldPath) ?? "", item.mode ?? defaultMode);
       return;
     case "serviceAccountToken": {
       const account = store.get("serviceaccounts", pod.namespace, pod.serviceAccountName);
@@ -98,7 +105,7 @@ function writeProjection(store: ObjectStore, pod: PodView, volumeName: string, s
         { namespace: pod.namespace, serviceAccount: { name: pod.serviceAccountName, uid: account.metadata.uid }, pod: { name: pod.name, uid: pod.uid } },
         source.expirationSeconds,
       );
-      writeFile(dir, source.path, token, defaultMode);
+      await writeFile(dir, source.path, token, defaultMode);
       return;
     }
   }
@@ -106,9 +113,10 @@ function writeProjection(store: ObjectStore, pod: PodView, volumeName: string, s
 
 /**
  * Sets up every volume of a pod on the host: emptyDir (fresh, world-writable as Kubernetes makes
- * it), secret/configMap projections (`items`, `defaultMode`), PVC directories (created on demand).
+ * it), secret/configMap projections (`items`, `defaultMode`), PVC directories (created on demand). The files are
+ * written off the event loop: a start-up storm of pods must not stall the API server.
  */
-export function preparePodVolumes(store: ObjectStore, rootDir: string, pod: PodView, from: VolumeSources): Map<string, PreparedVolume> {
+export async function preparePodVolumes(store: ObjectStore, rootDir: string, pod: PodView, from: VolumeSources): Promise<Map<string, PreparedVolume>> {
   const prepared = new Map<string, PreparedVolume>();
   const volumesDir = path.join(podHostDir(rootDir, pod.uid), "volumes");
   for (const volume of pod.volumes) {
@@ -116,31 +124,25 @@ export function preparePodVolumes(store: ObjectStore, rootDir: string, pod: PodV
     const dir = path.join(volumesDir, volume.name);
     switch (source.kind) {
       case "emptyDir":
-        if (!existsSync(dir)) {
-          mkdirSync(dir, { recursive: true });
-          chmodSync(dir, WORLD_WRITABLE);
-        }
+        await worldWritableDir(dir);
         prepared.set(volume.name, { hostPath: dir, readOnly: false });
         break;
       case "secret":
       case "configMap":
-        freshDir(dir);
-        writeConfigFiles(store, pod, volume.name, source, dir, source.defaultMode);
+        await freshDir(dir);
+        await writeConfigFiles(store, pod, volume.name, source, dir, source.defaultMode);
         // Kubernetes always mounts these read-only.
         prepared.set(volume.name, { hostPath: dir, readOnly: true });
         break;
       case "persistentVolumeClaim": {
         const claimDir = pvcHostPath(rootDir, pod.namespace, source.claimName);
-        if (!existsSync(claimDir)) {
-          mkdirSync(claimDir, { recursive: true });
-          chmodSync(claimDir, WORLD_WRITABLE);
-        }
+        await worldWritableDir(claimDir);
         prepared.set(volume.name, { hostPath: claimDir, readOnly: source.readOnly });
         break;
       }
       case "projected":
-        freshDir(dir);
-        for (const projection of source.sources) writeProjection(store, pod, volume.name, projection, dir, source.defaultMode, from);
+        await freshDir(dir);
+        for (const projection of source.sources) await writeProjection(store, pod, volume.name, projection, dir, source.defaultMode, from);
         prepared.set(volume.name, { hostPath: dir, readOnly: true });
         break;
       case "hostPath":
