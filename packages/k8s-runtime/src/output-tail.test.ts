@@ -6,11 +6,18 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { OutputTailer, TailBuffer, WatchTrust } from "./output-tail.ts";
+import { OutputDirectoryWatch } from "./output-directory-watch.ts";
+import { OutputTailer, TailBuffer } from "./output-tail.ts";
 
 let dir: string;
 let file: string;
 const tailers: OutputTailer[] = [];
+const directoryWatches: OutputDirectoryWatch[] = [];
+
+function watched(directoryWatch: OutputDirectoryWatch): OutputDirectoryWatch {
+  directoryWatches.push(directoryWatch);
+  return directoryWatch;
+}
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "output-tail-test-"));
@@ -18,6 +25,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await Promise.all(tailers.splice(0).map((tailer) => tailer.stop()));
+  for (const directoryWatch of directoryWatches.splice(0)) directoryWatch.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -236,10 +244,15 @@ describe("OutputTailer", () => {
     // A process that starts a tailer with a long idle poll, reads a line and stops it must exit by itself.
     const script = join(dir, "stop-probe.ts");
     const tailerModule = pathToFileURL(join(import.meta.dirname, "output-tail.ts")).href;
+    const watchModule = pathToFileURL(join(import.meta.dirname, "output-directory-watch.ts")).href;
     await writeFile(
       script,
       `import { OutputTailer } from ${JSON.stringify(tailerModule)};
-const tailer = new OutputTailer({ path: process.argv[2], idlePollMs: 60_000, onLine: async (line) => {
+import { OutputDirectoryWatch } from ${JSON.stringify(watchModule)};
+import { dirname } from "node:path";
+// The directory's watch is left open: it must not keep the process alive either.
+const directoryWatch = new OutputDirectoryWatch(dirname(process.argv[2]));
+const tailer = new OutputTailer({ path: process.argv[2], idlePollMs: 60_000, directoryWatch, onLine: async (line) => {
   console.log("line:" + line);
   setImmediate(() => void tailer.stop().then(() => console.log("stopped")));
 } });
@@ -259,8 +272,9 @@ tailer.start();
 
   it("without fs.watch (network storage: no inotify) polling alone delivers every line, also after quiet spells", async () => {
     // A trusted watch would leave the timer at a minute: the lines arriving shows the trust never came.
-    const trust = new WatchTrust();
-    const { tailer, lines } = collectingTailer({ watchHint: false, trustedPollMs: 60_000, watchTrust: trust });
+    const directoryWatch = new OutputDirectoryWatch(dir, { events: false });
+    const trust = directoryWatch.trust;
+    const { tailer, lines } = collectingTailer({ directoryWatch, trustedPollMs: 60_000 });
     tailer.start();
     for (let i = 0; i < 5; i++) {
       await appendFile(file, `line ${i}\n`);
@@ -272,8 +286,9 @@ tailer.start();
   });
 
   it("once fs.watch has announced the growth polls found, its events drive the reading", async () => {
-    const trust = new WatchTrust();
-    const { tailer, lines } = collectingTailer({ trustedPollMs: 60_000, watchTrust: trust });
+    const directoryWatch = watched(new OutputDirectoryWatch(dir));
+    const trust = directoryWatch.trust;
+    const { tailer, lines } = collectingTailer({ trustedPollMs: 60_000, directoryWatch });
     await writeFile(file, "");
     tailer.start();
     // Each write after a pause longer than the idle poll: found by the event's wake-up, not a timer poll.
@@ -292,15 +307,21 @@ tailer.start();
   });
 
   it("growth a poll finds that no event announced ends the trust in fs.watch", async () => {
-    const trust = new WatchTrust();
+    // A directory trusted so far whose events stop (as on network storage): the tailer finds the growth by polling.
+    const directoryWatch = new OutputDirectoryWatch(dir, { events: false });
+    const trust = directoryWatch.trust;
     for (let i = 0; i < 3; i++) trust.record(true);
     expect(trust.trusted).toBe(true);
-    // A tailer of the same directory that gets no events (as on network storage) finds the growth by polling.
-    const { tailer, lines } = collectingTailer({ watchHint: false, watchTrust: trust });
+    const { tailer, lines } = collectingTailer({ directoryWatch });
     await writeFile(file, "written where no event tells\n");
     tailer.start();
     await vi.waitFor(() => expect(lines).toEqual(["written where no event tells"]));
     expect(trust.trusted).toBe(false);
+  });
+
+  it("refuses a directory watch of another directory", () => {
+    const directoryWatch = new OutputDirectoryWatch(tmpdir(), { events: false });
+    expect(() => new OutputTailer({ path: file, onLine: async () => {}, directoryWatch })).toThrow(/not in the watched directory/);
   });
 
   it("rejects bad options by name", () => {

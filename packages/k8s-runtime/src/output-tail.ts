@@ -1,13 +1,13 @@
 /**
  * Tails a file the pod appends to (`stdout`, `stderr` in the run directory) and hands out complete lines.
  *
- * - Reads by byte offset with adaptive polling: fast while the file grows, backing off while idle;
- *   `fs.watch` cuts an idle wait short on local filesystems (network filesystems send no events, so the
- *   polling stays). A poll is one `fstat` on the open file; only what grew is read, into a buffer of that
- *   size, so an idle tail holds no read buffer.
- * - Once `fs.watch` has announced every growth a poll found several times in a row (`WatchTrust`, shared by
- *   the files of one run directory), its events drive the reading and the timer only backs them up, slowly.
- *   Growth a poll finds that no event announced (network storage, a lost event) ends the trust at once.
+ * - Reads by byte offset with adaptive polling: fast while the file grows, backing off while idle; events of
+ *   the directory's `fs.watch` (`OutputDirectoryWatch`, one per run) cut an idle wait short on local
+ *   filesystems (network filesystems send no events, so the polling stays). A poll is one `fstat` on the open
+ *   file; only what grew is read, into a buffer of that size, so an idle tail holds no read buffer.
+ * - Once the events have announced every growth a poll found several times in a row (the watch's
+ *   `WatchTrust`), they drive the reading and the timer only backs them up, slowly. Growth a poll finds that
+ *   no event announced (network storage, a lost event) ends the trust at once.
  * - Splits lines on the byte 0x0A (never part of a multi-byte UTF-8 sequence) and decodes each line with a
  *   streaming `TextDecoder`, so a character split across reads survives. A trailing `\r` is dropped.
  * - One line holds at most `maxLineBytes` in memory. A longer line is emitted once, cut at a character
@@ -18,9 +18,10 @@
  * - While draining, the file is reopened on every poll: an NFS client revalidates a file's size on open
  *   (close-to-open consistency), while an fd held open may see a cached size for seconds.
  */
-import { watch, type FSWatcher } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
+import { basename, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
+import type { OutputDirectoryWatch } from "./output-directory-watch.ts";
 import { openRegularFile } from "./safe-file.ts";
 
 /**
@@ -43,29 +44,10 @@ export interface OutputTailerOptions {
   idlePollMs?: number;
   /** Largest single read; default 64 KiB. */
   readChunkBytes?: number;
-  /** Poll interval while `fs.watch` is trusted; default 2 s. */
+  /** Poll interval while the directory's events are trusted; default 2 s. */
   trustedPollMs?: number;
-  /** Whether `fs.watch` may hint at growth; default true. False polls only, as on network storage. */
-  watchHint?: boolean;
-  /** Shared by tailers of one directory (one filesystem); default: this tailer's own. */
-  watchTrust?: WatchTrust;
-}
-
-/** Announced growths in a row after which `fs.watch` is trusted. */
-const ANNOUNCED_GROWTHS_FOR_TRUST = 3;
-
-/** Whether `fs.watch` reports the growth of files in one directory: learnt from what the polls find. */
-export class WatchTrust {
-  /** Growths in a row that an event announced before the poll found them. */
-  #announcedInARow = 0;
-
-  record(growthAnnounced: boolean): void {
-    this.#announcedInARow = growthAnnounced ? this.#announcedInARow + 1 : 0;
-  }
-
-  get trusted(): boolean {
-    return this.#announcedInARow >= ANNOUNCED_GROWTHS_FOR_TRUST;
-  }
+  /** The watch of the file's directory, whose events hint at growth; without one the tailer polls only. */
+  directoryWatch?: OutputDirectoryWatch;
 }
 
 export interface DrainOptions {
@@ -91,8 +73,7 @@ export class OutputTailer {
   readonly #idlePollMs: number;
   readonly #readChunkBytes: number;
   readonly #trustedPollMs: number;
-  readonly #watchHint: boolean;
-  readonly #watchTrust: WatchTrust;
+  readonly #directoryWatch: OutputDirectoryWatch | undefined;
   /** An `fs.watch` event came since the last read began. */
   #announced = false;
 
@@ -114,7 +95,7 @@ export class OutputTailer {
   #settleMs: number | null = null;
 
   #handle: FileHandle | null = null;
-  #watcher: FSWatcher | null = null;
+  #unwatch: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
   #sleepStartedAt = 0;
   #endSleep: (() => void) | null = null;
@@ -134,8 +115,10 @@ export class OutputTailer {
     this.#idlePollMs = Math.max(this.#fastPollMs, positiveOption("idlePollMs", options.idlePollMs, 400));
     this.#readChunkBytes = positiveOption("readChunkBytes", options.readChunkBytes, 64 * 1024);
     this.#trustedPollMs = Math.max(this.#idlePollMs, positiveOption("trustedPollMs", options.trustedPollMs, 2_000));
-    this.#watchHint = options.watchHint ?? true;
-    this.#watchTrust = options.watchTrust ?? new WatchTrust();
+    if (options.directoryWatch && dirname(options.path) !== options.directoryWatch.directory) {
+      throw new Error(`OutputTailer: ${options.path} is not in the watched directory ${options.directoryWatch.directory}`);
+    }
+    this.#directoryWatch = options.directoryWatch;
   }
 
   /** Byte offset of the next read. */
@@ -157,6 +140,11 @@ export class OutputTailer {
   /** Starts tailing in the background; lines flow to `onLine` until `drain` or `stop`. Idempotent. */
   start(): void {
     if (this.#loop !== null) return;
+    this.#unwatch =
+      this.#directoryWatch?.on(basename(this.path), () => {
+        this.#announced = true;
+        this.#wake();
+      }) ?? null;
     this.#loop = this.#run().catch((error: unknown) => {
       this.#failure = { error };
     });
@@ -198,7 +186,7 @@ export class OutputTailer {
         this.#announced = false;
         const grew = await this.#readAvailable();
         if (this.#stopRequested) break;
-        if (grew) this.#watchTrust.record(announced);
+        if (grew) this.#directoryWatch?.trust.record(announced);
         if (this.#settleMs !== null) {
           const now = performance.now();
           if (grew || settleStartedAt === null) settleStartedAt = now;
@@ -208,7 +196,7 @@ export class OutputTailer {
           }
           // A few looks across the window tell a settled size as well as many (each one reopens the file).
           delay = Math.max(this.#fastPollMs, this.#settleMs / SETTLE_WINDOW_POLLS);
-        } else if (this.#watchTrust.trusted) {
+        } else if (this.#directoryWatch?.trust.trusted) {
           delay = this.#trustedPollMs; // the next write's event wakes the loop
         } else {
           delay = grew ? this.#fastPollMs : Math.min(delay * 2, this.#idlePollMs);
@@ -243,19 +231,7 @@ export class OutputTailer {
   async #openIfPresent(): Promise<FileHandle | null> {
     // The file is the agent's: a link or a FIFO in its place is refused (UnsafeFileError ends the tail).
     this.#handle = await openRegularFile(this.path);
-    if (this.#handle === null) return null; // not written yet
-    if (this.#watcher !== null || !this.#watchHint) return this.#handle;
-    try {
-      // A hint only: not persistent (never keeps the process alive), and on any error polling carries on.
-      this.#watcher = watch(this.path, { persistent: false }, () => {
-        this.#announced = true;
-        this.#wake();
-      });
-      this.#watcher.on("error", () => this.#closeWatcher());
-    } catch {
-      this.#watcher = null;
-    }
-    return this.#handle;
+    return this.#handle; // null: not written yet
   }
 
   async #consume(bytes: Buffer): Promise<void> {
@@ -337,18 +313,12 @@ export class OutputTailer {
     this.#timer = setTimeout(() => this.#finishSleep(), remaining);
   }
 
-  #closeWatcher(): void {
-    this.#watcher?.close();
-    this.#watcher = null;
-    // Without its events, polling must not wait on them.
-    this.#watchTrust.record(false);
-  }
-
   async #release(): Promise<void> {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     this.#endSleep = null;
-    this.#closeWatcher();
+    this.#unwatch?.();
+    this.#unwatch = null;
     await this.#closeHandle();
   }
 
