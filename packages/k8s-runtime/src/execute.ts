@@ -259,7 +259,7 @@ async function runJob<TParsed>(
       return cancelled;
     }
 
-    const unreadable = await output.drain().then(
+    const unreadable = await output.drain(completion.kind === "exited").then(
       () => null,
       (error: unknown) => {
         if (error instanceof UnsafeFileError) return error;

@@ -122,6 +122,16 @@ describe("OutputTailer", () => {
     expect(lines).toEqual(["first", "second without newline"]);
   });
 
+  it("without a settle window (the writer is done) drains to the end in one pass, last partial line included", async () => {
+    const { tailer, lines } = collectingTailer({ readChunkBytes: 4 });
+    await writeFile(file, "first\n");
+    tailer.start();
+    await vi.waitFor(() => expect(lines).toEqual(["first"]));
+    await appendFile(file, "second\nthird without newline");
+    await tailer.drain({ settleMs: 0 });
+    expect(lines).toEqual(["first", "second", "third without newline"]);
+  });
+
   it("waits for a file that appears late", async () => {
     const { tailer, lines } = collectingTailer();
     tailer.start();

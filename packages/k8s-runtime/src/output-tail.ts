@@ -15,8 +15,9 @@
  *   one marked line is what a reader of the run log can make sense of.
  * - The file may appear late; until then the tailer just keeps polling. It is opened only as a regular
  *   file, never through a symbolic link (`safe-file.ts`): the agent writes the directory it is in.
- * - While draining, the file is reopened on every poll: an NFS client revalidates a file's size on open
- *   (close-to-open consistency), while an fd held open may see a cached size for seconds.
+ * - While draining with a settle window, the file is reopened on every poll: an NFS client revalidates a file's
+ *   size on open (close-to-open consistency), while an fd held open may see a cached size for seconds. Without
+ *   one (the writer is known to be done and its writes visible here) the drain is one read to the end.
  */
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname } from "node:path";
@@ -51,7 +52,10 @@ export interface OutputTailerOptions {
 }
 
 export interface DrainOptions {
-  /** The file's size must stay the same this long before the tail is considered complete. */
+  /**
+   * The file's size must stay the same this long before the tail is considered complete. 0 when the writer is
+   * known to have finished and its writes are visible here (a local filesystem): one read to the end, no reopening.
+   */
   settleMs: number;
 }
 
@@ -210,7 +214,7 @@ export class OutputTailer {
 
   /** Reads what the file has grown by since the last read, emitting complete lines; true when anything was read. */
   async #readAvailable(): Promise<boolean> {
-    if (this.#settleMs !== null) await this.#closeHandle();
+    if (this.#settleMs !== null && this.#settleMs > 0) await this.#closeHandle();
     const handle = this.#handle ?? (await this.#openIfPresent());
     if (handle === null) return false;
     const { size } = await handle.stat();

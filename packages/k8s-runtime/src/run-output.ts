@@ -64,10 +64,17 @@ export class RunOutput<TParsed> {
     return this.#stdout.linesEmitted;
   }
 
-  /** Reads to the settled end of both files, including a last line without a newline. */
-  async drain(): Promise<void> {
+  /**
+   * Reads to the settled end of both files, including a last line without a newline. `agentExited`: the agent's
+   * exit code was read, and the wrapper writes it only once both files are complete. When the directory's events
+   * are trusted too (the pod writes through this node's kernel, so its writes are visible at once), the files
+   * are complete now and no settle window is waited for; otherwise (network storage) their last writes may
+   * show late.
+   */
+  async drain(agentExited: boolean): Promise<void> {
+    const settleMs = agentExited && this.directoryWatch.trust.trusted ? 0 : OUTPUT_SETTLE_MS;
     try {
-      await Promise.all([this.#stdout.drain({ settleMs: OUTPUT_SETTLE_MS }), this.#stderr.drain({ settleMs: OUTPUT_SETTLE_MS })]);
+      await Promise.all([this.#stdout.drain({ settleMs }), this.#stderr.drain({ settleMs })]);
     } finally {
       this.directoryWatch.close();
     }
