@@ -360,6 +360,43 @@ describe("the Pod watch", () => {
     expect(lease.get(name)).toBeUndefined();
     lease.release();
   });
+
+  it("keeps only what the runtime reads of a pod, the same from the list and from the watch", async () => {
+    const podSpec = (name: string) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace: NAMESPACE, labels: MANAGED, annotations: { "test/kept": "yes" } },
+      spec: {
+        restartPolicy: "Never",
+        containers: [{ name: "agent", image: "registry.example.test/none:1", command: ["sh", "-c", "sleep 1"], env: [{ name: "BULK", value: "x".repeat(4096) }] }],
+      },
+    });
+    const listed = uniqueName("listed-pod");
+    const watched = uniqueName("watched-pod");
+    cluster.faults.holdInContainerCreating(`${NAMESPACE}/${listed}`);
+    cluster.faults.holdInContainerCreating(`${NAMESPACE}/${watched}`);
+    cluster.store.create("pods", podSpec(listed));
+    await vi.waitFor(() => expect(cluster.store.get("pods", NAMESPACE, listed)).toMatchObject({ spec: { nodeName: "sim-node-1" } }));
+    const lease = acquireSharedWatch(access, NAMESPACE, "pods", FAST);
+    await lease.ready();
+    cluster.store.create("pods", podSpec(watched));
+    await vi.waitFor(() => expect(lease.get(watched)?.spec?.nodeName).toBe("sim-node-1"));
+    for (const name of [listed, watched]) {
+      const stored = cluster.store.get("pods", NAMESPACE, name);
+      const cached = lease.get(name);
+      // What the runtime reads, as the API server has it (dates as client-node's models have them)...
+      expect(cached?.metadata?.annotations).toEqual(stored?.metadata.annotations);
+      expect(cached?.metadata?.creationTimestamp).toBeInstanceOf(Date);
+      expect(cached?.status?.phase).toBeDefined();
+      expect(stored).toMatchObject({ status: { phase: cached?.status?.phase } });
+      expect(cached?.spec?.containers).toEqual([{ name: "agent" }]);
+      // ...and nothing of the containers' command and env.
+      expect(JSON.stringify(cached)).not.toContain("BULK");
+      expect(JSON.stringify(cached)).not.toContain("sleep 1");
+    }
+    for (const name of [listed, watched]) cluster.store.remove("pods", NAMESPACE, name);
+    lease.release();
+  });
 });
 
 describe("acquireSharedWatch", () => {
