@@ -4,7 +4,7 @@ import type { PodOutcome } from "./agent.ts";
 import type { JobTracker } from "./job-tracker.ts";
 import type { OutputDirectoryWatch, WatchTrust } from "./output-directory-watch.ts";
 import { readExitCodeFile } from "./run-directory.ts";
-import { UnsafeFileError } from "./safe-file.ts";
+import { existsOnLocalFilesystem, UnsafeFileError } from "./safe-file.ts";
 import { describeTermination } from "./terminated-state.ts";
 
 /** Step 10: what ended the wait for the agent. */
@@ -85,7 +85,9 @@ export function podIsTerminal(pod: V1Pod | undefined): boolean {
  * The exit-code file's code, or null. The agent can write that directory too: a file it made unreadable
  * (a link, a FIFO, garbage) counts as absent, and the container's own terminated state decides instead.
  */
-async function agentExitCode(exitCodeFile: string): Promise<number | null> {
+async function agentExitCode(exitCodeFile: string, onLocalFilesystem = false): Promise<number | null> {
+  // Absent most of the run: on a local filesystem an lstat says so without an open failing in the thread pool.
+  if (onLocalFilesystem && !existsOnLocalFilesystem(exitCodeFile)) return null;
   return readExitCodeFile(exitCodeFile).catch((error: unknown) => {
     if (error instanceof UnsafeFileError) return null;
     throw error;
@@ -112,7 +114,7 @@ export async function awaitCompletion(
       // Checked before the exit-code file: deleting the Job kills the agent, which then writes its code.
       if (tracker.jobGone()) return { kind: "job-gone" };
       exitFileEvents.clear();
-      const exitCode = await agentExitCode(exitCodeFile);
+      const exitCode = await agentExitCode(exitCodeFile, directoryWatch.local);
       if (exitCode !== null) return { kind: "exited", exitCode };
       if (tracker.terminalCondition() || podIsTerminal(tracker.pod()) || tracker.podGone()) return { kind: "terminal" };
       await untilNextLook(tracker, cancel, output, exitFileEvents, directoryWatch.trust);

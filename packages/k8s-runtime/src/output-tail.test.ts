@@ -47,6 +47,7 @@ function collectingTailer(options: Partial<ConstructorParameters<typeof OutputTa
     path: file,
     fastPollMs: 5,
     idlePollMs: 20,
+    absentPollMs: 20,
     onLine: async (line) => {
       lines.push(line);
     },
@@ -120,6 +121,16 @@ describe("OutputTailer", () => {
     expect(lines).toEqual(["first"]);
     await tailer.drain({ settleMs: 20 });
     expect(lines).toEqual(["first", "second without newline"]);
+  });
+
+  it("a file that appears late is found when the directory's event names it, not by the slow look for it", async () => {
+    const directoryWatch = watched(new OutputDirectoryWatch(dir));
+    // The look for a missing file waits a minute here: only the creation's event can bring the line in time.
+    const { tailer, lines } = collectingTailer({ absentPollMs: 60_000, directoryWatch });
+    tailer.start();
+    await delay(40);
+    await writeFile(file, "created late\n");
+    await vi.waitFor(() => expect(lines).toEqual(["created late"]), { timeout: 5_000 });
   });
 
   it("without a settle window (the writer is done) drains to the end in one pass, last partial line included", async () => {
@@ -282,7 +293,7 @@ tailer.start();
 
   it("without fs.watch (network storage: no inotify) polling alone delivers every line, also after quiet spells", async () => {
     // A trusted watch would leave the timer at a minute: the lines arriving shows the trust never came.
-    const directoryWatch = new OutputDirectoryWatch(dir, { events: false });
+    const directoryWatch = new OutputDirectoryWatch(dir, { networkStorage: true });
     const trust = directoryWatch.trust;
     const { tailer, lines } = collectingTailer({ directoryWatch, trustedPollMs: 60_000 });
     tailer.start();
@@ -318,7 +329,7 @@ tailer.start();
 
   it("growth a poll finds that no event announced ends the trust in fs.watch", async () => {
     // A directory trusted so far whose events stop (as on network storage): the tailer finds the growth by polling.
-    const directoryWatch = new OutputDirectoryWatch(dir, { events: false });
+    const directoryWatch = new OutputDirectoryWatch(dir, { networkStorage: true });
     const trust = directoryWatch.trust;
     for (let i = 0; i < 3; i++) trust.record(true);
     expect(trust.trusted).toBe(true);
@@ -330,7 +341,7 @@ tailer.start();
   });
 
   it("refuses a directory watch of another directory", () => {
-    const directoryWatch = new OutputDirectoryWatch(tmpdir(), { events: false });
+    const directoryWatch = new OutputDirectoryWatch(tmpdir(), { networkStorage: true });
     expect(() => new OutputTailer({ path: file, onLine: async () => {}, directoryWatch })).toThrow(/not in the watched directory/);
   });
 

@@ -13,17 +13,20 @@
  * - One line holds at most `maxLineBytes` in memory. A longer line is emitted once, cut at a character
  *   boundary, with a marker giving its full size: pieces of an NDJSON event would not parse either, and
  *   one marked line is what a reader of the run log can make sense of.
- * - The file may appear late; until then the tailer just keeps polling. It is opened only as a regular
- *   file, never through a symbolic link (`safe-file.ts`): the agent writes the directory it is in.
+ * - The file may appear late (the pod's wrapper creates it when the container starts, often seconds after the
+ *   run began); until then the tailer looks once a second, or at once when the directory's events name it.
+ *   It is opened only as a regular file, never through a symbolic link (`safe-file.ts`): the agent writes the
+ *   directory it is in.
  * - While draining with a settle window, the file is reopened on every poll: an NFS client revalidates a file's
  *   size on open (close-to-open consistency), while an fd held open may see a cached size for seconds. Without
  *   one (the writer is known to be done and its writes visible here) the drain is one read to the end.
  */
+import { fstatSync, readSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { OutputDirectoryWatch } from "./output-directory-watch.ts";
-import { openRegularFile } from "./safe-file.ts";
+import { existsOnLocalFilesystem, openRegularFile } from "./safe-file.ts";
 
 /**
  * `cutAt` is set for a line cut at `maxLineBytes`: the index in `line` where the agent's text ends and the
@@ -45,6 +48,8 @@ export interface OutputTailerOptions {
   idlePollMs?: number;
   /** Largest single read; default 64 KiB. */
   readChunkBytes?: number;
+  /** Poll interval while the file does not exist yet; default 1 s. */
+  absentPollMs?: number;
   /** Poll interval while the directory's events are trusted; default 2 s. */
   trustedPollMs?: number;
   /** The watch of the file's directory, whose events hint at growth; without one the tailer polls only. */
@@ -77,6 +82,7 @@ export class OutputTailer {
   readonly #idlePollMs: number;
   readonly #readChunkBytes: number;
   readonly #trustedPollMs: number;
+  readonly #absentPollMs: number;
   readonly #directoryWatch: OutputDirectoryWatch | undefined;
   /** An `fs.watch` event came since the last read began. */
   #announced = false;
@@ -118,6 +124,7 @@ export class OutputTailer {
     this.#fastPollMs = positiveOption("fastPollMs", options.fastPollMs, 25);
     this.#idlePollMs = Math.max(this.#fastPollMs, positiveOption("idlePollMs", options.idlePollMs, 400));
     this.#readChunkBytes = positiveOption("readChunkBytes", options.readChunkBytes, 64 * 1024);
+    this.#absentPollMs = Math.max(this.#fastPollMs, positiveOption("absentPollMs", options.absentPollMs, 1_000));
     this.#trustedPollMs = Math.max(this.#idlePollMs, positiveOption("trustedPollMs", options.trustedPollMs, 2_000));
     if (options.directoryWatch && dirname(options.path) !== options.directoryWatch.directory) {
       throw new Error(`OutputTailer: ${options.path} is not in the watched directory ${options.directoryWatch.directory}`);
@@ -200,6 +207,8 @@ export class OutputTailer {
           }
           // A few looks across the window tell a settled size as well as many (each one reopens the file).
           delay = Math.max(this.#fastPollMs, this.#settleMs / SETTLE_WINDOW_POLLS);
+        } else if (this.#handle === null) {
+          delay = this.#absentPollMs; // not created yet: its creation is an event on a local filesystem
         } else if (this.#directoryWatch?.trust.trusted) {
           delay = this.#trustedPollMs; // the next write's event wakes the loop
         } else {
@@ -217,12 +226,14 @@ export class OutputTailer {
     if (this.#settleMs !== null && this.#settleMs > 0) await this.#closeHandle();
     const handle = this.#handle ?? (await this.#openIfPresent());
     if (handle === null) return false;
-    const { size } = await handle.stat();
+    // Synchronous on a local filesystem (see OutputDirectoryWatch): page-cache reads, no thread-pool round trip.
+    const local = this.#directoryWatch?.local === true;
+    const size = local ? fstatSync(handle.fd).size : (await handle.stat()).size;
     let grew = false;
     while (!this.#stopRequested && this.#offset < size) {
       const length = Math.min(size - this.#offset, this.#readChunkBytes);
       const chunk = Buffer.allocUnsafe(length);
-      const { bytesRead } = await handle.read(chunk, 0, length, this.#offset);
+      const bytesRead = local ? readSync(handle.fd, chunk, 0, length, this.#offset) : (await handle.read(chunk, 0, length, this.#offset)).bytesRead;
       if (bytesRead === 0) break; // cut short since the fstat: the next poll sees its new size
       grew = true;
       this.#offset += bytesRead;
@@ -233,6 +244,8 @@ export class OutputTailer {
   }
 
   async #openIfPresent(): Promise<FileHandle | null> {
+    // Not there yet: on a local filesystem an lstat says so without an open failing in the thread pool.
+    if (this.#directoryWatch?.local === true && !existsOnLocalFilesystem(this.path)) return null;
     // The file is the agent's: a link or a FIFO in its place is refused (UnsafeFileError ends the tail).
     this.#handle = await openRegularFile(this.path);
     return this.#handle; // null: not written yet
