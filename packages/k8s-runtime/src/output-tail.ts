@@ -1,9 +1,10 @@
 /**
  * Tails a file the pod appends to (`stdout`, `stderr` in the run directory) and hands out complete lines.
  *
- * - Reads by byte offset with adaptive polling: fast while the file grows, backing off while idle; events of
- *   the directory's `fs.watch` (`OutputDirectoryWatch`, one per run) cut an idle wait short on local
- *   filesystems (network filesystems send no events, so the polling stays). A poll is one `fstat` on the open
+ * - Reads by byte offset with adaptive polling (every tail's waits on one shared timer, `poll-clock.ts`): fast
+ *   while the file grows, backing off while idle; events of the directory's `fs.watch` (`OutputDirectoryWatch`,
+ *   one per run) cut an idle wait short on local filesystems, reading at once when the last read is long
+ *   enough ago (network filesystems send no events, so the polling stays). A poll is one `fstat` on the open
  *   file; only what grew is read, into a buffer of that size, so an idle tail holds no read buffer.
  * - Once the events have announced every growth a poll found several times in a row (the watch's
  *   `WatchTrust`), they drive the reading and the timer only backs them up, slowly. Growth a poll finds that
@@ -26,6 +27,7 @@ import type { FileHandle } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { OutputDirectoryWatch } from "./output-directory-watch.ts";
+import { outputPollClock } from "./poll-clock.ts";
 import { existsOnLocalFilesystem, openRegularFile } from "./safe-file.ts";
 
 /**
@@ -106,7 +108,8 @@ export class OutputTailer {
 
   #handle: FileHandle | null = null;
   #unwatch: (() => void) | null = null;
-  #timer: NodeJS.Timeout | null = null;
+  /** Cancels the pending wake-up of the current wait on the shared clock. */
+  #cancelWait: (() => void) | null = null;
   #sleepStartedAt = 0;
   #endSleep: (() => void) | null = null;
   #wokenWhileBusy = false;
@@ -307,12 +310,13 @@ export class OutputTailer {
     return new Promise((resolve) => {
       this.#sleepStartedAt = performance.now();
       this.#endSleep = resolve;
-      this.#timer = setTimeout(() => this.#finishSleep(), ms);
+      this.#cancelWait = outputPollClock.after(ms, () => this.#finishSleep());
     });
   }
 
   #finishSleep(): void {
-    this.#timer = null;
+    this.#cancelWait?.();
+    this.#cancelWait = null;
     const resolve = this.#endSleep;
     this.#endSleep = null;
     resolve?.();
@@ -324,15 +328,17 @@ export class OutputTailer {
       this.#wokenWhileBusy = true;
       return;
     }
-    if (this.#timer !== null) clearTimeout(this.#timer);
     const urgent = this.#stopRequested || this.#settleMs !== null;
-    const remaining = urgent ? 0 : Math.max(0, this.#fastPollMs - (performance.now() - this.#sleepStartedAt));
-    this.#timer = setTimeout(() => this.#finishSleep(), remaining);
+    const remaining = urgent ? 0 : this.#fastPollMs - (performance.now() - this.#sleepStartedAt);
+    // Read at once when the last read is long enough ago: no timer, no extra wake-up of the process.
+    if (remaining <= 0) return this.#finishSleep();
+    this.#cancelWait?.();
+    this.#cancelWait = outputPollClock.after(remaining, () => this.#finishSleep());
   }
 
   async #release(): Promise<void> {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#cancelWait?.();
+    this.#cancelWait = null;
     this.#endSleep = null;
     this.#unwatch?.();
     this.#unwatch = null;
