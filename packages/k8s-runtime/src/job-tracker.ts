@@ -34,7 +34,7 @@ export class JobTracker {
         this.#lastJob = event.object;
         this.#wake();
       }),
-      pods.subscribe(ofThisJob, (event) => {
+      pods.subscribe({ label: JOB_NAME_LABEL, value: jobName }, (event) => {
         const name = event.object.metadata?.name ?? "";
         if (event.type === "DELETED") this.#livePods.delete(name);
         else this.#livePods.set(name, event.object);

@@ -44,7 +44,7 @@ import {
   httpStatusOf,
   withRetry,
 } from "./retry-policy.ts";
-import { WatchCache, type WatchListener } from "./watch-cache.ts";
+import { WatchCache, type WatchListener, type WatchTarget } from "./watch-cache.ts";
 
 interface WatchedObjects {
   jobs: V1Job;
@@ -310,11 +310,12 @@ export class SharedWatch<K extends WatchedKind> {
   }
 
   /**
-   * Events for one object (by name) or for every object a predicate accepts (evaluated on each
-   * event's object), delivered synchronously and in order. Subscribing replays nothing: call
+   * Events for one object (by name), for the objects carrying one label value (an index lookup per
+   * event), or for every object a predicate accepts (evaluated on each event's object), delivered
+   * synchronously and in order. Subscribing replays nothing: call
    * `get()` right after subscribing (same tick, so nothing can slip between).
    */
-  subscribe(target: string | ((object: WatchedObject<K>) => boolean), listener: WatchListener<WatchedObject<K>>): () => void {
+  subscribe(target: WatchTarget<WatchedObject<K>>, listener: WatchListener<WatchedObject<K>>): () => void {
     return this.cache.subscribe(target, listener);
   }
 

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { type ClusterAccess, clusterAccessFor, forgetClusterAccess } from "./cluster-access.ts";
 import { acquireSharedWatch, stopSharedWatches } from "./shared-watch.ts";
 import { type SharedWatchOptions, SharedWatch, type WatchStatus } from "./shared-watch-stream.ts";
-import type { WatchEvent } from "./watch-cache.ts";
+import type { WatchEvent, WatchTarget } from "./watch-cache.ts";
 
 const NAMESPACE = "default";
 const MANAGED = { "app.kubernetes.io/managed-by": "paperclip" };
@@ -83,7 +83,7 @@ function startJobsWatch(options: SharedWatchOptions = {}): SharedWatch<"jobs"> {
   return watch;
 }
 
-function recordEvents(watch: SharedWatch<"jobs">, target: string | ((job: V1Job) => boolean)) {
+function recordEvents(watch: SharedWatch<"jobs">, target: WatchTarget<V1Job>) {
   const events: { type: string; name: string | undefined; value: string | undefined; synthetic: boolean }[] = [];
   watch.subscribe(target, (event: WatchEvent<V1Job>) =>
     events.push({
@@ -157,6 +157,22 @@ describe("SharedWatch against the simulated cluster", () => {
     expect(watch.list((job) => job.metadata?.labels?.["paperclip.io/agent-id"] === "agent-7").map((job) => job.metadata?.name)).toEqual([
       mine,
     ]);
+  });
+
+  it("delivers to label subscribers the events of the objects carrying that value, until they unsubscribe", async () => {
+    const watch = startJobsWatch();
+    await watch.ready();
+    const events = recordEvents(watch, { label: "paperclip.io/agent-id", value: "agent-8" });
+    const labelled = uniqueName("labelled");
+    const unlabelled = uniqueName("unlabelled");
+    const otherValue = uniqueName("other-value");
+    createJob(labelled, { ...MANAGED, "paperclip.io/agent-id": "agent-8" });
+    createJob(unlabelled);
+    createJob(otherValue, { ...MANAGED, "paperclip.io/agent-id": "agent-9" });
+    removeJob(labelled);
+    await vi.waitFor(() => expect(events.at(-1)).toMatchObject({ name: labelled, type: "DELETED" }));
+    await vi.waitFor(() => expect(watch.get(otherValue)).toBeDefined());
+    expect(new Set(events.map((event) => event.name))).toEqual(new Set([labelled]));
   });
 
   it("re-watches from the last resourceVersion after a cut, without relisting or going down", async () => {
