@@ -24,6 +24,7 @@ import {
   ServerConfiguration,
   Watch,
 } from "@kubernetes/client-node";
+import { undiciHttpLibrary } from "./client-node-http.ts";
 import { KeepAlivePool, tlsMaterial } from "./cluster-connections.ts";
 import { ConfigValueError } from "./config-values.ts";
 import { checkKubeconfig, type KubeconfigPolicy, MAX_KUBECONFIG_BYTES, parseKubeconfigText } from "./kubeconfig-policy.ts";
@@ -109,9 +110,12 @@ class RuntimeKubeConfig extends KubeConfig {
   }
 }
 
-/** Like `kubeConfig.makeApiClient`, without the middleware that would put client-node's User-Agent back. */
+/**
+ * Like `kubeConfig.makeApiClient`, without the middleware that would put client-node's User-Agent back, and sending
+ * through undici's `request` (`client-node-http.ts`).
+ */
 function apiClient<T>(kubeConfig: KubeConfig, server: string, Api: new (configuration: Configuration) => T): T {
-  return new Api(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: kubeConfig } }));
+  return new Api(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: kubeConfig }, httpApi: undiciHttpLibrary }));
 }
 
 /**

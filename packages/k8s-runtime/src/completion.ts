@@ -1,8 +1,10 @@
+import { basename } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import type { PodOutcome } from "./agent.ts";
 import type { JobTracker } from "./job-tracker.ts";
+import type { OutputDirectoryWatch, WatchTrust } from "./output-directory-watch.ts";
 import { readExitCodeFile } from "./run-directory.ts";
-import { UnsafeFileError } from "./safe-file.ts";
+import { existsOnLocalFilesystem, UnsafeFileError } from "./safe-file.ts";
 import { describeTermination } from "./terminated-state.ts";
 
 /** Step 10: what ended the wait for the agent. */
@@ -15,14 +17,16 @@ export type Completion =
   | { kind: "cancelled" };
 
 /**
- * The exit-code file is read when the watch reports a change of the Job or its pod (the container ending is one);
- * every 150 ms while the agent wrote output in the last half second (an agent exits right after its last line,
- * its result); and every second besides, in case the watch is late or down. A fast timer per run for the whole
- * run was most of the runtime's CPU.
+ * When the exit-code file is read. While the output directory's events are trusted (`OutputDirectoryWatch`: they
+ * announced the output's growth), its appearance is an event (the wrapper renames it into place), and the file is
+ * read on that event, on a watch change of the Job or its pod, and every few seconds in case an event was lost.
+ * Otherwise (network storage: no events reach this node) it is polled: every 150 ms while the agent wrote output
+ * in the last half second (an agent exits right after its last line, its result), and every second besides.
  */
 const EXIT_FILE_CHECK_MS = 150;
 const RECENT_OUTPUT_MS = 500;
 const EXIT_FILE_FALLBACK_MS = 1_000;
+const EXIT_FILE_TRUSTED_FALLBACK_MS = 5_000;
 
 /** When the agent last wrote output; wakes the completion wait on new output. */
 export class OutputActivity {
@@ -47,6 +51,32 @@ export class OutputActivity {
   }
 }
 
+/** Events naming the exit-code file: `next()` resolves at once for one that came since the last `clear()`. */
+class FileEvents {
+  #pending = false;
+  #wake: (() => void) | null = null;
+
+  fire(): void {
+    this.#pending = true;
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  /** Forgets earlier events: call right before reading the file, which covers them. */
+  clear(): void {
+    this.#pending = false;
+  }
+
+  /** One waiter at a time: a new call settles the previous one. */
+  next(): Promise<void> {
+    this.#wake?.();
+    this.#wake = null;
+    if (this.#pending) return Promise.resolve();
+    return new Promise((resolve) => (this.#wake = resolve));
+  }
+}
+
 export function podIsTerminal(pod: V1Pod | undefined): boolean {
   return pod?.status?.phase === "Succeeded" || pod?.status?.phase === "Failed";
 }
@@ -55,7 +85,9 @@ export function podIsTerminal(pod: V1Pod | undefined): boolean {
  * The exit-code file's code, or null. The agent can write that directory too: a file it made unreadable
  * (a link, a FIFO, garbage) counts as absent, and the container's own terminated state decides instead.
  */
-async function agentExitCode(exitCodeFile: string): Promise<number | null> {
+async function agentExitCode(exitCodeFile: string, onLocalFilesystem = false): Promise<number | null> {
+  // Absent most of the run: on a local filesystem an lstat says so without an open failing in the thread pool.
+  if (onLocalFilesystem && !existsOnLocalFilesystem(exitCodeFile)) return null;
   return readExitCodeFile(exitCodeFile).catch((error: unknown) => {
     if (error instanceof UnsafeFileError) return null;
     throw error;
@@ -67,16 +99,42 @@ export async function agentHasExited(exitCodeFile: string): Promise<boolean> {
   return (await agentExitCode(exitCodeFile)) !== null;
 }
 
-export async function awaitCompletion(tracker: JobTracker, exitCodeFile: string, cancel: AbortSignal, output: OutputActivity): Promise<Completion> {
-  for (;;) {
-    if (cancel.aborted) return { kind: "cancelled" };
-    // Checked before the exit-code file: deleting the Job kills the agent, which then writes its code.
-    if (tracker.jobGone()) return { kind: "job-gone" };
-    const exitCode = await agentExitCode(exitCodeFile);
-    if (exitCode !== null) return { kind: "exited", exitCode };
-    if (tracker.terminalCondition() || podIsTerminal(tracker.pod()) || tracker.podGone()) return { kind: "terminal" };
+export async function awaitCompletion(
+  tracker: JobTracker,
+  exitCodeFile: string,
+  cancel: AbortSignal,
+  output: OutputActivity,
+  directoryWatch: OutputDirectoryWatch,
+): Promise<Completion> {
+  const exitFileEvents = new FileEvents();
+  const unwatch = directoryWatch.on(basename(exitCodeFile), () => exitFileEvents.fire());
+  try {
+    for (;;) {
+      if (cancel.aborted) return { kind: "cancelled" };
+      // Checked before the exit-code file: deleting the Job kills the agent, which then writes its code.
+      if (tracker.jobGone()) return { kind: "job-gone" };
+      exitFileEvents.clear();
+      const exitCode = await agentExitCode(exitCodeFile, directoryWatch.local);
+      if (exitCode !== null) return { kind: "exited", exitCode };
+      if (tracker.terminalCondition() || podIsTerminal(tracker.pod()) || tracker.podGone()) return { kind: "terminal" };
+      await untilNextLook(tracker, cancel, output, exitFileEvents, directoryWatch.trust);
+    }
+  } finally {
+    unwatch();
+  }
+}
+
+/** Waits until the exit-code file is worth reading again (see `EXIT_FILE_CHECK_MS`). */
+async function untilNextLook(tracker: JobTracker, cancel: AbortSignal, output: OutputActivity, exitFileEvents: FileEvents, trust: WatchTrust): Promise<void> {
+  if (!trust.trusted) {
     if (output.msSinceLast < RECENT_OUTPUT_MS) await tracker.nextChange(EXIT_FILE_CHECK_MS, cancel);
     else await Promise.race([tracker.nextChange(EXIT_FILE_FALLBACK_MS, cancel), output.next()]);
+    return;
+  }
+  const look = Promise.race([tracker.nextChange(EXIT_FILE_TRUSTED_FALLBACK_MS, cancel), exitFileEvents.next()]).then(() => "look" as const);
+  // New output while the events are trusted says nothing about the exit; it is only a moment to see whether they still are.
+  while ((await Promise.race([look, output.next().then(() => "output" as const)])) === "output") {
+    if (!trust.trusted) return;
   }
 }
 

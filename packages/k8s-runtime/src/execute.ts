@@ -249,7 +249,7 @@ async function runJob<TParsed>(
         ? ({ kind: "cancelled" } as const)
         : started.kind === "job-gone"
           ? ({ kind: "job-gone" } as const)
-          : await awaitCompletion(tracker, runDirectory.exitCode, stopCancellation.signal, outputActivity);
+          : await awaitCompletion(tracker, runDirectory.exitCode, stopCancellation.signal, outputActivity, output.directoryWatch);
 
     // 11. Cancellation
     if (completion.kind === "cancelled") {
@@ -259,7 +259,7 @@ async function runJob<TParsed>(
       return cancelled;
     }
 
-    const unreadable = await output.drain().then(
+    const unreadable = await output.drain(completion.kind === "exited").then(
       () => null,
       (error: unknown) => {
         if (error instanceof UnsafeFileError) return error;

@@ -11,7 +11,7 @@ export class JobTracker {
   readonly jobName: string;
   readonly #jobs: SharedWatch<"jobs">;
   readonly #unsubscribe: (() => void)[] = [];
-  #waiters: (() => void)[] = [];
+  readonly #waiters = new Set<() => void>();
   #jobSeen = false;
   #jobDeleted = false;
   #lastJob: V1Job | undefined;
@@ -34,7 +34,7 @@ export class JobTracker {
         this.#lastJob = event.object;
         this.#wake();
       }),
-      pods.subscribe(ofThisJob, (event) => {
+      pods.subscribe({ label: JOB_NAME_LABEL, value: jobName }, (event) => {
         const name = event.object.metadata?.name ?? "";
         if (event.type === "DELETED") this.#livePods.delete(name);
         else this.#livePods.set(name, event.object);
@@ -95,12 +95,14 @@ export class JobTracker {
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", done);
+        // A waiter that timed out leaves: a quiet run waiting in a loop must not pile them up.
+        this.#waiters.delete(done);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
       if (signal?.aborted) return done();
       signal?.addEventListener("abort", done, { once: true });
-      this.#waiters.push(done);
+      this.#waiters.add(done);
     });
   }
 
@@ -123,9 +125,7 @@ export class JobTracker {
   }
 
   #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) waiter();
+    for (const waiter of [...this.#waiters]) waiter();
   }
 }
 

@@ -6,11 +6,18 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { OutputTailer, TailBuffer, WatchTrust } from "./output-tail.ts";
+import { OutputDirectoryWatch } from "./output-directory-watch.ts";
+import { OutputTailer, TailBuffer } from "./output-tail.ts";
 
 let dir: string;
 let file: string;
 const tailers: OutputTailer[] = [];
+const directoryWatches: OutputDirectoryWatch[] = [];
+
+function watched(directoryWatch: OutputDirectoryWatch): OutputDirectoryWatch {
+  directoryWatches.push(directoryWatch);
+  return directoryWatch;
+}
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "output-tail-test-"));
@@ -18,6 +25,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await Promise.all(tailers.splice(0).map((tailer) => tailer.stop()));
+  for (const directoryWatch of directoryWatches.splice(0)) directoryWatch.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -39,6 +47,7 @@ function collectingTailer(options: Partial<ConstructorParameters<typeof OutputTa
     path: file,
     fastPollMs: 5,
     idlePollMs: 20,
+    absentPollMs: 20,
     onLine: async (line) => {
       lines.push(line);
     },
@@ -112,6 +121,26 @@ describe("OutputTailer", () => {
     expect(lines).toEqual(["first"]);
     await tailer.drain({ settleMs: 20 });
     expect(lines).toEqual(["first", "second without newline"]);
+  });
+
+  it("a file that appears late is found when the directory's event names it, not by the slow look for it", async () => {
+    const directoryWatch = watched(new OutputDirectoryWatch(dir));
+    // The look for a missing file waits a minute here: only the creation's event can bring the line in time.
+    const { tailer, lines } = collectingTailer({ absentPollMs: 60_000, directoryWatch });
+    tailer.start();
+    await delay(40);
+    await writeFile(file, "created late\n");
+    await vi.waitFor(() => expect(lines).toEqual(["created late"]), { timeout: 5_000 });
+  });
+
+  it("without a settle window (the writer is done) drains to the end in one pass, last partial line included", async () => {
+    const { tailer, lines } = collectingTailer({ readChunkBytes: 4 });
+    await writeFile(file, "first\n");
+    tailer.start();
+    await vi.waitFor(() => expect(lines).toEqual(["first"]));
+    await appendFile(file, "second\nthird without newline");
+    await tailer.drain({ settleMs: 0 });
+    expect(lines).toEqual(["first", "second", "third without newline"]);
   });
 
   it("waits for a file that appears late", async () => {
@@ -236,10 +265,15 @@ describe("OutputTailer", () => {
     // A process that starts a tailer with a long idle poll, reads a line and stops it must exit by itself.
     const script = join(dir, "stop-probe.ts");
     const tailerModule = pathToFileURL(join(import.meta.dirname, "output-tail.ts")).href;
+    const watchModule = pathToFileURL(join(import.meta.dirname, "output-directory-watch.ts")).href;
     await writeFile(
       script,
       `import { OutputTailer } from ${JSON.stringify(tailerModule)};
-const tailer = new OutputTailer({ path: process.argv[2], idlePollMs: 60_000, onLine: async (line) => {
+import { OutputDirectoryWatch } from ${JSON.stringify(watchModule)};
+import { dirname } from "node:path";
+// The directory's watch is left open: it must not keep the process alive either.
+const directoryWatch = new OutputDirectoryWatch(dirname(process.argv[2]));
+const tailer = new OutputTailer({ path: process.argv[2], idlePollMs: 60_000, directoryWatch, onLine: async (line) => {
   console.log("line:" + line);
   setImmediate(() => void tailer.stop().then(() => console.log("stopped")));
 } });
@@ -259,8 +293,9 @@ tailer.start();
 
   it("without fs.watch (network storage: no inotify) polling alone delivers every line, also after quiet spells", async () => {
     // A trusted watch would leave the timer at a minute: the lines arriving shows the trust never came.
-    const trust = new WatchTrust();
-    const { tailer, lines } = collectingTailer({ watchHint: false, trustedPollMs: 60_000, watchTrust: trust });
+    const directoryWatch = new OutputDirectoryWatch(dir, { networkStorage: true });
+    const trust = directoryWatch.trust;
+    const { tailer, lines } = collectingTailer({ directoryWatch, trustedPollMs: 60_000 });
     tailer.start();
     for (let i = 0; i < 5; i++) {
       await appendFile(file, `line ${i}\n`);
@@ -272,8 +307,9 @@ tailer.start();
   });
 
   it("once fs.watch has announced the growth polls found, its events drive the reading", async () => {
-    const trust = new WatchTrust();
-    const { tailer, lines } = collectingTailer({ trustedPollMs: 60_000, watchTrust: trust });
+    const directoryWatch = watched(new OutputDirectoryWatch(dir));
+    const trust = directoryWatch.trust;
+    const { tailer, lines } = collectingTailer({ trustedPollMs: 60_000, directoryWatch });
     await writeFile(file, "");
     tailer.start();
     // Each write after a pause longer than the idle poll: found by the event's wake-up, not a timer poll.
@@ -292,15 +328,21 @@ tailer.start();
   });
 
   it("growth a poll finds that no event announced ends the trust in fs.watch", async () => {
-    const trust = new WatchTrust();
+    // A directory trusted so far whose events stop (as on network storage): the tailer finds the growth by polling.
+    const directoryWatch = new OutputDirectoryWatch(dir, { networkStorage: true });
+    const trust = directoryWatch.trust;
     for (let i = 0; i < 3; i++) trust.record(true);
     expect(trust.trusted).toBe(true);
-    // A tailer of the same directory that gets no events (as on network storage) finds the growth by polling.
-    const { tailer, lines } = collectingTailer({ watchHint: false, watchTrust: trust });
+    const { tailer, lines } = collectingTailer({ directoryWatch });
     await writeFile(file, "written where no event tells\n");
     tailer.start();
     await vi.waitFor(() => expect(lines).toEqual(["written where no event tells"]));
     expect(trust.trusted).toBe(false);
+  });
+
+  it("refuses a directory watch of another directory", () => {
+    const directoryWatch = new OutputDirectoryWatch(tmpdir(), { networkStorage: true });
+    expect(() => new OutputTailer({ path: file, onLine: async () => {}, directoryWatch })).toThrow(/not in the watched directory/);
   });
 
   it("rejects bad options by name", () => {

@@ -1,27 +1,34 @@
 /**
  * Tails a file the pod appends to (`stdout`, `stderr` in the run directory) and hands out complete lines.
  *
- * - Reads by byte offset with adaptive polling: fast while the file grows, backing off while idle;
- *   `fs.watch` cuts an idle wait short on local filesystems (network filesystems send no events, so the
- *   polling stays). A poll is one `fstat` on the open file; only what grew is read, into a buffer of that
- *   size, so an idle tail holds no read buffer.
- * - Once `fs.watch` has announced every growth a poll found several times in a row (`WatchTrust`, shared by
- *   the files of one run directory), its events drive the reading and the timer only backs them up, slowly.
- *   Growth a poll finds that no event announced (network storage, a lost event) ends the trust at once.
+ * - Reads by byte offset with adaptive polling (every tail's waits on one shared timer, `poll-clock.ts`): fast
+ *   while the file grows, backing off while idle; events of the directory's `fs.watch` (`OutputDirectoryWatch`,
+ *   one per run) cut an idle wait short on local filesystems, reading at once when the last read is long
+ *   enough ago (network filesystems send no events, so the polling stays). A poll is one `fstat` on the open
+ *   file; only what grew is read, into a buffer of that size, so an idle tail holds no read buffer.
+ * - Once the events have announced every growth a poll found several times in a row (the watch's
+ *   `WatchTrust`), they drive the reading and the timer only backs them up, slowly. Growth a poll finds that
+ *   no event announced (network storage, a lost event) ends the trust at once.
  * - Splits lines on the byte 0x0A (never part of a multi-byte UTF-8 sequence) and decodes each line with a
  *   streaming `TextDecoder`, so a character split across reads survives. A trailing `\r` is dropped.
  * - One line holds at most `maxLineBytes` in memory. A longer line is emitted once, cut at a character
  *   boundary, with a marker giving its full size: pieces of an NDJSON event would not parse either, and
  *   one marked line is what a reader of the run log can make sense of.
- * - The file may appear late; until then the tailer just keeps polling. It is opened only as a regular
- *   file, never through a symbolic link (`safe-file.ts`): the agent writes the directory it is in.
- * - While draining, the file is reopened on every poll: an NFS client revalidates a file's size on open
- *   (close-to-open consistency), while an fd held open may see a cached size for seconds.
+ * - The file may appear late (the pod's wrapper creates it when the container starts, often seconds after the
+ *   run began); until then the tailer looks once a second, or at once when the directory's events name it.
+ *   It is opened only as a regular file, never through a symbolic link (`safe-file.ts`): the agent writes the
+ *   directory it is in.
+ * - While draining with a settle window, the file is reopened on every poll: an NFS client revalidates a file's
+ *   size on open (close-to-open consistency), while an fd held open may see a cached size for seconds. Without
+ *   one (the writer is known to be done and its writes visible here) the drain is one read to the end.
  */
-import { watch, type FSWatcher } from "node:fs";
+import { fstatSync, readSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
+import { basename, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
-import { openRegularFile } from "./safe-file.ts";
+import type { OutputDirectoryWatch } from "./output-directory-watch.ts";
+import { outputPollClock } from "./poll-clock.ts";
+import { existsOnLocalFilesystem, openRegularFile } from "./safe-file.ts";
 
 /**
  * `cutAt` is set for a line cut at `maxLineBytes`: the index in `line` where the agent's text ends and the
@@ -43,33 +50,19 @@ export interface OutputTailerOptions {
   idlePollMs?: number;
   /** Largest single read; default 64 KiB. */
   readChunkBytes?: number;
-  /** Poll interval while `fs.watch` is trusted; default 2 s. */
+  /** Poll interval while the file does not exist yet; default 1 s. */
+  absentPollMs?: number;
+  /** Poll interval while the directory's events are trusted; default 2 s. */
   trustedPollMs?: number;
-  /** Whether `fs.watch` may hint at growth; default true. False polls only, as on network storage. */
-  watchHint?: boolean;
-  /** Shared by tailers of one directory (one filesystem); default: this tailer's own. */
-  watchTrust?: WatchTrust;
-}
-
-/** Announced growths in a row after which `fs.watch` is trusted. */
-const ANNOUNCED_GROWTHS_FOR_TRUST = 3;
-
-/** Whether `fs.watch` reports the growth of files in one directory: learnt from what the polls find. */
-export class WatchTrust {
-  /** Growths in a row that an event announced before the poll found them. */
-  #announcedInARow = 0;
-
-  record(growthAnnounced: boolean): void {
-    this.#announcedInARow = growthAnnounced ? this.#announcedInARow + 1 : 0;
-  }
-
-  get trusted(): boolean {
-    return this.#announcedInARow >= ANNOUNCED_GROWTHS_FOR_TRUST;
-  }
+  /** The watch of the file's directory, whose events hint at growth; without one the tailer polls only. */
+  directoryWatch?: OutputDirectoryWatch;
 }
 
 export interface DrainOptions {
-  /** The file's size must stay the same this long before the tail is considered complete. */
+  /**
+   * The file's size must stay the same this long before the tail is considered complete. 0 when the writer is
+   * known to have finished and its writes are visible here (a local filesystem): one read to the end, no reopening.
+   */
   settleMs: number;
 }
 
@@ -91,8 +84,8 @@ export class OutputTailer {
   readonly #idlePollMs: number;
   readonly #readChunkBytes: number;
   readonly #trustedPollMs: number;
-  readonly #watchHint: boolean;
-  readonly #watchTrust: WatchTrust;
+  readonly #absentPollMs: number;
+  readonly #directoryWatch: OutputDirectoryWatch | undefined;
   /** An `fs.watch` event came since the last read began. */
   #announced = false;
 
@@ -114,8 +107,9 @@ export class OutputTailer {
   #settleMs: number | null = null;
 
   #handle: FileHandle | null = null;
-  #watcher: FSWatcher | null = null;
-  #timer: NodeJS.Timeout | null = null;
+  #unwatch: (() => void) | null = null;
+  /** Cancels the pending wake-up of the current wait on the shared clock. */
+  #cancelWait: (() => void) | null = null;
   #sleepStartedAt = 0;
   #endSleep: (() => void) | null = null;
   #wokenWhileBusy = false;
@@ -133,9 +127,12 @@ export class OutputTailer {
     this.#fastPollMs = positiveOption("fastPollMs", options.fastPollMs, 25);
     this.#idlePollMs = Math.max(this.#fastPollMs, positiveOption("idlePollMs", options.idlePollMs, 400));
     this.#readChunkBytes = positiveOption("readChunkBytes", options.readChunkBytes, 64 * 1024);
+    this.#absentPollMs = Math.max(this.#fastPollMs, positiveOption("absentPollMs", options.absentPollMs, 1_000));
     this.#trustedPollMs = Math.max(this.#idlePollMs, positiveOption("trustedPollMs", options.trustedPollMs, 2_000));
-    this.#watchHint = options.watchHint ?? true;
-    this.#watchTrust = options.watchTrust ?? new WatchTrust();
+    if (options.directoryWatch && dirname(options.path) !== options.directoryWatch.directory) {
+      throw new Error(`OutputTailer: ${options.path} is not in the watched directory ${options.directoryWatch.directory}`);
+    }
+    this.#directoryWatch = options.directoryWatch;
   }
 
   /** Byte offset of the next read. */
@@ -157,6 +154,11 @@ export class OutputTailer {
   /** Starts tailing in the background; lines flow to `onLine` until `drain` or `stop`. Idempotent. */
   start(): void {
     if (this.#loop !== null) return;
+    this.#unwatch =
+      this.#directoryWatch?.on(basename(this.path), () => {
+        this.#announced = true;
+        this.#wake();
+      }) ?? null;
     this.#loop = this.#run().catch((error: unknown) => {
       this.#failure = { error };
     });
@@ -198,7 +200,7 @@ export class OutputTailer {
         this.#announced = false;
         const grew = await this.#readAvailable();
         if (this.#stopRequested) break;
-        if (grew) this.#watchTrust.record(announced);
+        if (grew) this.#directoryWatch?.trust.record(announced);
         if (this.#settleMs !== null) {
           const now = performance.now();
           if (grew || settleStartedAt === null) settleStartedAt = now;
@@ -208,7 +210,9 @@ export class OutputTailer {
           }
           // A few looks across the window tell a settled size as well as many (each one reopens the file).
           delay = Math.max(this.#fastPollMs, this.#settleMs / SETTLE_WINDOW_POLLS);
-        } else if (this.#watchTrust.trusted) {
+        } else if (this.#handle === null) {
+          delay = this.#absentPollMs; // not created yet: its creation is an event on a local filesystem
+        } else if (this.#directoryWatch?.trust.trusted) {
           delay = this.#trustedPollMs; // the next write's event wakes the loop
         } else {
           delay = grew ? this.#fastPollMs : Math.min(delay * 2, this.#idlePollMs);
@@ -222,15 +226,17 @@ export class OutputTailer {
 
   /** Reads what the file has grown by since the last read, emitting complete lines; true when anything was read. */
   async #readAvailable(): Promise<boolean> {
-    if (this.#settleMs !== null) await this.#closeHandle();
+    if (this.#settleMs !== null && this.#settleMs > 0) await this.#closeHandle();
     const handle = this.#handle ?? (await this.#openIfPresent());
     if (handle === null) return false;
-    const { size } = await handle.stat();
+    // Synchronous on a local filesystem (see OutputDirectoryWatch): page-cache reads, no thread-pool round trip.
+    const local = this.#directoryWatch?.local === true;
+    const size = local ? fstatSync(handle.fd).size : (await handle.stat()).size;
     let grew = false;
     while (!this.#stopRequested && this.#offset < size) {
       const length = Math.min(size - this.#offset, this.#readChunkBytes);
       const chunk = Buffer.allocUnsafe(length);
-      const { bytesRead } = await handle.read(chunk, 0, length, this.#offset);
+      const bytesRead = local ? readSync(handle.fd, chunk, 0, length, this.#offset) : (await handle.read(chunk, 0, length, this.#offset)).bytesRead;
       if (bytesRead === 0) break; // cut short since the fstat: the next poll sees its new size
       grew = true;
       this.#offset += bytesRead;
@@ -241,21 +247,11 @@ export class OutputTailer {
   }
 
   async #openIfPresent(): Promise<FileHandle | null> {
+    // Not there yet: on a local filesystem an lstat says so without an open failing in the thread pool.
+    if (this.#directoryWatch?.local === true && !existsOnLocalFilesystem(this.path)) return null;
     // The file is the agent's: a link or a FIFO in its place is refused (UnsafeFileError ends the tail).
     this.#handle = await openRegularFile(this.path);
-    if (this.#handle === null) return null; // not written yet
-    if (this.#watcher !== null || !this.#watchHint) return this.#handle;
-    try {
-      // A hint only: not persistent (never keeps the process alive), and on any error polling carries on.
-      this.#watcher = watch(this.path, { persistent: false }, () => {
-        this.#announced = true;
-        this.#wake();
-      });
-      this.#watcher.on("error", () => this.#closeWatcher());
-    } catch {
-      this.#watcher = null;
-    }
-    return this.#handle;
+    return this.#handle; // null: not written yet
   }
 
   async #consume(bytes: Buffer): Promise<void> {
@@ -314,12 +310,13 @@ export class OutputTailer {
     return new Promise((resolve) => {
       this.#sleepStartedAt = performance.now();
       this.#endSleep = resolve;
-      this.#timer = setTimeout(() => this.#finishSleep(), ms);
+      this.#cancelWait = outputPollClock.after(ms, () => this.#finishSleep());
     });
   }
 
   #finishSleep(): void {
-    this.#timer = null;
+    this.#cancelWait?.();
+    this.#cancelWait = null;
     const resolve = this.#endSleep;
     this.#endSleep = null;
     resolve?.();
@@ -331,24 +328,20 @@ export class OutputTailer {
       this.#wokenWhileBusy = true;
       return;
     }
-    if (this.#timer !== null) clearTimeout(this.#timer);
     const urgent = this.#stopRequested || this.#settleMs !== null;
-    const remaining = urgent ? 0 : Math.max(0, this.#fastPollMs - (performance.now() - this.#sleepStartedAt));
-    this.#timer = setTimeout(() => this.#finishSleep(), remaining);
-  }
-
-  #closeWatcher(): void {
-    this.#watcher?.close();
-    this.#watcher = null;
-    // Without its events, polling must not wait on them.
-    this.#watchTrust.record(false);
+    const remaining = urgent ? 0 : this.#fastPollMs - (performance.now() - this.#sleepStartedAt);
+    // Read at once when the last read is long enough ago: no timer, no extra wake-up of the process.
+    if (remaining <= 0) return this.#finishSleep();
+    this.#cancelWait?.();
+    this.#cancelWait = outputPollClock.after(remaining, () => this.#finishSleep());
   }
 
   async #release(): Promise<void> {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#cancelWait?.();
+    this.#cancelWait = null;
     this.#endSleep = null;
-    this.#closeWatcher();
+    this.#unwatch?.();
+    this.#unwatch = null;
     await this.#closeHandle();
   }
 

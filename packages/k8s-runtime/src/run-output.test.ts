@@ -35,7 +35,7 @@ async function streamed(stdout: string, stderr: string): Promise<{ logged: { str
     onActivity: () => {},
     redactor: createRedactor({ ANTHROPIC_API_KEY: secret }),
   });
-  await output.drain();
+  await output.drain(false);
   return { logged, parsed, output };
 }
 

@@ -1,6 +1,8 @@
 import type { AdapterExecutionContext } from "@paperclipai/adapter-utils";
 import type { OutputParser } from "./agent.ts";
-import { OutputTailer, TailBuffer, WatchTrust } from "./output-tail.ts";
+import { dirname } from "node:path";
+import { OutputDirectoryWatch } from "./output-directory-watch.ts";
+import { OutputTailer, TailBuffer } from "./output-tail.ts";
 import type { Redactor } from "./redaction.ts";
 import type { RunDirectory } from "./run-directory.ts";
 
@@ -15,6 +17,8 @@ export const OUTPUT_SETTLE_MS = 300;
  */
 export class RunOutput<TParsed> {
   readonly stderrTail = new TailBuffer({ maxLines: 40, maxBytes: 8 * 1024 });
+  /** The output directory's events: the tails', and the completion wait's for the exit-code file. */
+  readonly directoryWatch: OutputDirectoryWatch;
   readonly #stdout: OutputTailer;
   readonly #stderr: OutputTailer;
 
@@ -27,11 +31,12 @@ export class RunOutput<TParsed> {
     redactor: Redactor;
   }) {
     const { runDirectory, onLog, parser, onActivity, redactor } = input;
-    // Both files live in one directory: what fs.watch does for one it does for the other.
-    const watchTrust = new WatchTrust();
+    // stdout, stderr and the exit-code file share one directory, so one watch serves them all.
+    const directoryWatch = new OutputDirectoryWatch(dirname(runDirectory.stdout));
+    this.directoryWatch = directoryWatch;
     this.#stdout = new OutputTailer({
       path: runDirectory.stdout,
-      watchTrust,
+      directoryWatch,
       onLine: async (line, cutAt) => {
         onActivity();
         // The parser gets the line redacted too: what it keeps (summary, errors) may be shortened later, and a
@@ -43,7 +48,7 @@ export class RunOutput<TParsed> {
     });
     this.#stderr = new OutputTailer({
       path: runDirectory.stderr,
-      watchTrust,
+      directoryWatch,
       onLine: async (line, cutAt) => {
         onActivity();
         const redacted = cutAt === undefined ? redactor.redact(line) : redactor.redactCut(line, cutAt);
@@ -59,12 +64,24 @@ export class RunOutput<TParsed> {
     return this.#stdout.linesEmitted;
   }
 
-  /** Reads to the settled end of both files, including a last line without a newline. */
-  async drain(): Promise<void> {
-    await Promise.all([this.#stdout.drain({ settleMs: OUTPUT_SETTLE_MS }), this.#stderr.drain({ settleMs: OUTPUT_SETTLE_MS })]);
+  /**
+   * Reads to the settled end of both files, including a last line without a newline. `agentExited`: the agent's
+   * exit code was read, and the wrapper writes it only once both files are complete. When the directory's events
+   * are trusted too (the pod writes through this node's kernel, so its writes are visible at once), the files
+   * are complete now and no settle window is waited for; otherwise (network storage) their last writes may
+   * show late.
+   */
+  async drain(agentExited: boolean): Promise<void> {
+    const settleMs = agentExited && this.directoryWatch.trust.trusted ? 0 : OUTPUT_SETTLE_MS;
+    try {
+      await Promise.all([this.#stdout.drain({ settleMs }), this.#stderr.drain({ settleMs })]);
+    } finally {
+      this.directoryWatch.close();
+    }
   }
 
   async stop(): Promise<void> {
     await Promise.all([this.#stdout.stop(), this.#stderr.stop()]);
+    this.directoryWatch.close();
   }
 }

@@ -11,7 +11,7 @@
  * The directories above the last component must be the server's own (the run directory is, and
  * the agent's mounts start below it): `O_NOFOLLOW` guards only the last component.
  */
-import { constants } from "node:fs";
+import { constants, lstatSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
@@ -62,6 +62,19 @@ export async function openRegularFile(path: string): Promise<FileHandle | null> 
   } catch (error) {
     await handle.close();
     throw error;
+  }
+}
+
+/**
+ * False when nothing exists at `path`, link or not: a synchronous `lstat`, so only for local filesystems (see
+ * `OutputDirectoryWatch.local`), where it is cheaper than an `open` failing in the thread pool. Any other error
+ * says true: the caller's open then reports it.
+ */
+export function existsOnLocalFilesystem(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return true;
   }
 }
 

@@ -44,7 +44,7 @@ import {
   httpStatusOf,
   withRetry,
 } from "./retry-policy.ts";
-import { WatchCache, type WatchListener } from "./watch-cache.ts";
+import { WatchCache, type WatchListener, type WatchTarget } from "./watch-cache.ts";
 
 interface WatchedObjects {
   jobs: V1Job;
@@ -101,6 +101,8 @@ interface KindSpec<T> {
   path(namespace: string): string;
   /** client-node model name, for deserializing watch events. */
   model: string;
+  /** What the cache keeps of an object's JSON (see `podEssentials`): it is held per live run in the server's heap. */
+  essentials(object: Record<string, unknown>): Record<string, unknown>;
   apiVersion: string;
   kind: string;
   list(access: ClusterAccess, namespace: string, labelSelector: string, signal: AbortSignal): Promise<{
@@ -113,6 +115,8 @@ const KINDS: { [K in WatchedKind]: KindSpec<WatchedObjects[K]> } = {
   jobs: {
     path: (namespace) => `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/jobs`,
     model: "V1Job",
+    // A reattached run reads its Job's pod template (run directory, secrets to redact): all of it is kept.
+    essentials: withoutManagedFields,
     apiVersion: "batch/v1",
     kind: "Job",
     list: async (access, namespace, labelSelector, signal) => {
@@ -123,6 +127,7 @@ const KINDS: { [K in WatchedKind]: KindSpec<WatchedObjects[K]> } = {
   pods: {
     path: (namespace) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
     model: "V1Pod",
+    essentials: podEssentials,
     apiVersion: "v1",
     kind: "Pod",
     list: async (access, namespace, labelSelector, signal) => {
@@ -134,6 +139,24 @@ const KINDS: { [K in WatchedKind]: KindSpec<WatchedObjects[K]> } = {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
+}
+
+/** The object without `metadata.managedFields` (server-side apply bookkeeping, often its largest part), which nobody reads. */
+function withoutManagedFields(object: Record<string, unknown>): Record<string, unknown> {
+  if (!isRecord(object.metadata) || !("managedFields" in object.metadata)) return object;
+  const { managedFields: _dropped, ...metadata } = object.metadata;
+  return { ...object, metadata };
+}
+
+/**
+ * What the runtime reads of an agent pod: its metadata, node, containers' names and status. The rest of its spec
+ * (the containers' command, env and mounts, the volumes: most of a pod's bytes) is the Job's template again.
+ */
+function podEssentials(object: Record<string, unknown>): Record<string, unknown> {
+  const pod = withoutManagedFields(object);
+  const spec = isRecord(pod.spec) ? pod.spec : {};
+  const containers = Array.isArray(spec.containers) ? spec.containers.map((container: unknown) => ({ name: isRecord(container) ? container.name : undefined })) : [];
+  return { apiVersion: pod.apiVersion, kind: pod.kind, metadata: pod.metadata, spec: { nodeName: spec.nodeName, containers }, status: pod.status };
 }
 
 /** Fires `onIdle` once nothing has touched it for `ms`; one timer, re-armed lazily. */
@@ -287,11 +310,12 @@ export class SharedWatch<K extends WatchedKind> {
   }
 
   /**
-   * Events for one object (by name) or for every object a predicate accepts (evaluated on each
-   * event's object), delivered synchronously and in order. Subscribing replays nothing: call
+   * Events for one object (by name), for the objects carrying one label value (an index lookup per
+   * event), or for every object a predicate accepts (evaluated on each event's object), delivered
+   * synchronously and in order. Subscribing replays nothing: call
    * `get()` right after subscribing (same tick, so nothing can slip between).
    */
-  subscribe(target: string | ((object: WatchedObject<K>) => boolean), listener: WatchListener<WatchedObject<K>>): () => void {
+  subscribe(target: WatchTarget<WatchedObject<K>>, listener: WatchListener<WatchedObject<K>>): () => void {
     return this.cache.subscribe(target, listener);
   }
 
@@ -367,15 +391,22 @@ export class SharedWatch<K extends WatchedKind> {
     if (!list.resourceVersion) throw new Error(`list ${this.describeTarget()}: the answer has no resourceVersion`);
     // A poll that raced with the watch coming back is older than what the watch delivers.
     if (this.stopped || (!retry && generation !== this.upGeneration)) return 0;
-    // List items come without apiVersion and kind; watch objects carry them. Keep one shape.
-    for (const item of list.items) {
+    // List items come without apiVersion and kind; watch objects carry them. Keep one shape, and the same parts.
+    const items = list.items.map((item) => {
       item.apiVersion ??= spec.apiVersion;
       item.kind ??= spec.kind;
-    }
-    const changed = this.cache.applyList(list.items, list.resourceVersion);
+      return this.cached(ObjectSerializer.serialize(item, spec.model, ""));
+    });
+    const changed = this.cache.applyList(items, list.resourceVersion);
     this.needsList = false;
     this.markReady();
     return changed;
+  }
+
+  /** The model object the cache keeps for an object's JSON: its essentials only (so its model is built from them alone). */
+  private cached(object: Record<string, unknown>): WatchedObject<K> {
+    const spec: KindSpec<WatchedObject<K>> = KINDS[this.kind];
+    return ObjectSerializer.deserialize(spec.essentials(object), spec.model, "");
   }
 
   /** One WATCH request from the cache's version, until it ends; says how it ended. */
@@ -437,7 +468,7 @@ export class SharedWatch<K extends WatchedKind> {
             const version = isRecord(object) && isRecord(object.metadata) ? object.metadata.resourceVersion : undefined;
             if (typeof version === "string") this.cache.advanceTo(version);
           } else if ((type === "ADDED" || type === "MODIFIED" || type === "DELETED") && isRecord(object)) {
-            this.cache.applyEvent(type, ObjectSerializer.deserialize(object, KINDS[this.kind].model, ""));
+            this.cache.applyEvent(type, this.cached(object));
           }
         },
         done,

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { type ClusterAccess, clusterAccessFor, forgetClusterAccess } from "./cluster-access.ts";
 import { acquireSharedWatch, stopSharedWatches } from "./shared-watch.ts";
 import { type SharedWatchOptions, SharedWatch, type WatchStatus } from "./shared-watch-stream.ts";
-import type { WatchEvent } from "./watch-cache.ts";
+import type { WatchEvent, WatchTarget } from "./watch-cache.ts";
 
 const NAMESPACE = "default";
 const MANAGED = { "app.kubernetes.io/managed-by": "paperclip" };
@@ -83,7 +83,7 @@ function startJobsWatch(options: SharedWatchOptions = {}): SharedWatch<"jobs"> {
   return watch;
 }
 
-function recordEvents(watch: SharedWatch<"jobs">, target: string | ((job: V1Job) => boolean)) {
+function recordEvents(watch: SharedWatch<"jobs">, target: WatchTarget<V1Job>) {
   const events: { type: string; name: string | undefined; value: string | undefined; synthetic: boolean }[] = [];
   watch.subscribe(target, (event: WatchEvent<V1Job>) =>
     events.push({
@@ -157,6 +157,22 @@ describe("SharedWatch against the simulated cluster", () => {
     expect(watch.list((job) => job.metadata?.labels?.["paperclip.io/agent-id"] === "agent-7").map((job) => job.metadata?.name)).toEqual([
       mine,
     ]);
+  });
+
+  it("delivers to label subscribers the events of the objects carrying that value, until they unsubscribe", async () => {
+    const watch = startJobsWatch();
+    await watch.ready();
+    const events = recordEvents(watch, { label: "paperclip.io/agent-id", value: "agent-8" });
+    const labelled = uniqueName("labelled");
+    const unlabelled = uniqueName("unlabelled");
+    const otherValue = uniqueName("other-value");
+    createJob(labelled, { ...MANAGED, "paperclip.io/agent-id": "agent-8" });
+    createJob(unlabelled);
+    createJob(otherValue, { ...MANAGED, "paperclip.io/agent-id": "agent-9" });
+    removeJob(labelled);
+    await vi.waitFor(() => expect(events.at(-1)).toMatchObject({ name: labelled, type: "DELETED" }));
+    await vi.waitFor(() => expect(watch.get(otherValue)).toBeDefined());
+    expect(new Set(events.map((event) => event.name))).toEqual(new Set([labelled]));
   });
 
   it("re-watches from the last resourceVersion after a cut, without relisting or going down", async () => {
@@ -358,6 +374,43 @@ describe("the Pod watch", () => {
     cluster.store.remove("pods", NAMESPACE, name);
     await vi.waitFor(() => expect(phases.at(-1)).toBe("DELETED"));
     expect(lease.get(name)).toBeUndefined();
+    lease.release();
+  });
+
+  it("keeps only what the runtime reads of a pod, the same from the list and from the watch", async () => {
+    const podSpec = (name: string) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace: NAMESPACE, labels: MANAGED, annotations: { "test/kept": "yes" } },
+      spec: {
+        restartPolicy: "Never",
+        containers: [{ name: "agent", image: "registry.example.test/none:1", command: ["sh", "-c", "sleep 1"], env: [{ name: "BULK", value: "x".repeat(4096) }] }],
+      },
+    });
+    const listed = uniqueName("listed-pod");
+    const watched = uniqueName("watched-pod");
+    cluster.faults.holdInContainerCreating(`${NAMESPACE}/${listed}`);
+    cluster.faults.holdInContainerCreating(`${NAMESPACE}/${watched}`);
+    cluster.store.create("pods", podSpec(listed));
+    await vi.waitFor(() => expect(cluster.store.get("pods", NAMESPACE, listed)).toMatchObject({ spec: { nodeName: "sim-node-1" } }));
+    const lease = acquireSharedWatch(access, NAMESPACE, "pods", FAST);
+    await lease.ready();
+    cluster.store.create("pods", podSpec(watched));
+    await vi.waitFor(() => expect(lease.get(watched)?.spec?.nodeName).toBe("sim-node-1"));
+    for (const name of [listed, watched]) {
+      const stored = cluster.store.get("pods", NAMESPACE, name);
+      const cached = lease.get(name);
+      // What the runtime reads, as the API server has it (dates as client-node's models have them)...
+      expect(cached?.metadata?.annotations).toEqual(stored?.metadata.annotations);
+      expect(cached?.metadata?.creationTimestamp).toBeInstanceOf(Date);
+      expect(cached?.status?.phase).toBeDefined();
+      expect(stored).toMatchObject({ status: { phase: cached?.status?.phase } });
+      expect(cached?.spec?.containers).toEqual([{ name: "agent" }]);
+      // ...and nothing of the containers' command and env.
+      expect(JSON.stringify(cached)).not.toContain("BULK");
+      expect(JSON.stringify(cached)).not.toContain("sleep 1");
+    }
+    for (const name of [listed, watched]) cluster.store.remove("pods", NAMESPACE, name);
     lease.release();
   });
 });

@@ -19,7 +19,7 @@ import {
   type WatchedKind,
   type WatchedObject,
 } from "./shared-watch-stream.ts";
-import type { WatchListener } from "./watch-cache.ts";
+import type { WatchListener, WatchTarget } from "./watch-cache.ts";
 
 // What a lease hands out, for the modules that hold one.
 export type { SharedWatch, WatchStatus } from "./shared-watch-stream.ts";
@@ -33,7 +33,7 @@ export interface SharedWatchLease<K extends WatchedKind> {
   status(): WatchStatus;
   get(name: string): WatchedObject<K> | undefined;
   list(predicate?: (object: WatchedObject<K>) => boolean): WatchedObject<K>[];
-  subscribe(target: string | ((object: WatchedObject<K>) => boolean), listener: WatchListener<WatchedObject<K>>): () => void;
+  subscribe(target: WatchTarget<WatchedObject<K>>, listener: WatchListener<WatchedObject<K>>): () => void;
   onStatus(listener: (status: WatchStatus) => void): () => void;
   /** Ends this lease's subscriptions; the last release stops the watch after the linger time. */
   release(): void;

@@ -23,9 +23,15 @@ export interface WatchEvent<T> {
 
 export type WatchListener<T> = (event: WatchEvent<T>) => void;
 
+/**
+ * What a subscriber follows: one object by name, the objects carrying one label value (looked up, so a run's
+ * subscription costs nothing per event of another run's objects), or every object a predicate accepts.
+ */
+export type WatchTarget<T> = string | { label: string; value: string } | ((object: T) => boolean);
+
 /** What the cache needs of an object: Jobs and Pods both fit. */
 export interface CachedObject {
-  metadata?: { name?: string; resourceVersion?: string };
+  metadata?: { name?: string; resourceVersion?: string; labels?: { [key: string]: string } };
 }
 
 /** -1, 0, 1 when both resourceVersions parse as integers; undefined when they cannot be compared. */
@@ -41,6 +47,21 @@ function isStale(candidate: string | undefined, current: string | undefined, orE
   return order !== undefined && (order < 0 || (orEqual && order === 0));
 }
 
+/** Adds `listener` under `key`; returns its removal, which drops the key with its last listener. */
+function addListener<L>(map: Map<string, Set<L>>, key: string, listener: L): () => void {
+  let listeners = map.get(key);
+  if (!listeners) {
+    listeners = new Set();
+    map.set(key, listeners);
+  }
+  const held = listeners;
+  held.add(listener);
+  return () => {
+    held.delete(listener);
+    if (held.size === 0 && map.get(key) === held) map.delete(key);
+  };
+}
+
 interface Subscription<T> {
   matches: (object: T) => boolean;
   listener: WatchListener<T>;
@@ -50,6 +71,8 @@ export class WatchCache<T extends CachedObject> {
   private readonly objects = new Map<string, T>();
   private currentVersion: string | undefined;
   private readonly byName = new Map<string, Set<WatchListener<T>>>();
+  /** Listeners by label, then by that label's value. */
+  private readonly byLabel = new Map<string, Map<string, Set<WatchListener<T>>>>();
   private readonly filtered = new Set<Subscription<T>>();
   private readonly onListenerError: (error: unknown) => void;
 
@@ -73,21 +96,23 @@ export class WatchCache<T extends CachedObject> {
 
   /** True while anyone follows an object of this cache. */
   hasSubscribers(): boolean {
-    return this.byName.size > 0 || this.filtered.size > 0;
+    return this.byName.size > 0 || this.byLabel.size > 0 || this.filtered.size > 0;
   }
 
   /** See `SharedWatch.subscribe`. */
-  subscribe(target: string | ((object: T) => boolean), listener: WatchListener<T>): () => void {
-    if (typeof target === "string") {
-      let listeners = this.byName.get(target);
-      if (!listeners) {
-        listeners = new Set();
-        this.byName.set(target, listeners);
+  subscribe(target: WatchTarget<T>, listener: WatchListener<T>): () => void {
+    if (typeof target === "string") return addListener(this.byName, target, listener);
+    if (typeof target === "object") {
+      let byValue = this.byLabel.get(target.label);
+      if (!byValue) {
+        byValue = new Map();
+        this.byLabel.set(target.label, byValue);
       }
-      listeners.add(listener);
+      const values = byValue;
+      const remove = addListener(values, target.value, listener);
       return () => {
-        listeners.delete(listener);
-        if (listeners.size === 0 && this.byName.get(target) === listeners) this.byName.delete(target);
+        remove();
+        if (values.size === 0 && this.byLabel.get(target.label) === values) this.byLabel.delete(target.label);
       };
     }
     const subscription = { matches: target, listener };
@@ -154,6 +179,10 @@ export class WatchCache<T extends CachedObject> {
 
   private deliver(event: WatchEvent<T>): void {
     const listeners = [...(this.byName.get(event.object.metadata?.name ?? "") ?? [])];
+    for (const [label, byValue] of this.byLabel) {
+      const value = event.object.metadata?.labels?.[label];
+      if (value !== undefined) listeners.push(...(byValue.get(value) ?? []));
+    }
     for (const subscription of this.filtered) {
       if (this.safely(() => subscription.matches(event.object))) listeners.push(subscription.listener);
     }
