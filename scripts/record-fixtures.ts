@@ -1,94 +1,163 @@
 /**
- * Records real agent-CLI output for `fixtures/agent-cli-output/<cli>/` (`node scripts/record-fixtures.ts gemini
- * [scenario…]`, with the repo's pinned node): the CLI installed as a devDependency runs headless against the
- * scripted LLM on 127.0.0.1, one scenario at a time, and its stdout, stderr and a meta.json (argv, stdin, env, exit
- * code, duration, the requests the LLM saw) are written with every temporary path rewritten to `/paperclip/fixture/`.
- * Then run `npm run fixtures:verdicts`.
+ * Records real agent-CLI output for `fixtures/agent-cli-output/<cli>/` (`node --conditions=source
+ * scripts/record-fixtures.ts <cli> [scenario…]`, with the repo's pinned node): the CLI installed as a devDependency,
+ * launched as its real-CLI spec's image launches it, runs headless against the scripted LLM on 127.0.0.1, one scenario
+ * at a time in one HOME, and its stdout, stderr and a meta.json (argv, stdin, env, the RunFacts `model` and
+ * `resume_session_id`, exit code — negative for "killed by signal N" —, durations, the requests the LLM saw) are written
+ * with every scratch and install path rewritten to `/paperclip/fixture/`. Then run `npm run fixtures:verdicts`.
+ * A CLI is one entry of `RECORDERS`: what is the same fact as in its adapter's `real-cli-spec.ts` is taken from there.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createRequire } from "node:module";
 import path from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { CODEX_SCRIPTED_MODEL, codexRealCliSpec, scriptedProviderArgs } from "../packages/adapter-codex/src/real-cli-spec.ts";
+import { GEMINI_SCRIPTED_MODEL, geminiRealCliSpec } from "../packages/adapter-gemini/src/real-cli-spec.ts";
 import { startScriptedLlmServer, type LlmRequestRecord } from "../packages/k8s-runtime/src/testing/llm-server/server.ts";
-import type { LlmScenario, ScriptedShellTool } from "../packages/k8s-runtime/src/testing/llm-server/scenario.ts";
+import type { LlmScenario } from "../packages/k8s-runtime/src/testing/llm-server/scenario.ts";
+import type { RealCliSpec } from "../packages/k8s-runtime/src/testing/real-cli-spec.ts";
 
-const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+const repoRoot = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const fixturesDir = path.join(repoRoot, "fixtures/agent-cli-output");
+/** The task of every recording (the same as the real-CLI tests'); the scripted model answers it with its shell command. */
 const PROMPT = "Create out.txt containing hello using the shell.";
 const FIXTURE_ROOT = "/paperclip/fixture";
+const UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000";
 
-/** One recorded run: what the LLM plays, the CLI's extra flags, and what to do around it. */
+/** What the CLI may watch while a recording runs (to decide when to kill it). */
+interface RunWatch {
+  requests(): LlmRequestRecord[];
+  stdout(): string;
+}
+
+/** One recorded run: what the LLM plays and what the run asks for beyond the CLI's defaults. */
 interface Recording {
   llm: LlmScenario;
-  args?: (earlier: Map<string, RecordedRun>) => string[];
-  /** Settings merged over the CLI's recording defaults for this run. */
+  /** The session the run resumes (the runtime's `RunFacts.resumeSessionId`), given the session ids earlier recordings printed. */
+  resume?: (sessions: ReadonlyMap<string, string>) => string;
+  /** CLI settings for the spec's `env` (merged over its offline defaults). */
   settings?: Record<string, unknown>;
-  /** Prepares the working directory (e.g. makes the tool's target unwritable). */
+  /** Environment over the CLI's; `/paperclip/fixture` in a value stands for the scratch directory. */
+  env?: Record<string, string>;
+  /** Prepares the run's own working directory (e.g. makes the tool's target unwritable). */
   prepare?: (cwd: string) => void;
-  /** SIGKILL the CLI once this holds for the LLM's requests and its stdout so far. */
-  killWhen?: (requests: LlmRequestRecord[], stdout: string) => boolean;
+  /** Resolves when the CLI should be SIGKILLed. */
+  killWhen?: (watch: RunWatch) => Promise<void>;
   note: string;
 }
 
-interface RecordedRun {
-  stdout: string;
-  sessionId: string | null;
+/** Where one run's CLI talks to and lives. */
+interface RunPlace {
+  baseUrl: string;
+  /** A scratch temporary directory, rewritten like every scratch path. */
+  tmp: string;
 }
 
+/** How to record one CLI. */
 interface CliRecorder {
-  /** Path of the CLI's entry script (run with this node) and the argv[0] recorded for it. */
-  entry: string;
-  command: string;
-  baseArgs: string[];
-  /** The CLI's shell tool, as the scripted model calls it. */
-  shellTool: ScriptedShellTool;
-  env: (baseUrl: string, home: string) => Record<string, string>;
-  prepareHome: (home: string, settings: Record<string, unknown>) => void;
-  sessionIdOf: (stdout: string) => string | null;
+  /** The adapter's real-CLI spec: how its image launches the CLI, the shell tool the scripted model calls, the env that points it at the LLM. */
+  spec: RealCliSpec;
+  /** The npm package whose version is the recorded `cli_version`. */
+  versionPackage: string;
+  /** The model the recordings ask for (the runtime's `RunFacts.model`). */
+  model: string;
+  /** The argv after the executable's name, for a run on `baseUrl` resuming `resumeSessionId` (or not). */
+  args(run: RunPlace, resumeSessionId: string | null): string[];
+  /** Environment beyond the spec's (which is for the pod's launcher), LANG and HOME. */
+  env(run: RunPlace): Record<string, string>;
+  /** The CLI's settings file under HOME, read back into meta.json's `settings`, if it has one. */
+  settingsFile?: string;
+  /** The session id a transcript names. */
+  sessionIdOf(stdout: string): string | null;
   recordings: Record<string, Recording>;
 }
 
-const GEMINI_MODEL = "gemini-2.5-flash";
-const BOGUS_SESSION = "00000000-0000-4000-8000-000000000000";
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await delay(50);
+}
+
+const finalReplyRequested = (requests: LlmRequestRecord[]) => requests.some((request) => request.afterToolResult && request.reply === "text");
+
+const codex: CliRecorder = {
+  spec: codexRealCliSpec,
+  versionPackage: "@openai/codex",
+  model: CODEX_SCRIPTED_MODEL,
+  // What the adapter puts first (bypass, model), then the spec's extraArgs; `resume` is a trailing subcommand.
+  args: ({ baseUrl }, resumeSessionId) => [
+    "exec",
+    "--json",
+    "--dangerously-bypass-approvals-and-sandbox",
+    "--model",
+    CODEX_SCRIPTED_MODEL,
+    ...scriptedProviderArgs(baseUrl),
+    ...(resumeSessionId === null ? [] : ["resume", resumeSessionId]),
+    "-",
+  ],
+  env: () => ({}),
+  sessionIdOf: (stdout) => /"type":"thread\.started","thread_id":"([^"]+)"/.exec(stdout)?.[1] ?? null,
+  recordings: {
+    happy: { llm: "happy", note: "a shell tool call (exec_command), then final text" },
+    resume: {
+      llm: "happy",
+      resume: (sessions) => sessionOf(sessions, "happy"),
+      note: "resumes happy's thread (same HOME and cwd); turn.completed usage is the thread's running total",
+    },
+    "resume-bogus-id": { llm: "happy", resume: () => "bogus-thread-id", note: "a non-UUID id Codex does not know: it silently starts a NEW thread and exits 0" },
+    "resume-bogus-uuid": { llm: "happy", resume: () => UNKNOWN_UUID, note: "a UUID Codex has no rollout for: exit 1 before any output" },
+    err500: { llm: "error500", note: "every LLM request answers HTTP 500 (request_max_retries=1, stream_max_retries=1)" },
+    err401: { llm: "error401", note: "the LLM answers HTTP 401 (invalid API key)" },
+    empty: { llm: "empty", note: "a well-formed response with no output items and 0 output tokens" },
+    "tool-error": {
+      llm: "happy",
+      prepare: (cwd) => mkdirSync(path.join(cwd, "out.txt")),
+      note: "out.txt is a directory, so the tool call `echo hello > out.txt` exits 1",
+    },
+    "killed-midstream": {
+      llm: "stall",
+      killWhen: async ({ requests }) => {
+        await until(() => finalReplyRequested(requests()));
+        await delay(1000);
+      },
+      note: "tool call, then the final-text stream stalls after its first delta; SIGKILL 1 s after that request",
+    },
+    "codex-home-missing": {
+      llm: "happy",
+      env: { CODEX_HOME: `${FIXTURE_ROOT}/does-not-exist` },
+      note: "CODEX_HOME names a directory that does not exist: Codex refuses to start",
+    },
+  },
+};
 
 const gemini: CliRecorder = {
-  entry: path.join(repoRoot, "node_modules/@google/gemini-cli/bundle/gemini.js"),
-  command: "gemini",
-  baseArgs: ["--output-format", "stream-json", "--model", GEMINI_MODEL, "--approval-mode", "yolo", "--sandbox=none"],
-  shellTool: { name: "run_shell_command", input: (command) => ({ command }) },
-  env: (baseUrl, home) => ({
-    GEMINI_API_KEY: "dummy",
-    GOOGLE_GEMINI_BASE_URL: baseUrl,
-    GEMINI_CLI_NO_RELAUNCH: "true",
-    GEMINI_CLI_TRUST_WORKSPACE: "true",
-    NO_BROWSER: "1",
-    TMPDIR: path.join(home, "../../tmp"),
-  }),
-  prepareHome: (home, settings) => {
-    mkdirSync(path.join(home, ".gemini"), { recursive: true });
-    const offline = {
-      // A base URL alone selects the "gateway" auth type, which this version refuses; the key's own type works.
-      security: { auth: { selectedType: "gemini-api-key" } },
-      privacy: { usageStatisticsEnabled: false },
-      telemetry: { enabled: false },
-      general: { enableAutoUpdate: false, enableAutoUpdateNotification: false, maxAttempts: 2 },
-      ide: { enabled: false },
-    };
-    writeFileSync(path.join(home, ".gemini/settings.json"), `${JSON.stringify({ ...offline, ...settings }, null, 2)}\n`);
-  },
+  // The spec's image runs the CLI's script with the pinned node, after writing the settings its env carries to ~/.gemini/settings.json.
+  spec: geminiRealCliSpec,
+  versionPackage: "@google/gemini-cli",
+  model: GEMINI_SCRIPTED_MODEL,
+  args: (_run, resumeSessionId) => [
+    "--output-format",
+    "stream-json",
+    "--model",
+    GEMINI_SCRIPTED_MODEL,
+    "--approval-mode",
+    "yolo",
+    "--sandbox=none",
+    ...(resumeSessionId === null ? [] : ["--resume", resumeSessionId]),
+  ],
+  // What the adapter's command sets (one process, a trusted folder, no browser), and a scratch TMPDIR.
+  env: ({ tmp }) => ({ GEMINI_CLI_NO_RELAUNCH: "true", GEMINI_CLI_TRUST_WORKSPACE: "true", NO_BROWSER: "1", TMPDIR: tmp }),
+  settingsFile: ".gemini/settings.json",
   sessionIdOf: (stdout) => {
     const init = stdout.split("\n").find((line) => line.includes('"type":"init"'));
-    return init === undefined ? null : (JSON.parse(init) as { session_id?: string }).session_id ?? null;
+    if (init === undefined) return null;
+    const event: unknown = JSON.parse(init);
+    return typeof event === "object" && event !== null && "session_id" in event && typeof event.session_id === "string" ? event.session_id : null;
   },
   recordings: {
     happy: { llm: "happy", note: "" },
-    resume: {
-      llm: "happy",
-      args: (earlier) => ["--resume", earlier.get("happy")?.sessionId ?? "missing-happy-session"],
-      note: "resumes the session of happy (same HOME and working directory)",
-    },
-    "resume-bogus-id": { llm: "happy", args: () => ["--resume", BOGUS_SESSION], note: "a session id this HOME has never seen" },
+    resume: { llm: "happy", resume: (sessions) => sessionOf(sessions, "happy"), note: "resumes the session of happy (same HOME and working directory)" },
+    "resume-bogus-id": { llm: "happy", resume: () => UNKNOWN_UUID, note: "a session id this HOME has never seen" },
     err500: { llm: "error500", note: "every request answers 500; settings general.maxAttempts 2" },
     error401: { llm: "error401", note: "the API refuses the key (401)" },
     err429: { llm: "error429", note: "every request answers 429 (rate limited); settings general.maxAttempts 2" },
@@ -101,13 +170,42 @@ const gemini: CliRecorder = {
     "max-turns": { llm: "loop", settings: { model: { maxSessionTurns: 1 } }, note: "the model keeps calling tools; settings model.maxSessionTurns 1" },
     "killed-midstream": {
       llm: "stall",
-      killWhen: (requests, stdout) => requests.some((request) => request.afterToolResult && request.reply === "text") && /"tool_result"[\s\S]*"role":"assistant"/.test(stdout),
+      killWhen: ({ requests, stdout }) => until(() => finalReplyRequested(requests()) && /"tool_result"[\s\S]*"role":"assistant"/.test(stdout())),
       note: "SIGKILLed while the final reply was streaming",
     },
   },
 };
 
-const RECORDERS: Record<string, CliRecorder> = { gemini };
+const RECORDERS: Record<string, CliRecorder> = { codex, gemini };
+
+function sessionOf(sessions: ReadonlyMap<string, string>, scenario: string): string {
+  const id = sessions.get(scenario);
+  if (id === undefined) throw new Error(`this recording resumes the session of ${scenario}, which printed none`);
+  return id;
+}
+
+const requireFromRoot = createRequire(path.join(repoRoot, "package.json"));
+
+function installedVersion(name: string): string {
+  const manifest: unknown = requireFromRoot(`${name}/package.json`);
+  if (typeof manifest !== "object" || manifest === null || !("version" in manifest) || typeof manifest.version !== "string") {
+    throw new Error(`${name}/package.json has no version`);
+  }
+  return manifest.version;
+}
+
+/** The host command line the spec's image starts (e.g. the binary, or node and a script), and the CLI's own install directory. */
+function launcherOf(spec: RealCliSpec): { command: string[]; cliDir: string } {
+  const image = spec.image();
+  const command = image.entrypoint.map((file) => {
+    const layer = image.layers[file.layer];
+    if (layer === undefined) throw new Error(`the ${spec.cli} image's entrypoint names layer ${file.layer}, which it does not have`);
+    return path.join(layer, file.path);
+  });
+  const cliLayer = image.layers[image.entrypoint.at(-1)?.layer ?? -1];
+  if (cliLayer === undefined) throw new Error(`the ${spec.cli} image has no entrypoint`);
+  return { command, cliDir: cliLayer };
+}
 
 interface RunOutcome {
   stdout: string;
@@ -118,30 +216,30 @@ interface RunOutcome {
   firstStdoutLineS: number | null;
 }
 
-async function runCli(recorder: CliRecorder, argv: string[], env: Record<string, string>, cwd: string, recording: Recording, requests: () => LlmRequestRecord[]): Promise<RunOutcome> {
+async function runCli(command: string[], env: Record<string, string>, cwd: string, recording: Recording, requests: () => LlmRequestRecord[]): Promise<RunOutcome> {
+  const [executable = "", ...args] = command;
   const started = performance.now();
-  const child = spawn(process.execPath, [recorder.entry, ...argv], { cwd, env: { PATH: process.env.PATH ?? "", LANG: "C.UTF-8", ...env }, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(executable, args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   let firstStdoutLineS: number | null = null;
   let killed: string | null = null;
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString("utf8");
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
     if (firstStdoutLineS === null && stdout.includes("\n")) firstStdoutLineS = (performance.now() - started) / 1000;
   });
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   child.stdin.end(PROMPT);
-  const watch = recording.killWhen
-    ? setInterval(() => {
-        if (killed === null && recording.killWhen?.(requests(), stdout)) {
-          killed = "SIGKILL";
-          child.kill("SIGKILL");
-        }
-      }, 50)
-    : null;
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("close", (code, signal) => resolve([code, signal])));
+  let running = true;
+  void recording.killWhen?.({ requests, stdout: () => stdout }).then(() => {
+    if (!running) return;
+    killed = "SIGKILL";
+    child.kill("SIGKILL");
+  });
   const deadline = setTimeout(() => child.kill("SIGKILL"), 180_000);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])));
-  if (watch !== null) clearInterval(watch);
+  const [code, signal] = await exited;
+  running = false;
   clearTimeout(deadline);
   const exitCode = code ?? (signal === "SIGKILL" ? -9 : signal === "SIGTERM" ? -15 : -1);
   return { stdout, stderr, exitCode, killed, durationS: round((performance.now() - started) / 1000), firstStdoutLineS: firstStdoutLineS === null ? null : round(firstStdoutLineS) };
@@ -156,68 +254,79 @@ async function record(cli: string, only: string[]): Promise<void> {
   if (recorder === undefined) throw new Error(`no recorder for ${JSON.stringify(cli)}; known: ${Object.keys(RECORDERS).join(", ")}`);
   const unknown = only.filter((scenario) => !(scenario in recorder.recordings));
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(", ")}; known: ${Object.keys(recorder.recordings).join(", ")}`);
-  const root = mkdtempSync(path.join(tmpdir(), "record-fixtures-"));
-  const home = path.join(root, "homes", cli);
-  const cwd = path.join(root, "work", cli);
-  mkdirSync(path.join(root, "tmp"), { recursive: true });
-  const cliDir = path.dirname(path.dirname(recorder.entry));
-  const rewrite = (text: string) => text.replaceAll(root, FIXTURE_ROOT).replaceAll(cliDir, `${FIXTURE_ROOT}/cli`).replaceAll(repoRoot.replace(/\/$/, ""), FIXTURE_ROOT);
-  const server = await startScriptedLlmServer();
-  const earlier = new Map<string, RecordedRun>();
+  const launcher = launcherOf(recorder.spec);
+  const version = installedVersion(recorder.versionPackage);
+  // Not under /tmp: Codex will not put its helper binaries in a temporary directory and warns on stderr, which a
+  // pod (HOME on the shared volume) never sees.
+  const scratch = mkdtempSync(path.join("/var/tmp", `record-${cli}-`));
+  const rewrite = (text: string) => text.replaceAll(scratch, FIXTURE_ROOT).replaceAll(launcher.cliDir, `${FIXTURE_ROOT}/cli`).replaceAll(repoRoot, FIXTURE_ROOT);
+  const home = path.join(scratch, "homes", cli);
+  const tmp = path.join(scratch, "tmp");
+  mkdirSync(home, { recursive: true });
+  mkdirSync(tmp, { recursive: true });
   const outDir = path.join(fixturesDir, cli);
   mkdirSync(outDir, { recursive: true });
+  const server = await startScriptedLlmServer();
+  const sessions = new Map<string, string>();
   try {
     for (const [scenario, recording] of Object.entries(recorder.recordings)) {
-      // Every scenario runs (resume needs happy's session), only the selected ones are written.
-      const runCwd = recording.prepare ? path.join(root, "work", `${cli}-${scenario}`) : cwd;
-      mkdirSync(runCwd, { recursive: true });
-      recording.prepare?.(runCwd);
-      recorder.prepareHome(home, recording.settings ?? {});
+      // Every scenario runs in one HOME (resume needs happy's session) and, unless it prepares its own, one working
+      // directory; only the selected ones are written.
+      const cwd = path.join(scratch, "work", recording.prepare ? `${cli}-${scenario}` : cli);
+      mkdirSync(cwd, { recursive: true });
+      recording.prepare?.(cwd);
       const tag = `${cli}-${scenario}`;
-      const argv = [...recorder.baseArgs, ...(recording.args?.(earlier) ?? [])];
-      const baseUrl = server.openRun({ scenario: recording.llm, tag, shellTool: recorder.shellTool });
-      const env = recorder.env(baseUrl, home);
-      const outcome = await runCli(recorder, argv, { ...env, HOME: home }, runCwd, recording, () => server.requests(tag));
-      earlier.set(scenario, { stdout: outcome.stdout, sessionId: recorder.sessionIdOf(outcome.stdout) });
-      console.log(`${cli}/${scenario}: exit ${outcome.exitCode}${outcome.killed ? ` (${outcome.killed})` : ""}, ${outcome.durationS}s`);
+      const baseUrl = server.openRun({ scenario: recording.llm, tag, cli: { shellTool: recorder.spec.shellTool, stepLimitNotice: recorder.spec.stepLimitNotice } });
+      const place = { baseUrl, tmp };
+      const resumeSessionId = recording.resume?.(sessions) ?? null;
+      const args = recorder.args(place, resumeSessionId);
+      const env = { LANG: "C.UTF-8", HOME: home, ...recorder.spec.env({ baseUrl, settings: recording.settings ?? {} }), ...recorder.env(place), ...recording.env };
+      const runEnv = Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value.replaceAll(FIXTURE_ROOT, scratch)]));
+      const requests = () => server.requests(tag);
+      const outcome = await runCli([...launcher.command, ...args], { PATH: process.env.PATH ?? "/usr/bin:/bin", ...runEnv }, cwd, recording, requests);
+      const session = recorder.sessionIdOf(outcome.stdout);
+      if (session !== null) sessions.set(scenario, session);
+      console.log(`${cli}/${scenario}: exit ${outcome.exitCode}${outcome.killed ? ` (${outcome.killed})` : ""}, ${outcome.durationS}s, ${requests().length} LLM requests`);
       if (only.length > 0 && !only.includes(scenario)) continue;
       const meta = {
         cli,
+        cli_version: version,
         scenario,
         mock_scenario: recording.llm,
-        base_url: rewrite(baseUrl),
-        cmd: [recorder.command, ...argv],
+        base_url: baseUrl,
+        cmd: [recorder.spec.cli, ...args],
         // What the runtime would tell `interpret` (RunFacts).
-        model: argv.includes("--model") ? (argv[argv.indexOf("--model") + 1] ?? null) : null,
-        resume_session_id: argv.includes("--resume") ? (argv[argv.indexOf("--resume") + 1] ?? null) : null,
+        model: recorder.model,
+        resume_session_id: resumeSessionId,
         stdin: PROMPT,
-        cwd: rewrite(runCwd),
-        env: Object.fromEntries(Object.entries({ LANG: "C.UTF-8", HOME: home, ...env }).map(([key, value]) => [key, rewrite(value)])),
-        settings: JSON.parse(readFileSync(path.join(home, ".gemini/settings.json"), "utf8")) as unknown,
+        cwd,
+        env,
+        ...(recorder.settingsFile === undefined ? {} : { settings: JSON.parse(readFileSync(path.join(home, recorder.settingsFile), "utf8")) as unknown }),
         exit_code: outcome.exitCode,
         killed: outcome.killed,
         duration_s: outcome.durationS,
         first_stdout_line_s: outcome.firstStdoutLineS,
         stdout_lines: outcome.stdout.split("\n").filter((line) => line.trim() !== "").length,
         note: recording.note,
-        mock_requests: server.requests(tag).map((request) => ({
+        mock_requests: requests().map((request) => ({
           seq: request.seq,
           method: request.method,
-          url: rewrite(request.url),
+          url: request.url,
           status: request.status,
           decision: request.reply,
           model: request.model,
           stream: request.stream,
           n_tools: request.toolCount,
+          n_input: request.messageCount,
         })),
       };
       writeFileSync(path.join(outDir, `${scenario}.stdout`), rewrite(outcome.stdout));
       writeFileSync(path.join(outDir, `${scenario}.stderr`), rewrite(outcome.stderr));
-      writeFileSync(path.join(outDir, `${scenario}.meta.json`), `${JSON.stringify(meta, null, 1)}\n`);
+      writeFileSync(path.join(outDir, `${scenario}.meta.json`), `${rewrite(JSON.stringify(meta, null, 1))}\n`);
     }
   } finally {
     await server.stop();
-    rmSync(root, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 
