@@ -30,6 +30,8 @@ const UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000";
 interface RunWatch {
   requests(): LlmRequestRecord[];
   stdout(): string;
+  /** Aborted once the CLI has exited, so a watch never outlives its run. */
+  signal: AbortSignal;
 }
 
 /** One recorded run: what the LLM plays and what the run asks for beyond the CLI's defaults. */
@@ -74,8 +76,9 @@ interface CliRecorder {
   recordings: Record<string, Recording>;
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await delay(50);
+/** Resolves once `condition` holds; rejects when `signal` aborts first. */
+async function until(condition: () => boolean, signal: AbortSignal): Promise<void> {
+  while (!condition()) await delay(50, undefined, { signal });
 }
 
 const finalReplyRequested = (requests: LlmRequestRecord[]) => requests.some((request) => request.afterToolResult && request.reply === "text");
@@ -116,9 +119,9 @@ const codex: CliRecorder = {
     },
     "killed-midstream": {
       llm: "stall",
-      killWhen: async ({ requests }) => {
-        await until(() => finalReplyRequested(requests()));
-        await delay(1000);
+      killWhen: async ({ requests, signal }) => {
+        await until(() => finalReplyRequested(requests()), signal);
+        await delay(1000, undefined, { signal });
       },
       note: "tool call, then the final-text stream stalls after its first delta; SIGKILL 1 s after that request",
     },
@@ -170,7 +173,7 @@ const gemini: CliRecorder = {
     "max-turns": { llm: "loop", settings: { model: { maxSessionTurns: 1 } }, note: "the model keeps calling tools; settings model.maxSessionTurns 1" },
     "killed-midstream": {
       llm: "stall",
-      killWhen: ({ requests, stdout }) => until(() => finalReplyRequested(requests()) && /"tool_result"[\s\S]*"role":"assistant"/.test(stdout())),
+      killWhen: ({ requests, stdout, signal }) => until(() => finalReplyRequested(requests()) && /"tool_result"[\s\S]*"role":"assistant"/.test(stdout()), signal),
       note: "SIGKILLed while the final reply was streaming",
     },
   },
@@ -231,15 +234,19 @@ async function runCli(command: string[], env: Record<string, string>, cwd: strin
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   child.stdin.end(PROMPT);
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("close", (code, signal) => resolve([code, signal])));
-  let running = true;
-  void recording.killWhen?.({ requests, stdout: () => stdout }).then(() => {
-    if (!running) return;
-    killed = "SIGKILL";
-    child.kill("SIGKILL");
-  });
+  const watching = new AbortController();
+  recording.killWhen?.({ requests, stdout: () => stdout, signal: watching.signal }).then(
+    () => {
+      if (watching.signal.aborted) return;
+      killed = "SIGKILL";
+      child.kill("SIGKILL");
+    },
+    // The CLI exited before the moment came: nothing to kill.
+    () => undefined,
+  );
   const deadline = setTimeout(() => child.kill("SIGKILL"), 180_000);
   const [code, signal] = await exited;
-  running = false;
+  watching.abort();
   clearTimeout(deadline);
   const exitCode = code ?? (signal === "SIGKILL" ? -9 : signal === "SIGTERM" ? -15 : -1);
   return { stdout, stderr, exitCode, killed, durationS: round((performance.now() - started) / 1000), firstStdoutLineS: firstStdoutLineS === null ? null : round(firstStdoutLineS) };
