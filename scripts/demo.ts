@@ -1,8 +1,9 @@
 /**
- * The main job, end to end on an embedded simulated cluster: one claude_k8s run and one opencode_k8s
- * run through the adapters' real execute(). By default each run's Job executes the REAL agent CLI
- * (the devDependencies @anthropic-ai/claude-code and opencode-ai) in its pod, talking to a scripted
- * LLM on 127.0.0.1; its lines stream here as the pod writes them.
+ * The main job, end to end on an embedded simulated cluster: one run of each adapter (claude_k8s,
+ * opencode_k8s, codex_k8s, gemini_k8s) through its real execute(). By default each run's Job executes the
+ * REAL agent CLI (the adapters' devDependencies @anthropic-ai/claude-code, opencode-ai, @openai/codex,
+ * @google/gemini-cli) in its pod, talking to a scripted LLM on 127.0.0.1; its lines stream here as the pod
+ * writes them.
  *
  *   npm run demo              # the real CLIs against the scripted LLM
  *   npm run demo -- --replay  # a stand-in CLI replaying recorded real transcripts (no CLI binaries needed)
@@ -11,10 +12,17 @@ import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import type { AdapterExecutionContext, AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
 import { claudeAgent, createServerAdapter as createClaudeAdapter } from "paperclip-adapter-claude-k8s";
+import { codexAgent, createServerAdapter as createCodexAdapter } from "paperclip-adapter-codex-k8s";
+import { createServerAdapter as createGeminiAdapter, geminiAgent } from "paperclip-adapter-gemini-k8s";
 import { createServerAdapter as createOpenCodeAdapter, opencodeAgent } from "paperclip-adapter-opencode-k8s";
 import type { AgentDefinition } from "paperclip-k8s-runtime";
 import { stopReapers, stopSharedWatches } from "paperclip-k8s-runtime";
-import { recordedRun, startConformanceCluster, startRealCliCluster, type RealCli } from "paperclip-k8s-runtime/testing";
+import { recordedRun, startConformanceCluster, startRealCliCluster, type RealCliSpec } from "paperclip-k8s-runtime/testing";
+// Each adapter's real-CLI spec (test support in its package: how its CLI runs in a pod against the scripted LLM).
+import { claudeRealCliSpec } from "../packages/adapter-claude/src/real-cli-spec.ts";
+import { codexRealCliSpec } from "../packages/adapter-codex/src/real-cli-spec.ts";
+import { geminiRealCliSpec } from "../packages/adapter-gemini/src/real-cli-spec.ts";
+import { openCodeRealCliSpec } from "../packages/adapter-opencode/src/real-cli-spec.ts";
 
 const colors = { dim: "\x1b[2m", bold: "\x1b[1m", cyan: "\x1b[36m", yellow: "\x1b[33m", reset: "\x1b[0m" };
 
@@ -26,7 +34,7 @@ const printLog: AdapterExecutionContext["onLog"] = async (stream, chunk) => {
 };
 
 /** One run of the stand-in CLI replaying the recorded `happy` transcript of `cli`. */
-async function replayRun<TParsed>(agent: AgentDefinition<TParsed>, adapter: ServerAdapterModule, cli: RealCli): Promise<AdapterExecutionResult> {
+async function replayRun<TParsed>(agent: AgentDefinition<TParsed>, adapter: ServerAdapterModule, spec: RealCliSpec): Promise<AdapterExecutionResult> {
   const cluster = await startConformanceCluster(agent);
   try {
     const agentId = randomUUID();
@@ -36,7 +44,7 @@ async function replayRun<TParsed>(agent: AgentDefinition<TParsed>, adapter: Serv
       agentId,
       taskId: "DEMO-1",
       workspaceCwd: workspace,
-      config: cluster.config({ promptTemplate: `FAKE_AGENT_SCENARIO ${JSON.stringify({ transcript: `${cli}/happy`, lineDelayMs: 120 })}` }),
+      config: cluster.config({ promptTemplate: `FAKE_AGENT_SCENARIO ${JSON.stringify({ transcript: `${spec.cli}/happy`, lineDelayMs: 120 })}` }),
     });
     const record = run.ctx.onLog;
     run.ctx.onLog = async (stream, chunk) => {
@@ -50,8 +58,8 @@ async function replayRun<TParsed>(agent: AgentDefinition<TParsed>, adapter: Serv
 }
 
 /** One run of the real CLI against the scripted LLM (a shell tool call, then final text). */
-async function realRun<TParsed>(agent: AgentDefinition<TParsed>, adapter: ServerAdapterModule, cli: RealCli): Promise<AdapterExecutionResult> {
-  const cluster = await startRealCliCluster(agent, adapter, cli);
+async function realRun<TParsed>(agent: AgentDefinition<TParsed>, adapter: ServerAdapterModule, spec: RealCliSpec): Promise<AdapterExecutionResult> {
+  const cluster = await startRealCliCluster(spec, agent, adapter);
   try {
     const { result, llmRequests } = await cluster.run({ scenario: "happy", onLog: printLog });
     const replies = llmRequests().flatMap((request) => (request.reply === null ? [] : [request.reply]));
@@ -62,10 +70,10 @@ async function realRun<TParsed>(agent: AgentDefinition<TParsed>, adapter: Server
   }
 }
 
-async function demoRun<TParsed>(agent: AgentDefinition<TParsed>, adapter: ServerAdapterModule, cli: RealCli, replay: boolean): Promise<AdapterExecutionResult> {
-  const what = replay ? "a recorded transcript replayed" : `the real ${cli} CLI against a scripted LLM`;
+async function demoRun<TParsed>(agent: AgentDefinition<TParsed>, adapter: ServerAdapterModule, spec: RealCliSpec, replay: boolean): Promise<AdapterExecutionResult> {
+  const what = replay ? "a recorded transcript replayed" : `the real ${spec.cli} CLI against a scripted LLM`;
   console.log(`\n${colors.bold}== ${agent.type}: a simulated cluster and one run of ${what} ==${colors.reset}`);
-  const result = await (replay ? replayRun : realRun)(agent, adapter, cli);
+  const result = await (replay ? replayRun : realRun)(agent, adapter, spec);
   console.log(`${colors.bold}-- ${agent.type} result --${colors.reset}`);
   console.log(JSON.stringify(result, null, 2));
   return result;
@@ -73,8 +81,10 @@ async function demoRun<TParsed>(agent: AgentDefinition<TParsed>, adapter: Server
 
 const { values: flags } = parseArgs({ options: { replay: { type: "boolean", default: false } } });
 const results = [
-  await demoRun(claudeAgent, createClaudeAdapter(), "claude", flags.replay),
-  await demoRun(opencodeAgent, createOpenCodeAdapter(), "opencode", flags.replay),
+  await demoRun(claudeAgent, createClaudeAdapter(), claudeRealCliSpec, flags.replay),
+  await demoRun(opencodeAgent, createOpenCodeAdapter(), openCodeRealCliSpec, flags.replay),
+  await demoRun(codexAgent, createCodexAdapter(), codexRealCliSpec, flags.replay),
+  await demoRun(geminiAgent, createGeminiAdapter(), geminiRealCliSpec, flags.replay),
 ];
 stopReapers();
 await stopSharedWatches();
