@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startSimCluster, type SimCluster } from "paperclip-k8s-sim";
@@ -68,13 +68,33 @@ async function runPod(sim: SimCluster, name: string, image: string, command: str
   return { phase, exitCode, log: (await kubectl("logs", name)).trim() };
 }
 
-const IMAGES = [
-  { cli: "claude", npmPackage: "@anthropic-ai/claude-code", versionVariable: "CLAUDE_CODE_VERSION" },
-  { cli: "opencode", npmPackage: "opencode-ai", versionVariable: "OPENCODE_VERSION" },
-  { cli: "codex", npmPackage: "@openai/codex", versionVariable: "CODEX_VERSION" },
+interface AgentImage {
+  cli: string;
+  npmPackage: string;
+  versionVariable: string;
+  /** What the image's final stage copies from the install stage, under /opt/<cli>. */
+  copied: string;
+  /** The CLI is a Node script: the image is a Node.js one, and the simulated pod gets the pinned node as a layer. */
+  runsOnNode: boolean;
+}
+
+const IMAGES: AgentImage[] = [
+  { cli: "claude", npmPackage: "@anthropic-ai/claude-code", versionVariable: "CLAUDE_CODE_VERSION", copied: "bin/claude", runsOnNode: false },
+  { cli: "opencode", npmPackage: "opencode-ai", versionVariable: "OPENCODE_VERSION", copied: "bin/opencode", runsOnNode: false },
+  { cli: "codex", npmPackage: "@openai/codex", versionVariable: "CODEX_VERSION", copied: "bin/codex", runsOnNode: false },
+  { cli: "gemini", npmPackage: "@google/gemini-cli", versionVariable: "GEMINI_CLI_VERSION", copied: "", runsOnNode: true },
 ];
 
-describe.each(IMAGES)("deploy/images/$cli", ({ cli, npmPackage, versionVariable }) => {
+/** The lowest Node.js major the repo's installed copy of `npmPackage` declares it needs (`engines.node`, `>=N`). */
+async function nodeMajorRequired(npmPackage: string): Promise<number> {
+  const manifest: unknown = JSON.parse(await readFile(path.join(repoRoot, "node_modules", npmPackage, "package.json"), "utf8"));
+  const range = at(manifest, "engines", "node");
+  const major = typeof range === "string" ? /^>=\s*(\d+)/.exec(range)?.[1] : undefined;
+  if (major === undefined) throw new Error(`${npmPackage}: engines.node ${JSON.stringify(range)} is not of the form >=N`);
+  return Number(major);
+}
+
+describe.each(IMAGES)("deploy/images/$cli", ({ cli, npmPackage, versionVariable, copied, runsOnNode }) => {
   const recipeDir = path.join(repoRoot, "deploy", "images", cli);
   const cleanups: (() => Promise<void>)[] = [];
   afterAll(async () => {
@@ -90,7 +110,8 @@ describe.each(IMAGES)("deploy/images/$cli", ({ cli, npmPackage, versionVariable 
   it("builds the image with the same install script and puts the CLI on the PATH, as a non-root user", async () => {
     const recipe = await readFile(path.join(recipeDir, "Dockerfile"), "utf8");
     expect(recipe).toContain(`RUN sh /kit/${cli}/install.sh /opt/${cli}\n`);
-    expect(recipe).toContain(`COPY --from=install /opt/${cli}/bin/${cli} /opt/${cli}/bin/${cli}\n`);
+    const installed = path.posix.join(`/opt/${cli}`, copied);
+    expect(recipe).toContain(`COPY --from=install ${installed} ${installed}\n`);
     expect(recipe).toMatch(new RegExp(`^ENV PATH=/opt/${cli}/bin:`, "m"));
     expect(recipe).toMatch(new RegExp(`^USER ${AGENT_UID}:${AGENT_UID}$`, "m"));
   });
@@ -107,10 +128,35 @@ describe.each(IMAGES)("deploy/images/$cli", ({ cli, npmPackage, versionVariable 
     cleanups.push(() => rm(home, { recursive: true, force: true }));
     await chmod(home, 0o777);
     const image = `registry.example.test/paperclip-agent-${cli}:kit`;
-    const sim = await startSimCluster({ images: { [image]: [path.join(prefix, "bin")] } });
+    // A Node script's image has node on its PATH too: the pinned one, as its own layer.
+    const layers = [path.join(prefix, "bin"), ...(runsOnNode ? [path.dirname(await realpath(process.execPath))] : [])];
+    const sim = await startSimCluster({ images: { [image]: layers } });
     cleanups.push(() => sim.stop());
 
     const outcome = await runPod(sim, `${cli}-version`, image, [cli, "--version"], home);
     expect(outcome).toEqual({ phase: "Succeeded", exitCode: "0", log: expect.stringContaining(await lockedVersion(npmPackage)) });
+  });
+});
+
+describe("deploy/images/gemini (a Node script, unlike the other CLIs)", () => {
+  const recipeDir = path.join(repoRoot, "deploy", "images", "gemini");
+
+  it("runs the CLI on a Node.js image the CLI supports", async () => {
+    const recipe = await readFile(path.join(recipeDir, "Dockerfile"), "utf8");
+    const finalStage = [...recipe.matchAll(/^FROM (\S+)/gm)].at(-1)?.[1] ?? "";
+    const major = /^node:(\d+)\./.exec(finalStage)?.[1];
+    expect(major, `the final stage's base ${finalStage}`).toBeDefined();
+    expect(Number(major)).toBeGreaterThanOrEqual(await nodeMajorRequired("@google/gemini-cli"));
+  });
+
+  it("copies settings.json to Gemini CLI's system settings file, turning off usage statistics, telemetry, update checks and the IDE integration", async () => {
+    expect(await readFile(path.join(recipeDir, "Dockerfile"), "utf8")).toMatch(/^COPY --chmod=0644 deploy\/images\/gemini\/settings\.json \/etc\/gemini-cli\/settings\.json$/m);
+    const settings: unknown = JSON.parse(await readFile(path.join(recipeDir, "settings.json"), "utf8"));
+    expect(settings).toEqual({
+      privacy: { usageStatisticsEnabled: false },
+      telemetry: { enabled: false },
+      general: { enableAutoUpdate: false, enableAutoUpdateNotification: false },
+      ide: { enabled: false },
+    });
   });
 });
