@@ -32,7 +32,14 @@ async function lockedVersion(packageName: string): Promise<string> {
 }
 
 /** Runs `command` in a pod of the simulated cluster from `image`, under the restricted profile; its phase and log. */
-async function runPod(sim: SimCluster, name: string, image: string, command: string[], home: string): Promise<{ phase: string; exitCode: string; log: string }> {
+async function runPod(
+  sim: SimCluster,
+  name: string,
+  image: string,
+  command: string[],
+  home: string,
+  env: Record<string, string> = {},
+): Promise<{ phase: string; exitCode: string; log: string }> {
   const pod = {
     apiVersion: "v1",
     kind: "Pod",
@@ -46,7 +53,7 @@ async function runPod(sim: SimCluster, name: string, image: string, command: str
           image,
           imagePullPolicy: "IfNotPresent",
           command,
-          env: [{ name: "HOME", value: home }],
+          env: Object.entries({ ...env, HOME: home }).map(([envName, value]) => ({ name: envName, value })),
           securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
         },
       ],
@@ -94,9 +101,37 @@ async function nodeMajorRequired(npmPackage: string): Promise<number> {
   return Number(major);
 }
 
-describe.each(IMAGES)("deploy/images/$cli", ({ cli, npmPackage, versionVariable, copied, runsOnNode }) => {
+type Cleanups = (() => Promise<void>)[];
+
+/**
+ * Runs the recipe's install.sh into a temporary prefix and starts a simulated cluster whose image `image` is the
+ * prefix's bin/ directory (plus the pinned Node.js for a Node script), with a HOME any uid can write.
+ */
+async function installIntoSimulatedImage(
+  { cli, runsOnNode }: AgentImage,
+  cleanups: Cleanups,
+): Promise<{ installed: string; prefix: string; sim: SimCluster; image: string; home: string }> {
+  const prefix = await mkdtemp(path.join(tmpdir(), `deploy-kit-${cli}-`));
+  cleanups.push(() => rm(prefix, { recursive: true, force: true }));
+  // The pinned Node first on PATH (npm and node for the install, as in the Dockerfile's build stage).
+  const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ""}` };
+  const installed = (await run("sh", [path.join(repoRoot, "deploy", "images", cli, "install.sh"), prefix], env)).trim();
+
+  const home = await mkdtemp(path.join(tmpdir(), `deploy-kit-${cli}-home-`));
+  cleanups.push(() => rm(home, { recursive: true, force: true }));
+  await chmod(home, 0o777);
+  const image = `registry.example.test/paperclip-agent-${cli}:kit`;
+  // A Node script's image has node on its PATH too: the pinned one, as its own layer.
+  const layers = [path.join(prefix, "bin"), ...(runsOnNode ? [path.dirname(await realpath(process.execPath))] : [])];
+  const sim = await startSimCluster({ images: { [image]: layers } });
+  cleanups.push(() => sim.stop());
+  return { installed, prefix, sim, image, home };
+}
+
+describe.each(IMAGES)("deploy/images/$cli", (agentImage) => {
+  const { cli, npmPackage, versionVariable, copied } = agentImage;
   const recipeDir = path.join(repoRoot, "deploy", "images", cli);
-  const cleanups: (() => Promise<void>)[] = [];
+  const cleanups: Cleanups = [];
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
@@ -117,22 +152,8 @@ describe.each(IMAGES)("deploy/images/$cli", ({ cli, npmPackage, versionVariable,
   });
 
   it("installs a CLI that runs in a simulated pod whose image is the install's bin directory", async () => {
-    const prefix = await mkdtemp(path.join(tmpdir(), `deploy-kit-${cli}-`));
-    cleanups.push(() => rm(prefix, { recursive: true, force: true }));
-    // The pinned Node first on PATH (npm and node for the install, as in the Dockerfile's build stage).
-    const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ""}` };
-    const installed = (await run("sh", [path.join(recipeDir, "install.sh"), prefix], env)).trim();
+    const { installed, prefix, sim, image, home } = await installIntoSimulatedImage(agentImage, cleanups);
     expect(installed).toBe(path.join(prefix, "bin", cli));
-
-    const home = await mkdtemp(path.join(tmpdir(), `deploy-kit-${cli}-home-`));
-    cleanups.push(() => rm(home, { recursive: true, force: true }));
-    await chmod(home, 0o777);
-    const image = `registry.example.test/paperclip-agent-${cli}:kit`;
-    // A Node script's image has node on its PATH too: the pinned one, as its own layer.
-    const layers = [path.join(prefix, "bin"), ...(runsOnNode ? [path.dirname(await realpath(process.execPath))] : [])];
-    const sim = await startSimCluster({ images: { [image]: layers } });
-    cleanups.push(() => sim.stop());
-
     const outcome = await runPod(sim, `${cli}-version`, image, [cli, "--version"], home);
     expect(outcome).toEqual({ phase: "Succeeded", exitCode: "0", log: expect.stringContaining(await lockedVersion(npmPackage)) });
   });
@@ -140,6 +161,11 @@ describe.each(IMAGES)("deploy/images/$cli", ({ cli, npmPackage, versionVariable,
 
 describe("deploy/images/gemini (a Node script, unlike the other CLIs)", () => {
   const recipeDir = path.join(repoRoot, "deploy", "images", "gemini");
+  const gemini = IMAGES.find((candidate) => candidate.cli === "gemini");
+  const cleanups: Cleanups = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
 
   it("runs the CLI on a Node.js image the CLI supports", async () => {
     const recipe = await readFile(path.join(recipeDir, "Dockerfile"), "utf8");
@@ -158,5 +184,26 @@ describe("deploy/images/gemini (a Node script, unlike the other CLIs)", () => {
       general: { enableAutoUpdate: false, enableAutoUpdateNotification: false },
       ide: { enabled: false },
     });
+  });
+
+  it("has system settings the CLI reads and accepts, as the agent user in a simulated pod (a control with a bad value is refused)", async () => {
+    if (gemini === undefined) throw new Error("IMAGES has no gemini entry");
+    const { sim, image, home } = await installIntoSimulatedImage(gemini, cleanups);
+    const version = await lockedVersion(gemini.npmPackage);
+    // The CLI reads a system settings file only where neither it nor a parent directory is writable by others
+    // (else it warns and skips it), and validates it even for --version: a clean version line means read and valid.
+    // The checkout's files are root's and not group/other-writable here, like /etc/gemini-cli in the image.
+    const settings = path.join(recipeDir, "settings.json");
+    const accepted = await runPod(sim, "gemini-settings", image, ["gemini", "--version"], home, { GEMINI_CLI_SYSTEM_SETTINGS_PATH: settings });
+    expect(accepted).toEqual({ phase: "Succeeded", exitCode: "0", log: version });
+
+    // The control: the same check with a wrongly typed value, from a directory as safe as the recipe's.
+    const controlDir = await mkdtemp(path.join(repoRoot, "node_modules", ".deploy-kit-gemini-settings-"));
+    cleanups.push(() => rm(controlDir, { recursive: true, force: true }));
+    await chmod(controlDir, 0o755);
+    const control = path.join(controlDir, "settings.json");
+    await writeFile(control, JSON.stringify({ general: { enableAutoUpdate: "no" } }), { mode: 0o644 });
+    const refused = await runPod(sim, "gemini-settings-control", image, ["gemini", "--version"], home, { GEMINI_CLI_SYSTEM_SETTINGS_PATH: control });
+    expect(refused.log).toContain(`Invalid configuration in ${control}`);
   });
 });
