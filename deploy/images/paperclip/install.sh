@@ -7,8 +7,8 @@
 #
 #   install.sh <prefix> <paperclip-home> [adapter-spec ...]
 #
-# adapter-spec: anything `npm install` takes (name@version, a tarball from `npm pack`); default: both adapters
-# from the registry. Packages among them that are not adapters (e.g. a packed paperclip-k8s-runtime the
+# adapter-spec: anything `npm install` takes (name@version, a tarball from `npm pack`); default: the four adapters
+# (claude_k8s, opencode_k8s, codex_k8s, gemini_k8s) from the registry. Packages among them that are not adapters (e.g. a packed paperclip-k8s-runtime the
 # adapters depend on) are installed but not registered.
 # The server itself is installed by scripts/install-paperclip.sh into $PAPERCLIP_CACHE (default: that script's
 # cache, which the end-to-end tests share; a complete install there is reused). Needs node >= 24.11 and npm.
@@ -22,7 +22,7 @@ prefix=$1
 home=$2
 shift 2
 if [ $# -eq 0 ]; then
-  set -- paperclip-adapter-claude-k8s@0.1.0 paperclip-adapter-opencode-k8s@0.1.0
+  set -- paperclip-adapter-claude-k8s@0.1.0 paperclip-adapter-opencode-k8s@0.1.0 paperclip-adapter-codex-k8s@0.1.0 paperclip-adapter-gemini-k8s@0.0.0
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 

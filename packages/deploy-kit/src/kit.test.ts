@@ -123,6 +123,14 @@ describe.each([
     }
   });
 
+  it("passes the agent CLIs' API keys (Claude Code, Codex, Gemini CLI) from the optional paperclip-llm Secret", () => {
+    const env = listAt(container, "env");
+    for (const name of ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"]) {
+      const entry = env.find((item) => at(item, "name") === name);
+      expect(at(entry, "valueFrom", "secretKeyRef"), name).toEqual({ name: "paperclip-llm", key: name, optional: true });
+    }
+  });
+
   it("probes Paperclip's health endpoint, with a host name Paperclip's private-hostname guard accepts", () => {
     for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
       const httpGet = at(container, probe, "httpGet");

@@ -11,7 +11,7 @@ const registerScript = path.join(recipeDir, "register-adapters.mjs");
 /** `name@version` of each adapter package in this repository, as the Paperclip image installs them by default. */
 async function repoAdapterSpecs(): Promise<string[]> {
   const specs: string[] = [];
-  for (const dir of ["adapter-claude", "adapter-opencode"]) {
+  for (const dir of ["adapter-claude", "adapter-opencode", "adapter-codex", "adapter-gemini"]) {
     const manifest: unknown = JSON.parse(await readFile(path.join(repoRoot, "packages", dir, "package.json"), "utf8"));
     specs.push(`${String(at(manifest, "name"))}@${String(at(manifest, "version"))}`);
   }

@@ -12,8 +12,8 @@ import { isJsonObject, TERMINAL_RUN_STATUSES, type HeartbeatRun, type JsonObject
 import { AGENT_IMAGE, KIT, startOperatorTopology, type OperatorTopology } from "./operator-topology.ts";
 
 const RUN_TIMEOUT_MS = 150_000;
-const ADAPTER_TYPES = ["claude_k8s", "opencode_k8s"] as const;
-const HAPPY = { claude_k8s: "claude/happy", opencode_k8s: "opencode/happy" } as const;
+const ADAPTER_TYPES = ["claude_k8s", "opencode_k8s", "codex_k8s", "gemini_k8s"] as const;
+const HAPPY = { claude_k8s: "claude/happy", opencode_k8s: "opencode/happy", codex_k8s: "codex/happy", gemini_k8s: "gemini/happy" } as const;
 /** Paperclip's periodic reaper fails a run whose record is 5 minutes old (`staleThresholdMs`), checked every 30 s. */
 const PAPERCLIP_PERIODIC_REAP_MS = 5 * 60_000 + 30_000;
 const SA_USER = `system:serviceaccount:${KIT.namespace}:${KIT.serviceAccount}`;

@@ -20,6 +20,8 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } fro
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { claudeAgent } from "paperclip-adapter-claude-k8s";
+import { codexAgent } from "paperclip-adapter-codex-k8s";
+import { geminiAgent } from "paperclip-adapter-gemini-k8s";
 import { opencodeAgent } from "paperclip-adapter-opencode-k8s";
 import { buildFakeAgentImage } from "paperclip-k8s-runtime/testing";
 import { startSimCluster, type SimCluster } from "paperclip-k8s-sim";
@@ -40,7 +42,7 @@ export const KIT = {
 } as const;
 const KIT_SERVER_IMAGE = "registry.example.com/paperclip/paperclip-server";
 const SIM_SERVER_IMAGE = { name: "registry.example.test/paperclip/paperclip-server", tag: "e2e" };
-/** The agents' image: the fake agent CLI under both executable names. */
+/** The agents' image: the fake agent CLI under every adapter's executable name. */
 export const AGENT_IMAGE = "registry.example.test/paperclip/fake-agent:e2e";
 const READY_TIMEOUT_S = 300;
 
@@ -91,14 +93,14 @@ function pinnedNodeEnv(): NodeJS.ProcessEnv {
 
 /**
  * Builds the simulated Paperclip image with the kit's recipe: `install.sh <prefix> <home> <tarballs>` with the
- * runtime and both adapters packed from this repo (the packages were built by the global setup). Returns the
- * image's layers and its PAPERCLIP_HOME.
+ * runtime and the four adapters packed from this repo, the set the image installs by default (the packages were
+ * built by the global setup). Returns the image's layers and its PAPERCLIP_HOME.
  */
 async function buildPaperclipImage(base: string, user: ServerUser): Promise<{ layers: string[]; home: string }> {
   const env = { ...pinnedNodeEnv(), npm_config_prefer_offline: "true" };
   const tarballs = path.join(base, "tarballs");
   await mkdir(tarballs, { recursive: true });
-  for (const pkg of ["k8s-runtime", "adapter-claude", "adapter-opencode"]) {
+  for (const pkg of ["k8s-runtime", "adapter-claude", "adapter-opencode", "adapter-codex", "adapter-gemini"]) {
     await run("npm", ["pack", "--silent", "--pack-destination", tarballs, path.join(repoRoot, "packages", pkg)], { env });
   }
   const files = (await readdir(tarballs)).map((file) => path.join(tarballs, file));
@@ -187,7 +189,7 @@ export async function startOperatorTopology(options: TopologyOptions): Promise<O
     // Pods run as the paperclip user: it must reach the image directories.
     await chmod(base, 0o755);
     const paperclipImage = await buildPaperclipImage(base, user);
-    const agentImage = await buildFakeAgentImage([claudeAgent, opencodeAgent]);
+    const agentImage = await buildFakeAgentImage([claudeAgent, opencodeAgent, codexAgent, geminiAgent]);
     cleanups.push(() => agentImage.remove());
 
     const sim = await startSimCluster({
