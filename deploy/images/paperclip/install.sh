@@ -22,7 +22,7 @@ prefix=$1
 home=$2
 shift 2
 if [ $# -eq 0 ]; then
-  set -- paperclip-adapter-claude-k8s@0.1.0 paperclip-adapter-opencode-k8s@0.1.0 paperclip-adapter-codex-k8s@0.1.0 paperclip-adapter-gemini-k8s@0.0.0
+  set -- paperclip-adapter-claude-k8s@0.1.0 paperclip-adapter-opencode-k8s@0.1.0 paperclip-adapter-codex-k8s@0.1.0 paperclip-adapter-gemini-k8s@0.1.0
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 
