@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import type { V1Pod } from "@kubernetes/client-node";
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import type { PodOutcome } from "./agent.ts";
 import type { JobTracker } from "./job-tracker.ts";
 import type { OutputDirectoryWatch, WatchTrust } from "./output-directory-watch.ts";
@@ -182,4 +182,35 @@ export async function podOutcome(
     statusPublished: final.statusPublished,
   });
   return { ...termination, ...output };
+}
+
+/**
+ * Whether someone else deleted the Job while the agent ran, asked once the agent ended without a verdict of its
+ * own (`endedByKubernetes`). Deleting a Job kills its pod, and the pod's end (its exit-code file, its watch
+ * events) can reach us before the Job's: the Jobs watch is another stream and may lag. The cache answers when
+ * it already knows; otherwise one read of the Job does (`readJob`: null when there is none), so a run that
+ * ended normally makes no extra request. A read that fails is reported and leaves the cache's answer (not deleted).
+ */
+export async function jobDeletedMeanwhile(
+  tracker: JobTracker,
+  readJob: () => Promise<V1Job | null>,
+  onReadFailed: (error: unknown) => Promise<void>,
+): Promise<boolean> {
+  if (tracker.jobGone()) return true;
+  let current: V1Job | null;
+  try {
+    current = await readJob();
+  } catch (error) {
+    await onReadFailed(error);
+    return false;
+  }
+  if (current === null || current.metadata?.deletionTimestamp) return true;
+  const seenUid = tracker.job()?.metadata?.uid;
+  // Same name, another Job: ours was deleted and a new one made.
+  return seenUid !== undefined && current.metadata?.uid !== seenUid;
+}
+
+/** The agent did not end on its own: killed by a signal, its exit code unknown, or its pod being deleted. */
+export function endedByKubernetes(outcome: Pick<PodOutcome, "signal" | "exitCode">, pod: V1Pod | undefined): boolean {
+  return outcome.signal !== null || outcome.exitCode === null || pod?.metadata?.deletionTimestamp != null;
 }

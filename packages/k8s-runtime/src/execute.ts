@@ -3,7 +3,8 @@ import type { AgentDefinition } from "./agent.ts";
 import { acknowledgeCancellation, installShutdownHook, serverIsShuttingDown, stopCancelledJob, watchCancellation } from "./cancellation.ts";
 import { cleanUpRun, JOB_GONE_POD_STOP_WAIT_MS, POD_STOP_WAIT_EXTRA_MS, runFailed } from "./cleanup.ts";
 import { configuredClusterAccess, type ClusterAccess } from "./cluster-access.ts";
-import { agentHasExited, awaitCompletion, OutputActivity, podOutcome } from "./completion.ts";
+import { readJobOrNull } from "./agent-lock.ts";
+import { agentHasExited, awaitCompletion, endedByKubernetes, jobDeletedMeanwhile, OutputActivity, podOutcome } from "./completion.ts";
 import { parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
 import { unknownConfigKeys, unknownKeysWarning } from "./config-keys.ts";
 import { configErrorCode, ConfigValueError } from "./config-values.ts";
@@ -276,7 +277,15 @@ async function runJob<TParsed>(
     });
 
     // 12. Result
-    if (completion.kind === "job-gone") {
+    const jobDeleted =
+      completion.kind === "job-gone" ||
+      (endedByKubernetes(outcome, tracker.pod()) &&
+        (await jobDeletedMeanwhile(
+          tracker,
+          () => readJobOrNull(cluster, plan.namespace, jobName),
+          (error) => log.info(`Could not check whether Job ${plan.namespace}/${jobName} still exists: ${describeApiError(error)}`),
+        )));
+    if (jobDeleted) {
       // Whoever deleted the Job decides about its pod (it may be orphaned and keep running): no long wait for it.
       await cleanUp(true, JOB_GONE_POD_STOP_WAIT_MS);
       return failedRunResult(
