@@ -3,7 +3,7 @@ import { type SimCluster, startSimCluster } from "paperclip-k8s-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { readJobOrNull } from "./agent-lock.ts";
 import { type ClusterAccess, clusterAccessFor, forgetClusterAccess } from "./cluster-access.ts";
-import { endedByKubernetes, jobDeletedMeanwhile } from "./completion.ts";
+import { endedByKubernetes, failureOf, jobFate } from "./completion.ts";
 import { JobTracker } from "./job-tracker.ts";
 import { SharedWatch } from "./shared-watch-stream.ts";
 
@@ -72,7 +72,7 @@ async function trackedJob(): Promise<{ name: string; tracker: JobTracker }> {
 
 const jobReads = () => cluster.requests.count({ verb: "get", resource: "jobs" });
 
-describe("jobDeletedMeanwhile", () => {
+describe("jobFate", () => {
   const noFailure = async (error: unknown) => {
     throw new Error(`unexpected read failure: ${String(error)}`);
   };
@@ -80,7 +80,8 @@ describe("jobDeletedMeanwhile", () => {
   it("the Job still there: not deleted, after one read", async () => {
     const { name, tracker } = await trackedJob();
     const before = jobReads();
-    expect(await jobDeletedMeanwhile(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure)).toBe(false);
+    const fate = await jobFate(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure);
+    expect(fate).toMatchObject({ kind: "present", job: { metadata: { name } } });
     expect(jobReads()).toBe(before + 1);
   });
 
@@ -89,7 +90,7 @@ describe("jobDeletedMeanwhile", () => {
     await deleteJob(name, "Background");
     await vi.waitFor(() => expect(tracker.jobGone()).toBe(true));
     const before = jobReads();
-    expect(await jobDeletedMeanwhile(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure)).toBe(true);
+    expect(await jobFate(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure)).toEqual({ kind: "deleted" });
     expect(jobReads()).toBe(before);
   });
 
@@ -102,7 +103,7 @@ describe("jobDeletedMeanwhile", () => {
     await deleteJob(name, "Foreground");
     await vi.waitFor(() => expect(tracker.job()?.metadata?.deletionTimestamp).toBeDefined());
     expect(tracker.jobGone()).toBe(true);
-    expect(await jobDeletedMeanwhile(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure)).toBe(true);
+    expect(await jobFate(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure)).toEqual({ kind: "deleted" });
     cluster.store.mutate("jobs", NAMESPACE, name, (job) => {
       job.metadata.finalizers = [];
     });
@@ -115,7 +116,7 @@ describe("jobDeletedMeanwhile", () => {
     await deleteJob(name, "Background");
     expect(cluster.store.get("jobs", NAMESPACE, name)).toBeUndefined();
     expect(tracker.jobGone()).toBe(false);
-    expect(await jobDeletedMeanwhile(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure)).toBe(true);
+    expect(await jobFate(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure)).toEqual({ kind: "deleted" });
   });
 
   it("the Job deleted and another made under its name: deleted (the uid differs)", async () => {
@@ -124,20 +125,33 @@ describe("jobDeletedMeanwhile", () => {
     cluster.faults.holdAllWatches("jobs");
     await deleteJob(name, "Background");
     createJob(name);
-    expect(await jobDeletedMeanwhile(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure)).toBe(true);
+    expect(await jobFate(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure)).toEqual({ kind: "deleted" });
     cluster.store.remove("jobs", NAMESPACE, name);
+  });
+
+  it("the Job failing in the cache (FailureTarget, as its deadline sets it): present, as cached, without a request", async () => {
+    const { name, tracker } = await trackedJob();
+    const failing = { type: "FailureTarget", status: "True", reason: "DeadlineExceeded", message: "Job was active longer than specified deadline" };
+    cluster.store.mutate("jobs", NAMESPACE, name, (job) => {
+      job.status = { conditions: [failing] };
+    });
+    await vi.waitFor(() => expect(failureOf(tracker.job())?.reason).toBe("DeadlineExceeded"));
+    const before = jobReads();
+    const fate = await jobFate(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure);
+    expect(fate).toEqual({ kind: "present", job: tracker.job() });
+    expect(jobReads()).toBe(before);
   });
 
   it("a read that fails is reported and leaves the cache's answer", async () => {
     const { name, tracker } = await trackedJob();
     cluster.faults.failRequests({ verb: "get", resource: "jobs", response: { kind: "status", status: 503 }, count: 1 });
     const failures: unknown[] = [];
-    const deleted = await jobDeletedMeanwhile(
+    const fate = await jobFate(
       tracker,
       () => access.batch.readNamespacedJob({ namespace: NAMESPACE, name }),
       async (error) => void failures.push(error),
     );
-    expect(deleted).toBe(false);
+    expect(fate).toEqual({ kind: "present", job: tracker.job() });
     expect(failures).toHaveLength(1);
     expect(String(failures[0])).toMatch(/503/);
   });
@@ -156,5 +170,16 @@ describe("endedByKubernetes", () => {
   it("an exit code of the agent's own, pod not being deleted: its own end", () => {
     expect(endedByKubernetes({ signal: null, exitCode: 0 }, running)).toBe(false);
     expect(endedByKubernetes({ signal: null, exitCode: 3 }, undefined)).toBe(false);
+  });
+});
+
+describe("failureOf", () => {
+  it("Failed or FailureTarget, when true; not Complete, not a false condition", () => {
+    const job = (type: string, status = "True") => ({ status: { conditions: [{ type, status, reason: "DeadlineExceeded" }] } });
+    expect(failureOf(job("Failed"))?.reason).toBe("DeadlineExceeded");
+    expect(failureOf(job("FailureTarget"))?.reason).toBe("DeadlineExceeded");
+    expect(failureOf(job("FailureTarget", "False"))).toBeUndefined();
+    expect(failureOf(job("Complete"))).toBeUndefined();
+    expect(failureOf(undefined)).toBeUndefined();
   });
 });

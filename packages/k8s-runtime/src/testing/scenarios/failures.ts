@@ -16,6 +16,25 @@ export function failureScenarios<TParsed>(get: () => ConformanceContext<TParsed>
     await t.expectCleanCluster(agentId);
   });
 
+  it("timeout, the pod's end seen before the Job's DeadlineExceeded: still timedOut with code timeout", async () => {
+    const t = get();
+    const { faults } = t.cluster.sim;
+    try {
+      const { result } = await t.run({
+        config: { timeoutSec: 2 },
+        scenario: { chunks: [{ text: "{}\n" }], sleepMs: 120_000 },
+        during: async (run) => {
+          await t.untilStreaming(run);
+          expect(faults.holdAllWatches("jobs")).toBeGreaterThanOrEqual(1);
+        },
+      });
+      expect(result.errorCode).toBe("timeout");
+      expect(result.timedOut).toBe(true);
+    } finally {
+      faults.clear();
+    }
+  });
+
   it("image pull failure, permanent: an invalid image name fails at once", async () => {
     const t = get();
     const { result, agentId } = await t.run({ config: { image: "registry.example.test/Agent:latest" }, scenario: {} });
