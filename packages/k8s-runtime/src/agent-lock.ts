@@ -65,7 +65,7 @@ function acquired(secret: V1Secret, namespace: string, name: string): LockOutcom
 }
 
 /** The Job named `name`, or null when there is none. */
-async function readJobOrNull(cluster: ClusterAccess, namespace: string, name: string): Promise<V1Job | null> {
+export async function readJobOrNull(cluster: ClusterAccess, namespace: string, name: string): Promise<V1Job | null> {
   try {
     return await withRetry(() => cluster.batch.readNamespacedJob({ namespace, name }), { description: `read Job ${namespace}/${name}` });
   } catch (error) {

@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import type { V1Pod } from "@kubernetes/client-node";
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import type { PodOutcome } from "./agent.ts";
 import type { JobTracker } from "./job-tracker.ts";
 import type { OutputDirectoryWatch, WatchTrust } from "./output-directory-watch.ts";
@@ -182,4 +182,50 @@ export async function podOutcome(
     statusPublished: final.statusPublished,
   });
   return { ...termination, ...output };
+}
+
+/** The Job, when the agent's pod has ended: deleted (by someone else), or there with the newest state we have. */
+export type JobFate = { kind: "deleted" } | { kind: "present"; job: V1Job | undefined };
+
+/**
+ * The Job's fate, asked once the agent ended without a verdict of its own (`endedByKubernetes`). What ended the
+ * pod may be the Job's: someone deleting it, or its deadline. The pod's end (its exit-code file, its watch
+ * events) can reach us before the Job's change does, since the Jobs watch is another stream and may lag. The
+ * cache answers when it already shows the Job deleted or failing; otherwise one read of the Job does
+ * (`readJob`: null when there is none), so a run that ended on its own makes no extra request. A read that
+ * fails is reported and leaves the cache's answer.
+ */
+export async function jobFate(
+  tracker: JobTracker,
+  readJob: () => Promise<V1Job | null>,
+  onReadFailed: (error: unknown) => Promise<void>,
+): Promise<JobFate> {
+  if (tracker.jobGone()) return { kind: "deleted" };
+  const cached = tracker.job();
+  if (failureOf(cached) !== undefined) return { kind: "present", job: cached };
+  let current: V1Job | null;
+  try {
+    current = await readJob();
+  } catch (error) {
+    await onReadFailed(error);
+    return { kind: "present", job: cached };
+  }
+  if (current === null || current.metadata?.deletionTimestamp) return { kind: "deleted" };
+  // Same name, another Job: ours was deleted and a new one made.
+  const seenUid = cached?.metadata?.uid;
+  if (seenUid !== undefined && current.metadata?.uid !== seenUid) return { kind: "deleted" };
+  return { kind: "present", job: current };
+}
+
+/**
+ * Why the Job failed or is failing: its `Failed` condition, or `FailureTarget`, which Kubernetes (1.31+) sets
+ * before it stops the pods and turns into `Failed` once they are gone.
+ */
+export function failureOf(job: V1Job | undefined): { reason?: string } | undefined {
+  return job?.status?.conditions?.find((condition) => (condition.type === "Failed" || condition.type === "FailureTarget") && condition.status === "True");
+}
+
+/** The agent did not end on its own: killed by a signal, its exit code unknown, or its pod being deleted. */
+export function endedByKubernetes(outcome: Pick<PodOutcome, "signal" | "exitCode">, pod: V1Pod | undefined): boolean {
+  return outcome.signal !== null || outcome.exitCode === null || pod?.metadata?.deletionTimestamp != null;
 }

@@ -3,7 +3,8 @@ import type { AgentDefinition } from "./agent.ts";
 import { acknowledgeCancellation, installShutdownHook, serverIsShuttingDown, stopCancelledJob, watchCancellation } from "./cancellation.ts";
 import { cleanUpRun, JOB_GONE_POD_STOP_WAIT_MS, POD_STOP_WAIT_EXTRA_MS, runFailed } from "./cleanup.ts";
 import { configuredClusterAccess, type ClusterAccess } from "./cluster-access.ts";
-import { agentHasExited, awaitCompletion, OutputActivity, podOutcome } from "./completion.ts";
+import { readJobOrNull } from "./agent-lock.ts";
+import { agentHasExited, awaitCompletion, endedByKubernetes, failureOf, jobFate, type JobFate, OutputActivity, podOutcome } from "./completion.ts";
 import { parseRuntimeConfig, type RuntimeConfig } from "./config.ts";
 import { unknownConfigKeys, unknownKeysWarning } from "./config-keys.ts";
 import { configErrorCode, ConfigValueError } from "./config-values.ts";
@@ -276,7 +277,17 @@ async function runJob<TParsed>(
     });
 
     // 12. Result
-    if (completion.kind === "job-gone") {
+    const fate: JobFate =
+      completion.kind === "job-gone"
+        ? { kind: "deleted" }
+        : endedByKubernetes(outcome, tracker.pod())
+          ? await jobFate(
+              tracker,
+              () => readJobOrNull(cluster, plan.namespace, jobName),
+              (error) => log.info(`Could not read Job ${plan.namespace}/${jobName} to learn what ended its pod: ${describeApiError(error)}`),
+            )
+          : { kind: "present", job: tracker.job() };
+    if (fate.kind === "deleted") {
       // Whoever deleted the Job decides about its pod (it may be orphaned and keep running): no long wait for it.
       await cleanUp(true, JOB_GONE_POD_STOP_WAIT_MS);
       return failedRunResult(
@@ -285,10 +296,9 @@ async function runJob<TParsed>(
         { jobName, lastJobStatus: tracker.job()?.status ?? null, lastPodStatus: tracker.pod()?.status ?? null },
       );
     }
-    const terminal = tracker.terminalCondition();
     const verdict = agent.interpret(parser.result(), outcome, { model: plan.model, resumeSessionId: plan.resumeSessionId });
     const result = buildRunResult(verdict, outcome, {
-      deadlineExceeded: terminal?.type === "Failed" && terminal.reason === "DeadlineExceeded",
+      deadlineExceeded: failureOf(fate.job)?.reason === "DeadlineExceeded",
       timeoutSec: config.timeoutSec,
       cwd: plan.cwd,
       workspace: plan.workspace,

@@ -65,8 +65,12 @@ export class JobTracker {
     return newest ?? this.#lastPod;
   }
 
-  /** True when the Job existed and is gone now. */
+  /**
+   * True when the Job existed and is gone now, or is being deleted: Foreground propagation keeps it, with a
+   * deletionTimestamp, until its pods are gone, and the pod's end must not read as the agent's own.
+   */
   jobGone(): boolean {
+    if (this.#jobs.get(this.jobName)?.metadata?.deletionTimestamp) return true;
     return this.#jobSeen && this.#jobDeleted && !this.#jobs.get(this.jobName);
   }
 

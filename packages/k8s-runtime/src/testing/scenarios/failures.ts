@@ -16,6 +16,25 @@ export function failureScenarios<TParsed>(get: () => ConformanceContext<TParsed>
     await t.expectCleanCluster(agentId);
   });
 
+  it("timeout, the pod's end seen before the Job's DeadlineExceeded: still timedOut with code timeout", async () => {
+    const t = get();
+    const { faults } = t.cluster.sim;
+    try {
+      const { result } = await t.run({
+        config: { timeoutSec: 2 },
+        scenario: { chunks: [{ text: "{}\n" }], sleepMs: 120_000 },
+        during: async (run) => {
+          await t.untilStreaming(run);
+          expect(faults.holdAllWatches("jobs")).toBeGreaterThanOrEqual(1);
+        },
+      });
+      expect(result.errorCode).toBe("timeout");
+      expect(result.timedOut).toBe(true);
+    } finally {
+      faults.clear();
+    }
+  });
+
   it("image pull failure, permanent: an invalid image name fails at once", async () => {
     const t = get();
     const { result, agentId } = await t.run({ config: { image: "registry.example.test/Agent:latest" }, scenario: {} });
@@ -87,18 +106,59 @@ export function failureScenarios<TParsed>(get: () => ConformanceContext<TParsed>
     expect(result.errorMessage).toMatch(/OOMKilled/);
   });
 
+  /** Deletes the agent's Job as `kubectl delete job --cascade=<policy>` would: someone else's action. */
+  const deleteJobOf = async (t: ConformanceContext<TParsed>, agentId: string, propagationPolicy: "Background" | "Foreground") => {
+    const job = t.cluster.sim.store.list("jobs").items.find((object) => object.metadata.labels?.["paperclip.io/agent-id"] === agentId);
+    const response = await fetch(`${t.cluster.sim.url}/apis/batch/v1/namespaces/${t.cluster.namespace}/jobs/${job?.metadata.name}`, {
+      method: "DELETE",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ propagationPolicy }),
+    });
+    expect(response.status).toBe(200);
+  };
+
   it("Job deleted by someone else: k8s_job_deleted_externally with what was seen", async () => {
     const t = get();
     const { result } = await t.run({
       scenario: { chunks: [{ text: "{}\n" }], sleepMs: 120_000 },
       during: async (run, agentId) => {
         await t.untilStreaming(run);
-        const job = t.cluster.sim.store.list("jobs").items.find((object) => object.metadata.labels?.["paperclip.io/agent-id"] === agentId);
-        await fetch(`${t.cluster.sim.url}/apis/batch/v1/namespaces/${t.cluster.namespace}/jobs/${job?.metadata.name}`, {
-          method: "DELETE",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ propagationPolicy: "Background" }),
-        });
+        await deleteJobOf(t, agentId, "Background");
+      },
+    });
+    expect(result.errorCode).toBe("k8s_job_deleted_externally");
+    expect(result.errorMessage).toMatch(/deleted by someone else/);
+  });
+
+  // The race a loaded machine showed: the pod's end (its exit-code file, its watch events) reaches the runtime
+  // before the Job's deletion does. Holding the Jobs watch makes that order certain.
+  it("Job deleted by someone else, its pod's end seen before the Job's deletion: still k8s_job_deleted_externally", async () => {
+    const t = get();
+    const { faults } = t.cluster.sim;
+    try {
+      const { result } = await t.run({
+        scenario: { chunks: [{ text: "{}\n" }], sleepMs: 120_000 },
+        during: async (run, agentId) => {
+          await t.untilStreaming(run);
+          expect(faults.holdAllWatches("jobs")).toBeGreaterThanOrEqual(1);
+          await deleteJobOf(t, agentId, "Background");
+        },
+      });
+      expect(result.errorCode).toBe("k8s_job_deleted_externally");
+      expect(result.errorMessage).toMatch(/deleted by someone else/);
+      expect(result.errorMessage).toMatch(/SIGTERM/);
+    } finally {
+      faults.clear();
+    }
+  });
+
+  it("Job deleted by someone else with Foreground propagation (the Job waits for its pod): k8s_job_deleted_externally", async () => {
+    const t = get();
+    const { result } = await t.run({
+      scenario: { chunks: [{ text: "{}\n" }], sleepMs: 120_000 },
+      during: async (run, agentId) => {
+        await t.untilStreaming(run);
+        await deleteJobOf(t, agentId, "Foreground");
       },
     });
     expect(result.errorCode).toBe("k8s_job_deleted_externally");
