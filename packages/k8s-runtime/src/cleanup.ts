@@ -74,6 +74,8 @@ export async function cleanUpRun(input: {
   jobName: string;
   secret: RunSecretRef;
   runDirectory: RunDirectory;
+  /** The run directory is on a local filesystem (`OutputDirectoryWatch.local`): it is removed synchronously. */
+  localFilesystem: boolean;
   retain: boolean;
   retainFilesOnFailureSec: number | undefined;
   failed: boolean;
@@ -113,7 +115,7 @@ export async function cleanUpRun(input: {
     await input.log.info(`The pod of Job ${input.namespace}/${input.jobName} has not stopped; the reaper removes ${input.runDirectory.dir} once it has.`);
     return;
   }
-  await removeRunDirectory(input.runDirectory).catch(async (error: unknown) => {
+  await removeRunDirectory(input.runDirectory, { localFilesystem: input.localFilesystem }).catch(async (error: unknown) => {
     await input.log.info(`Could not remove ${input.runDirectory.dir}: ${String(error)}`);
   });
 }

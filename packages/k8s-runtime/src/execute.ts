@@ -205,6 +205,7 @@ async function runJob<TParsed>(
       jobName,
       secret: launched.secret,
       runDirectory,
+      localFilesystem: output.directoryWatch.local,
       retain: config.retainJobs,
       retainFilesOnFailureSec: config.retainRunFilesOnFailureSec,
       failed,

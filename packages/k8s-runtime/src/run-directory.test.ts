@@ -1,6 +1,6 @@
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative, sep } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UnsafeIdError } from "./names.ts";
 import { UnsafeFileError } from "./safe-file.ts";
@@ -282,16 +282,32 @@ describe("readExitCodeFile", () => {
 });
 
 describe("removeRunDirectory", () => {
-  it("deletes the run's files but keeps the agent HOME and siblings", async () => {
+  const modes = [
+    { how: "asynchronously", localFilesystem: false },
+    { how: "synchronously (local filesystem)", localFilesystem: true },
+  ];
+
+  it.each(modes)("deletes the run's files but keeps the agent HOME and siblings, $how", async ({ localFilesystem }) => {
     const run = runDirectoryFor({ instanceRoot: root, ...ids });
     const sibling = runDirectoryFor({ instanceRoot: root, ...ids, runId: "sibling" });
     await prepareRunDirectory(run, { prompt: "p", runFiles: { "config/a/notes.md": "x" } });
     await prepareRunDirectory(sibling, { prompt: "p" });
     await writeFile(run.stdout, "out\n");
-    await removeRunDirectory(run);
+    await removeRunDirectory(run, { localFilesystem });
     await expect(stat(run.dir)).rejects.toMatchObject({ code: "ENOENT" });
     expect((await stat(run.home)).isDirectory()).toBe(true);
     expect(await readFile(sibling.prompt, "utf8")).toBe("p");
-    await removeRunDirectory(run);
+    await removeRunDirectory(run, { localFilesystem });
+  });
+
+  it.each(modes)("refuses a link in place of the run directory and leaves its target, $how", async ({ localFilesystem }) => {
+    const run = runDirectoryFor({ instanceRoot: root, ...ids });
+    const target = join(root, "elsewhere");
+    await mkdir(target);
+    await writeFile(join(target, "kept"), "k");
+    await mkdir(dirname(run.dir), { recursive: true });
+    await symlink(target, run.dir);
+    await expect(removeRunDirectory(run, { localFilesystem })).rejects.toThrow(/is not a directory; not removing it/);
+    expect(await readFile(join(target, "kept"), "utf8")).toBe("k");
   });
 });

@@ -115,8 +115,7 @@ const KINDS: { [K in WatchedKind]: KindSpec<WatchedObjects[K]> } = {
   jobs: {
     path: (namespace) => `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/jobs`,
     model: "V1Job",
-    // A reattached run reads its Job's pod template (run directory, secrets to redact): all of it is kept.
-    essentials: withoutManagedFields,
+    essentials: jobEssentials,
     apiVersion: "batch/v1",
     kind: "Job",
     list: async (access, namespace, labelSelector, signal) => {
@@ -146,6 +145,15 @@ function withoutManagedFields(object: Record<string, unknown>): Record<string, u
   if (!isRecord(object.metadata) || !("managedFields" in object.metadata)) return object;
   const { managedFields: _dropped, ...metadata } = object.metadata;
   return { ...object, metadata };
+}
+
+/**
+ * What the runtime reads of a Job: its metadata (labels and annotations for the guard, reattach and the run
+ * directory) and status. Its spec, the pod template (most of a Job's bytes), is the runtime's own manifest.
+ */
+function jobEssentials(object: Record<string, unknown>): Record<string, unknown> {
+  const job = withoutManagedFields(object);
+  return { apiVersion: job.apiVersion, kind: job.kind, metadata: job.metadata, status: job.status };
 }
 
 /**

@@ -142,6 +142,29 @@ describe("SharedWatch against the simulated cluster", () => {
     expect(watch.status().state).toBe("up");
   });
 
+  it("keeps only a Job's metadata and status, the same from the list and from the watch", async () => {
+    const listed = uniqueName("listed-job");
+    const watched = uniqueName("watched-job");
+    await createSettledJob(listed);
+    const watch = startJobsWatch();
+    await watch.ready();
+    await createSettledJob(watched);
+    await vi.waitFor(() => expect(JSON.stringify(watch.get(watched)?.status ?? {})).toContain("Suspended"));
+    for (const name of [listed, watched]) {
+      const stored = cluster.store.get("jobs", NAMESPACE, name);
+      const cached = watch.get(name);
+      // What the runtime reads, as the API server has it...
+      expect(cached?.metadata?.labels).toEqual(stored?.metadata.labels);
+      expect(cached?.metadata?.creationTimestamp).toBeInstanceOf(Date);
+      expect(JSON.stringify(stored?.status)).toContain('"Suspended"');
+      expect(cached?.status?.conditions?.map((condition) => condition.type)).toContain("Suspended");
+      // ...and nothing of its spec (the pod template).
+      expect(stored?.spec).toBeDefined();
+      expect(cached?.spec).toBeUndefined();
+      expect(JSON.stringify(cached)).not.toContain("registry.example.test");
+    }
+  });
+
   it("delivers to predicate subscribers and answers list(predicate)", async () => {
     const watch = startJobsWatch();
     await watch.ready();
