@@ -192,16 +192,18 @@ describe("deploy/images/gemini (a Node script, unlike the other CLIs)", () => {
     const version = await lockedVersion(gemini.npmPackage);
     // The CLI reads a system settings file only where neither it nor a parent directory is writable by others
     // (else it warns and skips it), and validates it even for --version: a clean version line means read and valid.
-    // The checkout's files are root's and not group/other-writable here, like /etc/gemini-cli in the image.
-    const settings = path.join(recipeDir, "settings.json");
+    // So the recipe's file is checked from a root-owned directory whose every parent is as safe as /etc/gemini-cli in
+    // the image: not the checkout, which may lie under a world-writable /tmp.
+    const safeDir = await mkdtemp(path.join("/var/lib", "paperclip-deploy-kit-gemini-"));
+    cleanups.push(() => rm(safeDir, { recursive: true, force: true }));
+    await chmod(safeDir, 0o755);
+    const settings = path.join(safeDir, "settings.json");
+    await writeFile(settings, await readFile(path.join(recipeDir, "settings.json")), { mode: 0o644 });
     const accepted = await runPod(sim, "gemini-settings", image, ["gemini", "--version"], home, { GEMINI_CLI_SYSTEM_SETTINGS_PATH: settings });
     expect(accepted).toEqual({ phase: "Succeeded", exitCode: "0", log: version });
 
-    // The control: the same check with a wrongly typed value, from a directory as safe as the recipe's.
-    const controlDir = await mkdtemp(path.join(repoRoot, "node_modules", ".deploy-kit-gemini-settings-"));
-    cleanups.push(() => rm(controlDir, { recursive: true, force: true }));
-    await chmod(controlDir, 0o755);
-    const control = path.join(controlDir, "settings.json");
+    // The control: the same check with a wrongly typed value, from the same directory.
+    const control = path.join(safeDir, "control.json");
     await writeFile(control, JSON.stringify({ general: { enableAutoUpdate: "no" } }), { mode: 0o644 });
     const refused = await runPod(sim, "gemini-settings-control", image, ["gemini", "--version"], home, { GEMINI_CLI_SYSTEM_SETTINGS_PATH: control });
     expect(refused.log).toContain(`Invalid configuration in ${control}`);
