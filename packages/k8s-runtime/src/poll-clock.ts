@@ -51,16 +51,18 @@ export class PollClock {
     this.#timer = null;
     this.#timerAt = Number.POSITIVE_INFINITY;
     const now = performance.now();
-    const ready: (() => void)[] = [];
+    const ready: [number, Set<() => void>][] = [];
     for (const [at, callbacks] of this.#due) {
       if (at > now) continue;
       this.#due.delete(at);
-      ready.push(...callbacks);
+      ready.push([at, callbacks]);
     }
     let next = Number.POSITIVE_INFINITY;
     for (const at of this.#due.keys()) next = Math.min(next, at);
     if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
-    for (const callback of ready) callback();
+    // A late wake-up (a loaded machine) finds several grid times due: they run in the order they fell due.
+    ready.sort(([a], [b]) => a - b);
+    for (const [, callbacks] of ready) for (const callback of callbacks) callback();
   }
 }
 
