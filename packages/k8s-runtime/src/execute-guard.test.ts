@@ -1,12 +1,10 @@
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createK8sAdapter } from "./adapter.ts";
 import type { AgentDefinition } from "./agent.ts";
 import { stopReapers } from "./reaper.ts";
 import { runDirectoryFor } from "./run-directory.ts";
 import { stopSharedWatches } from "./shared-watch.ts";
-import { ConformanceContext } from "./testing/conformance-context.ts";
-import { minimalAgent } from "./testing/minimal-agent.ts";
+import { minimalAgent, minimalAgentContext } from "./testing/minimal-agent.ts";
 import { startConformanceCluster, type ConformanceCluster } from "./testing/sim-harness.ts";
 
 /** An agent definition with a bug in its output handling: what the top-level guard of `execute()` is for. */
@@ -43,16 +41,7 @@ describe("execute(): an unexpected error (simulated cluster)", () => {
     ["interpret throws", "interpret" as const, /TypeError: no verdict for exit 0/],
   ])("%s: a k8s_internal_error result, redacted, and nothing of the run is left", async (_name, bug, message) => {
     const agent = buggyAgent(bug);
-    // The harness needs transcript names only for the adapters' recorded-transcript scenarios, which this test does not run.
-    const t = new ConformanceContext(
-      {
-        agent,
-        adapter: createK8sAdapter(agent),
-        transcripts: { cli: "claude", happy: "happy", resume: "resume", unknownSession: "", apiError: "", empty: "", killedMidstream: "" },
-        truncatedErrorCode: "minimal_truncated",
-      },
-      cluster,
-    );
+    const t = minimalAgentContext(agent, cluster);
     const { result, run, agentId } = await t.run({
       scenario: { chunks: [{ text: "token=" }, { env: "PAPERCLIP_API_KEY" }, { text: "\n" }], sleepMs: 300 },
     });

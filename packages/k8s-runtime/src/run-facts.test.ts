@@ -2,14 +2,9 @@
  * What `interpret` is told about the run (`RunFacts`) and what its verdict may say about usage (`usageBasis`),
  * end to end through `execute()` on the simulated cluster.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createK8sAdapter } from "./adapter.ts";
+import { describe, expect, it } from "vitest";
 import type { AgentDefinition, RunFacts } from "./agent.ts";
-import { stopReapers } from "./reaper.ts";
-import { stopSharedWatches } from "./shared-watch.ts";
-import { ConformanceContext } from "./testing/conformance-context.ts";
-import { minimalAgent } from "./testing/minimal-agent.ts";
-import { startConformanceCluster } from "./testing/sim-harness.ts";
+import { minimalAgent, useMinimalAgentContext } from "./testing/minimal-agent.ts";
 
 /** Facts each run's `interpret` got, in order. */
 const told: RunFacts[] = [];
@@ -21,30 +16,7 @@ const agent: AgentDefinition<null> = {
     return { sessionId: facts.resumeSessionId ?? "fresh-session", usage: { inputTokens: 100, outputTokens: 5 }, usageBasis: "session_cumulative" };
   },
 };
-let context: ConformanceContext<null> | undefined;
-const get = (): ConformanceContext<null> => {
-  if (context === undefined) throw new Error("the cluster is not started");
-  return context;
-};
-
-beforeAll(async () => {
-  // The harness needs transcript names only for the adapters' recorded-transcript scenarios, which this file does not run.
-  context = new ConformanceContext(
-    {
-      agent,
-      adapter: createK8sAdapter(agent),
-      transcripts: { cli: "claude", happy: "happy", resume: "resume", unknownSession: "", apiError: "", empty: "", killedMidstream: "" },
-      truncatedErrorCode: "minimal_truncated",
-    },
-    await startConformanceCluster(agent),
-  );
-});
-afterAll(async () => {
-  await context?.expectNothingLeftBehind();
-  stopReapers();
-  await stopSharedWatches();
-  await context?.cluster.stop();
-});
+const get = useMinimalAgentContext(agent);
 
 describe("RunFacts and usageBasis through execute() (simulated cluster)", () => {
   it("interpret is told the requested model and the session asked for; the verdict's usage basis reaches Paperclip", async () => {

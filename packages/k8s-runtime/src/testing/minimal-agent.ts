@@ -1,4 +1,10 @@
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { createK8sAdapter } from "../adapter.ts";
 import type { AgentCommandInput, AgentDefinition, InstructionsDelivery, SkillsDelivery } from "../agent.ts";
+import { stopReapers } from "../reaper.ts";
+import { stopSharedWatches } from "../shared-watch.ts";
+import { ConformanceContext } from "./conformance-context.ts";
+import { startConformanceCluster, type ConformanceCluster } from "./sim-harness.ts";
 
 /**
  * The smallest agent definition, for runtime tests that must not import an adapter package: its CLI is
@@ -27,5 +33,45 @@ export function minimalAgent(
     models: [],
     configFields: [],
     configurationDoc: "",
+  };
+}
+
+/**
+ * A conformance context for an agent built on `minimalAgent`, on `cluster`. The harness needs transcript names only
+ * for the adapters' recorded-transcript scenarios, which tests of the minimal agent do not run.
+ */
+export function minimalAgentContext<TParsed>(agent: AgentDefinition<TParsed>, cluster: ConformanceCluster): ConformanceContext<TParsed> {
+  return new ConformanceContext(
+    {
+      agent,
+      adapter: createK8sAdapter(agent),
+      transcripts: { cli: "claude", happy: "happy", resume: "resume", unknownSession: "", apiError: "", empty: "", killedMidstream: "" },
+      truncatedErrorCode: "minimal_truncated",
+    },
+    cluster,
+  );
+}
+
+/**
+ * For a test file of `execute()` runs of one minimal-style agent: a simulated cluster started before its tests,
+ * a check after each that none of its runs left anything behind, and everything stopped after them. Returns the
+ * context's getter.
+ */
+export function useMinimalAgentContext<TParsed>(agent: AgentDefinition<TParsed>): () => ConformanceContext<TParsed> {
+  let context: ConformanceContext<TParsed> | undefined;
+  beforeAll(async () => {
+    context = minimalAgentContext(agent, await startConformanceCluster(agent));
+  });
+  afterEach(async () => {
+    await context?.expectNothingLeftBehind();
+  });
+  afterAll(async () => {
+    stopReapers();
+    await stopSharedWatches();
+    await context?.cluster.stop();
+  });
+  return () => {
+    if (context === undefined) throw new Error("the cluster is not started: use the context inside a test");
+    return context;
   };
 }
