@@ -4,6 +4,7 @@ import { releaseAgentLock, type RunSecretRef } from "./agent-lock.ts";
 import type { ClusterAccess } from "./cluster-access.ts";
 import type { JobTracker } from "./job-tracker.ts";
 import { describeApiError, httpStatusOf, withRetry } from "./retry-policy.ts";
+import type { FileCalls } from "./file-calls.ts";
 import { removeRunDirectory, type RunDirectory } from "./run-directory.ts";
 import type { RunLog } from "./run-log.ts";
 import { retainRunDirectory } from "./run-retention.ts";
@@ -74,8 +75,8 @@ export async function cleanUpRun(input: {
   jobName: string;
   secret: RunSecretRef;
   runDirectory: RunDirectory;
-  /** The run directory is on a local filesystem (`OutputDirectoryWatch.local`): it is removed synchronously. */
-  localFilesystem: boolean;
+  /** The file calls of the run directory's filesystem. */
+  fileCalls: FileCalls;
   retain: boolean;
   retainFilesOnFailureSec: number | undefined;
   failed: boolean;
@@ -115,7 +116,7 @@ export async function cleanUpRun(input: {
     await input.log.info(`The pod of Job ${input.namespace}/${input.jobName} has not stopped; the reaper removes ${input.runDirectory.dir} once it has.`);
     return;
   }
-  await removeRunDirectory(input.runDirectory, { localFilesystem: input.localFilesystem }).catch(async (error: unknown) => {
+  await removeRunDirectory(input.runDirectory, input.fileCalls).catch(async (error: unknown) => {
     await input.log.info(`Could not remove ${input.runDirectory.dir}: ${String(error)}`);
   });
 }

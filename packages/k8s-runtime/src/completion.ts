@@ -1,10 +1,11 @@
 import { basename } from "node:path";
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import type { PodOutcome } from "./agent.ts";
+import type { FileCalls } from "./file-calls.ts";
 import type { JobTracker } from "./job-tracker.ts";
 import type { OutputDirectoryWatch, WatchTrust } from "./output-directory-watch.ts";
 import { readExitCodeFile } from "./run-directory.ts";
-import { existsOnLocalFilesystem, UnsafeFileError } from "./safe-file.ts";
+import { UnsafeFileError } from "./safe-file.ts";
 import { describeTermination } from "./terminated-state.ts";
 
 /** Step 10: what ended the wait for the agent. */
@@ -85,18 +86,16 @@ export function podIsTerminal(pod: V1Pod | undefined): boolean {
  * The exit-code file's code, or null. The agent can write that directory too: a file it made unreadable
  * (a link, a FIFO, garbage) counts as absent, and the container's own terminated state decides instead.
  */
-async function agentExitCode(exitCodeFile: string, onLocalFilesystem = false): Promise<number | null> {
-  // Absent most of the run: on a local filesystem an lstat says so without an open failing in the thread pool.
-  if (onLocalFilesystem && !existsOnLocalFilesystem(exitCodeFile)) return null;
-  return readExitCodeFile(exitCodeFile).catch((error: unknown) => {
+async function agentExitCode(exitCodeFile: string, fileCalls: FileCalls): Promise<number | null> {
+  return readExitCodeFile(exitCodeFile, fileCalls).catch((error: unknown) => {
     if (error instanceof UnsafeFileError) return null;
     throw error;
   });
 }
 
 /** True once the agent's exit code is in its file: proof the container ran, whatever the watch says. */
-export async function agentHasExited(exitCodeFile: string): Promise<boolean> {
-  return (await agentExitCode(exitCodeFile)) !== null;
+export async function agentHasExited(exitCodeFile: string, fileCalls: FileCalls): Promise<boolean> {
+  return (await agentExitCode(exitCodeFile, fileCalls)) !== null;
 }
 
 export async function awaitCompletion(
@@ -105,6 +104,7 @@ export async function awaitCompletion(
   cancel: AbortSignal,
   output: OutputActivity,
   directoryWatch: OutputDirectoryWatch,
+  fileCalls: FileCalls,
 ): Promise<Completion> {
   const exitFileEvents = new FileEvents();
   const unwatch = directoryWatch.on(basename(exitCodeFile), () => exitFileEvents.fire());
@@ -114,7 +114,7 @@ export async function awaitCompletion(
       // Checked before the exit-code file: deleting the Job kills the agent, which then writes its code.
       if (tracker.jobGone()) return { kind: "job-gone" };
       exitFileEvents.clear();
-      const exitCode = await agentExitCode(exitCodeFile, directoryWatch.local);
+      const exitCode = await agentExitCode(exitCodeFile, fileCalls);
       if (exitCode !== null) return { kind: "exited", exitCode };
       if (tracker.terminalCondition() || podIsTerminal(tracker.pod()) || tracker.podGone()) return { kind: "terminal" };
       await untilNextLook(tracker, cancel, output, exitFileEvents, directoryWatch.trust);
@@ -169,9 +169,10 @@ export async function podOutcome(
   containerName: string,
   completion: Exclude<Completion, { kind: "cancelled" }>,
   exitCodeFile: string,
+  fileCalls: FileCalls,
   output: Pick<PodOutcome, "stderrTail" | "stdoutLines">,
 ): Promise<PodOutcome> {
-  const exitCodeFromFile = completion.kind === "exited" ? completion.exitCode : await agentExitCode(exitCodeFile);
+  const exitCodeFromFile = completion.kind === "exited" ? completion.exitCode : await agentExitCode(exitCodeFile, fileCalls);
   const final =
     exitCodeFromFile === null ? await awaitPublishedTermination(tracker, containerName) : { pod: tracker.pod(), statusPublished: true };
   const termination = describeTermination({

@@ -10,6 +10,7 @@ import { unknownConfigKeys, unknownKeysWarning } from "./config-keys.ts";
 import { configErrorCode, ConfigValueError } from "./config-values.ts";
 import { kubeconfigPolicy } from "./kubeconfig-policy.ts";
 import { failedRunResult, internalErrorResult } from "./errors.ts";
+import { fileCallsFor } from "./file-calls.ts";
 import { JobTracker } from "./job-tracker.ts";
 import { UnsafeIdError } from "./names.ts";
 import { WorkspaceRefusedError } from "./pod-volumes.ts";
@@ -25,6 +26,7 @@ import { invocationMeta, planRun, type RunPlan } from "./run-plan.ts";
 import { buildRunResult } from "./run-result.ts";
 import { runSecretValues } from "./redaction.ts";
 import { RunCallbacks } from "./run-callbacks.ts";
+import { runsRootFor } from "./run-directory.ts";
 import { removeRunLeftovers, type RunLeftovers } from "./run-leftovers.ts";
 import { resolvePlacement } from "./self-pod.ts";
 import { withUsableSession } from "./session-id.ts";
@@ -148,6 +150,7 @@ async function runJob<TParsed>(
   created: CreatedSoFar,
 ): Promise<AdapterExecutionResult> {
   const { ctx } = callbacks;
+  const fileCalls = await fileCallsFor(runsRootFor(config.instanceRoot));
   try {
     await jobs.ready(AbortSignal.timeout(GUARD_READY_TIMEOUT_MS));
     await pods.ready(AbortSignal.timeout(GUARD_READY_TIMEOUT_MS));
@@ -167,6 +170,7 @@ async function runJob<TParsed>(
     pods,
     instanceRoot: config.instanceRoot,
     reattachOrphanedJobs: config.reattachOrphanedJobs,
+    fileCalls,
     log,
   });
   if (launched.kind === "blocked") return launched.result;
@@ -196,6 +200,7 @@ async function runJob<TParsed>(
       outputActivity.mark();
     },
     redactor: callbacks.redactor,
+    fileCalls,
   });
   // 13. Cleanup, whichever way the run ends
   const cleanUp = (failed: boolean, podStopWaitMs = config.graceSec * 1000 + POD_STOP_WAIT_EXTRA_MS) =>
@@ -205,7 +210,7 @@ async function runJob<TParsed>(
       jobName,
       secret: launched.secret,
       runDirectory,
-      localFilesystem: output.directoryWatch.local,
+      fileCalls,
       retain: config.retainJobs,
       retainFilesOnFailureSec: config.retainRunFilesOnFailureSec,
       failed,
@@ -236,7 +241,7 @@ async function runJob<TParsed>(
       log,
       ...(ctx.onRuntimeProgress ? { onRuntimeProgress: ctx.onRuntimeProgress } : {}),
       cancel: stopCancellation.signal,
-      agentExited: () => agentHasExited(runDirectory.exitCode),
+      agentExited: () => agentHasExited(runDirectory.exitCode, fileCalls),
       warningEvents: (podName) => listWarningEvents(cluster, plan.namespace, podName),
     });
     if (started.kind === "failed") {
@@ -251,7 +256,7 @@ async function runJob<TParsed>(
         ? ({ kind: "cancelled" } as const)
         : started.kind === "job-gone"
           ? ({ kind: "job-gone" } as const)
-          : await awaitCompletion(tracker, runDirectory.exitCode, stopCancellation.signal, outputActivity, output.directoryWatch);
+          : await awaitCompletion(tracker, runDirectory.exitCode, stopCancellation.signal, outputActivity, output.directoryWatch, fileCalls);
 
     // 11. Cancellation
     if (completion.kind === "cancelled") {
@@ -272,7 +277,7 @@ async function runJob<TParsed>(
       await cleanUp(true);
       return failedRunResult("k8s_agent_output_refused", `The agent tampered with its output: ${unreadable.message}. The output up to then was streamed.`, { jobName });
     }
-    const outcome = await podOutcome(tracker, agent.containerName, completion, runDirectory.exitCode, {
+    const outcome = await podOutcome(tracker, agent.containerName, completion, runDirectory.exitCode, fileCalls, {
       stderrTail: output.stderrTail.toString(),
       stdoutLines: output.stdoutLines,
     });

@@ -5,7 +5,8 @@
  *   while the file grows, backing off while idle; events of the directory's `fs.watch` (`OutputDirectoryWatch`,
  *   one per run) cut an idle wait short on local filesystems, reading at once when the last read is long
  *   enough ago (network filesystems send no events, so the polling stays). A poll is one `fstat` on the open
- *   file; only what grew is read, into a buffer of that size, so an idle tail holds no read buffer.
+ *   file; only what grew is read, into a buffer of that size, so an idle tail holds no read buffer. The calls
+ *   are the filesystem's (`file-calls.ts`): synchronous on a local one, through the thread pool otherwise.
  * - Once the events have announced every growth a poll found several times in a row (the watch's
  *   `WatchTrust`), they drive the reading and the timer only backs them up, slowly. Growth a poll finds that
  *   no event announced (network storage, a lost event) ends the trust at once.
@@ -22,13 +23,12 @@
  *   size on open (close-to-open consistency), while an fd held open may see a cached size for seconds. Without
  *   one (the writer is known to be done and its writes visible here) the drain is one read to the end.
  */
-import { fstatSync, readSync } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
+import { pooledFileCalls, type FileCalls, type OpenFile } from "./file-calls.ts";
 import type { OutputDirectoryWatch } from "./output-directory-watch.ts";
 import { outputPollClock } from "./poll-clock.ts";
-import { existsOnLocalFilesystem, openRegularFile } from "./safe-file.ts";
+import { openRegularFile } from "./safe-file.ts";
 
 /**
  * `cutAt` is set for a line cut at `maxLineBytes`: the index in `line` where the agent's text ends and the
@@ -56,6 +56,8 @@ export interface OutputTailerOptions {
   trustedPollMs?: number;
   /** The watch of the file's directory, whose events hint at growth; without one the tailer polls only. */
   directoryWatch?: OutputDirectoryWatch;
+  /** The file calls of the filesystem the file is on; default the pooled (asynchronous) ones. */
+  fileCalls?: FileCalls;
 }
 
 export interface DrainOptions {
@@ -86,6 +88,7 @@ export class OutputTailer {
   readonly #trustedPollMs: number;
   readonly #absentPollMs: number;
   readonly #directoryWatch: OutputDirectoryWatch | undefined;
+  readonly #fileCalls: FileCalls;
   /** An `fs.watch` event came since the last read began. */
   #announced = false;
 
@@ -106,7 +109,7 @@ export class OutputTailer {
   #stopRequested = false;
   #settleMs: number | null = null;
 
-  #handle: FileHandle | null = null;
+  #handle: OpenFile | null = null;
   #unwatch: (() => void) | null = null;
   /** Cancels the pending wake-up of the current wait on the shared clock. */
   #cancelWait: (() => void) | null = null;
@@ -133,6 +136,7 @@ export class OutputTailer {
       throw new Error(`OutputTailer: ${options.path} is not in the watched directory ${options.directoryWatch.directory}`);
     }
     this.#directoryWatch = options.directoryWatch;
+    this.#fileCalls = options.fileCalls ?? pooledFileCalls;
   }
 
   /** Byte offset of the next read. */
@@ -227,16 +231,15 @@ export class OutputTailer {
   /** Reads what the file has grown by since the last read, emitting complete lines; true when anything was read. */
   async #readAvailable(): Promise<boolean> {
     if (this.#settleMs !== null && this.#settleMs > 0) await this.#closeHandle();
-    const handle = this.#handle ?? (await this.#openIfPresent());
-    if (handle === null) return false;
-    // Synchronous on a local filesystem (see OutputDirectoryWatch): page-cache reads, no thread-pool round trip.
-    const local = this.#directoryWatch?.local === true;
-    const size = local ? fstatSync(handle.fd).size : (await handle.stat()).size;
+    // The file is the agent's: a link or a FIFO in its place is refused (UnsafeFileError ends the tail).
+    const handle = this.#handle ?? (this.#handle = await openRegularFile(this.path, this.#fileCalls));
+    if (handle === null) return false; // not written yet
+    const { size } = await handle.stat();
     let grew = false;
     while (!this.#stopRequested && this.#offset < size) {
       const length = Math.min(size - this.#offset, this.#readChunkBytes);
       const chunk = Buffer.allocUnsafe(length);
-      const bytesRead = local ? readSync(handle.fd, chunk, 0, length, this.#offset) : (await handle.read(chunk, 0, length, this.#offset)).bytesRead;
+      const bytesRead = await handle.read(chunk, 0, length, this.#offset);
       if (bytesRead === 0) break; // cut short since the fstat: the next poll sees its new size
       grew = true;
       this.#offset += bytesRead;
@@ -244,14 +247,6 @@ export class OutputTailer {
       await this.#consume(chunk.subarray(0, bytesRead));
     }
     return grew;
-  }
-
-  async #openIfPresent(): Promise<FileHandle | null> {
-    // Not there yet: on a local filesystem an lstat says so without an open failing in the thread pool.
-    if (this.#directoryWatch?.local === true && !existsOnLocalFilesystem(this.path)) return null;
-    // The file is the agent's: a link or a FIFO in its place is refused (UnsafeFileError ends the tail).
-    this.#handle = await openRegularFile(this.path);
-    return this.#handle; // null: not written yet
   }
 
   async #consume(bytes: Buffer): Promise<void> {

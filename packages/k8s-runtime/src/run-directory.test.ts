@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UnsafeIdError } from "./names.ts";
+import { localFileCalls, pooledFileCalls } from "./file-calls.ts";
 import { UnsafeFileError } from "./safe-file.ts";
 import {
   RunDirectoryExistsError,
@@ -113,7 +114,13 @@ describe("runDirectoryFor", () => {
   });
 });
 
-describe("prepareRunDirectory", () => {
+/** Every file call of a run directory comes in two forms (`file-calls.ts`): both must build the same directory. */
+const fileCallForms = [
+  { how: "with pooled (asynchronous) calls", fs: pooledFileCalls },
+  { how: "with local (synchronous) calls", fs: localFileCalls },
+];
+
+describe.each(fileCallForms)("prepareRunDirectory, $how", ({ fs }) => {
   it("writes a 2 MiB prompt byte for byte, instructions and nested run files", async () => {
     const run = runDirectoryFor({ instanceRoot: root, ...ids });
     const prompt = "é€😀 prompt line\n".repeat(Math.ceil((2 * 1024 * 1024) / 20)).slice(0, 2 * 1024 * 1024);
@@ -121,7 +128,7 @@ describe("prepareRunDirectory", () => {
       prompt,
       instructions: "# Be careful\n",
       runFiles: { "opencode.json": "{}", "config/review/notes.md": "# Review\n" },
-    });
+    }, fs);
     expect(await readFile(run.prompt, "utf8")).toBe(prompt);
     expect(await readFile(run.instructions, "utf8")).toBe("# Be careful\n");
     expect(await readFile(join(run.input, "opencode.json"), "utf8")).toBe("{}");
@@ -132,7 +139,7 @@ describe("prepareRunDirectory", () => {
   it("hands output/ and HOME to the pod's uid; input/ and the run directory stay the server's, readable", async () => {
     const run = runDirectoryFor({ instanceRoot: root, ...ids });
     const workspace = join(root, "workspaces", ids.agentId);
-    await prepareRunDirectory(run, { prompt: "p", ownerUid: 12345, ownerGid: 23456, workspace });
+    await prepareRunDirectory(run, { prompt: "p", ownerUid: 12345, ownerGid: 23456, workspace }, fs);
     const serverUid = process.getuid?.() ?? 0;
     const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
     const ownerOf = async (path: string) => [(await stat(path)).uid, (await stat(path)).gid];
@@ -155,12 +162,12 @@ describe("prepareRunDirectory", () => {
 
   it("opens output/ to everyone when the pod's uid is unknown, and keeps it private for the server's own uid", async () => {
     const shared = runDirectoryFor({ instanceRoot: root, ...ids, runId: "shared" });
-    await prepareRunDirectory(shared, { prompt: "p" });
+    await prepareRunDirectory(shared, { prompt: "p" }, fs);
     expect((await stat(shared.output)).mode & 0o777).toBe(0o777);
     expect((await stat(shared.prompt)).mode & 0o777).toBe(0o644);
 
     const own = runDirectoryFor({ instanceRoot: root, ...ids, runId: "own" });
-    await prepareRunDirectory(own, { prompt: "p", ownerUid: process.getuid?.() ?? 0 });
+    await prepareRunDirectory(own, { prompt: "p", ownerUid: process.getuid?.() ?? 0 }, fs);
     expect((await stat(own.output)).mode & 0o777).toBe(0o700);
   });
 
@@ -169,15 +176,15 @@ describe("prepareRunDirectory", () => {
     await mkdir(workspace, { recursive: true, mode: 0o750 });
     await chmod(workspace, 0o750);
     const run = runDirectoryFor({ instanceRoot: root, ...ids });
-    await prepareRunDirectory(run, { prompt: "p", ownerUid: 12345, workspace });
+    await prepareRunDirectory(run, { prompt: "p", ownerUid: 12345, workspace }, fs);
     expect((await stat(workspace)).mode & 0o777).toBe(0o750);
   });
 
   it("refuses to clobber an existing run directory's output", async () => {
     const run = runDirectoryFor({ instanceRoot: root, ...ids });
-    await prepareRunDirectory(run, { prompt: "first" });
+    await prepareRunDirectory(run, { prompt: "first" }, fs);
     await writeFile(run.stdout, '{"type":"system"}\n');
-    await expect(prepareRunDirectory(run, { prompt: "second" })).rejects.toBeInstanceOf(RunDirectoryExistsError);
+    await expect(prepareRunDirectory(run, { prompt: "second" }, fs)).rejects.toBeInstanceOf(RunDirectoryExistsError);
     expect(await readFile(run.stdout, "utf8")).toBe('{"type":"system"}\n');
     expect(await readFile(run.prompt, "utf8")).toBe("first");
   });
@@ -186,7 +193,7 @@ describe("prepareRunDirectory", () => {
     "rejects run file name %j before creating anything",
     async (name) => {
       const run = runDirectoryFor({ instanceRoot: root, ...ids });
-      await expect(prepareRunDirectory(run, { prompt: "p", runFiles: { [name]: "x" } })).rejects.toThrow(
+      await expect(prepareRunDirectory(run, { prompt: "p", runFiles: { [name]: "x" } }, fs)).rejects.toThrow(
         /run file name/,
       );
       await expect(stat(run.dir)).rejects.toMatchObject({ code: "ENOENT" });
@@ -196,16 +203,16 @@ describe("prepareRunDirectory", () => {
   it("removes a half-written run directory when writing fails", async () => {
     const run = runDirectoryFor({ instanceRoot: root, ...ids });
     // "a" is written as a file, so "a/b" cannot get its directory.
-    await expect(prepareRunDirectory(run, { prompt: "p", runFiles: { a: "x", "a/b": "y" } })).rejects.toThrow();
+    await expect(prepareRunDirectory(run, { prompt: "p", runFiles: { a: "x", "a/b": "y" } }, fs)).rejects.toThrow();
     await expect(stat(run.dir)).rejects.toMatchObject({ code: "ENOENT" });
-    await prepareRunDirectory(run, { prompt: "retry" });
+    await prepareRunDirectory(run, { prompt: "retry" }, fs);
     expect(await readFile(run.prompt, "utf8")).toBe("retry");
   });
 
   it("creates the levels of a skills mount point inside HOME for the pod's uid, and refuses a link the agent planted there", async () => {
     const run = runDirectoryFor({ instanceRoot: root, ...ids });
     const mountPoint = join(run.home, ".codex", "skills");
-    await prepareRunDirectory(run, { prompt: "p", ownerUid: 12345, ownerGid: 23456, homeMountPoint: mountPoint });
+    await prepareRunDirectory(run, { prompt: "p", ownerUid: 12345, ownerGid: 23456, homeMountPoint: mountPoint }, fs);
     const serverUid = process.getuid?.() ?? 0;
     for (const level of [join(run.home, ".codex"), mountPoint]) {
       expect((await stat(level)).isDirectory()).toBe(true);
@@ -214,17 +221,17 @@ describe("prepareRunDirectory", () => {
     await rm(mountPoint, { recursive: true });
     await symlink(join(root, "elsewhere"), mountPoint);
     const next = runDirectoryFor({ instanceRoot: root, ...ids, runId: "next" });
-    await expect(prepareRunDirectory(next, { prompt: "p", homeMountPoint: mountPoint })).rejects.toThrow(/skills.* is not a directory/);
+    await expect(prepareRunDirectory(next, { prompt: "p", homeMountPoint: mountPoint }, fs)).rejects.toThrow(/skills.* is not a directory/);
     await expect(stat(join(root, "elsewhere"))).rejects.toMatchObject({ code: "ENOENT" });
-    await expect(prepareRunDirectory(next, { prompt: "p", homeMountPoint: join(root, "outside") })).rejects.toThrow(/is not inside the agent's HOME/);
+    await expect(prepareRunDirectory(next, { prompt: "p", homeMountPoint: join(root, "outside") }, fs)).rejects.toThrow(/is not inside the agent's HOME/);
   });
 
   it("keeps an existing agent HOME as it is", async () => {
     const first = runDirectoryFor({ instanceRoot: root, ...ids, runId: "one" });
-    await prepareRunDirectory(first, { prompt: "p" });
+    await prepareRunDirectory(first, { prompt: "p" }, fs);
     await writeFile(join(first.home, "session.json"), "kept");
     const second = runDirectoryFor({ instanceRoot: root, ...ids, runId: "two" });
-    await prepareRunDirectory(second, { prompt: "p" });
+    await prepareRunDirectory(second, { prompt: "p" }, fs);
     expect(second.home).toBe(first.home);
     expect(await readFile(join(second.home, "session.json"), "utf8")).toBe("kept");
   });
@@ -282,32 +289,27 @@ describe("readExitCodeFile", () => {
 });
 
 describe("removeRunDirectory", () => {
-  const modes = [
-    { how: "asynchronously", localFilesystem: false },
-    { how: "synchronously (local filesystem)", localFilesystem: true },
-  ];
-
-  it.each(modes)("deletes the run's files but keeps the agent HOME and siblings, $how", async ({ localFilesystem }) => {
+  it.each(fileCallForms)("deletes the run's files but keeps the agent HOME and siblings, $how", async ({ fs }) => {
     const run = runDirectoryFor({ instanceRoot: root, ...ids });
     const sibling = runDirectoryFor({ instanceRoot: root, ...ids, runId: "sibling" });
     await prepareRunDirectory(run, { prompt: "p", runFiles: { "config/a/notes.md": "x" } });
     await prepareRunDirectory(sibling, { prompt: "p" });
     await writeFile(run.stdout, "out\n");
-    await removeRunDirectory(run, { localFilesystem });
+    await removeRunDirectory(run, fs);
     await expect(stat(run.dir)).rejects.toMatchObject({ code: "ENOENT" });
     expect((await stat(run.home)).isDirectory()).toBe(true);
     expect(await readFile(sibling.prompt, "utf8")).toBe("p");
-    await removeRunDirectory(run, { localFilesystem });
+    await removeRunDirectory(run, fs);
   });
 
-  it.each(modes)("refuses a link in place of the run directory and leaves its target, $how", async ({ localFilesystem }) => {
+  it.each(fileCallForms)("refuses a link in place of the run directory and leaves its target, $how", async ({ fs }) => {
     const run = runDirectoryFor({ instanceRoot: root, ...ids });
     const target = join(root, "elsewhere");
     await mkdir(target);
     await writeFile(join(target, "kept"), "k");
     await mkdir(dirname(run.dir), { recursive: true });
     await symlink(target, run.dir);
-    await expect(removeRunDirectory(run, { localFilesystem })).rejects.toThrow(/is not a directory; not removing it/);
+    await expect(removeRunDirectory(run, fs)).rejects.toThrow(/is not a directory; not removing it/);
     expect(await readFile(join(target, "kept"), "utf8")).toBe("k");
   });
 });

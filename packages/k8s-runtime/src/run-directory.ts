@@ -14,9 +14,9 @@
  * not Paperclip's instance files, not other agents' or companies' runs. Whatever is in `output/` was put
  * there by a possibly hostile agent: the server reads it only through `safe-file.ts`.
  */
-import { constants, lstatSync, rmSync } from "node:fs";
-import { chmod, lstat, mkdir, open, rm, writeFile } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
+import { OPEN_DIRECTORY_FLAGS, pooledFileCalls, type FileCalls } from "./file-calls.ts";
 import { materializeRunSkills, type RunSkill } from "./run-skills.ts";
 import { assertSafePathSegment } from "./names.ts";
 import { openRegularFile, readRegularFile, UnsafeFileError } from "./safe-file.ts";
@@ -83,14 +83,13 @@ function checkedSegment(idName: string, idValue: string): string {
   return idValue;
 }
 
+/** `<instanceRoot>/data/k8s-runs`: every run directory and agent HOME lies below it, on one filesystem. */
+export function runsRootFor(instanceRoot: string): string {
+  return join(instanceRoot, "data", "k8s-runs");
+}
+
 function agentDirFor(instanceRoot: string, companyId: string, agentId: string): string {
-  return join(
-    instanceRoot,
-    "data",
-    "k8s-runs",
-    checkedSegment("companyId", companyId),
-    checkedSegment("agentId", agentId),
-  );
+  return join(runsRootFor(instanceRoot), checkedSegment("companyId", companyId), checkedSegment("agentId", agentId));
 }
 
 /**
@@ -166,8 +165,8 @@ function accessFor(ownerUid: number | undefined, ownerGid: number | undefined): 
 }
 
 /** Hands a directory the server just created to the pod's user; through its descriptor, so never via a link. */
-async function handOver(dir: string, access: Access): Promise<void> {
-  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+async function handOver(fs: FileCalls, dir: string, access: Access): Promise<void> {
+  const handle = await fs.open(dir, OPEN_DIRECTORY_FLAGS);
   try {
     if (access.kind === "chown") await handle.chown(access.uid, access.gid);
     await handle.chmod(access.kind === "shared" ? 0o777 : 0o700);
@@ -187,40 +186,37 @@ function checkedRunFileName(name: string): string[] {
 }
 
 /** Creates `dir` and the missing parents, giving the parents we create 0755 so the kubelet can traverse them. */
-async function makeDirectory(dir: string): Promise<string | undefined> {
-  const firstCreated = await mkdir(dir, { recursive: true, mode: 0o755 });
+async function makeDirectory(fs: FileCalls, dir: string): Promise<string | undefined> {
+  const firstCreated = await fs.mkdir(dir, { recursive: true, mode: 0o755 });
   if (firstCreated === undefined) return undefined;
   // mkdir's mode is filtered by the umask; set traversal explicitly on every level we created.
   for (let level = dir; level.length >= firstCreated.length; level = dirname(level)) {
-    await chmod(level, 0o755);
+    await fs.chmod(level, 0o755);
   }
   return firstCreated;
 }
 
 /** Creates a directory the pod writes (HOME, a workspace) when missing; an existing one is left as it is. */
-async function ensureWritableDirectory(dir: string, access: Access): Promise<void> {
-  if (await pathExists(dir)) return;
-  await makeDirectory(dir);
-  await handOver(dir, access);
+async function ensureWritableDirectory(fs: FileCalls, dir: string, access: Access): Promise<void> {
+  if ((await fs.lstat(dir)) !== null) return;
+  await makeDirectory(fs, dir);
+  await handOver(fs, dir, access);
 }
 
 /**
  * Creates the missing directories from HOME down to `target`, each handed to the pod's user. HOME is the agent's to
  * write: a level that is a link or a file is refused, never followed, since the mount would land where it points.
  */
-async function ensureHomeLevels(home: string, target: string, access: Access): Promise<void> {
+async function ensureHomeLevels(fs: FileCalls, home: string, target: string, access: Access): Promise<void> {
   const inside = relative(home, target);
   if (inside === "" || inside.startsWith("..") || isAbsolute(inside)) throw new Error(`${target} is not inside the agent's HOME ${home}`);
   let dir = home;
   for (const segment of inside.split(sep)) {
     dir = join(dir, segment);
-    const found = await lstat(dir).catch((error: unknown) => {
-      if (isErrnoException(error) && error.code === "ENOENT") return null;
-      throw error;
-    });
+    const found = await fs.lstat(dir);
     if (found === null) {
-      await mkdir(dir, { mode: 0o755 });
-      await handOver(dir, access);
+      await fs.mkdir(dir, { mode: 0o755 });
+      await handOver(fs, dir, access);
     } else if (!found.isDirectory()) {
       throw new Error(`${dir} in the agent's HOME is not a directory (a link or a file there would move the skills mount); remove it`);
     }
@@ -231,60 +227,65 @@ async function ensureHomeLevels(home: string, target: string, access: Access): P
  * Creates a fresh run directory: `input/` with the prompt (any size), instructions, run files and skills,
  * an empty `output/` handed to the pod's user, and the agent's HOME and workspace when missing. Throws
  * `RunDirectoryExistsError` rather than overwrite an existing run's output. Returns notes for the run log
- * (parts of skills left out).
+ * (parts of skills left out). `fs`: the calls of the filesystem it is on (`file-calls.ts`).
  */
-export async function prepareRunDirectory(run: RunDirectory, options: PrepareRunDirectoryOptions): Promise<{ notes: string[] }> {
+export async function prepareRunDirectory(
+  run: RunDirectory,
+  options: PrepareRunDirectoryOptions,
+  fs: FileCalls = pooledFileCalls,
+): Promise<{ notes: string[] }> {
   if (run.layout !== "split") throw new Error(`run directory ${run.dir}: new runs use the split layout`);
   const access = accessFor(options.ownerUid, options.ownerGid);
   const runFiles = Object.entries(options.runFiles ?? {}).map(
     ([name, content]) => [checkedRunFileName(name), content] as const,
   );
-  await makeDirectory(dirname(run.dir));
+  await makeDirectory(fs, dirname(run.dir));
   try {
-    await mkdir(run.dir, { mode: 0o755 });
+    await fs.mkdir(run.dir, { mode: 0o755 });
   } catch (error) {
     if (isErrnoException(error) && error.code === "EEXIST") throw new RunDirectoryExistsError(run.dir);
     throw error;
   }
   try {
-    return { notes: await fillRunDirectory(run, options, access, runFiles) };
+    return { notes: await fillRunDirectory(fs, run, options, access, runFiles) };
   } catch (error) {
     // Leave no half-written directory behind: it would block the next attempt with RunDirectoryExistsError.
-    await rm(run.dir, { recursive: true, force: true });
+    await fs.removeTree(run.dir);
     throw error;
   }
 }
 
 async function fillRunDirectory(
+  fs: FileCalls,
   run: RunDirectory,
   options: PrepareRunDirectoryOptions,
   access: Access,
   runFiles: (readonly [string[], string])[],
 ): Promise<string[]> {
   // The run directory itself is fresh and the server's: nothing in it can have been planted.
-  await chmod(run.dir, 0o755);
-  await mkdir(run.input, { mode: 0o755 });
-  await chmod(run.input, 0o755);
-  const writeInput = (path: string, content: string) => writeFile(path, content, { flag: "wx", mode: 0o644 }).then(() => chmod(path, 0o644));
+  await fs.chmod(run.dir, 0o755);
+  await fs.mkdir(run.input, { mode: 0o755 });
+  await fs.chmod(run.input, 0o755);
+  const writeInput = (path: string, content: string) => fs.writeNewFile(path, content, 0o644).then(() => fs.chmod(path, 0o644));
   await writeInput(run.prompt, options.prompt);
   if (options.instructions !== undefined) await writeInput(run.instructions, options.instructions);
   for (const [segments, content] of runFiles) {
     let parent = run.input;
     for (const segment of segments.slice(0, -1)) {
       parent = join(parent, segment);
-      if (!(await pathExists(parent))) {
-        await mkdir(parent, { mode: 0o755 });
-        await chmod(parent, 0o755);
+      if ((await fs.lstat(parent)) === null) {
+        await fs.mkdir(parent, { mode: 0o755 });
+        await fs.chmod(parent, 0o755);
       }
     }
     await writeInput(join(run.input, ...segments), content);
   }
   const notes = options.skills && options.skills.length > 0 ? await materializeRunSkills(run.skills, options.skillsSubdir ?? "", options.skills) : [];
-  await mkdir(run.output, { mode: 0o700 });
-  await handOver(run.output, access);
-  await ensureWritableDirectory(run.home, access);
-  if (options.homeMountPoint !== undefined) await ensureHomeLevels(run.home, options.homeMountPoint, access);
-  if (options.workspace !== undefined) await ensureWritableDirectory(options.workspace, access);
+  await fs.mkdir(run.output, { mode: 0o700 });
+  await handOver(fs, run.output, access);
+  await ensureWritableDirectory(fs, run.home, access);
+  if (options.homeMountPoint !== undefined) await ensureHomeLevels(fs, run.home, options.homeMountPoint, access);
+  if (options.workspace !== undefined) await ensureWritableDirectory(fs, options.workspace, access);
   return notes;
 }
 
@@ -318,8 +319,8 @@ export async function openExistingRunDirectory(run: RunDirectory): Promise<Exist
  * present file is complete. The agent can write there too: a link, FIFO or oversized file is refused
  * (`UnsafeFileError`), and anything but a decimal integer 0-255 is an error naming the file.
  */
-export async function readExitCodeFile(path: string): Promise<number | null> {
-  const text = await readRegularFile(path, MAX_EXIT_CODE_FILE_BYTES);
+export async function readExitCodeFile(path: string, fs: FileCalls = pooledFileCalls): Promise<number | null> {
+  const text = await readRegularFile(path, MAX_EXIT_CODE_FILE_BYTES, fs);
   if (text === null) return null;
   const trimmed = text.trim();
   const code = /^\d{1,3}$/.test(trimmed) ? Number(trimmed) : Number.NaN;
@@ -331,32 +332,22 @@ export async function readExitCodeFile(path: string): Promise<number | null> {
 
 /**
  * Deletes the run directory and everything in it; the agent's HOME stays. Missing is fine. Call it only once
- * the pod has stopped: `fs.rm` never follows a link it finds, but a pod still running could swap a directory
- * for a link between the check and the removal. `localFilesystem` (`OutputDirectoryWatch.local`) removes it
- * with synchronous calls, which would block the event loop on network storage.
+ * the pod has stopped: removing a tree never follows a link it finds, but a pod still running could swap a
+ * directory for a link between the check and the removal. `fs`: the calls of the filesystem it is on (on a local
+ * one the tree goes in one native pass).
  */
-export async function removeRunDirectory(run: RunDirectory, options: { localFilesystem?: boolean } = {}): Promise<void> {
-  const local = options.localFilesystem === true;
-  // Refuse a symlink in place of the directory: rm would not follow it, but say so instead of silently passing.
-  const info = local
-    ? (lstatSync(run.dir, { throwIfNoEntry: false }) ?? null)
-    : await lstat(run.dir).catch((error: unknown) => {
-        if (isErrnoException(error) && error.code === "ENOENT") return null;
-        throw error;
-      });
+export async function removeRunDirectory(run: RunDirectory, fs: FileCalls = pooledFileCalls): Promise<void> {
+  // Refuse a symlink in place of the directory: the removal would not follow it, but say so instead of silently passing.
+  const info = await fs.lstat(run.dir);
   if (info === null) return;
   if (!info.isDirectory()) throw new Error(`run directory ${run.dir} is not a directory; not removing it`);
-  if (local) {
-    // On a local filesystem the tree goes in one native pass (microseconds), not a thread-pool round trip per entry.
-    try {
-      rmSync(run.dir, { recursive: true, force: true });
-      return;
-    } catch {
-      // Whatever failed (a last write racing the removal), the retrying removal below tries again and reports.
-    }
+  try {
+    await fs.removeTree(run.dir);
+  } catch (error) {
+    // A last write racing the synchronous removal: the retrying one tries again and reports.
+    if (!fs.local) throw error;
+    await pooledFileCalls.removeTree(run.dir);
   }
-  // A pod that is still being stopped may write its last bytes while we delete (ENOTEMPTY): retry briefly.
-  await rm(run.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
 
 /** Size of a file the agent writes; 0 while it does not exist. Refuses links and special files. */
@@ -367,16 +358,6 @@ async function agentFileSize(path: string): Promise<number> {
     return (await handle.stat()).size;
   } finally {
     await handle.close();
-  }
-}
-
-async function pathExists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (error) {
-    if (isErrnoException(error) && error.code === "ENOENT") return false;
-    throw error;
   }
 }
 

@@ -2,6 +2,7 @@ import type { V1Job } from "@kubernetes/client-node";
 import type { AdapterExecutionContext } from "@paperclipai/adapter-utils";
 import type { ClusterAccess } from "./cluster-access.ts";
 import { failedRunResult, type FailedRunResult } from "./errors.ts";
+import type { FileCalls } from "./file-calls.ts";
 import { acquireAgentLock, releaseAgentLock, type RunSecretRef } from "./agent-lock.ts";
 import { JobTracker } from "./job-tracker.ts";
 import { createRunJob, logRetries } from "./launch.ts";
@@ -35,6 +36,8 @@ export function launchRun(input: {
   pods: SharedWatchLease<"pods">;
   instanceRoot: string;
   reattachOrphanedJobs: boolean;
+  /** The file calls of the run directories' filesystem. */
+  fileCalls: FileCalls;
   log: RunLog;
 }): Promise<LaunchOutcome> {
   const { ctx, cluster, plan, log } = input;
@@ -75,7 +78,7 @@ export function launchRun(input: {
         ownerGid: plan.runAsGroup,
         ...(plan.sharedCwd !== null ? { workspace: plan.sharedCwd } : {}),
         ...(plan.skills.length > 0 && plan.skillsPlacement.mountPath !== null ? { homeMountPoint: plan.skillsPlacement.mountPath } : {}),
-      });
+      }, input.fileCalls);
       for (const note of prepared.notes) await log.info(note);
     } catch (error) {
       const message = `Could not prepare the run directory ${plan.runDirectory.dir}: ${error instanceof Error ? error.message : String(error)}`;
@@ -91,7 +94,7 @@ export function launchRun(input: {
       .finally(() => tracker.close());
     if (!created.ok) {
       // No Job will ever use the directory, and a retry of this run (same id) must not find it in its way.
-      await removeRunDirectory(plan.runDirectory).catch(() => {});
+      await removeRunDirectory(plan.runDirectory, input.fileCalls).catch(() => {});
       return blocked(created.result);
     }
     followedJobs.add(jobKey(created.job));

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { fileCallsFor } from "./file-calls.ts";
 import { createRedactor, redactionMarker } from "./redaction.ts";
 import { runDirectoryFor, type RunDirectory } from "./run-directory.ts";
 import { RunOutput } from "./run-output.ts";
@@ -34,6 +35,7 @@ async function streamed(stdout: string, stderr: string): Promise<{ logged: { str
     parser: { push: (line) => parsed.push(line), result: () => null },
     onActivity: () => {},
     redactor: createRedactor({ ANTHROPIC_API_KEY: secret }),
+    fileCalls: await fileCallsFor(root),
   });
   await output.drain(false);
   return { logged, parsed, output };

@@ -1,6 +1,7 @@
 import type { AdapterExecutionContext } from "@paperclipai/adapter-utils";
 import type { OutputParser } from "./agent.ts";
 import { dirname } from "node:path";
+import type { FileCalls } from "./file-calls.ts";
 import { OutputDirectoryWatch } from "./output-directory-watch.ts";
 import { OutputTailer, TailBuffer } from "./output-tail.ts";
 import type { Redactor } from "./redaction.ts";
@@ -29,14 +30,17 @@ export class RunOutput<TParsed> {
     parser: OutputParser<TParsed>;
     onActivity: () => void;
     redactor: Redactor;
+    /** The file calls of the run directory's filesystem. */
+    fileCalls: FileCalls;
   }) {
-    const { runDirectory, onLog, parser, onActivity, redactor } = input;
+    const { runDirectory, onLog, parser, onActivity, redactor, fileCalls } = input;
     // stdout, stderr and the exit-code file share one directory, so one watch serves them all.
     const directoryWatch = new OutputDirectoryWatch(dirname(runDirectory.stdout));
     this.directoryWatch = directoryWatch;
     this.#stdout = new OutputTailer({
       path: runDirectory.stdout,
       directoryWatch,
+      fileCalls,
       onLine: async (line, cutAt) => {
         onActivity();
         // The parser gets the line redacted too: what it keeps (summary, errors) may be shortened later, and a
@@ -49,6 +53,7 @@ export class RunOutput<TParsed> {
     this.#stderr = new OutputTailer({
       path: runDirectory.stderr,
       directoryWatch,
+      fileCalls,
       onLine: async (line, cutAt) => {
         onActivity();
         const redacted = cutAt === undefined ? redactor.redact(line) : redactor.redactCut(line, cutAt);

@@ -11,8 +11,8 @@
  * The directories above the last component must be the server's own (the run directory is, and
  * the agent's mounts start below it): `O_NOFOLLOW` guards only the last component.
  */
-import { constants, lstatSync } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import { constants } from "node:fs";
+import { pooledFileCalls, type FileCalls, type OpenFile } from "./file-calls.ts";
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
 
@@ -40,12 +40,14 @@ function errnoCode(error: unknown): string | undefined {
 
 /**
  * Opens `path` for reading when it is a regular file; null when it does not exist. Throws
- * `UnsafeFileError` for a symbolic link, FIFO, socket, device or directory.
+ * `UnsafeFileError` for a symbolic link, FIFO, socket, device or directory. `calls` are those of the
+ * filesystem the file is on (`file-calls.ts`); there a missing file is an `lstat` that does not throw.
  */
-export async function openRegularFile(path: string): Promise<FileHandle | null> {
-  let handle: FileHandle;
+export async function openRegularFile(path: string, calls: FileCalls = pooledFileCalls): Promise<OpenFile | null> {
+  if (calls.local && (await calls.lstat(path)) === null) return null;
+  let file: OpenFile;
   try {
-    handle = await open(path, OPEN_FLAGS);
+    file = await calls.open(path, OPEN_FLAGS);
   } catch (error) {
     const code = errnoCode(error);
     if (code === "ENOENT") return null;
@@ -56,25 +58,12 @@ export async function openRegularFile(path: string): Promise<FileHandle | null> 
     throw error;
   }
   try {
-    const stats = await handle.stat();
+    const stats = await file.stat();
     if (!stats.isFile()) throw new UnsafeFileError(path, `is ${describeKind(stats)}`);
-    return handle;
+    return file;
   } catch (error) {
-    await handle.close();
+    await file.close();
     throw error;
-  }
-}
-
-/**
- * False when nothing exists at `path`, link or not: a synchronous `lstat`, so only for local filesystems (see
- * `OutputDirectoryWatch.local`), where it is cheaper than an `open` failing in the thread pool. Any other error
- * says true: the caller's open then reports it.
- */
-export function existsOnLocalFilesystem(path: string): boolean {
-  try {
-    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
-  } catch {
-    return true;
   }
 }
 
@@ -82,21 +71,28 @@ export function existsOnLocalFilesystem(path: string): boolean {
  * The whole content of a regular file as UTF-8, at most `maxBytes`; null when it does not exist.
  * Throws `UnsafeFileError` for anything but a regular file, or one larger than `maxBytes`.
  */
-export async function readRegularFile(path: string, maxBytes: number): Promise<string | null> {
-  const handle = await openRegularFile(path);
-  if (handle === null) return null;
+export async function readRegularFile(path: string, maxBytes: number, calls: FileCalls = pooledFileCalls): Promise<string | null> {
+  const file = await openRegularFile(path, calls);
+  if (file === null) return null;
   try {
-    // Read one byte past the cap: a file that grows between fstat and read is caught as well.
-    const buffer = Buffer.alloc(maxBytes + 1);
-    let length = 0;
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    if (length > maxBytes) throw new UnsafeFileError(path, `is larger than ${maxBytes} bytes`);
-    return buffer.subarray(0, length).toString("utf8");
+    return await readCapped(file, maxBytes, () => new UnsafeFileError(path, `is larger than ${maxBytes} bytes`));
   } finally {
-    await handle.close();
+    await file.close();
   }
+}
+
+/**
+ * An open file's content as UTF-8, throwing `tooLarge()` past `maxBytes`. It reads one byte past the cap, so a
+ * file that grows between its `fstat` and the read is caught as well.
+ */
+export async function readCapped(file: OpenFile, maxBytes: number, tooLarge: () => Error): Promise<string> {
+  const buffer = Buffer.alloc(maxBytes + 1);
+  let length = 0;
+  while (length < buffer.length) {
+    const bytesRead = await file.read(buffer, length, buffer.length - length, length);
+    if (bytesRead === 0) break;
+    length += bytesRead;
+  }
+  if (length > maxBytes) throw tooLarge();
+  return buffer.subarray(0, length).toString("utf8");
 }

@@ -22,7 +22,7 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { resolvePaperclipInstanceRootForAdapter } from "@paperclipai/adapter-utils/server-utils";
 import { ConfigForbiddenError, ConfigValueError } from "./config-values.ts";
-import { openRegularFile, UnsafeFileError } from "./safe-file.ts";
+import { openRegularFile, readCapped, UnsafeFileError } from "./safe-file.ts";
 
 /** Server env: extra roots the operator allows config paths under (absolute, `:`-separated). */
 export const ALLOWED_FILE_ROOTS_ENV = "PAPERCLIP_K8S_ALLOWED_FILE_ROOTS";
@@ -202,16 +202,7 @@ export async function readServerFile(policy: ServerPathPolicy, key: string, valu
     const opened = await realpath(`/proc/self/fd/${handle.fd}`).catch(() => real);
     const problem = refusal(policy, opened);
     if (problem !== null) refuse(`it changed to ${opened} while being opened, and ${problem}`);
-    // One byte past the cap tells a file that is too large (or still growing) from one that fits.
-    const buffer = Buffer.alloc(maxBytes + 1);
-    let length = 0;
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    if (length > maxBytes) throw new ConfigValueError(key, `config.${key} ${JSON.stringify(value)} is larger than ${maxBytes} bytes`);
-    return buffer.subarray(0, length).toString("utf8");
+    return await readCapped(handle, maxBytes, () => new ConfigValueError(key, `config.${key} ${JSON.stringify(value)} is larger than ${maxBytes} bytes`));
   } finally {
     await handle.close();
   }
