@@ -24,11 +24,14 @@ export interface StartupLimits {
 /** Re-evaluates at least this often so timeouts fire without an event. */
 const RECHECK_MS = 1_000;
 /**
- * A start slower than this makes the run read the Warning events of its pod (or of its Job while no pod exists),
- * then at most once per `EVENT_PROBE_INTERVAL_MS`: a pod refused by admission or a volume that cannot attach
- * shows nowhere else. A start faster than this costs no request.
+ * A start slower than this makes the run read Warning events, then at most once per `EVENT_PROBE_INTERVAL_MS`: the
+ * Job's while it has no pod (a pod refused by admission shows nowhere else), the pod's once it has one (a volume that
+ * cannot attach shows nowhere else, and is judged only after `VOLUME_ATTACH_GRACE_MS`). A pod's start often takes
+ * seconds (an image pull, a busy node): reading its events that early would cost a request for nothing. A start
+ * faster than these costs no request.
  */
-const EVENT_PROBE_AFTER_MS = 3_000;
+const JOB_EVENTS_PROBE_AFTER_MS = 3_000;
+const POD_EVENTS_PROBE_AFTER_MS = 10_000;
 const EVENT_PROBE_INTERVAL_MS = 5_000;
 /** A volume attach still failing after this long (Multi-Attach) ends the start. */
 const VOLUME_ATTACH_GRACE_MS = 30_000;
@@ -91,7 +94,8 @@ export async function awaitPodStart(input: {
       return diagnosis;
     }
     const now = Date.now();
-    if (now - input.jobCreatedAt >= EVENT_PROBE_AFTER_MS && now - lastEventProbe >= EVENT_PROBE_INTERVAL_MS) {
+    const probeAfterMs = pod ? POD_EVENTS_PROBE_AFTER_MS : JOB_EVENTS_PROBE_AFTER_MS;
+    if (now - input.jobCreatedAt >= probeAfterMs && now - lastEventProbe >= EVENT_PROBE_INTERVAL_MS) {
       lastEventProbe = now;
       const ended = await probeEvents(pod?.metadata?.name ?? input.jobName);
       if (ended?.kind === "failed") return ended;
