@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, realpath, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -149,6 +149,26 @@ describe("readServerFile", () => {
     execFileSync("mkfifo", [fifo]);
     await expect(readServerFile(instructions(), "instructionsFilePath", fifo, 100)).rejects.toThrow(/is refused: .*is a FIFO/);
     await expect(readServerFile(instructions(), "instructionsFilePath", path.dirname(fifo), 100)).rejects.toThrow(/is refused: .*is a directory/);
+  });
+
+  it("reads a file again whenever it changed or was replaced, and checks the path every time even when it has not", async () => {
+    const at = await file(path.join(ir, "workspaces", "a1", "AGENTS.md"), "first\n");
+    expect(await readServerFile(instructions(), "instructionsFilePath", at, 100)).toBe("first\n");
+    expect(await readServerFile(instructions(), "instructionsFilePath", at, 100)).toBe("first\n");
+    // Same size, same second: the change time and inode still tell.
+    await writeFile(at, "other\n");
+    expect(await readServerFile(instructions(), "instructionsFilePath", at, 100)).toBe("other\n");
+    const replacement = await file(path.join(ir, "workspaces", "a1", "next.md"), "third\n");
+    await rename(replacement, at);
+    expect(await readServerFile(instructions(), "instructionsFilePath", at, 100)).toBe("third\n");
+    // What was read before is no reason to skip the checks: a smaller cap, and another agent's policy, still refuse.
+    await expect(readServerFile(instructions(), "instructionsFilePath", at, 3)).rejects.toThrow(/is larger than 3 bytes/);
+    const otherAgent = serverPathPolicy("instructions", { ...scope, agentId: "a2" });
+    await expect(readServerFile(otherAgent, "instructionsFilePath", at, 100)).rejects.toBeInstanceOf(ConfigForbiddenError);
+    // Swapped for a link to a file outside the roots: refused, not answered from memory.
+    await rm(at);
+    await symlink(await file(path.join(root, "elsewhere.md"), "third\n"), at);
+    await expect(readServerFile(instructions(), "instructionsFilePath", at, 100)).rejects.toBeInstanceOf(ConfigForbiddenError);
   });
 
   it("refuses /proc/self/environ before reading anything", async () => {

@@ -16,8 +16,8 @@
  * Forbidden, even under an allowed root: `/proc`, `/sys`, `/dev`, and in the instance root (the server's own and
  * the configured one) `secrets/`, `db/`, `data/`, `logs/`, `config.json` and `.env`, and `$PAPERCLIP_CONFIG`.
  */
-import { existsSync, realpathSync } from "node:fs";
-import { realpath } from "node:fs/promises";
+import { existsSync, fstat, realpathSync, type BigIntStats } from "node:fs";
+import { realpath, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import { resolvePaperclipInstanceRootForAdapter } from "@paperclipai/adapter-utils/server-utils";
@@ -180,13 +180,38 @@ export function resolveServerPath(policy: ServerPathPolicy, key: string, value: 
   return real;
 }
 
+/** Server files whose text is remembered (`readServerFile`); a kubeconfig or an instructions file is read per run. */
+const REMEMBERED_FILES = 64;
+/** Larger files are read every time: the memory is meant for small, often read configuration. */
+const REMEMBERED_MAX_BYTES = 64 * 1024;
+
+/** What was read from a file, and the identity and version of the file it came from. */
+interface RememberedText {
+  version: string;
+  text: string;
+  bytes: number;
+}
+const rememberedTexts = new Map<string, RememberedText>();
+
+/** Device, inode, size, change and modification times: another file, or any write to this one, changes it. */
+function versionOf(stats: BigIntStats): string {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.ctimeNs}:${stats.mtimeNs}`;
+}
+
 /**
  * The text of the file `value` names (config `key`), at most `maxBytes`, when the policy allows it: resolved and
  * checked by `resolveServerPath`, opened without following a link, regular files only, and the opened file's own
- * path checked again (a directory swapped for a link between the check and the open is caught).
+ * path checked again (a directory swapped for a link between the check and the open is caught). A small file read
+ * before is not read again while it is the same file, unchanged (one `stat` instead of an open and reads): the
+ * path checks still run every time.
  */
 export async function readServerFile(policy: ServerPathPolicy, key: string, value: string, maxBytes: number): Promise<string> {
   const real = resolveServerPath(policy, key, value);
+  const remembered = rememberedTexts.get(real);
+  if (remembered !== undefined && remembered.bytes <= maxBytes) {
+    const current = await stat(real, { bigint: true }).catch(() => null);
+    if (current !== null && current.isFile() && versionOf(current) === remembered.version) return remembered.text;
+  }
   const refuse = (problem: string): never => {
     throw new ConfigForbiddenError(key, `config.${key} ${JSON.stringify(value)} is refused: ${problem}`);
   };
@@ -202,8 +227,27 @@ export async function readServerFile(policy: ServerPathPolicy, key: string, valu
     const opened = await realpath(`/proc/self/fd/${handle.fd}`).catch(() => real);
     const problem = refusal(policy, opened);
     if (problem !== null) refuse(`it changed to ${opened} while being opened, and ${problem}`);
-    return await readCapped(handle, maxBytes, () => new ConfigValueError(key, `config.${key} ${JSON.stringify(value)} is larger than ${maxBytes} bytes`));
+    const version = versionOf(await fstatBigInt(handle.fd));
+    const text = await readCapped(handle, maxBytes, () => new ConfigValueError(key, `config.${key} ${JSON.stringify(value)} is larger than ${maxBytes} bytes`));
+    remember(real, { version, text, bytes: Buffer.byteLength(text) });
+    return text;
   } finally {
     await handle.close();
   }
+}
+
+function remember(path: string, read: RememberedText): void {
+  rememberedTexts.delete(path);
+  if (read.bytes > REMEMBERED_MAX_BYTES) return;
+  rememberedTexts.set(path, read);
+  // The oldest first: a Map iterates in insertion order, and a file read again was moved to the end above.
+  for (const oldest of rememberedTexts.keys()) {
+    if (rememberedTexts.size <= REMEMBERED_FILES) break;
+    rememberedTexts.delete(oldest);
+  }
+}
+
+/** The version of the open file itself (the version taken before reading it: a write during the read changes it). */
+function fstatBigInt(fd: number): Promise<BigIntStats> {
+  return new Promise((resolve, reject) => fstat(fd, { bigint: true }, (error, stats) => (error ? reject(error) : resolve(stats))));
 }
