@@ -280,9 +280,27 @@ export async function configuredClusterAccess(
   const file = resolve(expandHome(value));
   const text = await readServerFile(policy.files, "kubeconfig", file, MAX_KUBECONFIG_BYTES);
   const baseDir = dirname(realpathSync(file));
-  checkKubeconfig(parseKubeconfigText(text), policy, baseDir);
+  const { document, digest } = parsedKubeconfig(text);
+  checkKubeconfig(document, policy, baseDir);
   // Keyed by content too: what was checked is what is loaded, even when the file changes later.
-  return cachedAccess("file", `file:${file}:${digestOf(text)}`, (kc) => loadText(kc, text, baseDir));
+  return cachedAccess("file", `file:${file}:${digest}`, (kc) => loadText(kc, text, baseDir));
+}
+
+/** Kubeconfig files parsed lately, by their text: every run of an agent reads the same file (`readServerFile`). */
+const parsedKubeconfigs = new Map<string, { document: unknown; digest: string }>();
+const PARSED_KUBECONFIGS_KEPT = 16;
+
+/** The parsed document (only read by `checkKubeconfig`) and the digest of a kubeconfig's text. */
+function parsedKubeconfig(text: string): { document: unknown; digest: string } {
+  const known = parsedKubeconfigs.get(text);
+  if (known) return known;
+  const parsed = { document: parseKubeconfigText(text), digest: digestOf(text) };
+  parsedKubeconfigs.set(text, parsed);
+  for (const oldest of parsedKubeconfigs.keys()) {
+    if (parsedKubeconfigs.size <= PARSED_KUBECONFIGS_KEPT) break;
+    parsedKubeconfigs.delete(oldest);
+  }
+  return parsed;
 }
 
 /** Drops cached client sets (all, or the one with this key), so the next call reloads credentials. */
