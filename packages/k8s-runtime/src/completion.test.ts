@@ -1,54 +1,18 @@
 import type { V1Pod } from "@kubernetes/client-node";
-import { type SimCluster, startSimCluster } from "paperclip-k8s-sim";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { readJobOrNull } from "./agent-lock.ts";
-import { type ClusterAccess, clusterAccessFor, forgetClusterAccess } from "./cluster-access.ts";
 import { endedByKubernetes, failureOf, jobFate } from "./completion.ts";
 import { JobTracker } from "./job-tracker.ts";
 import { SharedWatch } from "./shared-watch-stream.ts";
+import { useWatchTestCluster, WATCH_TEST_NAMESPACE } from "./testing/watch-test-cluster.ts";
 
-const NAMESPACE = "default";
-const MANAGED = { "app.kubernetes.io/managed-by": "paperclip" };
+const NAMESPACE = WATCH_TEST_NAMESPACE;
 
-let cluster: SimCluster;
-let access: ClusterAccess;
-const started: { stop(): Promise<void> }[] = [];
+const sim = useWatchTestCluster();
 let jobCounter = 0;
 
-beforeAll(async () => {
-  cluster = await startSimCluster({ bookmarkIntervalMs: 100 });
-  access = clusterAccessFor(cluster.kubeconfigPath);
-});
-
-afterEach(async () => {
-  cluster.faults.clear();
-  await Promise.all(started.splice(0).map((watch) => watch.stop()));
-});
-
-afterAll(async () => {
-  forgetClusterAccess();
-  await cluster?.stop();
-});
-
-/** A suspended Job (no pod), so only the test changes it. */
-function createJob(name: string): void {
-  cluster.store.create("jobs", {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: { name, namespace: NAMESPACE, labels: MANAGED },
-    spec: {
-      suspend: true,
-      backoffLimit: 0,
-      template: {
-        metadata: { labels: MANAGED },
-        spec: { restartPolicy: "Never", containers: [{ name: "agent", image: "registry.example.test/none:1" }] },
-      },
-    },
-  });
-}
-
 async function deleteJob(name: string, propagationPolicy: "Background" | "Foreground"): Promise<void> {
-  const response = await fetch(`${cluster.url}/apis/batch/v1/namespaces/${NAMESPACE}/jobs/${name}`, {
+  const response = await fetch(`${sim.cluster.url}/apis/batch/v1/namespaces/${NAMESPACE}/jobs/${name}`, {
     method: "DELETE",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ propagationPolicy }),
@@ -59,10 +23,10 @@ async function deleteJob(name: string, propagationPolicy: "Background" | "Foregr
 /** A tracker of a new Job, on watches that have seen it. */
 async function trackedJob(): Promise<{ name: string; tracker: JobTracker }> {
   const name = `fate-${++jobCounter}`;
-  createJob(name);
-  const jobs = new SharedWatch(access, NAMESPACE, "jobs");
-  const pods = new SharedWatch(access, NAMESPACE, "pods");
-  started.push(jobs, pods);
+  sim.createSuspendedJob(name);
+  const jobs = new SharedWatch(sim.access, NAMESPACE, "jobs");
+  const pods = new SharedWatch(sim.access, NAMESPACE, "pods");
+  sim.track(jobs, pods);
   jobs.start();
   pods.start();
   await Promise.all([jobs.ready(), pods.ready()]);
@@ -70,7 +34,7 @@ async function trackedJob(): Promise<{ name: string; tracker: JobTracker }> {
   return { name, tracker: new JobTracker(jobs, pods, name) };
 }
 
-const jobReads = () => cluster.requests.count({ verb: "get", resource: "jobs" });
+const jobReads = () => sim.cluster.requests.count({ verb: "get", resource: "jobs" });
 
 describe("jobFate", () => {
   const noFailure = async (error: unknown) => {
@@ -80,7 +44,7 @@ describe("jobFate", () => {
   it("the Job still there: not deleted, after one read", async () => {
     const { name, tracker } = await trackedJob();
     const before = jobReads();
-    const fate = await jobFate(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure);
+    const fate = await jobFate(tracker, () => readJobOrNull(sim.access, NAMESPACE, name), noFailure);
     expect(fate).toMatchObject({ kind: "present", job: { metadata: { name } } });
     expect(jobReads()).toBe(before + 1);
   });
@@ -90,21 +54,21 @@ describe("jobFate", () => {
     await deleteJob(name, "Background");
     await vi.waitFor(() => expect(tracker.jobGone()).toBe(true));
     const before = jobReads();
-    expect(await jobFate(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure)).toEqual({ kind: "deleted" });
+    expect(await jobFate(tracker, () => readJobOrNull(sim.access, NAMESPACE, name), noFailure)).toEqual({ kind: "deleted" });
     expect(jobReads()).toBe(before);
   });
 
   it("Foreground deletion: the Job is still listed, marked for deletion, and counts as gone", async () => {
     const { name, tracker } = await trackedJob();
     // A finalizer of someone else's keeps the Job in the store, as its pods would.
-    cluster.store.mutate("jobs", NAMESPACE, name, (job) => {
+    sim.cluster.store.mutate("jobs", NAMESPACE, name, (job) => {
       job.metadata.finalizers = ["example.test/hold"];
     });
     await deleteJob(name, "Foreground");
     await vi.waitFor(() => expect(tracker.job()?.metadata?.deletionTimestamp).toBeDefined());
     expect(tracker.jobGone()).toBe(true);
-    expect(await jobFate(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure)).toEqual({ kind: "deleted" });
-    cluster.store.mutate("jobs", NAMESPACE, name, (job) => {
+    expect(await jobFate(tracker, () => readJobOrNull(sim.access, NAMESPACE, name), noFailure)).toEqual({ kind: "deleted" });
+    sim.cluster.store.mutate("jobs", NAMESPACE, name, (job) => {
       job.metadata.finalizers = [];
     });
   });
@@ -112,43 +76,43 @@ describe("jobFate", () => {
   it("the Job deleted while its watch is held back: the cache still shows it, the read says it is gone", async () => {
     const { name, tracker } = await trackedJob();
     // Holds the Jobs watch open now, or the one opened next.
-    cluster.faults.holdAllWatches("jobs");
+    sim.cluster.faults.holdAllWatches("jobs");
     await deleteJob(name, "Background");
-    expect(cluster.store.get("jobs", NAMESPACE, name)).toBeUndefined();
+    expect(sim.cluster.store.get("jobs", NAMESPACE, name)).toBeUndefined();
     expect(tracker.jobGone()).toBe(false);
-    expect(await jobFate(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure)).toEqual({ kind: "deleted" });
+    expect(await jobFate(tracker, () => readJobOrNull(sim.access, NAMESPACE, name), noFailure)).toEqual({ kind: "deleted" });
   });
 
   it("the Job deleted and another made under its name: deleted (the uid differs)", async () => {
     const { name, tracker } = await trackedJob();
     // Holds the Jobs watch open now, or the one opened next.
-    cluster.faults.holdAllWatches("jobs");
+    sim.cluster.faults.holdAllWatches("jobs");
     await deleteJob(name, "Background");
-    createJob(name);
-    expect(await jobFate(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure)).toEqual({ kind: "deleted" });
-    cluster.store.remove("jobs", NAMESPACE, name);
+    sim.createSuspendedJob(name);
+    expect(await jobFate(tracker, () => readJobOrNull(sim.access, NAMESPACE, name), noFailure)).toEqual({ kind: "deleted" });
+    sim.cluster.store.remove("jobs", NAMESPACE, name);
   });
 
   it("the Job failing in the cache (FailureTarget, as its deadline sets it): present, as cached, without a request", async () => {
     const { name, tracker } = await trackedJob();
     const failing = { type: "FailureTarget", status: "True", reason: "DeadlineExceeded", message: "Job was active longer than specified deadline" };
-    cluster.store.mutate("jobs", NAMESPACE, name, (job) => {
+    sim.cluster.store.mutate("jobs", NAMESPACE, name, (job) => {
       job.status = { conditions: [failing] };
     });
     await vi.waitFor(() => expect(failureOf(tracker.job())?.reason).toBe("DeadlineExceeded"));
     const before = jobReads();
-    const fate = await jobFate(tracker, () => readJobOrNull(access, NAMESPACE, name), noFailure);
+    const fate = await jobFate(tracker, () => readJobOrNull(sim.access, NAMESPACE, name), noFailure);
     expect(fate).toEqual({ kind: "present", job: tracker.job() });
     expect(jobReads()).toBe(before);
   });
 
   it("a read that fails is reported and leaves the cache's answer", async () => {
     const { name, tracker } = await trackedJob();
-    cluster.faults.failRequests({ verb: "get", resource: "jobs", response: { kind: "status", status: 503 }, count: 1 });
+    sim.cluster.faults.failRequests({ verb: "get", resource: "jobs", response: { kind: "status", status: 503 }, count: 1 });
     const failures: unknown[] = [];
     const fate = await jobFate(
       tracker,
-      () => access.batch.readNamespacedJob({ namespace: NAMESPACE, name }),
+      () => sim.access.batch.readNamespacedJob({ namespace: NAMESPACE, name }),
       async (error) => void failures.push(error),
     );
     expect(fate).toEqual({ kind: "present", job: tracker.job() });

@@ -1,13 +1,11 @@
 import type { V1Job } from "@kubernetes/client-node";
-import { type SimCluster, startSimCluster } from "paperclip-k8s-sim";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { type ClusterAccess, clusterAccessFor, forgetClusterAccess } from "./cluster-access.ts";
-import { acquireSharedWatch, stopSharedWatches } from "./shared-watch.ts";
+import { describe, expect, it, vi } from "vitest";
+import { acquireSharedWatch } from "./shared-watch.ts";
 import { type SharedWatchOptions, SharedWatch, type WatchStatus } from "./shared-watch-stream.ts";
 import type { WatchEvent, WatchTarget } from "./watch-cache.ts";
+import { MANAGED_LABELS, useWatchTestCluster, WATCH_TEST_NAMESPACE } from "./testing/watch-test-cluster.ts";
 
-const NAMESPACE = "default";
-const MANAGED = { "app.kubernetes.io/managed-by": "paperclip" };
+const NAMESPACE = WATCH_TEST_NAMESPACE;
 /** Fast enough for tests; the production defaults are seconds. */
 const FAST: SharedWatchOptions = {
   backoff: { baseDelayMs: 20, maxDelayMs: 100 },
@@ -15,70 +13,36 @@ const FAST: SharedWatchOptions = {
   healthyAfterMs: 50,
 };
 
-let cluster: SimCluster;
-let access: ClusterAccess;
-const started: { stop(): Promise<void> }[] = [];
+const sim = useWatchTestCluster();
 let jobCounter = 0;
-
-beforeAll(async () => {
-  cluster = await startSimCluster({ bookmarkIntervalMs: 100 });
-  access = clusterAccessFor(cluster.kubeconfigPath);
-});
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((watch) => watch.stop()));
-  await stopSharedWatches();
-  cluster.faults.clear();
-});
-
-afterAll(async () => {
-  forgetClusterAccess();
-  await cluster?.stop();
-});
 
 function uniqueName(prefix: string): string {
   return `${prefix}-${++jobCounter}`;
 }
 
-/** A suspended Job (its controller leaves it alone apart from the Suspended condition). */
-function createJob(name: string, labels: Record<string, string> = MANAGED): void {
-  cluster.store.create("jobs", {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: { name, namespace: NAMESPACE, labels },
-    spec: {
-      suspend: true,
-      backoffLimit: 0,
-      template: {
-        metadata: { labels },
-        spec: { restartPolicy: "Never", containers: [{ name: "agent", image: "registry.example.test/none:1" }] },
-      },
-    },
-  });
-}
 
 /** Creates a Job and waits until the Job controller has marked it Suspended, so no more events follow. */
 async function createSettledJob(name: string): Promise<void> {
-  createJob(name);
+  sim.createSuspendedJob(name);
   await vi.waitFor(() => {
-    const conditions = cluster.store.get("jobs", NAMESPACE, name)?.status;
+    const conditions = sim.cluster.store.get("jobs", NAMESPACE, name)?.status;
     expect(JSON.stringify(conditions ?? {})).toContain("Suspended");
   });
 }
 
 function annotateJob(name: string, value: string): void {
-  cluster.store.mutate("jobs", NAMESPACE, name, (job) => {
+  sim.cluster.store.mutate("jobs", NAMESPACE, name, (job) => {
     job.metadata.annotations = { ...job.metadata.annotations, "test/value": value };
   });
 }
 
 function removeJob(name: string): void {
-  cluster.store.remove("jobs", NAMESPACE, name);
+  sim.cluster.store.remove("jobs", NAMESPACE, name);
 }
 
 function startJobsWatch(options: SharedWatchOptions = {}): SharedWatch<"jobs"> {
-  const watch = new SharedWatch(access, NAMESPACE, "jobs", { ...FAST, ...options });
-  started.push(watch);
+  const watch = new SharedWatch(sim.access, NAMESPACE, "jobs", { ...FAST, ...options });
+  sim.track(watch);
   watch.start();
   return watch;
 }
@@ -103,27 +67,27 @@ function recordStatus(watch: SharedWatch<"jobs">): WatchStatus[] {
 }
 
 function requestCount(verb: "list" | "watch", resource = "jobs"): number {
-  return cluster.requests.count({ verb, resource });
+  return sim.cluster.requests.count({ verb, resource });
 }
 
 describe("SharedWatch against the simulated cluster", () => {
   it("lists managed Jobs as client-node models, then follows them in order", async () => {
     const existing = uniqueName("existing");
     const unmanaged = uniqueName("unmanaged");
-    createJob(existing);
-    createJob(unmanaged, { "app.kubernetes.io/managed-by": "someone-else" });
+    sim.createSuspendedJob(existing);
+    sim.createSuspendedJob(unmanaged, { "app.kubernetes.io/managed-by": "someone-else" });
     const watch = startJobsWatch();
     await watch.ready();
 
     const job = watch.get(existing);
-    expect(job?.metadata?.labels).toMatchObject(MANAGED);
+    expect(job?.metadata?.labels).toMatchObject(MANAGED_LABELS);
     expect(job?.metadata?.creationTimestamp).toBeInstanceOf(Date);
     expect(job?.kind).toBe("Job");
     expect(watch.get(unmanaged)).toBeUndefined();
 
     const name = uniqueName("followed");
     const events = recordEvents(watch, name);
-    createJob(name);
+    sim.createSuspendedJob(name);
     annotateJob(name, "one");
     annotateJob(name, "two");
     removeJob(name);
@@ -151,7 +115,7 @@ describe("SharedWatch against the simulated cluster", () => {
     await createSettledJob(watched);
     await vi.waitFor(() => expect(JSON.stringify(watch.get(watched)?.status ?? {})).toContain("Suspended"));
     for (const name of [listed, watched]) {
-      const stored = cluster.store.get("jobs", NAMESPACE, name);
+      const stored = sim.cluster.store.get("jobs", NAMESPACE, name);
       const cached = watch.get(name);
       // What the runtime reads, as the API server has it...
       expect(cached?.metadata?.labels).toEqual(stored?.metadata.labels);
@@ -168,12 +132,12 @@ describe("SharedWatch against the simulated cluster", () => {
   it("delivers to predicate subscribers and answers list(predicate)", async () => {
     const watch = startJobsWatch();
     await watch.ready();
-    const agentLabel = { ...MANAGED, "paperclip.io/agent-id": "agent-7" };
+    const agentLabel = { ...MANAGED_LABELS, "paperclip.io/agent-id": "agent-7" };
     const events = recordEvents(watch, (job) => job.metadata?.labels?.["paperclip.io/agent-id"] === "agent-7");
     const mine = uniqueName("mine");
     const other = uniqueName("other");
-    createJob(mine, agentLabel);
-    createJob(other);
+    sim.createSuspendedJob(mine, agentLabel);
+    sim.createSuspendedJob(other);
     await vi.waitFor(() => expect(watch.get(other)).toBeDefined());
     expect(events.map((event) => event.name)).toContain(mine);
     expect(events.map((event) => event.name)).not.toContain(other);
@@ -189,9 +153,9 @@ describe("SharedWatch against the simulated cluster", () => {
     const labelled = uniqueName("labelled");
     const unlabelled = uniqueName("unlabelled");
     const otherValue = uniqueName("other-value");
-    createJob(labelled, { ...MANAGED, "paperclip.io/agent-id": "agent-8" });
-    createJob(unlabelled);
-    createJob(otherValue, { ...MANAGED, "paperclip.io/agent-id": "agent-9" });
+    sim.createSuspendedJob(labelled, { ...MANAGED_LABELS, "paperclip.io/agent-id": "agent-8" });
+    sim.createSuspendedJob(unlabelled);
+    sim.createSuspendedJob(otherValue, { ...MANAGED_LABELS, "paperclip.io/agent-id": "agent-9" });
     removeJob(labelled);
     await vi.waitFor(() => expect(events.at(-1)).toMatchObject({ name: labelled, type: "DELETED" }));
     await vi.waitFor(() => expect(watch.get(otherValue)).toBeDefined());
@@ -199,14 +163,14 @@ describe("SharedWatch against the simulated cluster", () => {
   });
 
   it("re-watches from the last resourceVersion after a cut, without relisting or going down", async () => {
-    cluster.faults.cutWatches({ resource: "jobs", afterEvents: 2, count: 1 });
+    sim.cluster.faults.cutWatches({ resource: "jobs", afterEvents: 2, count: 1 });
     const listsBefore = requestCount("list");
     const watchesBefore = requestCount("watch");
     const watch = startJobsWatch();
     const statuses = recordStatus(watch);
     await watch.ready();
     const names = [uniqueName("cut"), uniqueName("cut"), uniqueName("cut"), uniqueName("cut")];
-    for (const name of names) createJob(name);
+    for (const name of names) sim.createSuspendedJob(name);
     await vi.waitFor(() => expect(names.every((name) => watch.get(name))).toBe(true));
     expect(requestCount("list") - listsBefore).toBe(1);
     expect(requestCount("watch") - watchesBefore).toBeGreaterThanOrEqual(2);
@@ -218,7 +182,7 @@ describe("SharedWatch against the simulated cluster", () => {
       const doomed = uniqueName("doomed");
       await createSettledJob(doomed);
       // The first watch ends after one event: the one `trigger` causes below.
-      cluster.faults.cutWatches({ resource: "jobs", afterEvents: 1, count: 1 });
+      sim.cluster.faults.cutWatches({ resource: "jobs", afterEvents: 1, count: 1 });
       const watch = startJobsWatch();
       await watch.ready();
       await vi.waitFor(() => expect(watch.status().state).toBe("up"));
@@ -226,11 +190,11 @@ describe("SharedWatch against the simulated cluster", () => {
       const listsBefore = requestCount("list");
 
       const trigger = uniqueName("trigger");
-      createJob(trigger);
+      sim.createSuspendedJob(trigger);
       // Still in the same tick: the watch is already cut, so this deletion is never streamed.
       removeJob(doomed);
-      if (how === "a 410 ERROR event") cluster.faults.goneOnNextWatch("jobs");
-      else cluster.store.compact();
+      if (how === "a 410 ERROR event") sim.cluster.faults.goneOnNextWatch("jobs");
+      else sim.cluster.store.compact();
 
       await vi.waitFor(() => expect(events).toContainEqual({ type: "DELETED", name: doomed, value: undefined, synthetic: true }));
       expect(watch.get(doomed)).toBeUndefined();
@@ -241,8 +205,8 @@ describe("SharedWatch against the simulated cluster", () => {
 
   it("retries a burst of failing LISTs, then becomes ready", async () => {
     const name = uniqueName("burst");
-    createJob(name);
-    cluster.faults.failRequests({ verb: "list", resource: "jobs", response: { kind: "status", status: 500 }, count: 3 });
+    sim.createSuspendedJob(name);
+    sim.cluster.faults.failRequests({ verb: "list", resource: "jobs", response: { kind: "status", status: 500 }, count: 3 });
     const listsBefore = requestCount("list");
     const watch = startJobsWatch();
     await watch.ready();
@@ -251,31 +215,31 @@ describe("SharedWatch against the simulated cluster", () => {
   });
 
   it("polls while the watch is down, says so, and stops polling once it is back", async () => {
-    cluster.faults.cutWatches({ resource: "jobs", afterEvents: 1, count: 1 });
+    sim.cluster.faults.cutWatches({ resource: "jobs", afterEvents: 1, count: 1 });
     const watch = startJobsWatch();
     const statuses = recordStatus(watch);
     await watch.ready();
     await vi.waitFor(() => expect(watch.status().state).toBe("up"));
 
     // Every new watch fails from now on; the next event ends the current one.
-    cluster.faults.failRequests({ verb: "watch", resource: "jobs", response: { kind: "status", status: 503 } });
-    createJob(uniqueName("trigger"));
+    sim.cluster.faults.failRequests({ verb: "watch", resource: "jobs", response: { kind: "status", status: 503 } });
+    sim.createSuspendedJob(uniqueName("trigger"));
     await vi.waitFor(() => expect(watch.status()).toMatchObject({ state: "down", polling: true }));
     expect(watch.status().lastError).toBe("HTTP 503 Service Unavailable");
 
     const polled = uniqueName("polled");
     const events = recordEvents(watch, polled);
-    createJob(polled);
+    sim.createSuspendedJob(polled);
     await vi.waitFor(() => expect(events).toContainEqual({ type: "ADDED", name: polled, value: undefined, synthetic: true }));
 
-    cluster.faults.clear();
+    sim.cluster.faults.clear();
     await vi.waitFor(() => expect(watch.status().state).toBe("up"));
     expect(statuses.map((status) => status.state)).toEqual(["up", "down", "up"]);
     expect(statuses[1]).toMatchObject({ polling: true });
 
     const listsAfterRecovery = requestCount("list");
     const afterwards = uniqueName("afterwards");
-    createJob(afterwards);
+    sim.createSuspendedJob(afterwards);
     await vi.waitFor(() => expect(watch.get(afterwards)).toBeDefined());
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(requestCount("list")).toBe(listsAfterRecovery);
@@ -288,7 +252,7 @@ describe("SharedWatch against the simulated cluster", () => {
     const watchesBefore = requestCount("watch");
     await vi.waitFor(() => expect(requestCount("watch") - watchesBefore).toBeGreaterThanOrEqual(3));
     const name = uniqueName("after-idle");
-    createJob(name);
+    sim.createSuspendedJob(name);
     await vi.waitFor(() => expect(silent.get(name)).toBeDefined());
     expect(statuses.map((status) => status.state)).not.toContain("down");
     await silent.stop();
@@ -310,8 +274,8 @@ describe("SharedWatch against the simulated cluster", () => {
     const events = recordEvents(watch, missed);
     const listsBefore = requestCount("list");
     const watchesBefore = requestCount("watch");
-    expect(cluster.faults.actOnOpenWatches("hold", "jobs")).toBe(1);
-    createJob(missed);
+    expect(sim.cluster.faults.actOnOpenWatches("hold", "jobs")).toBe(1);
+    sim.createSuspendedJob(missed);
     await vi.waitFor(() => expect(events).toContainEqual({ type: "ADDED", name: missed, value: undefined, synthetic: true }));
     await vi.waitFor(() => expect(watch.status().state).toBe("up"));
     const down = statuses.find((status) => status.state === "down");
@@ -319,9 +283,9 @@ describe("SharedWatch against the simulated cluster", () => {
     expect(requestCount("list") - listsBefore).toBeGreaterThanOrEqual(1);
     expect(requestCount("watch") - watchesBefore).toBeGreaterThanOrEqual(1);
     // The held stream was closed by the client: one watch open again, and it streams.
-    await vi.waitFor(() => expect(cluster.requests.snapshot().openWatches.jobs).toBe(1));
+    await vi.waitFor(() => expect(sim.cluster.requests.snapshot().openWatches.jobs).toBe(1));
     const later = uniqueName("later");
-    createJob(later);
+    sim.createSuspendedJob(later);
     await vi.waitFor(() => expect(watch.get(later)).toBeDefined());
   });
 
@@ -331,15 +295,15 @@ describe("SharedWatch against the simulated cluster", () => {
     await watch.ready();
     await vi.waitFor(() => expect(watch.status().state).toBe("up"));
     recordEvents(watch, uniqueName("followed"));
-    cluster.faults.holdAllWatches("jobs");
-    createJob(uniqueName("first-missed"));
+    sim.cluster.faults.holdAllWatches("jobs");
+    sim.createSuspendedJob(uniqueName("first-missed"));
     await vi.waitFor(() => expect(watch.status()).toMatchObject({ state: "down", polling: true }));
     const polled = uniqueName("polled");
-    createJob(polled);
+    sim.createSuspendedJob(polled);
     await vi.waitFor(() => expect(watch.get(polled)).toBeDefined());
     // A replacement watch was opened, but it is held as well: still down.
     expect(watch.status().state).toBe("down");
-    cluster.faults.actOnOpenWatches("release", "jobs");
+    sim.cluster.faults.actOnOpenWatches("release", "jobs");
     await vi.waitFor(() => expect(watch.status().state).toBe("up"));
     expect(statuses.map((status) => status.state)).toEqual(["up", "down", "up"]);
   });
@@ -350,7 +314,7 @@ describe("SharedWatch against the simulated cluster", () => {
     await vi.waitFor(() => expect(watch.status().state).toBe("up"));
     const listsBefore = requestCount("list");
     const watchesBefore = requestCount("watch");
-    cluster.faults.actOnOpenWatches("hold", "jobs");
+    sim.cluster.faults.actOnOpenWatches("hold", "jobs");
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(requestCount("list")).toBe(listsBefore);
     recordEvents(watch, uniqueName("followed"));
@@ -362,15 +326,15 @@ describe("SharedWatch against the simulated cluster", () => {
   it("stops cleanly: no open watch, ready() rejects", async () => {
     const watch = startJobsWatch();
     await watch.ready();
-    await vi.waitFor(() => expect(cluster.requests.snapshot().openWatches.jobs ?? 0).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(sim.cluster.requests.snapshot().openWatches.jobs ?? 0).toBeGreaterThan(0));
     await watch.stop();
-    await vi.waitFor(() => expect(cluster.requests.snapshot().openWatches.jobs ?? 0).toBe(0));
+    await vi.waitFor(() => expect(sim.cluster.requests.snapshot().openWatches.jobs ?? 0).toBe(0));
     expect(watch.status().state).toBe("stopped");
     await expect(watch.ready()).rejects.toThrow(/stopped/);
   });
 
   it("ready(signal) says why the first list has not succeeded", async () => {
-    cluster.faults.failRequests({ verb: "list", resource: "jobs", response: { kind: "status", status: 500 } });
+    sim.cluster.faults.failRequests({ verb: "list", resource: "jobs", response: { kind: "status", status: 500 } });
     const watch = startJobsWatch();
     await expect(watch.ready(AbortSignal.timeout(300))).rejects.toThrow(
       /watch of jobs in namespace "default" is not ready: .*HTTP 500 InternalError/,
@@ -381,20 +345,20 @@ describe("SharedWatch against the simulated cluster", () => {
 describe("the Pod watch", () => {
   it("lists and follows managed Pods as typed V1Pod objects", async () => {
     const name = uniqueName("pod");
-    cluster.faults.holdInContainerCreating(`${NAMESPACE}/${name}`);
-    const lease = acquireSharedWatch(access, NAMESPACE, "pods", FAST);
+    sim.cluster.faults.holdInContainerCreating(`${NAMESPACE}/${name}`);
+    const lease = acquireSharedWatch(sim.access, NAMESPACE, "pods", FAST);
     await lease.ready();
     const phases: (string | undefined)[] = [];
     lease.subscribe(name, (event) => phases.push(event.type === "DELETED" ? "DELETED" : event.object.status?.phase));
-    cluster.store.create("pods", {
+    sim.cluster.store.create("pods", {
       apiVersion: "v1",
       kind: "Pod",
-      metadata: { name, namespace: NAMESPACE, labels: MANAGED },
+      metadata: { name, namespace: NAMESPACE, labels: MANAGED_LABELS },
       spec: { restartPolicy: "Never", containers: [{ name: "agent", image: "registry.example.test/none:1" }] },
     });
     await vi.waitFor(() => expect(lease.get(name)?.spec?.nodeName).toBe("sim-node-1"));
     expect(lease.get(name)?.metadata?.creationTimestamp).toBeInstanceOf(Date);
-    cluster.store.remove("pods", NAMESPACE, name);
+    sim.cluster.store.remove("pods", NAMESPACE, name);
     await vi.waitFor(() => expect(phases.at(-1)).toBe("DELETED"));
     expect(lease.get(name)).toBeUndefined();
     lease.release();
@@ -404,7 +368,7 @@ describe("the Pod watch", () => {
     const podSpec = (name: string) => ({
       apiVersion: "v1",
       kind: "Pod",
-      metadata: { name, namespace: NAMESPACE, labels: MANAGED, annotations: { "test/kept": "yes" } },
+      metadata: { name, namespace: NAMESPACE, labels: MANAGED_LABELS, annotations: { "test/kept": "yes" } },
       spec: {
         restartPolicy: "Never",
         containers: [{ name: "agent", image: "registry.example.test/none:1", command: ["sh", "-c", "sleep 1"], env: [{ name: "BULK", value: "x".repeat(4096) }] }],
@@ -412,16 +376,16 @@ describe("the Pod watch", () => {
     });
     const listed = uniqueName("listed-pod");
     const watched = uniqueName("watched-pod");
-    cluster.faults.holdInContainerCreating(`${NAMESPACE}/${listed}`);
-    cluster.faults.holdInContainerCreating(`${NAMESPACE}/${watched}`);
-    cluster.store.create("pods", podSpec(listed));
-    await vi.waitFor(() => expect(cluster.store.get("pods", NAMESPACE, listed)).toMatchObject({ spec: { nodeName: "sim-node-1" } }));
-    const lease = acquireSharedWatch(access, NAMESPACE, "pods", FAST);
+    sim.cluster.faults.holdInContainerCreating(`${NAMESPACE}/${listed}`);
+    sim.cluster.faults.holdInContainerCreating(`${NAMESPACE}/${watched}`);
+    sim.cluster.store.create("pods", podSpec(listed));
+    await vi.waitFor(() => expect(sim.cluster.store.get("pods", NAMESPACE, listed)).toMatchObject({ spec: { nodeName: "sim-node-1" } }));
+    const lease = acquireSharedWatch(sim.access, NAMESPACE, "pods", FAST);
     await lease.ready();
-    cluster.store.create("pods", podSpec(watched));
+    sim.cluster.store.create("pods", podSpec(watched));
     await vi.waitFor(() => expect(lease.get(watched)?.spec?.nodeName).toBe("sim-node-1"));
     for (const name of [listed, watched]) {
-      const stored = cluster.store.get("pods", NAMESPACE, name);
+      const stored = sim.cluster.store.get("pods", NAMESPACE, name);
       const cached = lease.get(name);
       // What the runtime reads, as the API server has it (dates as client-node's models have them)...
       expect(cached?.metadata?.annotations).toEqual(stored?.metadata.annotations);
@@ -433,7 +397,7 @@ describe("the Pod watch", () => {
       expect(JSON.stringify(cached)).not.toContain("BULK");
       expect(JSON.stringify(cached)).not.toContain("sleep 1");
     }
-    for (const name of [listed, watched]) cluster.store.remove("pods", NAMESPACE, name);
+    for (const name of [listed, watched]) sim.cluster.store.remove("pods", NAMESPACE, name);
     lease.release();
   });
 });
@@ -442,8 +406,8 @@ describe("acquireSharedWatch", () => {
   it("serves many runs with ONE list and ONE watch per kind", async () => {
     const listsBefore = { jobs: requestCount("list"), pods: requestCount("list", "pods") };
     const watchesBefore = { jobs: requestCount("watch"), pods: requestCount("watch", "pods") };
-    const leases = Array.from({ length: 5 }, () => acquireSharedWatch(access, NAMESPACE, "jobs", FAST));
-    const podLeases = Array.from({ length: 3 }, () => acquireSharedWatch(access, NAMESPACE, "pods", FAST));
+    const leases = Array.from({ length: 5 }, () => acquireSharedWatch(sim.access, NAMESPACE, "jobs", FAST));
+    const podLeases = Array.from({ length: 3 }, () => acquireSharedWatch(sim.access, NAMESPACE, "pods", FAST));
     await Promise.all([...leases, ...podLeases].map((lease) => lease.ready()));
     const names = leases.map(() => uniqueName("budget"));
     const seen = leases.map((lease, index) => {
@@ -451,7 +415,7 @@ describe("acquireSharedWatch", () => {
       lease.subscribe(names[index] ?? "", (event) => events.push(event.type));
       return events;
     });
-    for (const name of names) createJob(name);
+    for (const name of names) sim.createSuspendedJob(name);
     await vi.waitFor(() => expect(seen.every((events) => events.includes("ADDED"))).toBe(true));
     expect(leases.every((lease) => lease.watch === leases[0]?.watch)).toBe(true);
     expect(requestCount("list") - listsBefore.jobs).toBe(1);
@@ -462,8 +426,8 @@ describe("acquireSharedWatch", () => {
   });
 
   it("ends a lease's subscriptions on release and stops the watch after the last one", async () => {
-    const first = acquireSharedWatch(access, NAMESPACE, "jobs", { ...FAST, lingerMs: 0 });
-    const second = acquireSharedWatch(access, NAMESPACE, "jobs");
+    const first = acquireSharedWatch(sim.access, NAMESPACE, "jobs", { ...FAST, lingerMs: 0 });
+    const second = acquireSharedWatch(sim.access, NAMESPACE, "jobs");
     await first.ready();
     const name = uniqueName("lease");
     const firstEvents: string[] = [];
@@ -472,14 +436,14 @@ describe("acquireSharedWatch", () => {
     second.subscribe(name, (event) => secondEvents.push(event.type));
     first.release();
     expect(() => first.subscribe(name, () => undefined)).toThrow(/was released/);
-    createJob(name);
+    sim.createSuspendedJob(name);
     await vi.waitFor(() => expect(secondEvents).toContain("ADDED"));
     expect(firstEvents).toEqual([]);
 
     second.release();
     await vi.waitFor(() => expect(first.watch.stopped).toBe(true));
-    await vi.waitFor(() => expect(cluster.requests.snapshot().openWatches.jobs ?? 0).toBe(0));
-    const again = acquireSharedWatch(access, NAMESPACE, "jobs", FAST);
+    await vi.waitFor(() => expect(sim.cluster.requests.snapshot().openWatches.jobs ?? 0).toBe(0));
+    const again = acquireSharedWatch(sim.access, NAMESPACE, "jobs", FAST);
     expect(again.watch).not.toBe(first.watch);
     await again.ready();
     expect(again.get(name)).toBeDefined();
