@@ -3,6 +3,7 @@ import { type SimCluster, startSimCluster } from "paperclip-k8s-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ClusterAccess, clusterAccessFor, forgetClusterAccess, RUNTIME_USER_AGENT } from "./cluster-access.ts";
 import { classifyError, describeApiError, retryAfterMs } from "./retry-policy.ts";
+import { createdObjectOf } from "./run-object-api.ts";
 import { ownerReferencePatch } from "./run-secret.ts";
 
 const NAMESPACE = "default";
@@ -195,5 +196,15 @@ describe("the run's API calls as plain JSON", () => {
     }
     expect(cluster.store.get("secrets", NAMESPACE, "taken")?.metadata.uid).toBe(taken.metadata.uid);
     expect(cluster.store.get("secrets", NAMESPACE, "rate-limited")).toBeUndefined();
+  });
+});
+
+describe("createdObjectOf", () => {
+  it("reads a created object's identity from parsed JSON or a client-node model, and names a field the answer lacks", () => {
+    const metadata = { name: "j", namespace: "ns", uid: "u-1", resourceVersion: "7" };
+    expect(createdObjectOf({ kind: "Job", metadata: { ...metadata, creationTimestamp: "2026-01-01T00:00:00Z" }, spec: {} }, "create Job ns/j")).toEqual({ metadata });
+    expect(createdObjectOf({ metadata: { ...metadata, creationTimestamp: new Date() } }, "read Job ns/j")).toEqual({ metadata });
+    expect(() => createdObjectOf({ metadata: { ...metadata, uid: 7 } }, "create Job ns/j")).toThrow("create Job ns/j: the API server's answer has no metadata.uid");
+    expect(() => createdObjectOf("Created", "create Secret ns/s")).toThrow("create Secret ns/s: the API server's answer has no metadata.name");
   });
 });
