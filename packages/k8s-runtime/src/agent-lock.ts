@@ -9,6 +9,7 @@ import type { ClusterAccess } from "./cluster-access.ts";
 import { ANNOTATION_RUN_ID } from "./labels.ts";
 import { jobIsFinished } from "./launch-guard.ts";
 import { apiStatusOf, describeApiError, httpStatusOf, withRetry, type RetryOptions } from "./retry-policy.ts";
+import { type CreatedObject, createdObjectOf } from "./run-object-api.ts";
 import { holderJobOf, holderJobUidOf } from "./run-secret.ts";
 import type { RunLog } from "./run-log.ts";
 
@@ -44,7 +45,7 @@ export function judgeRunSecret(secret: V1Secret, holderJob: V1Job | null, now: n
 }
 
 export type LockOutcome =
-  | { kind: "acquired"; secret: V1Secret; ref: RunSecretRef & { uid: string } }
+  | { kind: "acquired"; secret: CreatedObject; ref: RunSecretRef & { uid: string } }
   | { kind: "held"; message: string }
   | { kind: "failed"; code: "k8s_secret_create_failed" | "k8s_concurrency_guard_unreachable"; message: string };
 
@@ -58,10 +59,8 @@ function sameContent(existing: V1Secret, wanted: V1Secret): boolean {
   return annotations(existing) === annotations(wanted) && data(existing) === data(wanted);
 }
 
-function acquired(secret: V1Secret, namespace: string, name: string): LockOutcome {
-  const uid = secret.metadata?.uid;
-  if (!uid) return { kind: "failed", code: "k8s_secret_create_failed", message: `Secret ${namespace}/${name} came back without a uid` };
-  return { kind: "acquired", secret, ref: { namespace, name, uid } };
+function acquired(secret: CreatedObject, namespace: string, name: string): LockOutcome {
+  return { kind: "acquired", secret, ref: { namespace, name, uid: secret.metadata.uid } };
 }
 
 /** The Job named `name`, or null when there is none. */
@@ -92,7 +91,7 @@ export async function acquireAgentLock(input: {
   const retry = { ...(input.onRetry ? { onRetry: input.onRetry } : {}) };
   for (let attempt = 1; attempt <= 2; attempt++) {
     try {
-      const created = await withRetry(() => cluster.core.createNamespacedSecret({ namespace, body: secret }), {
+      const created = await withRetry(() => cluster.runObjects.createSecret(namespace, secret), {
         description: `create Secret ${namespace}/${name}`,
         ...retry,
       });
@@ -107,7 +106,7 @@ export async function acquireAgentLock(input: {
     try {
       existing = await withRetry(() => cluster.core.readNamespacedSecret({ namespace, name }), { description: `read Secret ${namespace}/${name}`, ...retry });
       // A create whose response was lost landed: the Secret is this run's own.
-      if (sameContent(existing, secret)) return acquired(existing, namespace, name);
+      if (sameContent(existing, secret)) return acquired(createdObjectOf(existing, `read Secret ${namespace}/${name}`), namespace, name);
       const holderJob = holderJobOf(existing);
       verdict = judgeRunSecret(existing, holderJob ? await readJobOrNull(cluster, namespace, holderJob) : null, Date.now(), input.graceMs ?? UNOWNED_RUN_SECRET_GRACE_MS);
     } catch (error) {
@@ -143,7 +142,7 @@ export async function acquireAgentLock(input: {
  */
 export async function deleteRunSecret(cluster: ClusterAccess, namespace: string, name: string, uid: string): Promise<void> {
   try {
-    await withRetry(() => cluster.core.deleteNamespacedSecret({ namespace, name, body: { preconditions: { uid } } }), {
+    await withRetry(() => cluster.runObjects.deleteSecret(namespace, name, uid), {
       description: `delete Secret ${namespace}/${name}`,
     });
   } catch (error) {

@@ -15,10 +15,7 @@ import { retainRunDirectory } from "./run-retention.ts";
  */
 export async function deleteJob(cluster: ClusterAccess, namespace: string, name: string): Promise<void> {
   try {
-    await withRetry(
-      () => cluster.batch.deleteNamespacedJob({ namespace, name, propagationPolicy: "Background" }),
-      { description: `delete Job ${namespace}/${name}` },
-    );
+    await withRetry(() => cluster.runObjects.deleteJob(namespace, name), { description: `delete Job ${namespace}/${name}` });
   } catch (error) {
     if (httpStatusOf(error) !== 404) throw error;
   }

@@ -16,6 +16,15 @@ function bodyOf(context: RequestContext): string | undefined {
   throw new Error(`${context.getHttpMethod()} ${new URL(context.getUrl()).pathname}: a multipart request body is not supported`);
 }
 
+/** Response headers as client-node hands them to its callers and errors: one string per (lower-cased) name. */
+export function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return flat;
+}
+
 async function send(context: RequestContext): Promise<ResponseContext> {
   const response = await request(context.getUrl(), {
     method: context.getHttpMethod(),
@@ -24,12 +33,8 @@ async function send(context: RequestContext): Promise<ResponseContext> {
     signal: context.getSignal(),
     dispatcher: context.getDispatcher(),
   });
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(response.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
-  }
   const { body } = response;
-  return new ResponseContext(response.statusCode, headers, {
+  return new ResponseContext(response.statusCode, flatHeaders(response.headers), {
     text: () => body.text(),
     binary: async () => Buffer.from(await body.arrayBuffer()),
     // No generated API of the runtime streams a response; the Node stream is not a WHATWG one.

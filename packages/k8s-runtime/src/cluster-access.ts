@@ -28,6 +28,7 @@ import { undiciHttpLibrary } from "./client-node-http.ts";
 import { KeepAlivePool, tlsMaterial } from "./cluster-connections.ts";
 import { ConfigValueError } from "./config-values.ts";
 import { checkKubeconfig, type KubeconfigPolicy, MAX_KUBECONFIG_BYTES, parseKubeconfigText } from "./kubeconfig-policy.ts";
+import { RunObjectApi } from "./run-object-api.ts";
 import { readServerFile } from "./server-paths.ts";
 
 export type KubeconfigSource = "file" | "inline" | "in-cluster" | "default";
@@ -41,6 +42,8 @@ export interface ClusterAccess {
   batch: BatchV1Api;
   authorization: AuthorizationV1Api;
   watch: Watch;
+  /** The five calls of every run, as plain JSON (cheaper than the generated clients' `core` and `batch`). */
+  runObjects: RunObjectApi;
   /** The current context's namespace, `default` when it names none. */
   currentNamespace: string;
   /** API server URL, for messages. */
@@ -241,6 +244,7 @@ function cachedAccess(source: KubeconfigSource, key: string, load: (kubeConfig: 
     batch: apiClient(kubeConfig, server, BatchV1Api),
     authorization: apiClient(kubeConfig, server, AuthorizationV1Api),
     watch: new Watch(kubeConfig),
+    runObjects: new RunObjectApi(kubeConfig, server),
     currentNamespace: contextObject?.namespace?.trim() || "default",
     server,
   };

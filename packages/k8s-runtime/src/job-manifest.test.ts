@@ -1,4 +1,5 @@
 import type { V1Container, V1PodSpec } from "@kubernetes/client-node";
+import { ObjectSerializer } from "@kubernetes/client-node/dist/gen/models/ObjectSerializer.js";
 import { describe, expect, it } from "vitest";
 import { wrapAgentCommand } from "./command-wrapper.ts";
 import { buildJobManifest, type JobManifestInput } from "./job-manifest.ts";
@@ -204,6 +205,28 @@ describe("buildJobManifest", () => {
     expect(agent.envFrom).toEqual([{ secretRef: { name: "agent-credentials" } }]);
     expect(agent.env).toEqual([{ name: "HOME", value: input().homeDir }]);
     expect(agent.volumeMounts?.[1]).toEqual({ name: "paperclip-shared", mountPath: workspace, subPath: "pc/instances/default/workspaces/agent-1" });
+  });
+
+  it("sent as plain JSON (run-object-api.ts), the Job and the run Secret are what client-node's generated client sends", () => {
+    const everySetting = input({
+      resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "2Gi" } },
+      nodeSelector: { "kubernetes.io/arch": "amd64" },
+      tolerations: [{ key: "dedicated", operator: "Exists", effect: "NoExecute", tolerationSeconds: 60 }],
+      serviceAccountName: "paperclip-agent",
+      fsGroup: 2000,
+      dnsPolicy: "None",
+      dnsConfig: { nameservers: ["10.0.0.10"], searches: ["svc.cluster.local"], options: [{ name: "ndots", value: "2" }] },
+    });
+    const sent = [
+      { object: buildJobManifest(input()), model: "V1Job" },
+      { object: buildJobManifest(everySetting), model: "V1Job" },
+      { object: secret, model: "V1Secret" },
+    ];
+    for (const { object, model } of sent) {
+      // What the generated client writes on the wire, read back.
+      const generated: unknown = JSON.parse(JSON.stringify(ObjectSerializer.serialize(object, model, "")));
+      expect(JSON.parse(JSON.stringify(object))).toStrictEqual(generated);
+    }
   });
 
   it("refuses input that would run as root or is malformed, naming the field", () => {

@@ -1,10 +1,11 @@
-import { PatchStrategy, setHeaderOptions, type V1Job, type V1Secret } from "@kubernetes/client-node";
+import type { V1Job, V1Secret } from "@kubernetes/client-node";
 import { deleteRunSecret, type RunSecretRef } from "./agent-lock.ts";
 import { deleteJob } from "./cleanup.ts";
 import type { ClusterAccess } from "./cluster-access.ts";
 import { failedRunResult, type FailedRunResult } from "./errors.ts";
 import type { JobTracker } from "./job-tracker.ts";
 import { describeApiError, httpStatusOf, withRetry } from "./retry-policy.ts";
+import { type CreatedObject, createdObjectOf } from "./run-object-api.ts";
 import { ownerJobOf, ownerReferencePatch } from "./run-secret.ts";
 import type { RunLog } from "./run-log.ts";
 
@@ -24,22 +25,23 @@ export function logRetries(log: RunLog): (retry: { attempt: number; error: unkno
 export async function createRunJob(input: {
   cluster: ClusterAccess;
   job: V1Job;
-  secret: { object: V1Secret; ref: RunSecretRef & { uid: string } };
+  secret: { object: CreatedObject; ref: RunSecretRef & { uid: string } };
   tracker: JobTracker;
   log: RunLog;
   onDispatch?: () => void;
-}): Promise<{ ok: true; job: V1Job } | { ok: false; result: FailedRunResult }> {
+}): Promise<{ ok: true; job: CreatedObject } | { ok: false; result: FailedRunResult }> {
   const { cluster, job, secret, log } = input;
   const namespace = job.metadata?.namespace ?? "default";
   const jobName = job.metadata?.name ?? "";
   const onRetry = logRetries(log);
   const releaseSecret = () => deleteRunSecret(cluster, secret.ref.namespace, secret.ref.name, secret.ref.uid).catch(() => {});
   input.onDispatch?.();
-  let created: V1Job;
+  const description = `create Job ${namespace}/${jobName}`;
+  let created: CreatedObject;
   try {
-    created = await withRetry(() => cluster.batch.createNamespacedJob({ namespace, body: job }), {
-      description: `create Job ${namespace}/${jobName}`,
-      createdName: { name: jobName, readExisting: () => cluster.batch.readNamespacedJob({ namespace, name: jobName }) },
+    created = await withRetry(() => cluster.runObjects.createJob(namespace, job), {
+      description,
+      createdName: { name: jobName, readExisting: async () => createdObjectOf(await cluster.batch.readNamespacedJob({ namespace, name: jobName }), description) },
       onRetry,
     });
   } catch (error) {
@@ -74,18 +76,14 @@ export async function createRunJob(input: {
  */
 async function giveSecretToJob(
   cluster: ClusterAccess,
-  secret: { object: V1Secret; ref: RunSecretRef & { uid: string } },
-  job: V1Job,
+  secret: { object: CreatedObject; ref: RunSecretRef & { uid: string } },
+  job: CreatedObject,
   onRetry: (retry: { attempt: number; error: unknown }) => void,
 ): Promise<"owned" | "lost" | string> {
   const { namespace, name, uid } = secret.ref;
   try {
     await withRetry(
-      () =>
-        cluster.core.patchNamespacedSecret(
-          { namespace, name, body: ownerReferencePatch(job, secret.object.metadata?.resourceVersion) },
-          setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-        ),
+      () => cluster.runObjects.mergePatchSecret(namespace, name, ownerReferencePatch(job, secret.object.metadata.resourceVersion)),
       { description: `set the owner of Secret ${namespace}/${name}`, onRetry },
     );
     return "owned";
@@ -101,6 +99,6 @@ async function giveSecretToJob(
       current = null;
     }
     if (current?.metadata?.uid !== uid) return "lost";
-    return ownerJobOf(current)?.uid === job.metadata?.uid ? "owned" : describeApiError(error);
+    return ownerJobOf(current)?.uid === job.metadata.uid ? "owned" : describeApiError(error);
   }
 }
