@@ -11,7 +11,7 @@ import type { AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/a
 import { recordedRun } from "paperclip-k8s-runtime/testing";
 import type { BenchCluster } from "./sim-client.ts";
 import type { SimMeasure } from "./sim-protocol.ts";
-import { measureUsage, type BatchUsage } from "./usage.ts";
+import { calibrateInstruments, measureUsage, type BatchUsage } from "./usage.ts";
 
 /** The fake agent's options a bench run uses (fake-agent.mjs). */
 interface BenchScenario {
@@ -112,6 +112,7 @@ function problemWith(result: AdapterExecutionResult | undefined, thrown: unknown
 export async function runBatch(input: BatchInput): Promise<BatchResult> {
   const lines: LineSample[] = [];
   let finished = 0;
+
   const progress = setInterval(
     () => input.onProgress(`${input.label}: ${finished}/${input.runs} runs finished, ${lines.length} stamped lines received`),
     PROGRESS_EVERY_MS,
@@ -174,8 +175,9 @@ export async function runBatch(input: BatchInput): Promise<BatchResult> {
     };
   };
 
+  const instruments = await calibrateInstruments();
   await input.cluster.reset();
-  const usage = measureUsage();
+  const usage = measureUsage(instruments);
   try {
     const ran: Awaited<ReturnType<typeof runOne>>[] = [];
     let started = 0;

@@ -4,6 +4,7 @@ import type { RequestSnapshot } from "paperclip-k8s-sim";
 import type { BatchResult, LineSample } from "./batch.ts";
 import type { BenchOptions } from "./options.ts";
 import { distribution, type Distribution } from "./stats.ts";
+import type { InstrumentsCalibration } from "./usage.ts";
 
 /** The labels of the batches: one main batch per `--runs` size, the short batch, the soak (`--soak`). */
 export const MAIN_LABEL = "main";
@@ -43,10 +44,19 @@ export interface BatchSummary {
    * Pod write to `onLog`: every stamped line; each run's first line (the pods' start-up storm, see
    * README); and the steady state, the lines written once every run's agent had started.
    */
-  outputLatencyMs: { all: Distribution | null; firstLines: Distribution | null; steadyState: Distribution | null };
+  outputLatencyMs: {
+    all: Distribution | null;
+    firstLines: Distribution | null;
+    steadyState: Distribution | null;
+  };
   cpu: {
+    /** This process's CPU as measured, the bench's instruments included. */
     processMs: number;
     perRunMinuteMs: number;
+    /** Less the instruments (calibrated idle cost per second × wall time): the runtime's own. */
+    netProcessMs: number;
+    netPerRunMinuteMs: number;
+    instruments: InstrumentsCalibration;
     percentOfOneCore: number;
     /** The pods' own processes (the simulated containers), per run. */
     podProcessesPerRunMs: number;
@@ -61,7 +71,7 @@ export interface BatchSummary {
   memoryMb: {
     rss: { before: number; peak: number; after: number };
     heapUsed: { before: number; peak: number; after: number };
-    /** (peak − before) / runs: heap a live run costs. */
+    /** (peak − before) / runs: heap a live run costs, garbage not yet collected included. */
     heapPerLiveRun: number;
     /** (after − before) / runs, both after a full GC: heap a finished run leaves behind. */
     heapRetainedPerRun: number;
@@ -139,6 +149,9 @@ export function summarizeBatch(batch: BatchResult): BatchSummary {
     cpu: {
       processMs: usage.cpuMs,
       perRunMinuteMs: usage.cpuMs / runMinutes,
+      netProcessMs: usage.netCpuMs,
+      netPerRunMinuteMs: usage.netCpuMs / runMinutes,
+      instruments: usage.instruments,
       percentOfOneCore: (100 * usage.cpuMs) / usage.wallMs,
       podProcessesPerRunMs: batch.sim.podProcessesCpuMs / runs,
       simPerRunMinuteMs: batch.sim.simCpuMs / runMinutes,
@@ -214,11 +227,12 @@ function scaleTable(mains: readonly BatchSummary[]): string[] {
     rows.push([name, ...mains.map((batch) => (value(batch) === undefined ? "-" : fixed(value(batch) ?? 0, digits))), growth(value(first), value(last))]);
   row("API requests per run", (b) => b.requests.perRun, 2);
   row("TCP connections per run", (b) => b.requests.connectionsPerRun, 2);
-  row("CPU ms per run-minute", (b) => b.cpu.perRunMinuteMs);
+  row("CPU ms per run-minute, raw", (b) => b.cpu.perRunMinuteMs);
+  row("CPU ms per run-minute, net of the bench's instruments", (b) => b.cpu.netPerRunMinuteMs);
   row("CPU % of one core", (b) => b.cpu.percentOfOneCore);
   row("RSS MB peak", (b) => b.memoryMb.rss.peak);
   row("heap MB peak", (b) => b.memoryMb.heapUsed.peak);
-  row("heap KB per live run", (b) => b.memoryMb.heapPerLiveRun * 1024);
+  row("heap KB per live run (peak − start)", (b) => b.memoryMb.heapPerLiveRun * 1024);
   row("completion p50 ms", (b) => b.completionMs.exitToReturn?.p50);
   row("completion p95 ms", (b) => b.completionMs.exitToReturn?.p95);
   row("onLog steady state p50 ms", (b) => b.outputLatencyMs.steadyState?.p50);
@@ -276,7 +290,11 @@ export function formatReport(report: BenchReport): string {
   const usageTable = [["", ...batches.map(heading)]];
   const row = (name: string, value: (batch: BatchSummary) => string) => usageTable.push([name, ...batches.map(value)]);
   row("wall time s", (b) => fixed(b.wallSec, 1));
-  row("CPU ms per run-minute", (b) => fixed(b.cpu.perRunMinuteMs));
+  row("CPU ms per run-minute: raw / net", (b) => `${fixed(b.cpu.perRunMinuteMs)} / ${fixed(b.cpu.netPerRunMinuteMs)}`);
+  row("  less: instruments ms/s (idle with − without) × wall", (b) => {
+    const calibration = b.cpu.instruments;
+    return `${fixed(calibration.msPerSec, 1)} (${fixed(calibration.withInstrumentsMsPerSec, 1)} − ${fixed(calibration.withoutInstrumentsMsPerSec, 1)}) × ${fixed(b.wallSec)} s`;
+  });
   row("CPU % of one core", (b) => fixed(b.cpu.percentOfOneCore));
   row("sim process: CPU ms per run-minute (not counted above)", (b) => fixed(b.cpu.simPerRunMinuteMs));
   row("sim's container launcher: CPU ms per run", (b) => fixed(b.cpu.launcherPerRunMs));
@@ -285,7 +303,7 @@ export function formatReport(report: BenchReport): string {
   row("event-loop lag p50 / p99 / max ms", (b) => `${fixed(b.eventLoopLagMs.p50)} / ${fixed(b.eventLoopLagMs.p99)} / ${fixed(b.eventLoopLagMs.max)}`);
   row("RSS MB before / peak / after", (b) => `${fixed(b.memoryMb.rss.before)} / ${fixed(b.memoryMb.rss.peak)} / ${fixed(b.memoryMb.rss.after)}`);
   row("heap MB before / peak / after", (b) => `${fixed(b.memoryMb.heapUsed.before)} / ${fixed(b.memoryMb.heapUsed.peak)} / ${fixed(b.memoryMb.heapUsed.after)}`);
-  row("heap KB per live run / retained per run", (b) => `${fixed(b.memoryMb.heapPerLiveRun * 1024)} / ${fixed(b.memoryMb.heapRetainedPerRun * 1024)}`);
+  row("heap KB per live run (peak − before) / retained per run", (b) => `${fixed(b.memoryMb.heapPerLiveRun * 1024)} / ${fixed(b.memoryMb.heapRetainedPerRun * 1024)}`);
   lines.push(table(usageTable));
   lines.push(...scaleTable(mains));
 
