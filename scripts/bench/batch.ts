@@ -112,7 +112,9 @@ function problemWith(result: AdapterExecutionResult | undefined, thrown: unknown
 export async function runBatch(input: BatchInput): Promise<BatchResult> {
   const lines: LineSample[] = [];
   let finished = 0;
-
+  /** Runs whose first stamped line arrived; once it equals the batch's runs while none has finished, every run is live. */
+  let streaming = 0;
+  let onEveryRunStreaming = () => {};
   const progress = setInterval(
     () => input.onProgress(`${input.label}: ${finished}/${input.runs} runs finished, ${lines.length} stamped lines received`),
     PROGRESS_EVERY_MS,
@@ -147,6 +149,7 @@ export async function runBatch(input: BatchInput): Promise<BatchResult> {
       if (!stamp) return;
       lines.push({ ...stamp, latencyMs: receivedAt - stamp.writtenAt });
       if (stamp.seq !== received) orderProblem ??= `stamped line ${stamp.seq} arrived as line ${received}`;
+      if (received === 0 && ++streaming === input.runs && finished === 0) setImmediate(onEveryRunStreaming);
       received++;
     };
     const startedAt = performance.now();
@@ -178,6 +181,7 @@ export async function runBatch(input: BatchInput): Promise<BatchResult> {
   const instruments = await calibrateInstruments();
   await input.cluster.reset();
   const usage = measureUsage(instruments);
+  onEveryRunStreaming = usage.liveHeap;
   try {
     const ran: Awaited<ReturnType<typeof runOne>>[] = [];
     let started = 0;

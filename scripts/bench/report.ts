@@ -4,7 +4,7 @@ import type { RequestSnapshot } from "paperclip-k8s-sim";
 import type { BatchResult, LineSample } from "./batch.ts";
 import type { BenchOptions } from "./options.ts";
 import { distribution, type Distribution } from "./stats.ts";
-import type { InstrumentsCalibration } from "./usage.ts";
+import type { InstrumentsCalibration, LiveHeapSample } from "./usage.ts";
 
 /** The labels of the batches: one main batch per `--runs` size, the short batch, the soak (`--soak`). */
 export const MAIN_LABEL = "main";
@@ -48,15 +48,18 @@ export interface BatchSummary {
     all: Distribution | null;
     firstLines: Distribution | null;
     steadyState: Distribution | null;
+    /** Lines whose wait spanned the bench's forced GC (the live-heap reading), left out of the figures above. */
+    leftOutForForcedGc: number;
   };
   cpu: {
-    /** This process's CPU as measured, the bench's instruments included. */
+    /** This process's CPU as measured, the bench's instruments and forced GC included. */
     processMs: number;
     perRunMinuteMs: number;
-    /** Less the instruments (calibrated idle cost per second × wall time): the runtime's own. */
+    /** Less the instruments (calibrated idle cost per second × wall time) and the forced GC: the runtime's own. */
     netProcessMs: number;
     netPerRunMinuteMs: number;
     instruments: InstrumentsCalibration;
+    forcedGcCpuMs: number;
     percentOfOneCore: number;
     /** The pods' own processes (the simulated containers), per run. */
     podProcessesPerRunMs: number;
@@ -73,6 +76,10 @@ export interface BatchSummary {
     heapUsed: { before: number; peak: number; after: number };
     /** (peak − before) / runs: heap a live run costs, garbage not yet collected included. */
     heapPerLiveRun: number;
+    /** Heap after a full GC forced once every run was streaming; null when that moment did not come (runs in lanes). */
+    heapLive: number | null;
+    /** (heapLive − before) / runs: what a live run holds. */
+    liveHeapPerRun: number | null;
     /** (after − before) / runs, both after a full GC: heap a finished run leaves behind. */
     heapRetainedPerRun: number;
   };
@@ -108,13 +115,21 @@ function requestRows(snapshot: RequestSnapshot, runs: number): RequestRow[] {
   return rows.sort((a, b) => Number(a.shared) - Number(b.shared) || a.resource.localeCompare(b.resource) || a.verb.localeCompare(b.verb));
 }
 
-function outputLatency(lines: readonly LineSample[]): BatchSummary["outputLatencyMs"] {
+/** True when the line was written before the forced GC ended and received after it started: the pause was in its wait. */
+function waitedAcrossGc(line: LineSample, gc: LiveHeapSample | null): boolean {
+  return gc !== null && line.writtenAt <= gc.gcEndedAt && line.writtenAt + line.latencyMs >= gc.gcStartedAt;
+}
+
+function outputLatency(allLines: readonly LineSample[], gc: LiveHeapSample | null): BatchSummary["outputLatencyMs"] {
+  const lines = allLines.filter((line) => !waitedAcrossGc(line, gc));
+  // Every run's first line counts when the agents started, even one left out of the figures.
+  const allStartedAt = Math.max(...allLines.filter((line) => line.seq === 0).map((line) => line.writtenAt));
   const firstLines = lines.filter((line) => line.seq === 0);
-  const allStartedAt = Math.max(...firstLines.map((line) => line.writtenAt));
   return {
     all: distribution(lines.map((line) => line.latencyMs)),
     firstLines: distribution(firstLines.map((line) => line.latencyMs)),
     steadyState: distribution(lines.filter((line) => line.writtenAt > allStartedAt).map((line) => line.latencyMs)),
+    leftOutForForcedGc: allLines.length - lines.length,
   };
 }
 
@@ -145,13 +160,14 @@ export function summarizeBatch(batch: BatchResult): BatchSummary {
       exitToReturn: distribution(present(batch.outcomes.map((outcome) => outcome.exitToReturnMs))),
       exitToJobDelete: distribution(present(batch.outcomes.map((outcome) => outcome.exitToJobDeleteMs))),
     },
-    outputLatencyMs: outputLatency(batch.lines),
+    outputLatencyMs: outputLatency(batch.lines, usage.liveHeap),
     cpu: {
       processMs: usage.cpuMs,
       perRunMinuteMs: usage.cpuMs / runMinutes,
       netProcessMs: usage.netCpuMs,
       netPerRunMinuteMs: usage.netCpuMs / runMinutes,
       instruments: usage.instruments,
+      forcedGcCpuMs: usage.forcedGcCpuMs,
       percentOfOneCore: (100 * usage.cpuMs) / usage.wallMs,
       podProcessesPerRunMs: batch.sim.podProcessesCpuMs / runs,
       simPerRunMinuteMs: batch.sim.simCpuMs / runMinutes,
@@ -164,6 +180,8 @@ export function summarizeBatch(batch: BatchResult): BatchSummary {
       rss: { before: before.rssMb, peak: peak.rssMb, after: after.rssMb },
       heapUsed: { before: before.heapUsedMb, peak: peak.heapUsedMb, after: after.heapUsedMb },
       heapPerLiveRun: (peak.heapUsedMb - before.heapUsedMb) / runs,
+      heapLive: usage.liveHeap?.heapUsedMb ?? null,
+      liveHeapPerRun: usage.liveHeap === null ? null : (usage.liveHeap.heapUsedMb - before.heapUsedMb) / runs,
       heapRetainedPerRun: (after.heapUsedMb - before.heapUsedMb) / runs,
     },
     eventLoopLagMs: usage.eventLoopLagMs,
@@ -233,6 +251,7 @@ function scaleTable(mains: readonly BatchSummary[]): string[] {
   row("RSS MB peak", (b) => b.memoryMb.rss.peak);
   row("heap MB peak", (b) => b.memoryMb.heapUsed.peak);
   row("heap KB per live run (peak − start)", (b) => b.memoryMb.heapPerLiveRun * 1024);
+  row("live heap KB per run after a full GC", (b) => (b.memoryMb.liveHeapPerRun === null ? undefined : b.memoryMb.liveHeapPerRun * 1024));
   row("completion p50 ms", (b) => b.completionMs.exitToReturn?.p50);
   row("completion p95 ms", (b) => b.completionMs.exitToReturn?.p95);
   row("onLog steady state p50 ms", (b) => b.outputLatencyMs.steadyState?.p50);
@@ -291,9 +310,9 @@ export function formatReport(report: BenchReport): string {
   const row = (name: string, value: (batch: BatchSummary) => string) => usageTable.push([name, ...batches.map(value)]);
   row("wall time s", (b) => fixed(b.wallSec, 1));
   row("CPU ms per run-minute: raw / net", (b) => `${fixed(b.cpu.perRunMinuteMs)} / ${fixed(b.cpu.netPerRunMinuteMs)}`);
-  row("  less: instruments ms/s (idle with − without) × wall", (b) => {
+  row("  less: instruments ms/s (idle with − without) × wall; forced GC ms", (b) => {
     const calibration = b.cpu.instruments;
-    return `${fixed(calibration.msPerSec, 1)} (${fixed(calibration.withInstrumentsMsPerSec, 1)} − ${fixed(calibration.withoutInstrumentsMsPerSec, 1)}) × ${fixed(b.wallSec)} s`;
+    return `${fixed(calibration.msPerSec, 1)} (${fixed(calibration.withInstrumentsMsPerSec, 1)} − ${fixed(calibration.withoutInstrumentsMsPerSec, 1)}) × ${fixed(b.wallSec)} s; ${fixed(b.cpu.forcedGcCpuMs)}`;
   });
   row("CPU % of one core", (b) => fixed(b.cpu.percentOfOneCore));
   row("sim process: CPU ms per run-minute (not counted above)", (b) => fixed(b.cpu.simPerRunMinuteMs));
@@ -304,6 +323,10 @@ export function formatReport(report: BenchReport): string {
   row("RSS MB before / peak / after", (b) => `${fixed(b.memoryMb.rss.before)} / ${fixed(b.memoryMb.rss.peak)} / ${fixed(b.memoryMb.rss.after)}`);
   row("heap MB before / peak / after", (b) => `${fixed(b.memoryMb.heapUsed.before)} / ${fixed(b.memoryMb.heapUsed.peak)} / ${fixed(b.memoryMb.heapUsed.after)}`);
   row("heap KB per live run (peak − before) / retained per run", (b) => `${fixed(b.memoryMb.heapPerLiveRun * 1024)} / ${fixed(b.memoryMb.heapRetainedPerRun * 1024)}`);
+  row("live heap after a full GC once every run streamed: MB, KB per run", (b) =>
+    b.memoryMb.heapLive === null || b.memoryMb.liveHeapPerRun === null ? "-" : `${fixed(b.memoryMb.heapLive, 1)}, ${fixed(b.memoryMb.liveHeapPerRun * 1024)}`,
+  );
+  row("lines left out of latency (waited across that GC)", (b) => String(b.outputLatencyMs.leftOutForForcedGc));
   lines.push(table(usageTable));
   lines.push(...scaleTable(mains));
 

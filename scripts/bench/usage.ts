@@ -20,13 +20,15 @@ export interface MemorySample {
 
 export interface BatchUsage {
   wallMs: number;
-  /** CPU time of this process (user + system), as measured: the bench's instruments included. */
+  /** CPU time of this process (user + system), as measured: the bench's instruments and forced GC included. */
   cpuMs: number;
   cpuUserMs: number;
   cpuSystemMs: number;
   /** What the bench's own instruments cost this process per second, calibrated while idle just before the batch. */
   instruments: InstrumentsCalibration;
-  /** `cpuMs` less the instruments (calibrated ms/s × wall time): the runtime's own CPU. */
+  /** CPU of the full GC forced mid-batch to read the live heap (`liveHeap`); 0 when none ran. */
+  forcedGcCpuMs: number;
+  /** `cpuMs` less the instruments (calibrated ms/s × wall time) and the forced GC: the runtime's own CPU. */
   netCpuMs: number;
   /** Busy share of all the machine's cores, whoever used them (pods included, other work on the machine too). */
   machineBusyPercent: number;
@@ -35,6 +37,8 @@ export interface BatchUsage {
   loadAverageAtEnd: number;
   /** After a full GC before the batch, the highest values sampled during it, and after a full GC once it ended. */
   memory: { before: MemorySample; peak: MemorySample; after: MemorySample };
+  /** Heap after a full GC forced once every run of the batch was streaming; null when that moment did not come. */
+  liveHeap: LiveHeapSample | null;
   /** How late this process's event loop ran its timers: the runtime's responsiveness under load. */
   eventLoopLagMs: { p50: number; p99: number; max: number };
 }
@@ -49,10 +53,19 @@ export interface InstrumentsCalibration {
   windowMs: number;
 }
 
+export interface LiveHeapSample {
+  heapUsedMb: number;
+  /** Epoch ms the forced GC started and ended: lines waiting across it are the bench's delay, not the runtime's. */
+  gcStartedAt: number;
+  gcEndedAt: number;
+  gcCpuMs: number;
+}
+
 const MB = 1024 * 1024;
 /**
  * Every timer wake-up costs this process CPU (on a Firecracker VM 50–200 µs each), which the batch would charge to
- * the runtime: memory is sampled once a second (enough for a peak over a batch of many seconds) and the event loop's delay on a 50 ms timer (20 wake-ups a second, not 100).
+ * the runtime: memory is sampled once a second (enough for a peak over a batch of many seconds; the live heap is
+ * read apart, after a full GC) and the event loop's delay on a 50 ms timer (20 wake-ups a second, not 100).
  */
 const SAMPLE_EVERY_MS = 1000;
 /** The delay monitor's timer interval; it records whole intervals, so the lag is what exceeds this. */
@@ -160,17 +173,30 @@ export async function calibrateInstruments(): Promise<InstrumentsCalibration> {
   };
 }
 
-/** Starts measuring; `stop()` ends it and reports. */
-export function measureUsage(instruments: InstrumentsCalibration): { stop(): BatchUsage } {
+/** Forces a full GC and reads the heap: what live runs hold, without the garbage not yet collected. */
+function readLiveHeap(): LiveHeapSample {
+  const gcStartedAt = Date.now();
+  const cpuAtStart = cpuNowMs();
+  collectGarbage();
+  const gcCpuMs = cpuNowMs() - cpuAtStart;
+  return { heapUsedMb: memoryNow().heapUsedMb, gcStartedAt, gcEndedAt: Date.now(), gcCpuMs };
+}
+
+/** Starts measuring; `liveHeap()` reads the live heap once (the first call counts), `stop()` ends it and reports. */
+export function measureUsage(instruments: InstrumentsCalibration): { liveHeap(): void; stop(): BatchUsage } {
   collectGarbage();
   const before = memoryNow();
   const peak = { ...before };
   const running = startInstruments(peak);
+  let liveHeap: LiveHeapSample | null = null;
   const startedAt = performance.now();
   const cpuAtStart = process.cpuUsage();
   const machineAtStart = machineTimes();
   const [loadAverageAtStart = 0] = os.loadavg();
   return {
+    liveHeap: () => {
+      liveHeap ??= readLiveHeap();
+    },
     stop: () => {
       const cpu = process.cpuUsage(cpuAtStart);
       const machine = machineTimes();
@@ -178,17 +204,20 @@ export function measureUsage(instruments: InstrumentsCalibration): { stop(): Bat
       const eventLoopLagMs = running.stop();
       collectGarbage();
       const cpuMs = (cpu.user + cpu.system) / 1000;
+      const forcedGcCpuMs = liveHeap?.gcCpuMs ?? 0;
       return {
         wallMs,
         cpuMs,
         cpuUserMs: cpu.user / 1000,
         cpuSystemMs: cpu.system / 1000,
         instruments,
-        netCpuMs: cpuMs - (instruments.msPerSec * wallMs) / 1000,
+        forcedGcCpuMs,
+        netCpuMs: cpuMs - forcedGcCpuMs - (instruments.msPerSec * wallMs) / 1000,
         loadAverageAtStart,
         loadAverageAtEnd: os.loadavg()[0] ?? 0,
         machineBusyPercent: (100 * (machine.busy - machineAtStart.busy)) / Math.max(1, machine.total - machineAtStart.total),
         memory: { before, peak, after: memoryNow() },
+        liveHeap,
         eventLoopLagMs,
       };
     },
