@@ -8,7 +8,9 @@ import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
-import { recordedRun } from "paperclip-k8s-runtime/testing";
+// The run context alone, not the testing kit's index: that would load our runtime, client-node and the sim into a
+// process that may be running another adapter, whose heap must hold only that adapter's code.
+import { recordedRun } from "../../packages/k8s-runtime/src/testing/run-context.ts";
 import type { BenchCluster } from "./sim-client.ts";
 import type { SimMeasure } from "./sim-protocol.ts";
 import { calibrateInstruments, measureUsage, type BatchUsage } from "./usage.ts";
@@ -37,6 +39,8 @@ export interface BatchInput {
   concurrency: number;
   durationSec: number;
   onProgress: (text: string) => void;
+  /** What the Paperclip server prepares for a run before `execute()` beyond the workspace, if the adapter needs it. */
+  prepareRun?: (ids: { companyId: string; agentId: string }) => Promise<void>;
 }
 
 export interface RunOutcome {
@@ -140,6 +144,7 @@ export async function runBatch(input: BatchInput): Promise<BatchResult> {
       workspaceCwd: workspace,
       config: input.cluster.config({ promptTemplate: `FAKE_AGENT_SCENARIO ${JSON.stringify(scenario)}`, timeoutSec: input.durationSec + 600 }),
     });
+    await input.prepareRun?.({ companyId: run.ctx.agent.companyId, agentId });
     let received = 0;
     let orderProblem: string | null = null;
     // Replaces the recording onLog: a bench run keeps only the latency of each stamped line.

@@ -1,10 +1,14 @@
 /** Turns batch results into the JSON summary and the printed table (DESIGN §8's measures). */
 import os from "node:os";
+import path from "node:path";
 import type { RequestSnapshot } from "paperclip-k8s-sim";
 import type { BatchResult, LineSample } from "./batch.ts";
 import type { BenchOptions } from "./options.ts";
 import { distribution, type Distribution } from "./stats.ts";
 import type { InstrumentsCalibration, LiveHeapSample } from "./usage.ts";
+
+/** Where the bench writes its JSON (git-ignored). */
+export const RESULTS_DIR = path.join(import.meta.dirname, "..", "..", "bench-results");
 
 /** The labels of the batches: one main batch per `--runs` size, the short batch, the soak (`--soak`). */
 export const MAIN_LABEL = "main";
@@ -16,7 +20,7 @@ export interface RequestRow {
   resource: string;
   total: number;
   perRun: number;
-  /** The shared watch's own LIST and WATCH, and the reaper's sweep: a cost per process, not per run. */
+  /** Our runtime's shared watch's own LIST and WATCH, and its reaper's sweep: a cost per process, not per run. */
   shared: boolean;
 }
 
@@ -31,6 +35,8 @@ export interface BatchSummary {
     total: number;
     /** Requests that are not the shared watch's own list/watch, divided by the runs. */
     perRun: number;
+    /** Every request divided by the runs, the per-process ones included: what compares across adapters. */
+    allPerRun: number;
     rows: RequestRow[];
     jobAndPodGets: number;
     watchesOpened: Record<string, number>;
@@ -89,6 +95,8 @@ export interface BatchSummary {
 
 export interface BenchReport {
   startedAt: string;
+  /** The adapter package run: ours, or the one `--adapter-module` named. */
+  adapterPackage: string;
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string };
   options: BenchOptions;
   adapterType: string;
@@ -105,11 +113,12 @@ function isShared(verb: string, resource: string): boolean {
   return sharedWatch || reaperSweep;
 }
 
-function requestRows(snapshot: RequestSnapshot, runs: number): RequestRow[] {
+/** `ourRuntime`: the shared-watch and reaper rows are known per-process costs; another adapter's requests all count per run. */
+function requestRows(snapshot: RequestSnapshot, runs: number, ourRuntime: boolean): RequestRow[] {
   const rows: RequestRow[] = [];
   for (const [resource, verbs] of Object.entries(snapshot.byResource)) {
     for (const [verb, total = 0] of Object.entries(verbs)) {
-      rows.push({ verb, resource, total, perRun: total / runs, shared: isShared(verb, resource) });
+      rows.push({ verb, resource, total, perRun: total / runs, shared: ourRuntime && isShared(verb, resource) });
     }
   }
   return rows.sort((a, b) => Number(a.shared) - Number(b.shared) || a.resource.localeCompare(b.resource) || a.verb.localeCompare(b.verb));
@@ -133,10 +142,10 @@ function outputLatency(allLines: readonly LineSample[], gc: LiveHeapSample | nul
   };
 }
 
-export function summarizeBatch(batch: BatchResult): BatchSummary {
+export function summarizeBatch(batch: BatchResult, ourRuntime: boolean): BatchSummary {
   const { runs, usage } = batch;
   const requests = batch.sim.requests;
-  const rows = requestRows(requests, runs);
+  const rows = requestRows(requests, runs, ourRuntime);
   const present = (values: (number | null)[]) => values.filter((value): value is number => value !== null);
   const runMinutes = (runs * batch.durationSec) / 60;
   const { before, peak, after } = usage.memory;
@@ -150,6 +159,7 @@ export function summarizeBatch(batch: BatchResult): BatchSummary {
     requests: {
       total: requests.total,
       perRun: rows.filter((row) => !row.shared).reduce((sum, row) => sum + row.perRun, 0),
+      allPerRun: requests.total / runs,
       rows,
       jobAndPodGets: rows.filter((row) => row.verb === "get" && (row.resource === "jobs" || row.resource === "pods")).reduce((sum, row) => sum + row.total, 0),
       watchesOpened: requests.watchesOpened,
@@ -210,9 +220,9 @@ export function machineInfo(): BenchReport["machine"] {
 
 // ---- printing ----
 
-const fixed = (value: number, digits = 0) => value.toFixed(digits);
+export const fixed = (value: number, digits = 0) => value.toFixed(digits);
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) => `  ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("   ")}`).join("\n");
@@ -274,7 +284,7 @@ export function formatReport(report: BenchReport): string {
     `${batch.label} (${batch.runs}×${batch.durationSec} s${batch.concurrency < batch.runs ? `, ${batch.concurrency} at a time` : ""})`;
   const lines: string[] = [];
   const m = report.machine;
-  lines.push(`${report.adapterType}: ${report.options.runs.join(", ")} concurrent runs; ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}`);
+  lines.push(`${report.adapterType} (${report.adapterPackage}): ${report.options.runs.join(", ")} concurrent runs; ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}`);
 
   lines.push("", "Kubernetes API requests (all of this process's; the sim's controllers use no HTTP)");
   const keys = [...new Set(batches.flatMap((batch) => batch.requests.rows.map((row) => `${row.verb} ${row.resource}`)))];
