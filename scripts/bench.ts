@@ -127,4 +127,15 @@ async function main(): Promise<number> {
   return report.allSucceeded ? 0 : 1;
 }
 
+/** How long after its report the bench may still be winding down before it names what keeps it alive. */
+const LINGER_REPORT_MS = 10_000;
+
 process.exitCode = await main();
+// Nothing should outlive the report (a 1,000-run invocation once lingered two minutes after it): if something does,
+// say what. The timer is unref'd, so it fires only when something else holds the event loop open.
+setTimeout(() => {
+  const counts = new Map<string, number>();
+  for (const resource of process.getActiveResourcesInfo()) counts.set(resource, (counts.get(resource) ?? 0) + 1);
+  const open = [...counts].map(([resource, count]) => `${resource} × ${count}`).join(", ");
+  progress(`still running ${LINGER_REPORT_MS / 1000} s after the report; what keeps the event loop alive: ${open || "nothing listed"}`);
+}, LINGER_REPORT_MS).unref();
