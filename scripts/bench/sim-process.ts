@@ -18,6 +18,7 @@ const RUN_ID_KEY = "paperclip.io/run-id";
  * The sim's node takes kubelet's default of 110 pods and 8 CPUs: every batch gets a node with room for every run, even
  * at the older adapter's default requests (1 CPU, 2 GiB per pod); the sim does not throttle CPU, so this costs nothing.
  */
+const DEFAULT_NODE_PODS = 110;
 const ROOM_PER_POD = { cpu: 4, memoryGi: 8 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -25,7 +26,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function makeRoomForPods(sim: SimCluster, pods: number): void {
-  const room: Record<string, string> = { pods: String(pods), cpu: String(pods * ROOM_PER_POD.cpu), memory: `${pods * ROOM_PER_POD.memoryGi}Gi` };
+  const room: Record<string, string> = { pods: String(Math.max(pods, DEFAULT_NODE_PODS)), cpu: String(pods * ROOM_PER_POD.cpu), memory: `${pods * ROOM_PER_POD.memoryGi}Gi` };
   for (const node of sim.store.list("nodes").items) {
     sim.store.mutate("nodes", undefined, node.metadata.name ?? "", (object) => {
       if (!isRecord(object.status)) return;
