@@ -9,8 +9,10 @@
  *   npm run bench -- --adapter-module <dir>    another adapter package (e.g. the older claude adapter), same harness
  *   npm run bench -- --compare <dir> [--rounds 2]   ours and that one alternately, one process each, side by side
  */
+import { mkdirSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { writeHeapSnapshot } from "node:v8";
 import type { ServerAdapterModule } from "@paperclipai/adapter-utils";
 import { loadAdapterModule } from "./bench/adapter-module.ts";
 import { runBatch, type BatchResult } from "./bench/batch.ts";
@@ -57,6 +59,8 @@ const progress = (text: string) => process.stderr.write(`[bench] ${text}\n`);
 
 async function runBatches(options: BenchOptions, target: BenchTarget, cluster: BenchCluster): Promise<BatchResult[]> {
   const [smallest = 1] = options.runs;
+  const snapshotDir = options.heapSnapshots;
+  if (snapshotDir !== null) mkdirSync(snapshotDir, { recursive: true });
   const batch = (label: string, durationSec: number, runs: number, concurrency = runs) => {
     progress(`${label}: ${runs} runs of ${durationSec} s, ${Math.min(runs, concurrency)} at a time`);
     return runBatch({
@@ -70,6 +74,7 @@ async function runBatches(options: BenchOptions, target: BenchTarget, cluster: B
       durationSec,
       onProgress: progress,
       ...(target.inServerPod ? { prepareRun: ({ companyId, agentId }: { companyId: string; agentId: string }) => prepareRunLogDir(companyId, agentId) } : {}),
+      ...(label === MAIN_LABEL && snapshotDir !== null ? { afterFullGc: (moment: "before" | "live") => { writeHeapSnapshot(path.join(snapshotDir, `${label}-${runs}-${moment}.heapsnapshot`)); } } : {}),
     });
   };
   // One run first, not reported: the modules a run loads lazily and the JIT's first compilations are a cost

@@ -13,7 +13,7 @@ import type { AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/a
 import { recordedRun } from "../../packages/k8s-runtime/src/testing/run-context.ts";
 import type { BenchCluster } from "./sim-client.ts";
 import type { SimMeasure } from "./sim-protocol.ts";
-import { calibrateInstruments, measureUsage, type BatchUsage } from "./usage.ts";
+import { calibrateInstruments, measureUsage, type AfterFullGc, type BatchUsage } from "./usage.ts";
 
 /** The fake agent's options a bench run uses (fake-agent.mjs). */
 interface BenchScenario {
@@ -41,6 +41,8 @@ export interface BatchInput {
   onProgress: (text: string) => void;
   /** What the Paperclip server prepares for a run before `execute()` beyond the workspace, if the adapter needs it. */
   prepareRun?: (ids: { companyId: string; agentId: string }) => Promise<void>;
+  /** Right after the full GC before the batch and the one once every run streams (`--heap-snapshots`). */
+  afterFullGc?: AfterFullGc;
 }
 
 export interface RunOutcome {
@@ -185,7 +187,7 @@ export async function runBatch(input: BatchInput): Promise<BatchResult> {
 
   const instruments = await calibrateInstruments();
   await input.cluster.reset();
-  const usage = measureUsage(instruments);
+  const usage = measureUsage(instruments, input.afterFullGc);
   onEveryRunStreaming = usage.liveHeap;
   try {
     const ran: Awaited<ReturnType<typeof runOne>>[] = [];

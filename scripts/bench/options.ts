@@ -20,10 +20,12 @@ export interface BenchOptions {
   rounds: number;
   /** Where to write the JSON results (default `bench-results/<start time>.json`). */
   resultsFile: string | null;
+  /** Directory for heap snapshots of each main batch, before it and once every run streams (`heap-summary.ts`). */
+  heapSnapshots: string | null;
 }
 
 export const USAGE =
-  "usage: npm run bench -- [--runs N or N,N,… (default 50; several sizes are run and reported side by side)] [--duration-sec S (default 60)] [--adapter claude|opencode] [--soak N (short runs, the first --runs at a time)] [--adapter-module DIR (another adapter package, run with --adapter's CLI stand-in) | --compare DIR [--rounds N (default 2)]] [--results-file FILE]";
+  "usage: npm run bench -- [--runs N or N,N,… (default 50; several sizes are run and reported side by side)] [--duration-sec S (default 60)] [--adapter claude|opencode] [--soak N (short runs, the first --runs at a time)] [--adapter-module DIR (another adapter package, run with --adapter's CLI stand-in) | --compare DIR [--rounds N (default 2)]] [--results-file FILE] [--heap-snapshots DIR (main batches; their pauses spoil latency)]";
 
 function isAdapterName(value: string): value is AdapterName {
   return ADAPTERS.some((name) => name === value);
@@ -43,7 +45,7 @@ function runSizes(flag: string, value: string | undefined): number[] {
 
 /** Parses `--flag value` and `--flag=value`; unknown flags and bad values throw with the usage line. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
-  const options: BenchOptions = { runs: [50], durationSec: 60, adapter: "claude", soak: 0, adapterModule: null, compare: null, rounds: 2, resultsFile: null };
+  const options: BenchOptions = { runs: [50], durationSec: 60, adapter: "claude", soak: 0, adapterModule: null, compare: null, rounds: 2, resultsFile: null, heapSnapshots: null };
   const text = (flag: string, value: string | undefined) => {
     if (value === undefined || value === "") throw new Error(`${flag} needs a value\n${USAGE}`);
     return value;
@@ -59,6 +61,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     else if (flag === "--compare") options.compare = text(flag, value());
     else if (flag === "--rounds") options.rounds = positiveInteger(flag, value());
     else if (flag === "--results-file") options.resultsFile = text(flag, value());
+    else if (flag === "--heap-snapshots") options.heapSnapshots = text(flag, value());
     else if (flag === "--adapter") {
       const name = value();
       if (name === undefined || !isAdapterName(name)) throw new Error(`--adapter must be one of ${ADAPTERS.join(", ")}, got ${JSON.stringify(name)}\n${USAGE}`);

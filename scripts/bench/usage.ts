@@ -55,7 +55,10 @@ export interface InstrumentsCalibration {
 
 export interface LiveHeapSample {
   heapUsedMb: number;
-  /** Epoch ms the forced GC started and ended: lines waiting across it are the bench's delay, not the runtime's. */
+  /**
+   * Epoch ms the forced GC (and the heap snapshot after it, with `--heap-snapshots`) started and ended: lines waiting
+   * across it are the bench's delay, not the runtime's; `gcCpuMs` is its CPU.
+   */
   gcStartedAt: number;
   gcEndedAt: number;
   gcCpuMs: number;
@@ -173,19 +176,25 @@ export async function calibrateInstruments(): Promise<InstrumentsCalibration> {
   };
 }
 
+/** Called right after the full GC before a batch and the one at the live moment, e.g. to write a heap snapshot. */
+export type AfterFullGc = (moment: "before" | "live") => void;
+
 /** Forces a full GC and reads the heap: what live runs hold, without the garbage not yet collected. */
-function readLiveHeap(): LiveHeapSample {
+function readLiveHeap(afterFullGc: AfterFullGc | undefined): LiveHeapSample {
   const gcStartedAt = Date.now();
   const cpuAtStart = cpuNowMs();
   collectGarbage();
+  const heapUsedMb = memoryNow().heapUsedMb;
+  afterFullGc?.("live");
   const gcCpuMs = cpuNowMs() - cpuAtStart;
-  return { heapUsedMb: memoryNow().heapUsedMb, gcStartedAt, gcEndedAt: Date.now(), gcCpuMs };
+  return { heapUsedMb, gcStartedAt, gcEndedAt: Date.now(), gcCpuMs };
 }
 
 /** Starts measuring; `liveHeap()` reads the live heap once (the first call counts), `stop()` ends it and reports. */
-export function measureUsage(instruments: InstrumentsCalibration): { liveHeap(): void; stop(): BatchUsage } {
+export function measureUsage(instruments: InstrumentsCalibration, afterFullGc?: AfterFullGc): { liveHeap(): void; stop(): BatchUsage } {
   collectGarbage();
   const before = memoryNow();
+  afterFullGc?.("before");
   const peak = { ...before };
   const running = startInstruments(peak);
   let liveHeap: LiveHeapSample | null = null;
@@ -195,7 +204,7 @@ export function measureUsage(instruments: InstrumentsCalibration): { liveHeap():
   const [loadAverageAtStart = 0] = os.loadavg();
   return {
     liveHeap: () => {
-      liveHeap ??= readLiveHeap();
+      liveHeap ??= readLiveHeap(afterFullGc);
     },
     stop: () => {
       const cpu = process.cpuUsage(cpuAtStart);
