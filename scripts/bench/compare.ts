@@ -35,6 +35,7 @@ const FIGURES: Figure[] = [
   { name: "onLog first line of a run p50 ms", value: (b) => b.outputLatencyMs.firstLines?.p50, digits: 0 },
   { name: "CPU ms per run-minute, raw", value: (b) => b.cpu.perRunMinuteMs, digits: 0 },
   { name: "CPU ms per run-minute, net of the bench's instruments", value: (b) => b.cpu.netPerRunMinuteMs, digits: 0 },
+  { name: "heap MB before the batch (after a full GC)", value: (b) => b.memoryMb.heapUsed.before, digits: 1 },
   { name: "heap MB peak", value: (b) => b.memoryMb.heapUsed.peak, digits: 1 },
   { name: "heap KB per live run (peak − before)", value: (b) => b.memoryMb.heapPerLiveRun * 1024, digits: 0 },
   { name: "live heap KB per run after a full GC", value: (b) => (b.memoryMb.liveHeapPerRun === null ? null : b.memoryMb.liveHeapPerRun * 1024), digits: 0 },
