@@ -8,10 +8,12 @@ import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
-import { recordedRun } from "paperclip-k8s-runtime/testing";
+// The run context alone, not the testing kit's index: that would load our runtime, client-node and the sim into a
+// process that may be running another adapter, whose heap must hold only that adapter's code.
+import { recordedRun } from "../../packages/k8s-runtime/src/testing/run-context.ts";
 import type { BenchCluster } from "./sim-client.ts";
 import type { SimMeasure } from "./sim-protocol.ts";
-import { measureUsage, type BatchUsage } from "./usage.ts";
+import { calibrateInstruments, measureUsage, type AfterFullGc, type BatchUsage } from "./usage.ts";
 
 /** The fake agent's options a bench run uses (fake-agent.mjs). */
 interface BenchScenario {
@@ -37,6 +39,10 @@ export interface BatchInput {
   concurrency: number;
   durationSec: number;
   onProgress: (text: string) => void;
+  /** What the Paperclip server prepares for a run before `execute()` beyond the workspace, if the adapter needs it. */
+  prepareRun?: (ids: { companyId: string; agentId: string }) => Promise<void>;
+  /** Right after the full GC before the batch and the one once every run streams (`--heap-snapshots`). */
+  afterFullGc?: AfterFullGc;
 }
 
 export interface RunOutcome {
@@ -112,6 +118,9 @@ function problemWith(result: AdapterExecutionResult | undefined, thrown: unknown
 export async function runBatch(input: BatchInput): Promise<BatchResult> {
   const lines: LineSample[] = [];
   let finished = 0;
+  /** Runs whose first stamped line arrived; once it equals the batch's runs while none has finished, every run is live. */
+  let streaming = 0;
+  let onEveryRunStreaming = () => {};
   const progress = setInterval(
     () => input.onProgress(`${input.label}: ${finished}/${input.runs} runs finished, ${lines.length} stamped lines received`),
     PROGRESS_EVERY_MS,
@@ -137,6 +146,7 @@ export async function runBatch(input: BatchInput): Promise<BatchResult> {
       workspaceCwd: workspace,
       config: input.cluster.config({ promptTemplate: `FAKE_AGENT_SCENARIO ${JSON.stringify(scenario)}`, timeoutSec: input.durationSec + 600 }),
     });
+    await input.prepareRun?.({ companyId: run.ctx.agent.companyId, agentId });
     let received = 0;
     let orderProblem: string | null = null;
     // Replaces the recording onLog: a bench run keeps only the latency of each stamped line.
@@ -146,6 +156,7 @@ export async function runBatch(input: BatchInput): Promise<BatchResult> {
       if (!stamp) return;
       lines.push({ ...stamp, latencyMs: receivedAt - stamp.writtenAt });
       if (stamp.seq !== received) orderProblem ??= `stamped line ${stamp.seq} arrived as line ${received}`;
+      if (received === 0 && ++streaming === input.runs && finished === 0) setImmediate(onEveryRunStreaming);
       received++;
     };
     const startedAt = performance.now();
@@ -174,8 +185,10 @@ export async function runBatch(input: BatchInput): Promise<BatchResult> {
     };
   };
 
+  const instruments = await calibrateInstruments();
   await input.cluster.reset();
-  const usage = measureUsage();
+  const usage = measureUsage(instruments, input.afterFullGc);
+  onEveryRunStreaming = usage.liveHeap;
   try {
     const ran: Awaited<ReturnType<typeof runOne>>[] = [];
     let started = 0;

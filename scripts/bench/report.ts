@@ -1,9 +1,14 @@
 /** Turns batch results into the JSON summary and the printed table (DESIGN §8's measures). */
 import os from "node:os";
+import path from "node:path";
 import type { RequestSnapshot } from "paperclip-k8s-sim";
 import type { BatchResult, LineSample } from "./batch.ts";
 import type { BenchOptions } from "./options.ts";
 import { distribution, type Distribution } from "./stats.ts";
+import type { InstrumentsCalibration, LiveHeapSample } from "./usage.ts";
+
+/** Where the bench writes its JSON (git-ignored). */
+export const RESULTS_DIR = path.join(import.meta.dirname, "..", "..", "bench-results");
 
 /** The labels of the batches: one main batch per `--runs` size, the short batch, the soak (`--soak`). */
 export const MAIN_LABEL = "main";
@@ -15,7 +20,7 @@ export interface RequestRow {
   resource: string;
   total: number;
   perRun: number;
-  /** The shared watch's own LIST and WATCH, and the reaper's sweep: a cost per process, not per run. */
+  /** Our runtime's shared watch's own LIST and WATCH, and its reaper's sweep: a cost per process, not per run. */
   shared: boolean;
 }
 
@@ -30,6 +35,8 @@ export interface BatchSummary {
     total: number;
     /** Requests that are not the shared watch's own list/watch, divided by the runs. */
     perRun: number;
+    /** Every request divided by the runs, the per-process ones included: what compares across adapters. */
+    allPerRun: number;
     rows: RequestRow[];
     jobAndPodGets: number;
     watchesOpened: Record<string, number>;
@@ -43,10 +50,22 @@ export interface BatchSummary {
    * Pod write to `onLog`: every stamped line; each run's first line (the pods' start-up storm, see
    * README); and the steady state, the lines written once every run's agent had started.
    */
-  outputLatencyMs: { all: Distribution | null; firstLines: Distribution | null; steadyState: Distribution | null };
+  outputLatencyMs: {
+    all: Distribution | null;
+    firstLines: Distribution | null;
+    steadyState: Distribution | null;
+    /** Lines whose wait spanned the bench's forced GC (the live-heap reading), left out of the figures above. */
+    leftOutForForcedGc: number;
+  };
   cpu: {
+    /** This process's CPU as measured, the bench's instruments and forced GC included. */
     processMs: number;
     perRunMinuteMs: number;
+    /** Less the instruments (calibrated idle cost per second × wall time) and the forced GC: the runtime's own. */
+    netProcessMs: number;
+    netPerRunMinuteMs: number;
+    instruments: InstrumentsCalibration;
+    forcedGcCpuMs: number;
     percentOfOneCore: number;
     /** The pods' own processes (the simulated containers), per run. */
     podProcessesPerRunMs: number;
@@ -61,8 +80,12 @@ export interface BatchSummary {
   memoryMb: {
     rss: { before: number; peak: number; after: number };
     heapUsed: { before: number; peak: number; after: number };
-    /** (peak − before) / runs: heap a live run costs. */
+    /** (peak − before) / runs: heap a live run costs, garbage not yet collected included. */
     heapPerLiveRun: number;
+    /** Heap after a full GC forced once every run was streaming; null when that moment did not come (runs in lanes). */
+    heapLive: number | null;
+    /** (heapLive − before) / runs: what a live run holds. */
+    liveHeapPerRun: number | null;
     /** (after − before) / runs, both after a full GC: heap a finished run leaves behind. */
     heapRetainedPerRun: number;
   };
@@ -72,6 +95,8 @@ export interface BatchSummary {
 
 export interface BenchReport {
   startedAt: string;
+  /** The adapter package run: ours, or the one `--adapter-module` named. */
+  adapterPackage: string;
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string };
   options: BenchOptions;
   adapterType: string;
@@ -88,30 +113,39 @@ function isShared(verb: string, resource: string): boolean {
   return sharedWatch || reaperSweep;
 }
 
-function requestRows(snapshot: RequestSnapshot, runs: number): RequestRow[] {
+/** `ourRuntime`: the shared-watch and reaper rows are known per-process costs; another adapter's requests all count per run. */
+function requestRows(snapshot: RequestSnapshot, runs: number, ourRuntime: boolean): RequestRow[] {
   const rows: RequestRow[] = [];
   for (const [resource, verbs] of Object.entries(snapshot.byResource)) {
     for (const [verb, total = 0] of Object.entries(verbs)) {
-      rows.push({ verb, resource, total, perRun: total / runs, shared: isShared(verb, resource) });
+      rows.push({ verb, resource, total, perRun: total / runs, shared: ourRuntime && isShared(verb, resource) });
     }
   }
   return rows.sort((a, b) => Number(a.shared) - Number(b.shared) || a.resource.localeCompare(b.resource) || a.verb.localeCompare(b.verb));
 }
 
-function outputLatency(lines: readonly LineSample[]): BatchSummary["outputLatencyMs"] {
+/** True when the line was written before the forced GC ended and received after it started: the pause was in its wait. */
+function waitedAcrossGc(line: LineSample, gc: LiveHeapSample | null): boolean {
+  return gc !== null && line.writtenAt <= gc.gcEndedAt && line.writtenAt + line.latencyMs >= gc.gcStartedAt;
+}
+
+function outputLatency(allLines: readonly LineSample[], gc: LiveHeapSample | null): BatchSummary["outputLatencyMs"] {
+  const lines = allLines.filter((line) => !waitedAcrossGc(line, gc));
+  // Every run's first line counts when the agents started, even one left out of the figures.
+  const allStartedAt = Math.max(...allLines.filter((line) => line.seq === 0).map((line) => line.writtenAt));
   const firstLines = lines.filter((line) => line.seq === 0);
-  const allStartedAt = Math.max(...firstLines.map((line) => line.writtenAt));
   return {
     all: distribution(lines.map((line) => line.latencyMs)),
     firstLines: distribution(firstLines.map((line) => line.latencyMs)),
     steadyState: distribution(lines.filter((line) => line.writtenAt > allStartedAt).map((line) => line.latencyMs)),
+    leftOutForForcedGc: allLines.length - lines.length,
   };
 }
 
-export function summarizeBatch(batch: BatchResult): BatchSummary {
+export function summarizeBatch(batch: BatchResult, ourRuntime: boolean): BatchSummary {
   const { runs, usage } = batch;
   const requests = batch.sim.requests;
-  const rows = requestRows(requests, runs);
+  const rows = requestRows(requests, runs, ourRuntime);
   const present = (values: (number | null)[]) => values.filter((value): value is number => value !== null);
   const runMinutes = (runs * batch.durationSec) / 60;
   const { before, peak, after } = usage.memory;
@@ -125,6 +159,7 @@ export function summarizeBatch(batch: BatchResult): BatchSummary {
     requests: {
       total: requests.total,
       perRun: rows.filter((row) => !row.shared).reduce((sum, row) => sum + row.perRun, 0),
+      allPerRun: requests.total / runs,
       rows,
       jobAndPodGets: rows.filter((row) => row.verb === "get" && (row.resource === "jobs" || row.resource === "pods")).reduce((sum, row) => sum + row.total, 0),
       watchesOpened: requests.watchesOpened,
@@ -135,10 +170,14 @@ export function summarizeBatch(batch: BatchResult): BatchSummary {
       exitToReturn: distribution(present(batch.outcomes.map((outcome) => outcome.exitToReturnMs))),
       exitToJobDelete: distribution(present(batch.outcomes.map((outcome) => outcome.exitToJobDeleteMs))),
     },
-    outputLatencyMs: outputLatency(batch.lines),
+    outputLatencyMs: outputLatency(batch.lines, usage.liveHeap),
     cpu: {
       processMs: usage.cpuMs,
       perRunMinuteMs: usage.cpuMs / runMinutes,
+      netProcessMs: usage.netCpuMs,
+      netPerRunMinuteMs: usage.netCpuMs / runMinutes,
+      instruments: usage.instruments,
+      forcedGcCpuMs: usage.forcedGcCpuMs,
       percentOfOneCore: (100 * usage.cpuMs) / usage.wallMs,
       podProcessesPerRunMs: batch.sim.podProcessesCpuMs / runs,
       simPerRunMinuteMs: batch.sim.simCpuMs / runMinutes,
@@ -151,6 +190,8 @@ export function summarizeBatch(batch: BatchResult): BatchSummary {
       rss: { before: before.rssMb, peak: peak.rssMb, after: after.rssMb },
       heapUsed: { before: before.heapUsedMb, peak: peak.heapUsedMb, after: after.heapUsedMb },
       heapPerLiveRun: (peak.heapUsedMb - before.heapUsedMb) / runs,
+      heapLive: usage.liveHeap?.heapUsedMb ?? null,
+      liveHeapPerRun: usage.liveHeap === null ? null : (usage.liveHeap.heapUsedMb - before.heapUsedMb) / runs,
       heapRetainedPerRun: (after.heapUsedMb - before.heapUsedMb) / runs,
     },
     eventLoopLagMs: usage.eventLoopLagMs,
@@ -179,9 +220,9 @@ export function machineInfo(): BenchReport["machine"] {
 
 // ---- printing ----
 
-const fixed = (value: number, digits = 0) => value.toFixed(digits);
+export const fixed = (value: number, digits = 0) => value.toFixed(digits);
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) => `  ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("   ")}`).join("\n");
@@ -214,11 +255,13 @@ function scaleTable(mains: readonly BatchSummary[]): string[] {
     rows.push([name, ...mains.map((batch) => (value(batch) === undefined ? "-" : fixed(value(batch) ?? 0, digits))), growth(value(first), value(last))]);
   row("API requests per run", (b) => b.requests.perRun, 2);
   row("TCP connections per run", (b) => b.requests.connectionsPerRun, 2);
-  row("CPU ms per run-minute", (b) => b.cpu.perRunMinuteMs);
+  row("CPU ms per run-minute, raw", (b) => b.cpu.perRunMinuteMs);
+  row("CPU ms per run-minute, net of the bench's instruments", (b) => b.cpu.netPerRunMinuteMs);
   row("CPU % of one core", (b) => b.cpu.percentOfOneCore);
   row("RSS MB peak", (b) => b.memoryMb.rss.peak);
   row("heap MB peak", (b) => b.memoryMb.heapUsed.peak);
-  row("heap KB per live run", (b) => b.memoryMb.heapPerLiveRun * 1024);
+  row("heap KB per live run (peak − start)", (b) => b.memoryMb.heapPerLiveRun * 1024);
+  row("live heap KB per run after a full GC", (b) => (b.memoryMb.liveHeapPerRun === null ? undefined : b.memoryMb.liveHeapPerRun * 1024));
   row("completion p50 ms", (b) => b.completionMs.exitToReturn?.p50);
   row("completion p95 ms", (b) => b.completionMs.exitToReturn?.p95);
   row("onLog steady state p50 ms", (b) => b.outputLatencyMs.steadyState?.p50);
@@ -241,7 +284,7 @@ export function formatReport(report: BenchReport): string {
     `${batch.label} (${batch.runs}×${batch.durationSec} s${batch.concurrency < batch.runs ? `, ${batch.concurrency} at a time` : ""})`;
   const lines: string[] = [];
   const m = report.machine;
-  lines.push(`${report.adapterType}: ${report.options.runs.join(", ")} concurrent runs; ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}`);
+  lines.push(`${report.adapterType} (${report.adapterPackage}): ${report.options.runs.join(", ")} concurrent runs; ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}`);
 
   lines.push("", "Kubernetes API requests (all of this process's; the sim's controllers use no HTTP)");
   const keys = [...new Set(batches.flatMap((batch) => batch.requests.rows.map((row) => `${row.verb} ${row.resource}`)))];
@@ -276,7 +319,11 @@ export function formatReport(report: BenchReport): string {
   const usageTable = [["", ...batches.map(heading)]];
   const row = (name: string, value: (batch: BatchSummary) => string) => usageTable.push([name, ...batches.map(value)]);
   row("wall time s", (b) => fixed(b.wallSec, 1));
-  row("CPU ms per run-minute", (b) => fixed(b.cpu.perRunMinuteMs));
+  row("CPU ms per run-minute: raw / net", (b) => `${fixed(b.cpu.perRunMinuteMs)} / ${fixed(b.cpu.netPerRunMinuteMs)}`);
+  row("  less: instruments ms/s (idle with − without) × wall; forced GC ms", (b) => {
+    const calibration = b.cpu.instruments;
+    return `${fixed(calibration.msPerSec, 1)} (${fixed(calibration.withInstrumentsMsPerSec, 1)} − ${fixed(calibration.withoutInstrumentsMsPerSec, 1)}) × ${fixed(b.wallSec)} s; ${fixed(b.cpu.forcedGcCpuMs)}`;
+  });
   row("CPU % of one core", (b) => fixed(b.cpu.percentOfOneCore));
   row("sim process: CPU ms per run-minute (not counted above)", (b) => fixed(b.cpu.simPerRunMinuteMs));
   row("sim's container launcher: CPU ms per run", (b) => fixed(b.cpu.launcherPerRunMs));
@@ -285,7 +332,11 @@ export function formatReport(report: BenchReport): string {
   row("event-loop lag p50 / p99 / max ms", (b) => `${fixed(b.eventLoopLagMs.p50)} / ${fixed(b.eventLoopLagMs.p99)} / ${fixed(b.eventLoopLagMs.max)}`);
   row("RSS MB before / peak / after", (b) => `${fixed(b.memoryMb.rss.before)} / ${fixed(b.memoryMb.rss.peak)} / ${fixed(b.memoryMb.rss.after)}`);
   row("heap MB before / peak / after", (b) => `${fixed(b.memoryMb.heapUsed.before)} / ${fixed(b.memoryMb.heapUsed.peak)} / ${fixed(b.memoryMb.heapUsed.after)}`);
-  row("heap KB per live run / retained per run", (b) => `${fixed(b.memoryMb.heapPerLiveRun * 1024)} / ${fixed(b.memoryMb.heapRetainedPerRun * 1024)}`);
+  row("heap KB per live run (peak − before) / retained per run", (b) => `${fixed(b.memoryMb.heapPerLiveRun * 1024)} / ${fixed(b.memoryMb.heapRetainedPerRun * 1024)}`);
+  row("live heap after a full GC once every run streamed: MB, KB per run", (b) =>
+    b.memoryMb.heapLive === null || b.memoryMb.liveHeapPerRun === null ? "-" : `${fixed(b.memoryMb.heapLive, 1)}, ${fixed(b.memoryMb.liveHeapPerRun * 1024)}`,
+  );
+  row("lines left out of latency (waited across that GC)", (b) => String(b.outputLatencyMs.leftOutForForcedGc));
   lines.push(table(usageTable));
   lines.push(...scaleTable(mains));
 

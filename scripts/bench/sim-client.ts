@@ -5,6 +5,8 @@ import type { SimCall, SimMeasure, SimMessage, SimReady } from "./sim-protocol.t
 
 /** The cluster as a batch sees it: everything about the sim goes through its process. */
 export interface BenchCluster {
+  /** Host directory of the shared claim. */
+  sharedRoot: string;
   /** Adapter config pointing at the cluster; `overrides` win. */
   config(overrides?: Record<string, unknown>): Record<string, unknown>;
   /** The agent's workspace on the shared volume, writable by the agent user. */
@@ -28,8 +30,10 @@ function isMessage(value: unknown): value is SimMessage {
   return typeof value === "object" && value !== null && ("ready" in value || "id" in value);
 }
 
-export async function startBenchSim(adapter: AdapterName, pods: number): Promise<BenchCluster> {
-  const child: ChildProcess = fork(new URL("./sim-process.ts", import.meta.url), [adapter, String(pods)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+/** `inServerPod`: the cluster also holds what an adapter living in the server's pod expects (`server-pod.ts`). */
+export async function startBenchSim(adapter: AdapterName, pods: number, inServerPod: boolean): Promise<BenchCluster> {
+  const args = [adapter, String(pods), ...(inServerPod ? ["server-pod"] : [])];
+  const child: ChildProcess = fork(new URL("./sim-process.ts", import.meta.url), args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 0;
   const ready = new Promise<SimReady>((resolve, reject) => {
@@ -48,7 +52,7 @@ export async function startBenchSim(adapter: AdapterName, pods: number): Promise
       else waiting?.resolve(message.result);
     });
   });
-  const { serverEnv, baseConfig } = await ready;
+  const { serverEnv, baseConfig, sharedRoot } = await ready;
   // This process is the Paperclip server that runs the agents on that cluster.
   Object.assign(process.env, serverEnv);
   const call = (request: Call) =>
@@ -58,6 +62,7 @@ export async function startBenchSim(adapter: AdapterName, pods: number): Promise
       child.send({ ...request, id });
     });
   return {
+    sharedRoot,
     config: (overrides = {}) => ({ ...baseConfig, ...overrides }),
     workspace: async (agentId) => {
       const dir = await call({ call: "workspace", agentId });

@@ -8,26 +8,31 @@ import { claudeAgent } from "paperclip-adapter-claude-k8s";
 import { opencodeAgent } from "paperclip-adapter-opencode-k8s";
 import { startConformanceCluster } from "paperclip-k8s-runtime/testing";
 import { containerLauncherPid, type SimCluster, type StoreEvent } from "paperclip-k8s-sim";
+import { prepareServerPod } from "./server-pod.ts";
 import type { SimCall, SimMeasure, SimMessage } from "./sim-protocol.ts";
 import { processCpuMs } from "./usage.ts";
 
-/** The runtime annotates every Job it creates with the run id (labels carry it sanitized). */
-const RUN_ID_ANNOTATION = "paperclip.io/run-id";
-/** The sim's node takes kubelet's default of 110 pods; a bigger batch gets a node with room for every run. */
+/** The runtime annotates every Job it creates with the run id (labels carry it sanitized); the older adapter labels it. */
+const RUN_ID_KEY = "paperclip.io/run-id";
+/**
+ * The sim's node takes kubelet's default of 110 pods and 8 CPUs: every batch gets a node with room for every run, even
+ * at the older adapter's default requests (1 CPU, 2 GiB per pod); the sim does not throttle CPU, so this costs nothing.
+ */
 const DEFAULT_NODE_PODS = 110;
+const ROOM_PER_POD = { cpu: 4, memoryGi: 8 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
 
 function makeRoomForPods(sim: SimCluster, pods: number): void {
-  if (pods <= DEFAULT_NODE_PODS) return;
+  const room: Record<string, string> = { pods: String(Math.max(pods, DEFAULT_NODE_PODS)), cpu: String(pods * ROOM_PER_POD.cpu), memory: `${pods * ROOM_PER_POD.memoryGi}Gi` };
   for (const node of sim.store.list("nodes").items) {
     sim.store.mutate("nodes", undefined, node.metadata.name ?? "", (object) => {
       if (!isRecord(object.status)) return;
       for (const field of ["capacity", "allocatable"]) {
         const resources = object.status[field];
-        if (isRecord(resources)) resources.pods = String(pods);
+        if (isRecord(resources)) Object.assign(resources, room);
       }
     });
   }
@@ -37,16 +42,17 @@ function send(message: SimMessage): void {
   process.send?.(message);
 }
 
-const [adapterArg = "", podsArg = ""] = process.argv.slice(2);
+const [adapterArg = "", podsArg = "", surroundings = ""] = process.argv.slice(2);
 const adapter: AdapterName = adapterArg === "opencode" ? "opencode" : "claude";
 const cluster = await startConformanceCluster(adapter === "claude" ? claudeAgent : opencodeAgent);
 makeRoomForPods(cluster.sim, Number(podsArg));
+const serverPodEnv = surroundings === "server-pod" ? await prepareServerPod(cluster) : {};
 
 // When the runtime deleted each run's Job: completion detected and the output drained.
 let jobDeletedAt = new Map<string, number>();
 cluster.sim.store.subscribe("jobs", (event: StoreEvent) => {
   if (event.type !== "DELETED" && event.object.metadata.deletionTimestamp === undefined) return;
-  const runId = event.object.metadata.annotations?.[RUN_ID_ANNOTATION];
+  const runId = event.object.metadata.annotations?.[RUN_ID_KEY] ?? event.object.metadata.labels?.[RUN_ID_KEY];
   if (runId !== undefined && !jobDeletedAt.has(runId)) jobDeletedAt.set(runId, Date.now());
 });
 /** The launcher's own CPU, and that of the pods' processes (its children, and any of this process's, e.g. probes). */
@@ -99,4 +105,4 @@ process.on("message", (call: SimCall) => {
 });
 // The bench gone (crashed, killed): nothing may keep pods running.
 process.on("disconnect", () => void cluster.stop().finally(() => process.exit(1)));
-send({ ready: { serverEnv: cluster.serverEnv, baseConfig: cluster.config() } });
+send({ ready: { serverEnv: { ...cluster.serverEnv, ...serverPodEnv }, baseConfig: cluster.config(), sharedRoot: cluster.sharedRoot } });

@@ -27,6 +27,8 @@ export interface SimReady {
   serverEnv: Record<string, string>;
   /** `ConformanceCluster.config()`: adapter config pointing at the cluster. */
   baseConfig: Record<string, unknown>;
+  /** Host directory of the shared claim. */
+  sharedRoot: string;
 }
 
 export type SimMessage = { ready: SimReady } | { id: number; result: unknown } | { id: number; error: string };
