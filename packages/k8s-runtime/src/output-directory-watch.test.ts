@@ -31,6 +31,20 @@ describe("OutputDirectoryWatch", () => {
     expect(new Set(heard)).toEqual(new Set(["stdout", "exit-code"]));
   });
 
+  it("on a local filesystem the events are trusted from the start, until a poll finds growth none announced", () => {
+    const local = new OutputDirectoryWatch(dir, { localFilesystem: true });
+    try {
+      expect(local.trust.trusted).toBe(true);
+      local.trust.record(false);
+      expect(local.trust.trusted).toBe(false);
+    } finally {
+      local.close();
+    }
+    // Without events there is nothing to trust, local or not.
+    expect(new OutputDirectoryWatch(dir, { networkStorage: true, localFilesystem: true }).trust.trusted).toBe(false);
+    expect(directoryWatch.trust.trusted).toBe(false);
+  });
+
   it("closing ends the trust: nothing will announce growth any more", () => {
     for (let i = 0; i < 3; i++) directoryWatch.trust.record(true);
     expect(directoryWatch.trust.trusted).toBe(true);

@@ -214,10 +214,10 @@ export class OutputTailer {
           }
           // A few looks across the window tell a settled size as well as many (each one reopens the file).
           delay = Math.max(this.#fastPollMs, this.#settleMs / SETTLE_WINDOW_POLLS);
-        } else if (this.#handle === null) {
-          delay = this.#absentPollMs; // not created yet: its creation is an event on a local filesystem
         } else if (this.#directoryWatch?.trust.trusted) {
-          delay = this.#trustedPollMs; // the next write's event wakes the loop
+          delay = this.#trustedPollMs; // the next write's event (or the file's creation) wakes the loop
+        } else if (this.#handle === null) {
+          delay = this.#absentPollMs; // not created yet
         } else {
           delay = grew ? this.#fastPollMs : Math.min(delay * 2, this.#idlePollMs);
         }

@@ -35,7 +35,7 @@ export class RunOutput<TParsed> {
   }) {
     const { runDirectory, onLog, parser, onActivity, redactor, fileCalls } = input;
     // stdout, stderr and the exit-code file share one directory, so one watch serves them all.
-    const directoryWatch = new OutputDirectoryWatch(dirname(runDirectory.stdout));
+    const directoryWatch = new OutputDirectoryWatch(dirname(runDirectory.stdout), { localFilesystem: fileCalls.local });
     this.directoryWatch = directoryWatch;
     this.#stdout = new OutputTailer({
       path: runDirectory.stdout,
