@@ -204,11 +204,18 @@ function gramHash(text: string, at: number): number {
  * form. Hash collisions only send a text on to the full match.
  */
 function gramFilter(forms: readonly string[]): { mayContain(text: string): boolean } {
-  const table = new Uint8Array(1 << GRAM_TABLE_BITS);
-  for (const form of forms) for (let offset = 0; offset < GRAM; offset++) table[gramHash(form, offset)] = 1;
+  // One bit per hash (8 KiB): every live run holds one.
+  const table = new Uint32Array((1 << GRAM_TABLE_BITS) / 32);
+  const has = (hash: number) => ((table[hash >>> 5] ?? 0) & (1 << (hash & 31))) !== 0;
+  for (const form of forms) {
+    for (let offset = 0; offset < GRAM; offset++) {
+      const hash = gramHash(form, offset);
+      table[hash >>> 5] = (table[hash >>> 5] ?? 0) | (1 << (hash & 31));
+    }
+  }
   return {
     mayContain(text) {
-      for (let at = 0; at + GRAM <= text.length; at += GRAM) if (table[gramHash(text, at)] === 1) return true;
+      for (let at = 0; at + GRAM <= text.length; at += GRAM) if (has(gramHash(text, at))) return true;
       return false;
     },
   };
