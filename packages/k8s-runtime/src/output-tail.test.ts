@@ -1,13 +1,15 @@
-import { appendFile, mkdtemp, readdir, readlink, rm, writeFile } from "node:fs/promises";
-import { spawn } from "node:child_process";
+import { appendFile, mkdtemp, readdir, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { localFileCalls } from "./file-calls.ts";
 import { OutputDirectoryWatch } from "./output-directory-watch.ts";
 import { OutputTailer, TailBuffer } from "./output-tail.ts";
+import { UnsafeFileError } from "./safe-file.ts";
 
 let dir: string;
 let file: string;
@@ -338,6 +340,33 @@ tailer.start();
     tailer.start();
     await vi.waitFor(() => expect(lines).toEqual(["written where no event tells"]));
     expect(trust.trusted).toBe(false);
+  });
+
+  it.each([
+    { how: "a symbolic link", swap: async () => symlink(join(dir, "elsewhere"), file), refused: /replaced by a symbolic link/ },
+    { how: "a FIFO", swap: async () => void execFileSync("mkfifo", [file]), refused: /replaced by a FIFO/ },
+    { how: "another file", swap: async () => writeFile(file, "planted\n"), refused: /replaced by another file/ },
+  ])("a drain without a settle window refuses an output file swapped for $how after it was opened", async ({ swap, refused }) => {
+    await writeFile(join(dir, "elsewhere"), "server secret\n");
+    await writeFile(file, "first\n");
+    const { tailer, lines } = collectingTailer({ fileCalls: localFileCalls });
+    tailer.start();
+    await vi.waitFor(() => expect(lines).toEqual(["first"]));
+    await rm(file);
+    await swap();
+    await expect(tailer.drain({ settleMs: 0 })).rejects.toBeInstanceOf(UnsafeFileError);
+    await expect(tailer.drain({ settleMs: 0 })).rejects.toThrow(refused);
+    expect(lines).toEqual(["first"]);
+  });
+
+  it("a drain of an output file the agent deleted after it was opened ends with what was read", async () => {
+    await writeFile(file, "first\nlast");
+    const { tailer, lines } = collectingTailer({ fileCalls: localFileCalls });
+    tailer.start();
+    await vi.waitFor(() => expect(lines).toEqual(["first"]));
+    await rm(file);
+    await tailer.drain({ settleMs: 0 });
+    expect(lines).toEqual(["first", "last"]);
   });
 
   it("refuses a directory watch of another directory", () => {

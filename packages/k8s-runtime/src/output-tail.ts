@@ -28,7 +28,7 @@ import { performance } from "node:perf_hooks";
 import { pooledFileCalls, type FileCalls, type OpenFile } from "./file-calls.ts";
 import type { OutputDirectoryWatch } from "./output-directory-watch.ts";
 import { outputPollClock } from "./poll-clock.ts";
-import { openRegularFile } from "./safe-file.ts";
+import { assertStillOpenedFile, openRegularFile } from "./safe-file.ts";
 
 /**
  * `cutAt` is set for a line cut at `maxLineBytes`: the index in `line` where the agent's text ends and the
@@ -209,6 +209,8 @@ export class OutputTailer {
           const now = performance.now();
           if (grew || settleStartedAt === null) settleStartedAt = now;
           if (now - settleStartedAt >= this.#settleMs) {
+            // The open file is complete; the path must still name it, or the agent's last writes went elsewhere.
+            if (this.#handle !== null) await assertStillOpenedFile(this.path, this.#handle, this.#fileCalls);
             await this.#emitPendingLine();
             break;
           }

@@ -68,6 +68,20 @@ export async function openRegularFile(path: string, calls: FileCalls = pooledFil
 }
 
 /**
+ * Throws `UnsafeFileError` when `path` no longer names the regular file `file` was opened from: the agent swapped it
+ * for a link, a FIFO or another file after it was opened (what it writes there from then on would not reach the open
+ * file). A file that is simply gone is no tampering the reader could tell from an agent deleting its own output.
+ */
+export async function assertStillOpenedFile(path: string, file: OpenFile, calls: FileCalls = pooledFileCalls): Promise<void> {
+  const now = await calls.lstat(path);
+  if (now === null) return;
+  if (now.isSymbolicLink()) throw new UnsafeFileError(path, "was replaced by a symbolic link after it was opened");
+  if (!now.isFile()) throw new UnsafeFileError(path, `was replaced by ${describeKind(now)} after it was opened`);
+  const opened = await file.stat();
+  if (now.dev !== opened.dev || now.ino !== opened.ino) throw new UnsafeFileError(path, "was replaced by another file after it was opened");
+}
+
+/**
  * The whole content of a regular file as UTF-8, at most `maxBytes`; null when it does not exist.
  * Throws `UnsafeFileError` for anything but a regular file, or one larger than `maxBytes`.
  */
