@@ -1,3 +1,4 @@
+import { createServer } from "node:http";
 import { type SimCluster, startSimCluster } from "paperclip-k8s-sim";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ClusterAccess, clusterAccessFor, forgetClusterAccess } from "./cluster-access.ts";
@@ -146,5 +147,36 @@ describe("openWatchStream against the simulated cluster (TLS, bearer token)", ()
     expect(await watch.ended).toBeInstanceOf(Error);
     await until(() => !cluster.requests.snapshot().openWatches.configmaps, "the server to see the watch closed");
     expect(watch.ends).toHaveLength(1);
+  });
+});
+
+describe("openWatchStream against a server that sends something else than watch events", () => {
+  it.each([
+    ["a line that is not JSON", "not json\n", /watch sent a line that is not JSON/],
+    ["JSON without an event type", '{"object":{}}\n', /watch sent a line that is not an event \(no "type"\)/],
+  ])("ends with an error naming %s, after the events before it", async (_what, bad, message) => {
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { "Content-Type": "application/json" });
+      response.write('{"type":"ADDED","object":{"metadata":{"name":"before"}}}\n');
+      response.end(bad);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = server.address();
+      if (address === null || typeof address === "string") throw new Error("the test server has no TCP address");
+      const { port } = address;
+      const kubeconfig = {
+        ...cluster.kubeconfig,
+        clusters: cluster.kubeconfig.clusters.map(({ name }) => ({ name, cluster: { server: `http://127.0.0.1:${port}`, "insecure-skip-tls-verify": true } })),
+      };
+      const watch = await record(clusterAccessFor(JSON.stringify(kubeconfig)), {});
+      const error = await watch.ended;
+      expect(watch.events).toEqual([{ type: "ADDED", object: { metadata: { name: "before" } } }]);
+      expect(error).toBeInstanceOf(Error);
+      expect(String(error)).toMatch(message);
+      expect(watch.ends).toHaveLength(1);
+    } finally {
+      server.close();
+    }
   });
 });

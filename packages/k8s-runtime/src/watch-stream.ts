@@ -28,8 +28,13 @@ export class LineSplitter {
 
   /** The complete lines this chunk finishes, without their `\n`. */
   push(chunk: Buffer): string[] {
-    const text = this.pending + this.decoder.write(chunk);
-    const lines = text.split("\n");
+    const decoded = this.decoder.write(chunk);
+    // Most chunks of a large object end no line: keep appending (V8 joins strings without copying) until one does.
+    if (!decoded.includes("\n")) {
+      this.pending += decoded;
+      return [];
+    }
+    const lines = (this.pending + decoded).split("\n");
     this.pending = lines.pop() ?? "";
     return lines;
   }
