@@ -3,7 +3,7 @@
  * (`cluster-connections.ts`), instead of the `fetch` client-node uses by default. `fetch` wraps every response in a
  * WHATWG stream that the generated code reads back as text: per call a stack of promises and stream objects that
  * profiling showed as a large share of the runtime's fixed cost per run (5 calls each). `request` hands the body
- * over as a Node stream read straight to text. Watches keep client-node's `Watch` (`shared-watch-stream.ts`).
+ * over as a Node stream read straight to text. Watches do the same in `watch-stream.ts`.
  */
 import { ResponseContext, wrapHttpLibrary, type HttpLibrary, type RequestContext } from "@kubernetes/client-node";
 import { request } from "undici";

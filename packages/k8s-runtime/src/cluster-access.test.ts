@@ -19,6 +19,7 @@ import { ConfigForbiddenError, ConfigValueError } from "./config-values.ts";
 import { ALLOW_KUBECONFIG_EXEC_ENV, kubeconfigPolicy } from "./kubeconfig-policy.ts";
 import { KubernetesApiError, withRetry } from "./retry-policy.ts";
 import { ALLOWED_FILE_ROOTS_ENV } from "./server-paths.ts";
+import { openWatchStream } from "./watch-stream.ts";
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), "cluster-access-")));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -89,7 +90,6 @@ describe("clusterAccessFor", () => {
     expect(access.core).toBeDefined();
     expect(access.batch).toBeDefined();
     expect(access.authorization).toBeDefined();
-    expect(access.watch.config).toBe(access.kubeConfig);
   });
 
   it("loads inline YAML and JSON text, keyed by a hash of the text", () => {
@@ -319,7 +319,7 @@ describe("against the simulated cluster", () => {
     expect(RUNTIME_USER_AGENT).toMatch(/^paperclip-k8s-runtime\/\d+\.\d+\.\d+/);
     cluster.requests.reset();
     await access.core.listNamespacedPod({ namespace: "default" });
-    const watching = await access.watch.watch("/api/v1/namespaces/default/pods", {}, () => {}, () => {});
+    const watching = await openWatchStream(access.kubeConfig, "/api/v1/namespaces/default/pods", {}, () => {}, () => {});
     watching.abort();
     expect(cluster.requests.snapshot().byUserAgent).toEqual({ [RUNTIME_USER_AGENT]: { pods: { list: 1, watch: 1 } } });
   });
@@ -359,7 +359,7 @@ describe("against the simulated cluster", () => {
     await Promise.all(Array.from({ length: 40 }, () => fresh.core.listNamespacedPod({ namespace: "default" })));
     expect(cluster.requests.snapshot().connectionsOpened).toBeLessThanOrEqual(CALL_CONNECTIONS);
     const watches = await Promise.all(
-      Array.from({ length: CALL_CONNECTIONS + 2 }, () => fresh.watch.watch("/api/v1/namespaces/default/pods", {}, () => {}, () => {})),
+      Array.from({ length: CALL_CONNECTIONS + 2 }, () => openWatchStream(fresh.kubeConfig, "/api/v1/namespaces/default/pods", {}, () => {}, () => {})),
     );
     try {
       expect(cluster.requests.snapshot().openWatches).toEqual({ pods: CALL_CONNECTIONS + 2 });

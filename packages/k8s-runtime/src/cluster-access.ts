@@ -22,7 +22,6 @@ import {
   type RequestContext,
   type ResponseContext,
   ServerConfiguration,
-  Watch,
 } from "@kubernetes/client-node";
 import { undiciHttpLibrary } from "./client-node-http.ts";
 import { KeepAlivePool, tlsMaterial } from "./cluster-connections.ts";
@@ -41,7 +40,6 @@ export interface ClusterAccess {
   core: CoreV1Api;
   batch: BatchV1Api;
   authorization: AuthorizationV1Api;
-  watch: Watch;
   /** The five calls of every run, as plain JSON (cheaper than the generated clients' `core` and `batch`). */
   runObjects: RunObjectApi;
   /** The current context's namespace, `default` when it names none. */
@@ -243,7 +241,6 @@ function cachedAccess(source: KubeconfigSource, key: string, load: (kubeConfig: 
     core: apiClient(kubeConfig, server, CoreV1Api),
     batch: apiClient(kubeConfig, server, BatchV1Api),
     authorization: apiClient(kubeConfig, server, AuthorizationV1Api),
-    watch: new Watch(kubeConfig),
     runObjects: new RunObjectApi(kubeConfig, server),
     currentNamespace: contextObject?.namespace?.trim() || "default",
     server,

@@ -11,7 +11,7 @@
  * from an error treat both alike.
  */
 import { ApiException, HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
-import { request } from "undici";
+import { type Dispatcher, request } from "undici";
 import { flatHeaders } from "./client-node-http.ts";
 
 export type KubeJsonMethod = typeof HttpMethod.POST | typeof HttpMethod.PATCH | typeof HttpMethod.DELETE;
@@ -28,6 +28,23 @@ export interface KubeJsonRequest {
 
 /** What the generated clients ask for. */
 const ACCEPT = "application/json, */*;q=0.8";
+
+/**
+ * A request to `url` as the kubeConfig's own `applySecurityAuthentication` makes it: its headers (credentials, our
+ * User-Agent) and the cluster pool's dispatcher (a watch's own pool when the URL says `watch=true`).
+ */
+export async function authenticatedRequest(
+  kubeConfig: KubeConfig,
+  url: string,
+  method: HttpMethod,
+  headers: Record<string, string>,
+): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher | undefined }> {
+  const context = new RequestContext(url, method);
+  context.setHeaderParam("Accept", ACCEPT);
+  for (const [name, value] of Object.entries(headers)) context.setHeaderParam(name, value);
+  await kubeConfig.applySecurityAuthentication(context);
+  return { headers: context.getHeaders(), dispatcher: context.getDispatcher() };
+}
 
 export class KubeJson {
   private readonly kubeConfig: KubeConfig;
@@ -52,27 +69,27 @@ export class KubeJson {
   }
 
   private async send(call: KubeJsonRequest) {
-    const context = new RequestContext(this.server + call.path, call.method);
-    context.setHeaderParam("Accept", ACCEPT);
-    context.setHeaderParam("Content-Type", call.contentType ?? "application/json");
-    await this.kubeConfig.applySecurityAuthentication(context);
-    const response = await request(context.getUrl(), {
+    const url = this.server + call.path;
+    const { headers, dispatcher } = await authenticatedRequest(this.kubeConfig, url, call.method, {
+      "Content-Type": call.contentType ?? "application/json",
+    });
+    const response = await request(url, {
       method: call.method,
-      headers: context.getHeaders(),
+      headers,
       body: call.body === undefined ? undefined : JSON.stringify(call.body),
-      dispatcher: context.getDispatcher(),
+      dispatcher,
       // undici closes a connection after a DELETE with a body (a method it does not expect one on), which cost a new
       // connection (a TLS handshake) per run; the API server reads the DeleteOptions body, so the connection stays good.
       reset: false,
     });
     const { statusCode, body } = response;
     if (statusCode >= 200 && statusCode <= 299) return body;
-    const headers = flatHeaders(response.headers);
+    const answerHeaders = flatHeaders(response.headers);
     // As the generated clients answer: a 401 without its body (the spec declares none), anything else with it as text.
     if (statusCode === 401) {
       await body.dump();
-      throw new ApiException<undefined>(statusCode, "Unauthorized", undefined, headers);
+      throw new ApiException<undefined>(statusCode, "Unauthorized", undefined, answerHeaders);
     }
-    throw new ApiException<string>(statusCode, "Unknown API Status Code!", await body.text(), headers);
+    throw new ApiException<string>(statusCode, "Unknown API Status Code!", await body.text(), answerHeaders);
   }
 }

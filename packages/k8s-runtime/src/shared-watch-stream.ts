@@ -3,8 +3,8 @@
  * labelled `app.kubernetes.io/managed-by=paperclip` in one namespace, kept in a `WatchCache`
  * (`watch-cache.ts`: diff, ordering, subscribers). Leases on it are handed out by `shared-watch.ts`.
  *
- * Built on client-node's `Watch` rather than `makeInformer`: the informer gives up after any
- * error other than 410 or a timeout (it only reports it), does not ask for bookmarks or set
+ * Built on one WATCH request at a time (`watch-stream.ts`) rather than client-node's `makeInformer`:
+ * the informer gives up after any error other than 410 or a timeout (it only reports it), does not ask for bookmarks or set
  * `timeoutSeconds`, has no fallback while the watch is down, and mixes typed list items with raw
  * watch objects. Here:
  * - initial LIST, then WATCH from its resourceVersion with `allowWatchBookmarks` and a jittered
@@ -14,7 +14,7 @@
  *   happened while disconnected;
  * - any other failure → restart with capped jittered backoff, and the status goes `down`;
  * - a local idle timer restarts a watch that has delivered nothing (no event, no bookmark) for
- *   `idleTimeoutMs`. client-node 2.0.1's own `Watch` also aborts after 30 s without data
+ *   `idleTimeoutMs`. The stream itself also ends after 30 s without data, as client-node's `Watch` did
  *   (`TimeoutError`), which we treat the same way: a quiet, healthy watch is simply re-opened;
  * - a watch can stay connected and deliver nothing while things change (a proxy holding its bytes, a
  *   stuck API server). While anyone is subscribed, a watch silent for `silentAfterMs` is checked
@@ -45,6 +45,7 @@ import {
   withRetry,
 } from "./retry-policy.ts";
 import { WatchCache, type WatchListener, type WatchTarget } from "./watch-cache.ts";
+import { openWatchStream } from "./watch-stream.ts";
 
 interface WatchedObjects {
   jobs: V1Job;
@@ -457,7 +458,8 @@ export class SharedWatch<K extends WatchedKind> {
       timeoutSeconds,
     };
     try {
-      controller = await this.access.watch.watch(
+      controller = await openWatchStream(
+        this.access.kubeConfig,
         KINDS[this.kind].path(this.namespace),
         query,
         (type: string, object: unknown) => {
