@@ -2,10 +2,11 @@ import { randomUUID } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { AdapterExecutionContext, AdapterExecutionResult, ServerAdapterModule } from "@paperclipai/adapter-utils";
-import { expect, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, vi } from "vitest";
 import type { AgentDefinition } from "../agent.ts";
 import { ANNOTATION_AGENT_ID, LABEL_AGENT_ID, sanitizeLabelValue } from "../labels.ts";
-import { runReapersOnce } from "../reaper.ts";
+import { runReapersOnce, stopReapers } from "../reaper.ts";
+import { stopSharedWatches } from "../shared-watch.ts";
 import { runDirectoryFor, type RunIds } from "../run-directory.ts";
 import { readCliFixture, type CliFixture } from "./agent-cli-fixtures.ts";
 import { readFixtureVerdict, type FixtureVerdict } from "./fixture-verdict.ts";
@@ -225,4 +226,28 @@ export class ConformanceContext<TParsed> {
     );
     return name;
   }
+}
+
+/**
+ * Registers the hooks of a test file (or `describe`) of `execute()` runs on one conformance cluster: `start` before its
+ * tests, a check after each that none of its runs left anything behind (no Job, pod or Secret, no run directory), and
+ * everything stopped after them. Returns the context's getter, usable inside a test.
+ */
+export function useConformanceContext<TParsed>(start: () => Promise<ConformanceContext<TParsed>>): () => ConformanceContext<TParsed> {
+  let context: ConformanceContext<TParsed> | undefined;
+  beforeAll(async () => {
+    context = await start();
+  });
+  afterEach(async () => {
+    await context?.expectNothingLeftBehind();
+  });
+  afterAll(async () => {
+    stopReapers();
+    await stopSharedWatches();
+    await context?.cluster.stop();
+  });
+  return () => {
+    if (context === undefined) throw new Error("the conformance cluster is not started: use the context inside a test");
+    return context;
+  };
 }

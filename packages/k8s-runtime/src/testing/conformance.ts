@@ -1,7 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe } from "vitest";
-import { stopReapers } from "../reaper.ts";
-import { stopSharedWatches } from "../shared-watch.ts";
-import { ConformanceContext, type ConformanceOptions } from "./conformance-context.ts";
+import { describe } from "vitest";
+import { ConformanceContext, type ConformanceOptions, useConformanceContext } from "./conformance-context.ts";
 import { agentLockScenarios } from "./scenarios/agent-lock.ts";
 import { deliveryScenarios } from "./scenarios/delivery.ts";
 import { failureScenarios } from "./scenarios/failures.ts";
@@ -29,23 +27,8 @@ export interface AdapterConformanceOptions<TParsed> extends ConformanceOptions<T
  */
 export function describeAdapterConformance<TParsed>(options: AdapterConformanceOptions<TParsed>): void {
   describe(`${options.agent.type} conformance (simulated cluster)`, () => {
-    let context: ConformanceContext<TParsed> | undefined;
-    const get = (): ConformanceContext<TParsed> => {
-      if (!context) throw new Error("conformance cluster not started");
-      return context;
-    };
-    beforeAll(async () => {
-      context = new ConformanceContext(options, await startConformanceCluster(options.agent));
-    });
     // Every scenario leaves nothing behind: no Job, pod or Secret of its runs, no run directory.
-    afterEach(async () => {
-      await context?.expectNothingLeftBehind();
-    });
-    afterAll(async () => {
-      stopReapers();
-      await stopSharedWatches();
-      await context?.cluster.stop();
-    });
+    const get = useConformanceContext(async () => new ConformanceContext(options, await startConformanceCluster(options.agent)));
 
     describe("recorded transcripts", () => transcriptScenarios(options, get));
     describe("failures", () => failureScenarios(get));

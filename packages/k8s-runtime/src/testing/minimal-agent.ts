@@ -1,9 +1,6 @@
-import { afterAll, afterEach, beforeAll } from "vitest";
 import { createK8sAdapter } from "../adapter.ts";
 import type { AgentCommandInput, AgentDefinition, InstructionsDelivery, SkillsDelivery } from "../agent.ts";
-import { stopReapers } from "../reaper.ts";
-import { stopSharedWatches } from "../shared-watch.ts";
-import { ConformanceContext } from "./conformance-context.ts";
+import { ConformanceContext, useConformanceContext } from "./conformance-context.ts";
 import { startConformanceCluster, type ConformanceCluster } from "./sim-harness.ts";
 
 /**
@@ -58,20 +55,5 @@ export function minimalAgentContext<TParsed>(agent: AgentDefinition<TParsed>, cl
  * context's getter.
  */
 export function useMinimalAgentContext<TParsed>(agent: AgentDefinition<TParsed>): () => ConformanceContext<TParsed> {
-  let context: ConformanceContext<TParsed> | undefined;
-  beforeAll(async () => {
-    context = minimalAgentContext(agent, await startConformanceCluster(agent));
-  });
-  afterEach(async () => {
-    await context?.expectNothingLeftBehind();
-  });
-  afterAll(async () => {
-    stopReapers();
-    await stopSharedWatches();
-    await context?.cluster.stop();
-  });
-  return () => {
-    if (context === undefined) throw new Error("the cluster is not started: use the context inside a test");
-    return context;
-  };
+  return useConformanceContext(async () => minimalAgentContext(agent, await startConformanceCluster(agent)));
 }
