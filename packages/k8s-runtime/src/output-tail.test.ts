@@ -359,6 +359,22 @@ tailer.start();
     expect(lines).toEqual(["first"]);
   });
 
+  it("reading an agent's 32 MiB without a newline synchronously still gives the event loop turns", async () => {
+    await writeFile(file, "");
+    const { tailer, lines } = collectingTailer({ fileCalls: localFileCalls });
+    tailer.start();
+    await writeFile(file, Buffer.alloc(32 * 1024 * 1024, "x"));
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    try {
+      await tailer.drain({ settleMs: 0 });
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(lines).toHaveLength(1);
+    expect(turns).toBeGreaterThan(0);
+  });
+
   it("a drain of an output file the agent deleted after it was opened ends with what was read", async () => {
     await writeFile(file, "first\nlast");
     const { tailer, lines } = collectingTailer({ fileCalls: localFileCalls });

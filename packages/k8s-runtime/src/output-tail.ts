@@ -69,6 +69,8 @@ export interface DrainOptions {
 }
 
 const NEWLINE = 0x0a;
+/** Bytes read in one go before the event loop gets a turn. */
+const YIELD_EVERY_BYTES = 4 * 1024 * 1024;
 /** Polls across the settle window while draining. */
 const SETTLE_WINDOW_POLLS = 3;
 
@@ -238,6 +240,7 @@ export class OutputTailer {
     if (handle === null) return false; // not written yet
     const { size } = await handle.stat();
     let grew = false;
+    let readSinceYield = 0;
     while (!this.#stopRequested && this.#offset < size) {
       const length = Math.min(size - this.#offset, this.#readChunkBytes);
       const chunk = Buffer.allocUnsafe(length);
@@ -247,6 +250,13 @@ export class OutputTailer {
       this.#offset += bytesRead;
       this.#bytesRead += bytesRead;
       await this.#consume(chunk.subarray(0, bytesRead));
+      // Synchronous reads (a local filesystem) of an agent's gigabytes without a newline would never let the event
+      // loop run: give it a turn every few MiB.
+      readSinceYield += bytesRead;
+      if (readSinceYield >= YIELD_EVERY_BYTES) {
+        readSinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
     return grew;
   }
