@@ -29,6 +29,7 @@ import {
   type Stats,
 } from "node:fs";
 import { chmod, lstat, mkdir, open, rm, statfs, writeFile, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
 
 /** An open file or directory. */
 export interface OpenFile {
@@ -56,7 +57,8 @@ export interface FileCalls {
   removeTree(path: string): Promise<void>;
 }
 
-function errnoCode(error: unknown): string | undefined {
+/** A Node file call's error code (`ENOENT`, `ELOOP`…), if it has one. */
+export function errnoCode(error: unknown): string | undefined {
   return error instanceof Error && "code" in error && typeof error.code === "string" ? error.code : undefined;
 }
 
@@ -146,14 +148,15 @@ const LOCAL_FILESYSTEMS = new Set([
 const known = new Map<string, Promise<FileCalls>>();
 
 /**
- * The calls for files under `directory`, by its filesystem's type; the pooled ones when it cannot be told (the
- * directory does not exist yet, or `statfs` fails), and then it is asked again next time.
+ * The calls for files under `directory`, by its filesystem's type. A directory not made yet (a fresh instance's runs
+ * root) is asked about through its nearest existing ancestor: that is the filesystem it will be made on. When the type
+ * cannot be told (`statfs` fails), the pooled calls, and it is asked again next time.
  */
 export function fileCallsFor(directory: string): Promise<FileCalls> {
   const remembered = known.get(directory);
   if (remembered) return remembered;
-  const asked = statfs(directory).then(
-    ({ type }) => (LOCAL_FILESYSTEMS.has(type) ? localFileCalls : pooledFileCalls),
+  const asked = filesystemTypeOf(directory).then(
+    (type) => (LOCAL_FILESYSTEMS.has(type) ? localFileCalls : pooledFileCalls),
     () => {
       known.delete(directory);
       return pooledFileCalls;
@@ -161,6 +164,18 @@ export function fileCallsFor(directory: string): Promise<FileCalls> {
   );
   known.set(directory, asked);
   return asked;
+}
+
+async function filesystemTypeOf(path: string): Promise<number> {
+  for (;;) {
+    try {
+      return (await statfs(path)).type;
+    } catch (error) {
+      const parent = dirname(path);
+      if (errnoCode(error) !== "ENOENT" || parent === path) throw error;
+      path = parent;
+    }
+  }
 }
 
 /** `O_RDONLY` with `O_DIRECTORY | O_NOFOLLOW`: a directory the server made, opened without following a link. */

@@ -145,6 +145,36 @@ describe("OutputTailer", () => {
     expect(lines).toEqual(["first", "second", "third without newline"]);
   });
 
+  it("a drain asked for while a line is being handled reads what was written after that read began", async () => {
+    const lines: string[] = [];
+    let releaseFirst = (): void => {};
+    const firstHandled = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstArrived = (): void => {};
+    const firstSeen = new Promise<void>((resolve) => (firstArrived = resolve));
+    const tailer = new OutputTailer({
+      path: file,
+      fastPollMs: 5,
+      fileCalls: localFileCalls,
+      onLine: async (line) => {
+        lines.push(line);
+        if (lines.length === 1) {
+          firstArrived();
+          await firstHandled;
+        }
+      },
+    });
+    tailers.push(tailer);
+    await writeFile(file, "first\n");
+    tailer.start();
+    await firstSeen;
+    // The agent's last lines land and it exits while the tail is still busy with its first line.
+    await appendFile(file, "last\nresult without newline");
+    const drained = tailer.drain({ settleMs: 0 });
+    releaseFirst();
+    await drained;
+    expect(lines).toEqual(["first", "last", "result without newline"]);
+  });
+
   it("waits for a file that appears late", async () => {
     const { tailer, lines } = collectingTailer();
     tailer.start();
@@ -360,10 +390,9 @@ tailer.start();
   });
 
   it("reading an agent's 32 MiB without a newline synchronously still gives the event loop turns", async () => {
-    await writeFile(file, "");
-    const { tailer, lines } = collectingTailer({ fileCalls: localFileCalls });
-    tailer.start();
+    // Written before the tail starts, so the whole read happens inside the drain, while the ticker counts.
     await writeFile(file, Buffer.alloc(32 * 1024 * 1024, "x"));
+    const { tailer, lines } = collectingTailer({ fileCalls: localFileCalls });
     let turns = 0;
     const ticker = setInterval(() => turns++, 0);
     try {

@@ -204,9 +204,12 @@ export class OutputTailer {
       while (!this.#stopRequested) {
         const announced = this.#announced;
         this.#announced = false;
+        // A drain asked for during this read waits for the next one: this read's size may predate the writer's end.
+        const draining = this.#settleMs !== null;
         const grew = await this.#readAvailable();
         if (this.#stopRequested) break;
         if (grew) this.#directoryWatch?.trust.record(announced);
+        if (!draining && this.#settleMs !== null) continue;
         if (this.#settleMs !== null) {
           const now = performance.now();
           if (grew || settleStartedAt === null) settleStartedAt = now;

@@ -12,7 +12,7 @@
  * the agent's mounts start below it): `O_NOFOLLOW` guards only the last component.
  */
 import { constants } from "node:fs";
-import { pooledFileCalls, type FileCalls, type OpenFile } from "./file-calls.ts";
+import { errnoCode, pooledFileCalls, type FileCalls, type OpenFile } from "./file-calls.ts";
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
 
@@ -32,10 +32,6 @@ function describeKind(stats: { isDirectory(): boolean; isFIFO(): boolean; isSock
   if (stats.isSocket()) return "a socket";
   if (stats.isCharacterDevice() || stats.isBlockDevice()) return "a device";
   return "not a regular file";
-}
-
-function errnoCode(error: unknown): string | undefined {
-  return error instanceof Error && "code" in error && typeof error.code === "string" ? error.code : undefined;
 }
 
 /**

@@ -9,6 +9,24 @@ export function outputScenarios<TParsed>(get: () => ConformanceContext<TParsed>)
     expect(run.transcript()).toEqual(['{"type":"first"}\n', '{"type":"last","no":"newline"}\n']);
   });
 
+  it("lines the agent writes as it exits, while a slow onLog still holds an earlier line, all arrive", async () => {
+    const t = get();
+    // Paperclip's onLog awaits a database write; here the agent's first line takes 800 ms to store, and the agent
+    // writes its last lines and exits meanwhile.
+    const { result, run } = await t.run({
+      scenario: { chunks: [{ text: '{"type":"first"}\n' }, { text: '{"type":"second"}\n{"type":"last"}\n', delayMs: 200 }] },
+      adaptContext: (ctx) => ({
+        ...ctx,
+        onLog: async (stream, chunk) => {
+          if (chunk.startsWith('{"type":"first"}')) await new Promise((resolve) => setTimeout(resolve, 800));
+          await ctx.onLog(stream, chunk);
+        },
+      }),
+    });
+    expect(result.exitCode).toBe(0);
+    expect(run.transcript()).toEqual(['{"type":"first"}\n', '{"type":"second"}\n', '{"type":"last"}\n']);
+  });
+
   it("a multi-byte character split across reads arrives intact", async () => {
     const t = get();
     const bytes = Buffer.from('{"text":"αβγ ✓ done"}\n', "utf8");
