@@ -1,4 +1,5 @@
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import { processClock } from "./poll-clock.ts";
 import type { SharedWatch, WatchStatus } from "./shared-watch.ts";
 
 const JOB_NAME_LABEL = "job-name";
@@ -97,13 +98,14 @@ export class JobTracker {
   nextChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        cancelTimeout();
         signal?.removeEventListener("abort", done);
         // A waiter that timed out leaves: a quiet run waiting in a loop must not pile them up.
         this.#waiters.delete(done);
         resolve();
       };
-      const timer = setTimeout(done, timeoutMs);
+      // The timeout is a fallback for a missed event: the process clock may run it a little late, with other runs'.
+      const cancelTimeout = processClock.after(timeoutMs, done);
       if (signal?.aborted) return done();
       signal?.addEventListener("abort", done, { once: true });
       this.#waiters.add(done);

@@ -27,7 +27,7 @@ import { basename, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pooledFileCalls, type FileCalls, type OpenFile } from "./file-calls.ts";
 import type { OutputDirectoryWatch } from "./output-directory-watch.ts";
-import { outputPollClock } from "./poll-clock.ts";
+import { processClock } from "./poll-clock.ts";
 import { assertStillOpenedFile, openRegularFile } from "./safe-file.ts";
 
 /**
@@ -320,7 +320,7 @@ export class OutputTailer {
     return new Promise((resolve) => {
       this.#sleepStartedAt = performance.now();
       this.#endSleep = resolve;
-      this.#cancelWait = outputPollClock.after(ms, () => this.#finishSleep());
+      this.#cancelWait = processClock.after(ms, () => this.#finishSleep());
     });
   }
 
@@ -343,7 +343,7 @@ export class OutputTailer {
     // Read at once when the last read is long enough ago: no timer, no extra wake-up of the process.
     if (remaining <= 0) return this.#finishSleep();
     this.#cancelWait?.();
-    this.#cancelWait = outputPollClock.after(remaining, () => this.#finishSleep());
+    this.#cancelWait = processClock.after(remaining, () => this.#finishSleep());
   }
 
   async #release(): Promise<void> {

@@ -1,8 +1,9 @@
 /**
- * One timer for the polls of every output tail in the process (DESIGN §8). A wait is rounded up to a grid whose
- * step grows with its length (an eighth of it, at least `FINEST_STEP_MS`): the polls of hundreds of files that
- * wait about as long fall due together and cost the process one wake-up, not one each. Under load a wake-up (a
- * context switch) costs more than the poll it runs.
+ * One timer for the runtime's coarse waits in the whole process (DESIGN §8): the output tails' polls, the Job
+ * trackers' fallback timeouts, the keepalives. A wait is rounded up to a grid whose step grows with its length (an
+ * eighth of it, at least `FINEST_STEP_MS`): the waits of hundreds of runs that wait about as long fall due together
+ * and cost the process one wake-up, not one each. Under load a wake-up (a context switch) costs more than the work
+ * it runs. Waits that must be exact (deadlines a user set, retries' backoff) keep their own timers.
  */
 const FINEST_STEP_MS = 5;
 /** A wait is late by at most this share of its length. */
@@ -66,5 +67,5 @@ export class PollClock {
   }
 }
 
-/** The process's clock for output tails. */
-export const outputPollClock = new PollClock();
+/** The process's clock for coarse waits (see the module comment). */
+export const processClock = new PollClock();

@@ -29,9 +29,8 @@
  *   listeners are told (so a run can say so in its log); polling stops when the watch is up again.
  */
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
-// client-node's own model deserializer (what its generated APIs use on responses). It is not
-// re-exported from the package root, but watch events arrive as raw JSON and must become the
-// same model objects (Date timestamps) as the typed LIST results, or the cache would mix shapes.
+// client-node's own model serializer. It is not re-exported from the package root, but the typed LIST results
+// must become JSON again to take the watch events' path into the cache (`json-models.ts`), or it would mix shapes.
 import { ObjectSerializer } from "@kubernetes/client-node/dist/gen/models/ObjectSerializer.js";
 import { type ClusterAccess, abortableCall } from "./cluster-access.ts";
 import {
@@ -46,6 +45,7 @@ import {
 } from "./retry-policy.ts";
 import { WatchCache, type WatchListener, type WatchTarget } from "./watch-cache.ts";
 import { openWatchStream } from "./watch-stream.ts";
+import { type JsonModels, modelFromJson } from "./json-models.ts";
 
 interface WatchedObjects {
   jobs: V1Job;
@@ -100,10 +100,13 @@ const DEFAULTS = {
 interface KindSpec<T> {
   /** Collection path, for the watch. */
   path(namespace: string): string;
-  /** client-node model name, for deserializing watch events. */
-  model: string;
-  /** What the cache keeps of an object's JSON (see `podEssentials`): it is held per live run in the server's heap. */
-  essentials(object: Record<string, unknown>): Record<string, unknown>;
+  /** client-node model name, for turning LIST results back into JSON. */
+  model: keyof JsonModels;
+  /**
+   * The model object the cache keeps for an object's JSON (which it may change): its essentials only (see
+   * `podEssentials`), since it is held per live run in the server's heap.
+   */
+  cached(object: Record<string, unknown>): T;
   apiVersion: string;
   kind: string;
   list(access: ClusterAccess, namespace: string, labelSelector: string, signal: AbortSignal): Promise<{
@@ -116,7 +119,7 @@ const KINDS: { [K in WatchedKind]: KindSpec<WatchedObjects[K]> } = {
   jobs: {
     path: (namespace) => `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/jobs`,
     model: "V1Job",
-    essentials: jobEssentials,
+    cached: (object) => modelFromJson(jobEssentials(object), "V1Job"),
     apiVersion: "batch/v1",
     kind: "Job",
     list: async (access, namespace, labelSelector, signal) => {
@@ -127,7 +130,7 @@ const KINDS: { [K in WatchedKind]: KindSpec<WatchedObjects[K]> } = {
   pods: {
     path: (namespace) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
     model: "V1Pod",
-    essentials: podEssentials,
+    cached: (object) => modelFromJson(podEssentials(object), "V1Pod"),
     apiVersion: "v1",
     kind: "Pod",
     list: async (access, namespace, labelSelector, signal) => {
@@ -412,10 +415,10 @@ export class SharedWatch<K extends WatchedKind> {
     return changed;
   }
 
-  /** The model object the cache keeps for an object's JSON: its essentials only (so its model is built from them alone). */
+  /** The model object the cache keeps for an object's JSON (see `KindSpec.cached`). */
   private cached(object: Record<string, unknown>): WatchedObject<K> {
     const spec: KindSpec<WatchedObject<K>> = KINDS[this.kind];
-    return ObjectSerializer.deserialize(spec.essentials(object), spec.model, "");
+    return spec.cached(object);
   }
 
   /** One WATCH request from the cache's version, until it ends; says how it ended. */
