@@ -280,7 +280,7 @@ export async function configuredClusterAccess(
   }
   const file = resolve(expandHome(value));
   const text = await readServerFile(policy.files, "kubeconfig", file, MAX_KUBECONFIG_BYTES);
-  const baseDir = dirname(realpathSync(file));
+  const baseDir = dirname(realpathSync.native(file));
   const { document, digest } = parsedKubeconfig(text);
   checkKubeconfig(document, policy, baseDir);
   // Keyed by content too: what was checked is what is loaded, even when the file changes later.
