@@ -456,22 +456,37 @@ export class SharedWatch<K extends WatchedKind> {
       controller?.abort();
     };
     let lastDeliveryAt = Date.now();
+    let checking = false;
     const idleTimeoutMs = this.idleTimeoutMs();
-    const idle = new DeadlineTimer(() => lastDeliveryAt + idleTimeoutMs, () => abort("idle"));
-    const silence: DeadlineTimer = new DeadlineTimer(
-      () => this.silence.dueAt(),
+    const checkSilence = () => {
+      checking = true;
+      const quietForMs = this.silence.quietForMs();
+      void this.missedWhileSilent().then((missed) => {
+        checking = false;
+        if (ended || abortedBy) return;
+        if (missed === undefined) this.silence.postponed();
+        else if (missed === 0) this.silence.foundNothingMissed();
+        else {
+          silentReason = `watch connected but delivered nothing for ${Math.round(quietForMs / 1000)} s while a list found ${missed} change(s) it missed; replacing it`;
+          return abort("silent");
+        }
+        silence.arm();
+        // Past its idle limit, the quiet connection is re-opened now.
+        idle.arm();
+      });
+    };
+    const silence = new DeadlineTimer(() => this.silence.dueAt(), checkSilence);
+    // A watch due for the silent check is checked before it is re-opened: one that missed changes is then replaced
+    // and reported (`down`), not re-opened as if it had only been quiet.
+    const idle: DeadlineTimer = new DeadlineTimer(
+      () => lastDeliveryAt + idleTimeoutMs,
       () => {
-        const quietForMs = this.silence.quietForMs();
-        void this.missedWhileSilent().then((missed) => {
-          if (ended || abortedBy) return;
-          if (missed === undefined) this.silence.postponed();
-          else if (missed === 0) this.silence.foundNothingMissed();
-          else {
-            silentReason = `watch connected but delivered nothing for ${Math.round(quietForMs / 1000)} s while a list found ${missed} change(s) it missed; replacing it`;
-            return abort("silent");
-          }
-          silence.arm();
-        });
+        if (checking) return;
+        if (Date.now() >= this.silence.dueAt()) {
+          silence.stop();
+          return checkSilence();
+        }
+        abort("idle");
       },
     );
     const timeoutSeconds = this.options.timeoutSeconds ?? 240 + Math.floor((this.options.random ?? Math.random)() * 61);
