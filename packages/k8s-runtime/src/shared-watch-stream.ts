@@ -459,15 +459,16 @@ export class SharedWatch<K extends WatchedKind> {
     let checking = false;
     const idleTimeoutMs = this.idleTimeoutMs();
     const checkSilence = () => {
+      if (checking) return;
       checking = true;
-      const quietForMs = this.silence.quietForMs();
+      const silentForMs = this.silence.silentForMs();
       void this.missedWhileSilent().then((missed) => {
         checking = false;
         if (ended || abortedBy) return;
         if (missed === undefined) this.silence.postponed();
         else if (missed === 0) this.silence.foundNothingMissed();
         else {
-          silentReason = `watch connected but delivered nothing for ${Math.round(quietForMs / 1000)} s while a list found ${missed} change(s) it missed; replacing it`;
+          silentReason = `watch connected but delivered nothing for ${Math.round(silentForMs / 1000)} s while a list found ${missed} change(s) it missed; replacing it`;
           return abort("silent");
         }
         silence.arm();

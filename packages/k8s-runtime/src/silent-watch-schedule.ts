@@ -8,8 +8,10 @@
  * `floorMs`. A check that found nothing missed doubles the wait for the next one, up to `ceilingMs`; anything the
  * watch delivers brings it back.
  *
- * Quiet is counted across the watch's connections (re-opening a quiet watch is not hearing from it) and from the
- * last delivery or LIST, whichever is later (a LIST brings the cache up to date).
+ * The longest gap, not the latest: a bookmark right after an event or before a deadline ends a shorter one and must
+ * not bring the checks back. (A stream held and then released, as a buffering proxy may, lengthens it; that only
+ * delays checks, never past `ceilingMs`.) Quiet is counted across the watch's connections (re-opening a quiet watch
+ * is not hearing from it) and from the last delivery or LIST, whichever is later (a LIST brings the cache up to date).
  */
 export interface SilentWatchScheduleOptions {
   /** The shortest wait, and the wait until a bookmark was seen. */
@@ -28,6 +30,8 @@ export class SilentWatchSchedule {
   private readonly now: () => number;
   /** Last delivery or LIST: what the wait counts from. */
   private quietSince: number;
+  /** Last delivery on any connection. */
+  private lastHeard: number;
   /** Last delivery on the current connection, or its start: what a bookmark gap is measured from. */
   private lastHeardOnConnection: number;
   private longestBookmarkGapMs: number | undefined;
@@ -39,6 +43,7 @@ export class SilentWatchSchedule {
     this.ceilingMs = Math.max(options.floorMs, options.ceilingMs);
     this.now = options.now ?? Date.now;
     this.quietSince = this.now();
+    this.lastHeard = this.quietSince;
     this.lastHeardOnConnection = this.quietSince;
   }
 
@@ -53,9 +58,9 @@ export class SilentWatchSchedule {
     return this.quietSince + (this.backedOffMs ?? this.learnedWaitMs());
   }
 
-  /** How long the watch has been quiet (since its last delivery or LIST). */
-  quietForMs(): number {
-    return this.now() - this.quietSince;
+  /** How long the watch has delivered nothing, on any of its connections (or since it was made). */
+  silentForMs(): number {
+    return this.now() - this.lastHeard;
   }
 
   /** A new connection of the watch: bookmark gaps are measured from here. */
@@ -71,6 +76,7 @@ export class SilentWatchSchedule {
     const now = this.now();
     if (bookmark) this.longestBookmarkGapMs = Math.max(this.longestBookmarkGapMs ?? 0, now - this.lastHeardOnConnection);
     this.lastHeardOnConnection = now;
+    this.lastHeard = now;
     this.quietSince = now;
     const wasBackedOff = this.backedOffMs !== undefined;
     this.backedOffMs = undefined;
