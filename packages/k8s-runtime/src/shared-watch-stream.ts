@@ -13,18 +13,23 @@
  * - 410 Gone (ERROR event or HTTP status) → relist; the cache's diff tells subscribers what
  *   happened while disconnected;
  * - any other failure → restart with capped jittered backoff, and the status goes `down`;
- * - a local idle timer restarts a watch that has delivered nothing (no event, no bookmark) for
- *   `idleTimeoutMs`. The stream itself also ends after 30 s without data, as client-node's `Watch` did
- *   (`TimeoutError`), which we treat the same way: a quiet, healthy watch is simply re-opened;
+ * - a local idle timer re-opens a watch connection that has delivered nothing (no event, no bookmark) for
+ *   `idleTimeoutMs` (90 s). The stream itself also ends after 90 s without a byte (`watch-stream.ts`,
+ *   `TimeoutError`), which we treat the same way: a quiet, healthy watch is simply re-opened. Both sit above
+ *   kube-apiserver's cadence (a BOOKMARK about once a minute, whatever else it sends), so against a real API server
+ *   a quiet watch stays open until its `timeoutSeconds`;
  * - a watch can stay connected and deliver nothing while things change (a proxy holding its bytes, a
- *   stuck API server). While anyone is subscribed, a watch silent for `silentAfterMs` is checked
- *   with one LIST diffed against the cache: what it missed is delivered at once, and the watch is
- *   replaced (status `down` with the reason, so runs say so in their logs); the status stays `down`,
- *   polling, until a new watch delivers something (a proxy may hold every stream). When the list
- *   shows nothing missed, the watch was only quiet and stays. So no run waits on a silent watch much
- *   longer than `silentAfterMs`; an API server that sends bookmarks more often (the simulated one:
- *   every second) never triggers the check, and one that does not pays one LIST per
- *   `silentAfterMs` per watch while runs are active, never per run;
+ *   stuck API server). While anyone is subscribed, a silent watch is checked with one LIST diffed against the
+ *   cache: what it missed is delivered at once, and the watch is replaced (status `down` with the reason, so runs
+ *   say so in their logs); the status stays `down`, polling, until a new watch delivers something (a proxy may
+ *   hold every stream). When the list shows nothing missed, the watch was only quiet and stays. How long a watch
+ *   may be silent before that check is learned per watch from its bookmarks (`silent-watch-schedule.ts`): 1.5 ×
+ *   the longest gap a bookmark ended, at least `silentAfterMs` (10 s) and at most `idleTimeoutMs`; silence counts
+ *   across re-opened connections. So against kube-apiserver a quiet namespace costs no LIST once the first bookmark
+ *   came (about a minute after the watch started; two checks before it, at 10 and 30 s), and a stuck watch is found
+ *   within 90 s. A server that sends no bookmarks gets the first check after 10 s of silence, the next ones backing
+ *   off (doubling up to `idleTimeoutMs`) while they find nothing missed; anything delivered brings it back to 10 s.
+ *   Per watch, never per run;
  * - while `down`: one bounded LIST every `pollIntervalMs`, shared by all subscribers, and status
  *   listeners are told (so a run can say so in its log); polling stops when the watch is up again.
  */
@@ -44,7 +49,8 @@ import {
   withRetry,
 } from "./retry-policy.ts";
 import { WatchCache, type WatchListener, type WatchTarget } from "./watch-cache.ts";
-import { openWatchStream } from "./watch-stream.ts";
+import { SilentWatchSchedule } from "./silent-watch-schedule.ts";
+import { WATCH_INACTIVITY_TIMEOUT_MS, openWatchStream } from "./watch-stream.ts";
 import { type JsonModels, modelFromJson } from "./json-models.ts";
 
 interface WatchedObjects {
@@ -72,9 +78,16 @@ export interface SharedWatchOptions {
   labelSelector?: string;
   /** Server-side watch timeout; default a random 240–300 s per watch so restarts spread out. */
   timeoutSeconds?: number;
-  /** Restart a watch that delivered nothing for this long. Default 25 s (see module comment). */
+  /**
+   * Re-open a watch connection that delivered nothing for this long; also the longest a followed watch stays
+   * unchecked while silent (see module comment). Default 90 s: 1.5 × kube-apiserver's one-minute bookmarks.
+   */
   idleTimeoutMs?: number;
-  /** Check a watch that delivered nothing for this long while runs follow it (see module comment). Default 10 s. */
+  /**
+   * The shortest silence after which a watch that runs follow is checked with one LIST: the wait until the watch has
+   * seen a bookmark. Then it is 1.5 × the longest gap between its bookmarks, up to `idleTimeoutMs` (see module
+   * comment and `silent-watch-schedule.ts`). Default 10 s.
+   */
   silentAfterMs?: number;
   /** Restart backoff after failures. Default 250 ms doubling to 10 s. */
   backoff?: BackoffOptions;
@@ -90,7 +103,7 @@ export interface SharedWatchOptions {
 }
 
 const DEFAULTS = {
-  idleTimeoutMs: 25_000,
+  idleTimeoutMs: WATCH_INACTIVITY_TIMEOUT_MS,
   silentAfterMs: 10_000,
   backoff: { baseDelayMs: 250, maxDelayMs: 10_000 },
   pollIntervalMs: 3_000,
@@ -171,38 +184,32 @@ function podEssentials(object: Record<string, unknown>): Record<string, unknown>
   return { apiVersion: pod.apiVersion, kind: pod.kind, metadata: pod.metadata, spec: { nodeName: spec.nodeName, containers }, status: pod.status };
 }
 
-/** Fires `onIdle` once nothing has touched it for `ms`; one timer, re-armed lazily. */
-class IdleTimer {
-  private lastActivity = Date.now();
+/**
+ * Calls `onDue` once the time `dueAt()` says has passed. One timer, re-armed lazily: activity that moves the deadline
+ * later is seen when it wakes; a deadline moved earlier needs `arm()` again.
+ */
+class DeadlineTimer {
   private timer: NodeJS.Timeout | undefined;
-  private readonly ms: number;
-  private readonly onIdle: () => void;
+  private readonly dueAt: () => number;
+  private readonly onDue: () => void;
 
-  constructor(ms: number, onIdle: () => void) {
-    this.ms = ms;
-    this.onIdle = onIdle;
+  constructor(dueAt: () => number, onDue: () => void) {
+    this.dueAt = dueAt;
+    this.onDue = onDue;
   }
 
-  start(): void {
-    this.touch();
-    this.arm(this.ms);
-  }
-
-  touch(): void {
-    this.lastActivity = Date.now();
+  arm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      if (Date.now() < this.dueAt()) return this.arm();
+      this.timer = undefined;
+      this.onDue();
+    }, Math.max(0, this.dueAt() - Date.now()));
   }
 
   stop(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-  }
-
-  private arm(delay: number): void {
-    this.timer = setTimeout(() => {
-      const quietFor = Date.now() - this.lastActivity;
-      if (quietFor >= this.ms) this.onIdle();
-      else this.arm(this.ms - quietFor);
-    }, delay);
   }
 }
 
@@ -221,6 +228,8 @@ export class SharedWatch<K extends WatchedKind> {
   private readonly labelSelector: string;
 
   private readonly cache: WatchCache<WatchedObject<K>>;
+  /** When a silent watch is due for a check; learned from its bookmarks across its connections. */
+  private readonly silence: SilentWatchSchedule;
   private needsList = true;
   private failures = 0;
   /** After a watch was found silent, a new one counts as up only once it delivers something. */
@@ -250,6 +259,11 @@ export class SharedWatch<K extends WatchedKind> {
     this.cache = new WatchCache(
       options.onListenerError ?? ((error: unknown) => console.error("[paperclip] shared watch subscriber failed:", error)),
     );
+    this.silence = new SilentWatchSchedule({ floorMs: options.silentAfterMs ?? DEFAULTS.silentAfterMs, ceilingMs: this.idleTimeoutMs() });
+  }
+
+  private idleTimeoutMs(): number {
+    return this.options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs;
   }
 
   /** Starts listing and watching (idempotent). */
@@ -410,6 +424,7 @@ export class SharedWatch<K extends WatchedKind> {
       return this.cached(ObjectSerializer.serialize(item, spec.model, ""));
     });
     const changed = this.cache.applyList(items, list.resourceVersion);
+    this.silence.listed();
     this.needsList = false;
     this.markReady();
     return changed;
@@ -443,16 +458,41 @@ export class SharedWatch<K extends WatchedKind> {
       abortedBy ??= why;
       controller?.abort();
     };
-    const idle = new IdleTimer(this.options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs, () => abort("idle"));
-    const silentAfterMs = this.options.silentAfterMs ?? DEFAULTS.silentAfterMs;
-    const silence: IdleTimer = new IdleTimer(silentAfterMs, () => {
+    let lastDeliveryAt = Date.now();
+    let checking = false;
+    const idleTimeoutMs = this.idleTimeoutMs();
+    const checkSilence = () => {
+      if (checking) return;
+      checking = true;
+      const silentForMs = this.silence.silentForMs();
       void this.missedWhileSilent().then((missed) => {
+        checking = false;
         if (ended || abortedBy) return;
-        if (missed === 0) return silence.start();
-        silentReason = `watch connected but delivered nothing for ${Math.round(silentAfterMs / 1000)} s while a list found ${missed} change(s) it missed; replacing it`;
-        abort("silent");
+        if (missed === undefined) this.silence.postponed();
+        else if (missed === 0) this.silence.foundNothingMissed();
+        else {
+          silentReason = `watch connected but delivered nothing for ${Math.round(silentForMs / 1000)} s while a list found ${missed} change(s) it missed; replacing it`;
+          return abort("silent");
+        }
+        silence.arm();
+        // Past its idle limit, the quiet connection is re-opened now.
+        idle.arm();
       });
-    });
+    };
+    const silence = new DeadlineTimer(() => this.silence.dueAt(), checkSilence);
+    // A watch due for the silent check is checked before it is re-opened: one that missed changes is then replaced
+    // and reported (`down`), not re-opened as if it had only been quiet.
+    const idle: DeadlineTimer = new DeadlineTimer(
+      () => lastDeliveryAt + idleTimeoutMs,
+      () => {
+        if (checking) return;
+        if (Date.now() >= this.silence.dueAt()) {
+          silence.stop();
+          return checkSilence();
+        }
+        abort("idle");
+      },
+    );
     const timeoutSeconds = this.options.timeoutSeconds ?? 240 + Math.floor((this.options.random ?? Math.random)() * 61);
     const query = {
       labelSelector: this.labelSelector,
@@ -467,8 +507,8 @@ export class SharedWatch<K extends WatchedKind> {
         query,
         (type: string, object: unknown) => {
           if (abortedBy) return;
-          idle.touch();
-          silence.touch();
+          lastDeliveryAt = Date.now();
+          if (this.silence.heard(type === "BOOKMARK")) silence.arm();
           delivered = true;
           if (this.upNeedsDelivery) {
             this.upNeedsDelivery = false;
@@ -495,8 +535,10 @@ export class SharedWatch<K extends WatchedKind> {
       if (this.stopped) controller?.abort();
       else {
         if (!this.upNeedsDelivery) this.markUp();
-        idle.start();
-        silence.start();
+        lastDeliveryAt = Date.now();
+        this.silence.connected();
+        idle.arm();
+        silence.arm();
       }
     }
     const error = await end;
@@ -521,16 +563,16 @@ export class SharedWatch<K extends WatchedKind> {
 
   /**
    * For a watch that has been silent: how many changes a LIST shows that it did not deliver (they are
-   * delivered now). 0 when nobody follows this watch (nothing waits on it) or the list failed.
+   * delivered now). Undefined when there was no LIST: nobody follows this watch (nothing waits on it), or it
+   * is down (polls keep the cache fresh), or the LIST failed.
    */
-  private async missedWhileSilent(): Promise<number> {
-    // While down, polls already keep the cache fresh.
-    if (this.currentStatus.state === "down" || !this.cache.hasSubscribers()) return 0;
+  private async missedWhileSilent(): Promise<number | undefined> {
+    if (this.currentStatus.state === "down" || !this.cache.hasSubscribers()) return undefined;
     try {
       return await this.relist(false);
     } catch (error) {
       if (!this.stopped) this.currentStatus.lastError = describeApiError(error);
-      return 0;
+      return undefined;
     }
   }
 

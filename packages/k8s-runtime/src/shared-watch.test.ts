@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { acquireSharedWatch } from "./shared-watch.ts";
 import { type SharedWatchOptions, SharedWatch, type WatchStatus } from "./shared-watch-stream.ts";
 import type { WatchEvent, WatchTarget } from "./watch-cache.ts";
-import { MANAGED_LABELS, useWatchTestCluster, WATCH_TEST_NAMESPACE } from "./testing/watch-test-cluster.ts";
+import { MANAGED_LABELS, useWatchTestCluster, WATCH_TEST_NAMESPACE, type WatchTestCluster } from "./testing/watch-test-cluster.ts";
 
 const NAMESPACE = WATCH_TEST_NAMESPACE;
 /** Fast enough for tests; the production defaults are seconds. */
@@ -40,9 +40,9 @@ function removeJob(name: string): void {
   sim.cluster.store.remove("jobs", NAMESPACE, name);
 }
 
-function startJobsWatch(options: SharedWatchOptions = {}): SharedWatch<"jobs"> {
-  const watch = new SharedWatch(sim.access, NAMESPACE, "jobs", { ...FAST, ...options });
-  sim.track(watch);
+function startJobsWatch(options: SharedWatchOptions = {}, on: WatchTestCluster = sim): SharedWatch<"jobs"> {
+  const watch = new SharedWatch(on.access, NAMESPACE, "jobs", { ...FAST, ...options });
+  on.track(watch);
   watch.start();
   return watch;
 }
@@ -66,8 +66,12 @@ function recordStatus(watch: SharedWatch<"jobs">): WatchStatus[] {
   return statuses;
 }
 
-function requestCount(verb: "list" | "watch", resource = "jobs"): number {
-  return sim.cluster.requests.count({ verb, resource });
+function requestCount(verb: "list" | "watch", resource = "jobs", on: WatchTestCluster = sim): number {
+  return on.cluster.requests.count({ verb, resource });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 describe("SharedWatch against the simulated cluster", () => {
@@ -318,7 +322,8 @@ describe("SharedWatch against the simulated cluster", () => {
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(requestCount("list")).toBe(listsBefore);
     recordEvents(watch, uniqueName("followed"));
-    await vi.waitFor(() => expect(requestCount("list") - listsBefore).toBeGreaterThanOrEqual(2));
+    // The second check comes twice as late as the first: one that found nothing missed backs off.
+    await vi.waitFor(() => expect(requestCount("list") - listsBefore).toBeGreaterThanOrEqual(2), { timeout: 5_000 });
     expect(requestCount("watch")).toBe(watchesBefore);
     expect(watch.status().state).toBe("up");
   });
@@ -451,3 +456,73 @@ describe("acquireSharedWatch", () => {
   });
 });
 
+
+/**
+ * kube-apiserver bookmarks a watch once a minute; these servers do it every second, so the runtime's defaults are
+ * scaled down 60× with them: `silentAfterMs` 10 s → 200 ms, `idleTimeoutMs` 90 s → 1.5 s.
+ */
+const SCALED: SharedWatchOptions = { silentAfterMs: 200, idleTimeoutMs: 1_500 };
+
+describe("the silent-watch check against a server that bookmarks every second", () => {
+  const slow = useWatchTestCluster({ bookmarkIntervalMs: 1_000 });
+
+  async function followedQuietWatch(): Promise<SharedWatch<"jobs">> {
+    const watch = startJobsWatch(SCALED, slow);
+    await watch.ready();
+    recordEvents(watch, uniqueName("followed"));
+    // Two bookmark periods: its first bookmark has taught it the cadence.
+    await sleep(2_000);
+    return watch;
+  }
+
+  it("makes no LIST and opens no new WATCH while a followed watch is quiet, once it has learned the cadence", async () => {
+    const watch = await followedQuietWatch();
+    const lists = requestCount("list", "jobs", slow);
+    const watches = requestCount("watch", "jobs", slow);
+    await sleep(5_000);
+    expect(requestCount("list", "jobs", slow) - lists).toBe(0);
+    expect(requestCount("watch", "jobs", slow) - watches).toBe(0);
+    expect(watch.status().state).toBe("up");
+  });
+
+  it("still finds a watch that stays connected but delivers nothing, and replaces it", async () => {
+    const watch = await followedQuietWatch();
+    const statuses = recordStatus(watch);
+    const missed = uniqueName("missed");
+    const events = recordEvents(watch, missed);
+    expect(slow.cluster.faults.actOnOpenWatches("hold", "jobs")).toBe(1);
+    slow.createSuspendedJob(missed);
+    await vi.waitFor(() => expect(events).toContainEqual({ type: "ADDED", name: missed, value: undefined, synthetic: true }), { timeout: 10_000 });
+    await vi.waitFor(() => expect(watch.status().state).toBe("up"), { timeout: 10_000 });
+    expect(statuses.find((status) => status.state === "down")?.lastError).toMatch(/^watch connected but delivered nothing for \d+ s while a list found 1 change\(s\) it missed; replacing it$/);
+  });
+});
+
+describe("the silent-watch check against a server that sends no bookmarks", () => {
+  const silent = useWatchTestCluster({ bookmarkIntervalMs: 0 });
+
+  it("checks a followed quiet watch after silentAfterMs, then less and less often while nothing was missed", async () => {
+    const watch = startJobsWatch(SCALED, silent);
+    await watch.ready();
+    await vi.waitFor(() => expect(watch.status().state).toBe("up"));
+    recordEvents(watch, uniqueName("followed"));
+    const lists = requestCount("list", "jobs", silent);
+    await sleep(3_000);
+    // At 200, 600, 1,400 and 3,000 ms: at most four, where a check every 200 ms would have made fifteen.
+    const checks = requestCount("list", "jobs", silent) - lists;
+    expect(checks).toBeGreaterThanOrEqual(1);
+    expect(checks).toBeLessThanOrEqual(4);
+  });
+
+  it("finds a watch that missed a change after silentAfterMs", async () => {
+    const watch = startJobsWatch({ silentAfterMs: 200, idleTimeoutMs: 60_000 }, silent);
+    await watch.ready();
+    await vi.waitFor(() => expect(watch.status().state).toBe("up"));
+    const missed = uniqueName("missed");
+    const events = recordEvents(watch, missed);
+    expect(silent.cluster.faults.actOnOpenWatches("hold", "jobs")).toBe(1);
+    silent.createSuspendedJob(missed);
+    await vi.waitFor(() => expect(events).toContainEqual({ type: "ADDED", name: missed, value: undefined, synthetic: true }), { timeout: 10_000 });
+    expect(watch.status()).toMatchObject({ state: "down", lastError: expect.stringMatching(/^watch connected but delivered nothing for \d+ s while a list found 1 change\(s\) it missed/) });
+  });
+});

@@ -7,8 +7,9 @@
  * Its contract is `Watch.watch`'s, so the shared watch treats every ending as before: the promise resolves once the
  * answer's headers are in (or it failed; then `onDone` was called first); `onDone` is called exactly once, with
  * `null` when the server ends the stream, else the error; a non-2xx answer ends it with an `Error` named after the
- * HTTP status carrying `statusCode`; 30 s without an answer, or without a byte of it, ends it with a `TimeoutError`
- * (undici's own header and body timers).
+ * HTTP status carrying `statusCode`; 30 s without an answer (as `Watch`), or 90 s without a byte of it, ends it with a
+ * `TimeoutError` (undici's own header and body timers). The body's limit is above kube-apiserver's bookmark cadence,
+ * so a quiet watch that asks for bookmarks is not cut: `Watch` cut every watch after 30 s without a byte.
  */
 import { STATUS_CODES } from "node:http";
 import { StringDecoder } from "node:string_decoder";
@@ -18,8 +19,14 @@ import { authenticatedRequest } from "./kube-json.ts";
 
 export type WatchQuery = Record<string, string | number | boolean | undefined>;
 
-/** As client-node's `Watch`: a watch quiet this long (before its headers, or between bytes) has failed. */
-export const WATCH_INACTIVITY_TIMEOUT_MS = 30_000;
+/** As client-node's `Watch`: an API server answers a watch's headers at once, so no answer in this long has failed. */
+const WATCH_HEADERS_TIMEOUT_MS = 30_000;
+
+/** kube-apiserver's watch cache sends a BOOKMARK this often, whatever else it sends (`defaultBookmarkFrequency`). */
+const KUBE_APISERVER_BOOKMARK_PERIOD_MS = 60_000;
+
+/** A watch (that asked for bookmarks) without a byte for this long has failed: 1.5 × kube-apiserver's bookmark period. */
+export const WATCH_INACTIVITY_TIMEOUT_MS = 1.5 * KUBE_APISERVER_BOOKMARK_PERIOD_MS;
 
 /** Splits a byte stream into its lines, decoding UTF-8 across chunk boundaries. */
 export class LineSplitter {
@@ -100,7 +107,7 @@ export async function openWatchStream(
       headers,
       dispatcher,
       signal: controller.signal,
-      headersTimeout: WATCH_INACTIVITY_TIMEOUT_MS,
+      headersTimeout: WATCH_HEADERS_TIMEOUT_MS,
       bodyTimeout: WATCH_INACTIVITY_TIMEOUT_MS,
     });
     const { statusCode, body } = response;

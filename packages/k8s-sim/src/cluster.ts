@@ -55,7 +55,7 @@ export interface SimClusterOptions {
   images?: Record<string, string | string[]>;
   /** Run unregistered images with the host PATH instead of failing the pull. Default false. */
   acceptAnyImage?: boolean;
-  /** Quiet time before a watch (with allowWatchBookmarks) gets a BOOKMARK. Default 1000 ms. */
+  /** How often a watch (with allowWatchBookmarks) gets a BOOKMARK. Default 60000 ms, as kube-apiserver; 0: never. */
   bookmarkIntervalMs?: number;
   /** Default `<rootDir>/kubeconfig`. */
   kubeconfigPath?: string;

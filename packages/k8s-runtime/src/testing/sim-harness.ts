@@ -77,7 +77,9 @@ export interface AgentImage {
 export async function startConformanceCluster(agent: AgentDefinition<unknown>, agentImage?: AgentImage): Promise<ConformanceCluster> {
   const { layers, remove: removeImage } = agentImage ?? (await buildFakeAgentImage([agent]));
   const image = `registry.example.test/paperclip/${agent.containerName}:conformance`;
-  const sim = await startSimCluster({ images: { [image]: layers } });
+  // Bookmarks every second, not kube-apiserver's minute: the runtime then checks a silent watch after 10 s (its floor)
+  // rather than 90 s (1.5 × the cadence it learns), which the held-watch scenario waits for.
+  const sim = await startSimCluster({ images: { [image]: layers }, bookmarkIntervalMs: 1_000 });
   const namespace = "default";
   // As an operator's agent namespace: pods that break the restricted Pod Security Standard are refused.
   sim.store.mutate("namespaces", undefined, namespace, (object) => {

@@ -1,5 +1,5 @@
 /**
- * The simulated cluster of the shared-watch tests (`shared-watch.test.ts`, `completion.test.ts`): one per test file,
+ * The simulated cluster of the shared-watch tests (`shared-watch.test.ts`, `completion.test.ts`): one per test file (or `describe`),
  * its faults cleared and the watches a test started stopped after each test, and Jobs that only the test changes.
  */
 import { type SimCluster, startSimCluster } from "paperclip-k8s-sim";
@@ -19,13 +19,16 @@ export interface WatchTestCluster {
   createSuspendedJob(name: string, labels?: Record<string, string>): void;
 }
 
-/** Registers the file's hooks; the cluster and its access exist from `beforeAll` on. */
-export function useWatchTestCluster(): WatchTestCluster {
+/**
+ * Registers the hooks of the file (or of the `describe` it is called in); the cluster and its access exist from
+ * `beforeAll` on. Its watches get a BOOKMARK every `bookmarkIntervalMs` (default 100 ms: fast enough for tests).
+ */
+export function useWatchTestCluster(options: { bookmarkIntervalMs?: number } = {}): WatchTestCluster {
   let cluster: SimCluster | undefined;
   let access: ClusterAccess | undefined;
   const started: { stop(): Promise<void> }[] = [];
   beforeAll(async () => {
-    cluster = await startSimCluster({ bookmarkIntervalMs: 100 });
+    cluster = await startSimCluster({ bookmarkIntervalMs: options.bookmarkIntervalMs ?? 100 });
     access = clusterAccessFor(cluster.kubeconfigPath);
   });
   afterEach(async () => {

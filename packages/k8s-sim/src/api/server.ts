@@ -46,7 +46,11 @@ export interface ApiServerOptions {
   adminToken: string;
   /** Authenticates service-account tokens. */
   tokens: ServiceAccountTokens;
-  /** How long a watch with `allowWatchBookmarks` may be quiet before a BOOKMARK. Default 1000. */
+  /**
+   * How often a watch with `allowWatchBookmarks` gets a BOOKMARK, whatever else it was sent (plus one 2 s before its
+   * `timeoutSeconds` deadline), as kube-apiserver's watch cache does. Default 60000, kube-apiserver's one minute;
+   * 0 sends none, as a server whose watches bypass the watch cache.
+   */
   bookmarkIntervalMs?: number;
   /** Pod and node actions for `POST /_sim/faults` (the cluster wires them). */
   actions?: SimFaultActions;
@@ -194,10 +198,23 @@ function watchRevision(query: URLSearchParams): number | undefined {
   return Number(raw);
 }
 
+/** kube-apiserver's `defaultBookmarkFrequency` (its watch cache). */
+const DEFAULT_BOOKMARK_INTERVAL_MS = 60_000;
+/** The longest delay a Node timer takes (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function bookmarkPeriodOf(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_BOOKMARK_INTERVAL_MS;
+  if (!Number.isInteger(value) || value < 0 || value > MAX_TIMER_MS) {
+    throw new Error(`bookmarkIntervalMs must be a whole number of milliseconds from 0 (no bookmarks) to ${MAX_TIMER_MS}, got ${value}`);
+  }
+  return value;
+}
+
 /** Starts the simulated Kubernetes API server on 127.0.0.1. */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { store, faults, requests } = options;
-  const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 1000;
+  const bookmarkIntervalMs = bookmarkPeriodOf(options.bookmarkIntervalMs);
   const sockets = new Set<Socket>();
 
   const handleResource = async (request: IncomingMessage, response: ServerResponse, target: ResourceTarget, query: URLSearchParams, user: UserInfo) => {

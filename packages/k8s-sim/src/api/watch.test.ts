@@ -25,13 +25,13 @@ afterAll(async () => {
   await sim.cluster.stop();
 });
 
-async function record(path: string, query: Record<string, string | number | boolean | undefined>): Promise<Recorder> {
+async function record(path: string, query: Record<string, string | number | boolean | undefined>, clients = sim): Promise<Recorder> {
   const events: SeenEvent[] = [];
   let resolveEnded: (value: unknown) => void = () => {};
   const ended = new Promise((resolve) => {
     resolveEnded = resolve;
   });
-  const controller = await sim.watch.watch(
+  const controller = await clients.watch.watch(
     path,
     query,
     (type, object: SeenEvent["object"]) => {
@@ -112,6 +112,23 @@ describe("watch", () => {
     const plain = await record(configMaps, { labelSelector: "nothing=here", timeoutSeconds: 1 });
     await plain.ended;
     expect(plain.events).toEqual([]);
+  });
+
+  it("sends BOOKMARKs on their period however busy the watch is, as kube-apiserver's watch cache does", async () => {
+    const watch = await record(configMaps, { allowWatchBookmarks: true, labelSelector: "suite=busy" });
+    // A change every 10 ms for a second: the watch is never quiet for the 100 ms bookmark period.
+    let created = 0;
+    const writer = setInterval(() => {
+      created++;
+      sim.cluster.store.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: uniqueName("busy"), namespace: "w", labels: { suite: "busy" } } });
+    }, 10);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    clearInterval(writer);
+    await eventually(() => (watch.events.filter((e) => e.type === "ADDED").length === created ? true : undefined));
+    watch.abort();
+    const types = watch.events.map((e) => e.type);
+    const betweenChanges = types.slice(types.indexOf("ADDED"), types.lastIndexOf("ADDED"));
+    expect(betweenChanges.filter((type) => type === "BOOKMARK").length).toBeGreaterThanOrEqual(5);
   });
 
   it("ends cleanly at timeoutSeconds and releases the watch", async () => {
@@ -235,5 +252,35 @@ describe("faults on open watches", () => {
     expect(watch.events.at(-1)?.object.code).toBe(410);
     expect(await post({ dropOpenWatches: 3 })).toMatchObject({ code: 400 });
     expect(JSON.stringify(await post({ dropOpenWatches: 3 }))).toContain("dropOpenWatches must be a resource name or true");
+  });
+});
+
+describe("bookmark cadence", () => {
+  it("defaults to kube-apiserver's one minute, with one bookmark 2 s before the timeoutSeconds deadline", async () => {
+    const defaults = await startSimWithClients();
+    try {
+      const watch = await record("/api/v1/namespaces/default/configmaps", { allowWatchBookmarks: true, labelSelector: "nothing=here", timeoutSeconds: 3 }, defaults);
+      expect(await watch.ended).toBeNull();
+      expect(watch.events.map((e) => e.type)).toEqual(["BOOKMARK"]);
+    } finally {
+      await defaults.cluster.stop();
+    }
+  });
+
+  it("sends none with bookmarkIntervalMs 0, as a server whose watches bypass its watch cache", async () => {
+    const without = await startSimWithClients({ bookmarkIntervalMs: 0 });
+    try {
+      const watch = await record("/api/v1/namespaces/default/configmaps", { allowWatchBookmarks: true, labelSelector: "nothing=here", timeoutSeconds: 3 }, without);
+      expect(await watch.ended).toBeNull();
+      expect(watch.events).toEqual([]);
+    } finally {
+      await without.cluster.stop();
+    }
+  });
+
+  it("refuses a period that is not a whole number of milliseconds a timer can wait", async () => {
+    for (const bookmarkIntervalMs of [-1, 1.5, 2 ** 31]) {
+      await expect(startSimWithClients({ bookmarkIntervalMs })).rejects.toThrow(`bookmarkIntervalMs must be a whole number of milliseconds from 0 (no bookmarks) to ${2 ** 31 - 1}, got ${bookmarkIntervalMs}`);
+    }
   });
 });

@@ -16,6 +16,7 @@ export interface WatchRequest {
   sinceRevision: number | undefined;
   allowBookmarks: boolean;
   timeoutSeconds: number | undefined;
+  /** Period of the BOOKMARKs of a watch that allows them; 0 sends none. */
   bookmarkIntervalMs: number;
   /** How objects are rendered in events (a Table row for kubectl); default: as stored. */
   present?: (object: K8sObject) => unknown;
@@ -53,7 +54,6 @@ export function serveWatch(response: ServerResponse, request: WatchRequest, deps
   const timers: NodeJS.Timeout[] = [];
   let unsubscribe: (() => void) | undefined;
   let ended = false;
-  let lastWriteAt = Date.now();
   let eventsSent = 0;
   const cut = faults.takeWatchCut(resource.plural);
 
@@ -78,7 +78,6 @@ export function serveWatch(response: ServerResponse, request: WatchRequest, deps
   const writeJson = (type: string, objectJson: string) => {
     if (ended) return;
     send(`{"type":${JSON.stringify(type)},"object":${objectJson}}\n`);
-    lastWriteAt = Date.now();
   };
   const write = (type: string, object: unknown) => writeJson(type, JSON.stringify(object));
   const expire = (message: string) => {
@@ -158,15 +157,16 @@ export function serveWatch(response: ServerResponse, request: WatchRequest, deps
 
   if (request.timeoutSeconds !== undefined) timers.push(setTimeout(finish, request.timeoutSeconds * 1000));
   if (cut?.afterMs !== undefined) timers.push(setTimeout(finish, cut.afterMs));
-  if (request.allowBookmarks) {
-    const interval = setInterval(() => {
-      if (Date.now() - lastWriteAt < request.bookmarkIntervalMs) return;
+  if (request.allowBookmarks && request.bookmarkIntervalMs > 0) {
+    // As kube-apiserver's watch cache: a bookmark every period whatever else was sent, and one 2 s before the deadline.
+    const bookmark = () =>
       write("BOOKMARK", {
         kind: resource.kind,
         apiVersion: apiVersionOf(resource),
         metadata: { resourceVersion: String(store.currentRevision()) },
       });
-    }, Math.max(10, Math.floor(request.bookmarkIntervalMs / 2)));
-    timers.push(interval);
+    timers.push(setInterval(bookmark, request.bookmarkIntervalMs));
+    const beforeDeadlineMs = request.timeoutSeconds === undefined ? 0 : request.timeoutSeconds * 1000 - 2000;
+    if (beforeDeadlineMs > 0) timers.push(setTimeout(bookmark, beforeDeadlineMs));
   }
 }
