@@ -44,7 +44,8 @@ function send(message: SimMessage): void {
 
 const [adapterArg = "", podsArg = "", surroundings = ""] = process.argv.slice(2);
 const adapter: AdapterName = adapterArg === "opencode" ? "opencode" : "claude";
-const cluster = await startConformanceCluster(adapter === "claude" ? claudeAgent : opencodeAgent);
+// Bookmarks as kube-apiserver sends them (one a minute): what the shared watches cost on a real cluster.
+const cluster = await startConformanceCluster(adapter === "claude" ? claudeAgent : opencodeAgent, { bookmarkIntervalMs: 60_000 });
 makeRoomForPods(cluster.sim, Number(podsArg));
 const serverPodEnv = surroundings === "server-pod" ? await prepareServerPod(cluster) : {};
 

@@ -60,7 +60,7 @@ export async function startE2eEnvironment(installDir: string, options: E2eOption
   };
   try {
     // One fake-agent image answers to every CLI's name; the cluster removes it when it stops.
-    const cluster = await startConformanceCluster(claudeAgent, await buildFakeAgentImage([claudeAgent, opencodeAgent, codexAgent, geminiAgent]));
+    const cluster = await startConformanceCluster(claudeAgent, { agentImage: await buildFakeAgentImage([claudeAgent, opencodeAgent, codexAgent, geminiAgent]) });
     cleanups.push(() => cluster.stop());
 
     // Paperclip's home on the shared volume: its instance root, and so every run directory, is where the pods see it.

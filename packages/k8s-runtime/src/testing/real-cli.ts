@@ -66,7 +66,7 @@ export async function startRealCliCluster(spec: RealCliSpec, agent: AgentDefinit
   const llm = await startScriptedLlmServer();
   let cluster: ConformanceCluster;
   try {
-    cluster = await startConformanceCluster(agent, await buildRealCliImage(spec));
+    cluster = await startConformanceCluster(agent, { agentImage: await buildRealCliImage(spec) });
   } catch (error) {
     await llm.stop();
     throw error;

@@ -70,16 +70,22 @@ export interface AgentImage {
   remove(): Promise<void>;
 }
 
-/**
- * Starts a simulated cluster prepared for running `agent` through `execute()`, with the fake agent as
- * the image's CLI unless `agentImage` is given (it is then the cluster's to remove on stop).
- */
-export async function startConformanceCluster(agent: AgentDefinition<unknown>, agentImage?: AgentImage): Promise<ConformanceCluster> {
-  const { layers, remove: removeImage } = agentImage ?? (await buildFakeAgentImage([agent]));
+export interface ConformanceClusterOptions {
+  /** The agent's image layers; default the fake agent's. The cluster removes them on stop. */
+  agentImage?: AgentImage;
+  /**
+   * How often the sim's watches get a BOOKMARK; default every second, not kube-apiserver's minute: the runtime then
+   * checks a silent watch after 10 s (its floor) rather than 90 s (1.5 × the cadence it learns), which the
+   * held-watch scenario waits for. The bench passes kube-apiserver's 60 s.
+   */
+  bookmarkIntervalMs?: number;
+}
+
+/** Starts a simulated cluster prepared for running `agent` through `execute()` (see `ConformanceClusterOptions`). */
+export async function startConformanceCluster(agent: AgentDefinition<unknown>, options: ConformanceClusterOptions = {}): Promise<ConformanceCluster> {
+  const { layers, remove: removeImage } = options.agentImage ?? (await buildFakeAgentImage([agent]));
   const image = `registry.example.test/paperclip/${agent.containerName}:conformance`;
-  // Bookmarks every second, not kube-apiserver's minute: the runtime then checks a silent watch after 10 s (its floor)
-  // rather than 90 s (1.5 × the cadence it learns), which the held-watch scenario waits for.
-  const sim = await startSimCluster({ images: { [image]: layers }, bookmarkIntervalMs: 1_000 });
+  const sim = await startSimCluster({ images: { [image]: layers }, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1_000 });
   const namespace = "default";
   // As an operator's agent namespace: pods that break the restricted Pod Security Standard are refused.
   sim.store.mutate("namespaces", undefined, namespace, (object) => {
