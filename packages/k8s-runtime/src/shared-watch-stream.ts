@@ -229,7 +229,7 @@ export class SharedWatch<K extends WatchedKind> {
 
   private readonly cache: WatchCache<WatchedObject<K>>;
   /** When a silent watch is due for a check; learned from its bookmarks across its connections. */
-  private readonly silence: SilentWatchSchedule;
+  private readonly silentSchedule: SilentWatchSchedule;
   private needsList = true;
   private failures = 0;
   /** After a watch was found silent, a new one counts as up only once it delivers something. */
@@ -259,7 +259,7 @@ export class SharedWatch<K extends WatchedKind> {
     this.cache = new WatchCache(
       options.onListenerError ?? ((error: unknown) => console.error("[paperclip] shared watch subscriber failed:", error)),
     );
-    this.silence = new SilentWatchSchedule({ floorMs: options.silentAfterMs ?? DEFAULTS.silentAfterMs, ceilingMs: this.idleTimeoutMs() });
+    this.silentSchedule = new SilentWatchSchedule({ floorMs: options.silentAfterMs ?? DEFAULTS.silentAfterMs, ceilingMs: this.idleTimeoutMs() });
   }
 
   private idleTimeoutMs(): number {
@@ -424,7 +424,7 @@ export class SharedWatch<K extends WatchedKind> {
       return this.cached(ObjectSerializer.serialize(item, spec.model, ""));
     });
     const changed = this.cache.applyList(items, list.resourceVersion);
-    this.silence.listed();
+    this.silentSchedule.listed();
     this.needsList = false;
     this.markReady();
     return changed;
@@ -464,30 +464,30 @@ export class SharedWatch<K extends WatchedKind> {
     const checkSilence = () => {
       if (checking) return;
       checking = true;
-      const silentForMs = this.silence.silentForMs();
+      const silentForMs = this.silentSchedule.silentForMs();
       void this.missedWhileSilent().then((missed) => {
         checking = false;
         if (ended || abortedBy) return;
-        if (missed === undefined) this.silence.postponed();
-        else if (missed === 0) this.silence.foundNothingMissed();
+        if (missed === undefined) this.silentSchedule.postponed();
+        else if (missed === 0) this.silentSchedule.foundNothingMissed();
         else {
           silentReason = `watch connected but delivered nothing for ${Math.round(silentForMs / 1000)} s while a list found ${missed} change(s) it missed; replacing it`;
           return abort("silent");
         }
-        silence.arm();
+        silentCheckTimer.arm();
         // Past its idle limit, the quiet connection is re-opened now.
-        idle.arm();
+        idleTimer.arm();
       });
     };
-    const silence = new DeadlineTimer(() => this.silence.dueAt(), checkSilence);
+    const silentCheckTimer = new DeadlineTimer(() => this.silentSchedule.dueAt(), checkSilence);
     // A watch due for the silent check is checked before it is re-opened: one that missed changes is then replaced
     // and reported (`down`), not re-opened as if it had only been quiet.
-    const idle: DeadlineTimer = new DeadlineTimer(
+    const idleTimer: DeadlineTimer = new DeadlineTimer(
       () => lastDeliveryAt + idleTimeoutMs,
       () => {
         if (checking) return;
-        if (Date.now() >= this.silence.dueAt()) {
-          silence.stop();
+        if (Date.now() >= this.silentSchedule.dueAt()) {
+          silentCheckTimer.stop();
           return checkSilence();
         }
         abort("idle");
@@ -508,7 +508,7 @@ export class SharedWatch<K extends WatchedKind> {
         (type: string, object: unknown) => {
           if (abortedBy) return;
           lastDeliveryAt = Date.now();
-          if (this.silence.heard(type === "BOOKMARK")) silence.arm();
+          if (this.silentSchedule.heard(type === "BOOKMARK")) silentCheckTimer.arm();
           delivered = true;
           if (this.upNeedsDelivery) {
             this.upNeedsDelivery = false;
@@ -536,14 +536,14 @@ export class SharedWatch<K extends WatchedKind> {
       else {
         if (!this.upNeedsDelivery) this.markUp();
         lastDeliveryAt = Date.now();
-        this.silence.connected();
-        idle.arm();
-        silence.arm();
+        this.silentSchedule.connected();
+        idleTimer.arm();
+        silentCheckTimer.arm();
       }
     }
     const error = await end;
-    idle.stop();
-    silence.stop();
+    idleTimer.stop();
+    silentCheckTimer.stop();
     this.currentWatch = undefined;
     if (this.stopped) return { kind: "stopped" };
     const healthy = connected && (delivered || Date.now() - startedAt >= (this.options.healthyAfterMs ?? DEFAULTS.healthyAfterMs));
