@@ -6,7 +6,7 @@
  * keep-alive connection pool per cluster (`cluster-connections.ts`).
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import type { RequestOptions } from "node:https";
 import { homedir } from "node:os";
 import { dirname, resolve } from "node:path";
@@ -279,8 +279,9 @@ export async function configuredClusterAccess(
     return cachedAccess("inline", `inline:${digestOf(value)}`, (kc) => loadText(kc, value, null));
   }
   const file = resolve(expandHome(value));
-  const text = await readServerFile(policy.files, "kubeconfig", file, MAX_KUBECONFIG_BYTES);
-  const baseDir = dirname(realpathSync.native(file));
+  // Relative paths inside resolve against the directory of the file read, as `kubectl` does (links resolved).
+  const { text, path: realFile } = await readServerFile(policy.files, "kubeconfig", file, MAX_KUBECONFIG_BYTES);
+  const baseDir = dirname(realFile);
   const { document, digest } = parsedKubeconfig(text);
   checkKubeconfig(document, policy, baseDir);
   // Keyed by content too: what was checked is what is loaded, even when the file changes later.

@@ -110,7 +110,7 @@ export async function planRun(
   const runDirectory = runDirectoryFor({ instanceRoot: config.instanceRoot, companyId, agentId, runId: ctx.runId });
   const pathScope: ServerPathScope = { instanceRoot: config.instanceRoot, companyId, agentId, env: processEnv };
   const instructions = config.instructionsFilePath
-    ? await readServerFile(serverPathPolicy("instructions", pathScope), "instructionsFilePath", config.instructionsFilePath, MAX_INSTRUCTIONS_BYTES)
+    ? (await readServerFile(serverPathPolicy("instructions", pathScope), "instructionsFilePath", config.instructionsFilePath, MAX_INSTRUCTIONS_BYTES)).text
     : null;
   const instructionsInPrompt = agent.instructionsDelivery === "prompt-prefix";
   const prompt = renderRunPrompt(

@@ -137,7 +137,8 @@ describe("readServerFile", () => {
 
   it("reads an allowed regular file, capped", async () => {
     const at = await file(path.join(ir, "workspaces", "a1", "AGENTS.md"), "# Be brief\n");
-    expect(await readServerFile(instructions(), "instructionsFilePath", at, 100)).toBe("# Be brief\n");
+    expect((await readServerFile(instructions(), "instructionsFilePath", at, 100)).text).toBe("# Be brief\n");
+    expect((await readServerFile(instructions(), "instructionsFilePath", at, 100)).path).toBe(await realpath(at));
     const error = await readServerFile(instructions(), "instructionsFilePath", at, 5).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ConfigValueError);
     expect(String(error)).toContain("is larger than 5 bytes");
@@ -153,14 +154,14 @@ describe("readServerFile", () => {
 
   it("reads a file again whenever it changed or was replaced, and checks the path every time even when it has not", async () => {
     const at = await file(path.join(ir, "workspaces", "a1", "AGENTS.md"), "first\n");
-    expect(await readServerFile(instructions(), "instructionsFilePath", at, 100)).toBe("first\n");
-    expect(await readServerFile(instructions(), "instructionsFilePath", at, 100)).toBe("first\n");
+    expect((await readServerFile(instructions(), "instructionsFilePath", at, 100)).text).toBe("first\n");
+    expect((await readServerFile(instructions(), "instructionsFilePath", at, 100)).text).toBe("first\n");
     // Same size, same second: the change time and inode still tell.
     await writeFile(at, "other\n");
-    expect(await readServerFile(instructions(), "instructionsFilePath", at, 100)).toBe("other\n");
+    expect((await readServerFile(instructions(), "instructionsFilePath", at, 100)).text).toBe("other\n");
     const replacement = await file(path.join(ir, "workspaces", "a1", "next.md"), "third\n");
     await rename(replacement, at);
-    expect(await readServerFile(instructions(), "instructionsFilePath", at, 100)).toBe("third\n");
+    expect((await readServerFile(instructions(), "instructionsFilePath", at, 100)).text).toBe("third\n");
     // What was read before is no reason to skip the checks: a smaller cap, and another agent's policy, still refuse.
     await expect(readServerFile(instructions(), "instructionsFilePath", at, 3)).rejects.toThrow(/is larger than 3 bytes/);
     const otherAgent = serverPathPolicy("instructions", { ...scope, agentId: "a2" });

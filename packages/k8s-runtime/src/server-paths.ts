@@ -204,6 +204,12 @@ function versionOf(stats: BigIntStats): string {
   return `${stats.dev}:${stats.ino}:${stats.size}:${stats.ctimeNs}:${stats.mtimeNs}`;
 }
 
+/** A server file's text, and the real path it was read from (every link resolved). */
+export interface ServerFileText {
+  path: string;
+  text: string;
+}
+
 /**
  * The text of the file `value` names (config `key`), at most `maxBytes`, when the policy allows it: resolved and
  * checked by `resolveServerPath`, opened without following a link, regular files only, and the opened file's own
@@ -211,12 +217,12 @@ function versionOf(stats: BigIntStats): string {
  * before is not read again while it is the same file, unchanged (one `stat` instead of an open and reads): the
  * path checks still run every time.
  */
-export async function readServerFile(policy: ServerPathPolicy, key: string, value: string, maxBytes: number): Promise<string> {
+export async function readServerFile(policy: ServerPathPolicy, key: string, value: string, maxBytes: number): Promise<ServerFileText> {
   const real = resolveServerPath(policy, key, value);
   const remembered = rememberedTexts.get(real);
   if (remembered !== undefined && remembered.bytes <= maxBytes) {
     const current = await stat(real, { bigint: true }).catch(() => null);
-    if (current !== null && current.isFile() && versionOf(current) === remembered.version) return remembered.text;
+    if (current !== null && current.isFile() && versionOf(current) === remembered.version) return { path: real, text: remembered.text };
   }
   const refuse = (problem: string): never => {
     throw new ConfigForbiddenError(key, `config.${key} ${JSON.stringify(value)} is refused: ${problem}`);
@@ -236,7 +242,7 @@ export async function readServerFile(policy: ServerPathPolicy, key: string, valu
     const version = versionOf(await fstatBigInt(handle.fd));
     const text = await readCapped(handle, maxBytes, () => new ConfigValueError(key, `config.${key} ${JSON.stringify(value)} is larger than ${maxBytes} bytes`));
     remember(real, { version, text, bytes: Buffer.byteLength(text) });
-    return text;
+    return { path: real, text };
   } finally {
     await handle.close();
   }
